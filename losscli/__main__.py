@@ -1,0 +1,5 @@
+"""``python -m losscli`` runs the command line."""
+
+from losscli.cli import main
+
+main()

@@ -1,0 +1,38 @@
+"""Deferred imports of heavy modules (NumPy, pandas).
+
+``losscli --help``, ``--version`` and ``losscli losses`` read the loss registry
+but compute nothing, so they must not pay NumPy's ~80 ms or pandas' ~300 ms
+import.  A module that needs NumPy only inside functions writes::
+
+    if TYPE_CHECKING:
+        import numpy as np
+    else:
+        np = lazy_module("numpy", globals(), "np")
+
+The stand-in imports the real module on first attribute access and then
+rebinds the importer's global name to it, so later calls cost nothing extra.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+
+class _LazyModule:
+    """Placeholder that swaps itself for the real module on first use."""
+
+    def __init__(self, name: str, namespace: dict[str, Any], alias: str) -> None:
+        self._lazy_name = name
+        self._lazy_namespace = namespace
+        self._lazy_alias = alias
+
+    def __getattr__(self, attr: str) -> Any:
+        module = importlib.import_module(self._lazy_name)
+        self._lazy_namespace[self._lazy_alias] = module
+        return getattr(module, attr)
+
+
+def lazy_module(name: str, namespace: dict[str, Any], alias: str) -> Any:
+    """Return a stand-in for module ``name`` bound as ``alias`` in ``namespace``."""
+    return _LazyModule(name, namespace, alias)
