@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from losscli import links
 from losscli._lazy import lazy_module
-from losscli.errors import BadValues, InputError, RunError
+from losscli.errors import BadValues, InputError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -211,8 +211,19 @@ class Loss:
 
     # -- evaluation ----------------------------------------------------------
 
-    def pointwise(self, y_true: Array, y_pred: Array, *, logits: bool = False) -> Pointwise:
-        """Per-sample losses and derivatives; validates the inputs first."""
+    def pointwise(
+        self, y_true: Array, y_pred: Array, *, logits: bool = False, strict: bool = True
+    ) -> Pointwise:
+        """Per-sample losses and derivatives; validates the inputs first.
+
+        ``strict=False`` skips the probability rows' sum-to-1 check, for finite
+        differences that move one class column at a time.
+        """
+        pw = self._pointwise(y_true, y_pred, logits=logits, strict=strict)
+        check_finite(pw)
+        return pw
+
+    def _pointwise(self, y_true: Array, y_pred: Array, *, logits: bool, strict: bool) -> Pointwise:
         raise NotImplementedError
 
     def reduce_value(self, num: float, den: float, reduction: Reduction) -> float:
@@ -259,7 +270,6 @@ class Loss:
         value: float | Array = (
             per_sample if reduction == "none" else self.reduce_value(num, den, reduction)
         )
-        check_finite(self.name, per_sample, gradient)
         return LossResult(
             loss=self.name,
             params=self.params(),
@@ -276,9 +286,7 @@ class Loss:
 # --------------------------------------------------------------------------- validation
 
 
-def _fail(
-    mask: Array, role: str, problem: str, values: Array, fix: str | None = None
-) -> None:
+def _fail(mask: Array, role: str, problem: str, values: Array, fix: str | None = None) -> None:
     """Raise BadValues naming the rows where ``mask`` holds (rows of a 2-D mask)."""
     rows = mask if mask.ndim == 1 else mask.any(axis=1)
     if rows.any():
@@ -295,18 +303,17 @@ def check_weights(weight: Array, n: int) -> Array:
     return weight
 
 
-def check_finite(name: str, loss: Array, grad: Array) -> None:
+def check_finite(pw: Pointwise) -> None:
     """A loss that overflows float64 is reported, never printed as inf or nan."""
-    bad = ~np.isfinite(loss)
-    if grad.ndim == 1:
-        bad |= ~np.isfinite(grad)
-    else:
-        bad |= ~np.isfinite(grad).all(axis=1)
+    bad = ~np.isfinite(pw.loss)
+    bad |= ~np.isfinite(pw.grad) if pw.grad.ndim == 1 else ~np.isfinite(pw.grad).all(axis=1)
     if bad.any():
-        rows = np.flatnonzero(bad)
-        raise RunError(
-            f"{name}: the loss overflows float64 in row(s) {', '.join(str(r + 1) for r in rows[:5])}",
-            "check the scale of the predictions (are these logits or probabilities?)",
+        raise BadValues(
+            "y_pred",
+            "makes the loss overflow float64",
+            np.flatnonzero(bad),
+            [],
+            "check the scale of the predictions (logits or probabilities? units?)",
         )
 
 
@@ -341,9 +348,21 @@ def _binary_labels(y: Array, *, soft: bool) -> Array:
     if np.all((y == -1) | (y == 1)):
         return (y + 1.0) / 2.0
     if soft:
-        _fail((y < 0) | (y > 1), "y_true", "is not a label 0/1 or a probability", y)
+        _fail(
+            (y < 0) | (y > 1),
+            "y_true",
+            "is not a label 0/1 or a probability",
+            y,
+            "binary losses take 0/1, true/false or −1/+1 targets (or soft labels in [0, 1])",
+        )
     else:
-        _fail((y != 0) & (y != 1), "y_true", "is not a label 0/1 or −1/+1", y)
+        _fail(
+            (y != 0) & (y != 1),
+            "y_true",
+            "is not a label 0/1 or −1/+1",
+            y,
+            "margin losses take 0/1, true/false or −1/+1 targets",
+        )
     return y
 
 
@@ -360,7 +379,9 @@ class _Regression(Loss):
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
         raise NotImplementedError
 
-    def pointwise(self, y_true: Array, y_pred: Array, *, logits: bool = False) -> Pointwise:
+    def _pointwise(
+        self, y_true: Array, y_pred: Array, *, logits: bool = False, strict: bool = True
+    ) -> Pointwise:
         _one_d(y_true, y_pred, self.name)
         loss, grad = self.residual_loss(y_pred - y_true)
         return Pointwise(loss, grad)
@@ -545,7 +566,9 @@ class Poisson(Loss):
     reference: ClassVar[str] = "torch.nn.functional.poisson_nll_loss(log_input=--logits)"
     logit_space: ClassVar[Literal["never", "optional", "always"]] = "optional"
 
-    def pointwise(self, y_true: Array, y_pred: Array, *, logits: bool = False) -> Pointwise:
+    def _pointwise(
+        self, y_true: Array, y_pred: Array, *, logits: bool = False, strict: bool = True
+    ) -> Pointwise:
         _one_d(y_true, y_pred, self.name)
         _fail(y_true < 0, "y_true", "has negative counts", y_true, "poisson needs targets ≥ 0")
         if logits:
@@ -594,7 +617,9 @@ class BCE(Loss):
     pos_weight: float | None = param(None, "weight of the positive class's term", _opt_positive)
     eps: float = param(MACHINE_EPS, "probabilities are clipped to [eps, 1 − eps]", _clip_eps)
 
-    def pointwise(self, y_true: Array, y_pred: Array, *, logits: bool = False) -> Pointwise:
+    def _pointwise(
+        self, y_true: Array, y_pred: Array, *, logits: bool = False, strict: bool = True
+    ) -> Pointwise:
         _one_d(y_true, y_pred, self.name)
         y = _binary_labels(y_true, soft=True)
         w = 1.0 if self.pos_weight is None else self.pos_weight
@@ -620,7 +645,9 @@ class _Margin(Loss):
     def margin_loss(self, z: Array) -> tuple[Array, Array]:
         raise NotImplementedError
 
-    def pointwise(self, y_true: Array, y_pred: Array, *, logits: bool = False) -> Pointwise:
+    def _pointwise(
+        self, y_true: Array, y_pred: Array, *, logits: bool = False, strict: bool = True
+    ) -> Pointwise:
         _one_d(y_true, y_pred, self.name)
         s = 2.0 * _binary_labels(y_true, soft=False) - 1.0
         loss, dz = self.margin_loss(s * y_pred)
@@ -714,11 +741,11 @@ def _class_targets(y_true: Array, k: int) -> tuple[Array, Array | None]:
     return onehot, idx
 
 
-def _class_probabilities(p: Array, eps: float) -> tuple[Array, int]:
+def _class_probabilities(p: Array, eps: float, strict: bool) -> tuple[Array, int]:
     """Rows of probabilities in [0, 1] summing to 1, clipped to [eps, 1 − eps]."""
     clipped, count = _probabilities(p, eps)
     _fail(
-        np.abs(p.sum(axis=1) - 1.0) > ROW_SUM_TOL,
+        strict & (np.abs(p.sum(axis=1) - 1.0) > ROW_SUM_TOL),
         "y_pred",
         f"probability rows do not sum to 1 (±{ROW_SUM_TOL:g})",
         p.sum(axis=1),
@@ -748,7 +775,9 @@ class _LogProb(Loss):
     ) -> tuple[Array, Array, Array | None]:
         raise NotImplementedError
 
-    def pointwise(self, y_true: Array, y_pred: Array, *, logits: bool = False) -> Pointwise:
+    def _pointwise(
+        self, y_true: Array, y_pred: Array, *, logits: bool = False, strict: bool = True
+    ) -> Pointwise:
         if y_pred.ndim == 1:
             return self._binary(y_true, y_pred, logits=logits)
         if y_true.shape[0] != y_pred.shape[0]:
@@ -759,7 +788,7 @@ class _LogProb(Loss):
             logp = links.log_softmax(y_pred)
             p = np.exp(logp)
         else:
-            p, clipped = _class_probabilities(y_pred, self.eps)
+            p, clipped = _class_probabilities(y_pred, self.eps, strict)
             logp = np.log(p)
         loss, u, norm = self.log_prob_loss(logp, p, target, idx)
         grad = u - p * u.sum(axis=1, keepdims=True) if logits else u / p
@@ -775,7 +804,7 @@ class _LogProb(Loss):
         else:
             _probabilities(y_pred, self.eps)
             pred2 = np.column_stack([1.0 - y_pred, y_pred])
-        pw = self.pointwise(targets, pred2, logits=logits)
+        pw = self.pointwise(targets, pred2, logits=logits, strict=False)
         # x only moves column 1; p moves column 1 up and column 0 down.
         grad = pw.grad[:, 1] if logits else pw.grad[:, 1] - pw.grad[:, 0]
         return Pointwise(pw.loss, grad, pw.norm, pw.clipped // 2)

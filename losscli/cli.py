@@ -1,0 +1,330 @@
+"""The command line: thin click commands over the library.
+
+Each command parses its flags, calls one library function, and renders the
+result.  Library errors (:class:`losscli.errors.LossCliError`) become
+one-to-three-line messages with exit code 2 (bad input) or 1 (run failure)
+at the group boundary; Ctrl-C exits 130 and a closed pipe exits quietly.
+Heavy modules load inside the commands, so ``--help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable
+from typing import IO, TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from losscli import __version__
+from losscli.errors import InputError, LossCliError
+from losscli.losses import LOSSES, REDUCTIONS, Loss, canonical_name, make_loss
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+F = TypeVar("F", bound=Callable[..., Any])
+FORMATS = ("table", "json", "csv", "tsv", "value")
+
+
+class CliError(click.ClickException):
+    """A library error shown as ``Error: problem`` + fix, with its exit code."""
+
+    def __init__(self, error: LossCliError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+
+class LossCliGroup(click.Group):
+    """Converts library errors raised by any subcommand into CliError."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LossCliError as exc:
+            raise CliError(exc) from None
+
+
+@click.group(cls=LossCliGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="losscli")
+def cli() -> None:
+    """Loss values, gradients and gradient-descent models from CSV.
+
+    \b
+      losscli compute --loss mse preds.csv
+      losscli train --loss focal --gamma 2 data.csv --save model.json
+      losscli predict -m model.json test.csv | losscli compute --loss bce
+      losscli losses
+    """
+
+
+# --------------------------------------------------------------------------- shared options
+
+
+def _param_flags() -> dict[str, tuple[str, bool, list[str]]]:
+    """Every loss parameter once: flag name -> (help, is a list, losses using it)."""
+    flags: dict[str, tuple[str, bool, list[str]]] = {}
+    for cls in LOSSES.values():
+        for p in cls.param_info():
+            doc, is_list, users = flags.get(p.name, (p.doc, p.is_list, []))
+            users.append(cls.name)
+            flags[p.name] = (doc, is_list, users)
+    return flags
+
+
+PARAM_FLAGS = _param_flags()
+
+
+def loss_param_options(func: F) -> F:
+    """One option per loss parameter in the registry (--delta, --gamma, …)."""
+    for name, (doc, is_list, users) in reversed(PARAM_FLAGS.items()):
+        flag = "--" + name.replace("_", "-")
+        kind = "W0,W1,…" if is_list else "FLOAT"
+        func = click.option(
+            flag,
+            name,
+            type=str if is_list else float,
+            default=None,
+            metavar=kind,
+            help=f"{doc} ({', '.join(users)}).",
+        )(func)
+    return func
+
+
+def build_losses(names: tuple[str, ...], params: dict[str, Any], *, logits: bool) -> list[Loss]:
+    """Loss instances from --loss names and parameter flags.
+
+    A flag that none of the chosen losses takes is an error, never ignored.
+    """
+    chosen: list[str] = []
+    for item in names:
+        for part in item.split(","):
+            if part.strip():
+                name = canonical_name(part)
+                if name not in chosen:
+                    chosen.append(name)
+    if not chosen:
+        raise InputError("no loss given", "choose one with --loss NAME (see `losscli losses`)")
+    given = {k: _parse_param(k, v) for k, v in params.items() if v is not None}
+    for key in given:
+        takers = [n for n in chosen if key in {p.name for p in LOSSES[n].param_info()}]
+        if not takers:
+            users = PARAM_FLAGS[key][2]
+            raise InputError(
+                f"--{key.replace('_', '-')} is not a parameter of {', '.join(chosen)}",
+                f"it applies to {', '.join(users)}; remove it or choose one of those losses",
+            )
+    if logits and all(LOSSES[n].logit_space == "never" for n in chosen):
+        raise InputError(
+            f"--logits does not apply to {', '.join(chosen)} (they take predicted values)",
+            "remove --logits",
+        )
+    losses = []
+    for name in chosen:
+        taken = {p.name for p in LOSSES[name].param_info()}
+        losses.append(make_loss(name, **{k: v for k, v in given.items() if k in taken}))
+    return losses
+
+
+def _parse_param(name: str, value: Any) -> Any:
+    if PARAM_FLAGS[name][1]:
+        try:
+            return tuple(float(x) for x in str(value).split(",") if x.strip())
+        except ValueError:
+            raise InputError(
+                f"--{name.replace('_', '-')} takes numbers separated by commas (got {value!r})"
+            ) from None
+    return value
+
+
+def stdout_console() -> Console:
+    from rich.console import Console
+
+    return Console(file=sys.stdout)
+
+
+def stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(file=sys.stderr, stderr=True)
+
+
+def require_input(file: str | None) -> str:
+    """No FILE and a terminal on stdin is a usage error, never a silent wait."""
+    if file is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise click.UsageError("no input: give a CSV FILE, or pipe CSV into standard input")
+        return "-"
+    return file
+
+
+# --------------------------------------------------------------------------- compute
+
+
+@cli.command()
+@click.argument("file", required=False, metavar="[FILE]")
+@click.option("--loss", "-l", "loss_names", multiple=True, metavar="NAME",
+              help="Loss to compute; repeat or comma-separate for several.")
+@click.option("--true", "true_col", metavar="COL", help="Target column(s): name, list or glob.")
+@click.option("--pred", "pred_col", metavar="COL",
+              help="Prediction column(s): name, comma list or glob (one per class).")
+@click.option("--weight", "weight_col", metavar="COL", help="Per-sample weight column.")
+@click.option("--logits", is_flag=True, help="Predictions are raw scores (logits), not probabilities.")
+@loss_param_options
+@click.option("--reduction", type=click.Choice(REDUCTIONS), default="mean", show_default=True)
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
+              help="Output format [default: table on a terminal, tsv otherwise].")
+@click.option("--rows", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Rows of the per-row gradient table.")
+@click.option("--grad", is_flag=True, help="Add the full gradient to json/csv/tsv output.")
+@click.option("--grad-out", metavar="FILE", help="Write per-sample loss and gradient as CSV (- = stdout).")
+@click.option("--check-grad", is_flag=True, help="Compare the gradient with central finite differences.")
+@click.option("--dropna", is_flag=True, help="Skip rows with missing or non-numeric cells.")
+def compute(
+    file: str | None,
+    loss_names: tuple[str, ...],
+    true_col: str | None,
+    pred_col: str | None,
+    weight_col: str | None,
+    logits: bool,
+    reduction: str,
+    fmt: str | None,
+    rows: int,
+    grad: bool,
+    grad_out: str | None,
+    check_grad: bool,
+    dropna: bool,
+    **params: Any,
+) -> None:
+    """Compute losses and their gradients from a CSV of targets and predictions.
+
+    \b
+    Examples:
+      losscli compute --loss mse sample_data/seed_regression.csv
+      losscli compute -l ce --logits sample_data/seed_cross_entropy.csv
+      losscli compute -l bce,focal --format json --grad sample_data/binary_preds.csv
+      cat preds.csv | losscli compute --loss huber --delta 2 --format value
+    """
+    from losscli import render
+    from losscli.compute import ComputeRequest, run_compute
+    from losscli.dataio import ColumnRequest
+
+    source = require_input(file)
+    losses = build_losses(loss_names, params, logits=logits)
+    console = stdout_console()
+    fmt = fmt or ("table" if console.is_terminal else "tsv")
+    if grad and fmt == "value":
+        raise InputError("--grad does not apply to --format value", "use json, csv or tsv")
+    if grad_out == "-" and fmt != "table":
+        raise InputError("--grad-out - and --format both write to stdout", "choose one")
+    per_sample = bool(grad or grad_out or (reduction == "none" and fmt != "table"))
+    request = ComputeRequest(
+        source=source,
+        losses=tuple(losses),
+        columns=ColumnRequest(true_col, pred_col, weight_col),
+        logits=logits,
+        reduction=reduction,  # type: ignore[arg-type]
+        dropna=dropna,
+        head_rows=rows if not (grad and fmt == "table") else sys.maxsize,
+        per_sample=per_sample,
+        check_grad=check_grad,
+    )
+    report = run_compute(request)
+    try:
+        for line in render.notes(report, checks=fmt not in ('table', 'json')):
+            click.echo(f"note: {line}", err=True)
+        _emit_compute(report, fmt, grad, rows, console)
+        if grad_out:
+            from losscli.atomic import atomic_output
+
+            with atomic_output(grad_out) as handle:
+                render.write_lines(handle, render.sample_lines(report, report.samples(), ","))
+    finally:
+        report.close()
+
+
+def _emit_compute(report: Any, fmt: str, grad: bool, rows: int, console: Console) -> None:
+    from losscli import render
+
+    out: IO[str] = sys.stdout
+    if fmt == "table":
+        render.compute_table(report, console, rows=len(report.head.rows) if grad else rows)
+    elif fmt == "json":
+        out.write(render.compute_json(report, grad=grad))
+    elif fmt == "value":
+        render.write_lines(out, render.value_lines(report))
+    else:
+        sep = "," if fmt == "csv" else "\t"
+        if grad or report.request.reduction == "none":
+            render.write_lines(out, render.sample_lines(report, report.samples(), sep))
+        else:
+            render.write_lines(out, render.summary_lines(report, sep))
+
+
+# --------------------------------------------------------------------------- losses
+
+
+@cli.command("losses")
+@click.argument("name", required=False)
+@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json")), default="table",
+              show_default=True)
+def losses_cmd(name: str | None, fmt: str) -> None:
+    """The loss catalogue, or one loss with its gradient formula.
+
+    \b
+    Examples:
+      losscli losses
+      losscli losses focal
+    """
+    from losscli import catalogue
+
+    if name is None:
+        entries = list(LOSSES.values())
+    else:
+        entries = [LOSSES[canonical_name(name)]]
+    if fmt == "json":
+        click.echo(catalogue.as_json(entries))
+    elif name is None:
+        catalogue.table(entries, stdout_console())
+    else:
+        catalogue.detail(entries[0], stdout_console())
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def main() -> None:
+    """Console-script entry: exit codes 0/1/2, 130 on Ctrl-C, quiet on a closed pipe."""
+    try:
+        code = cli.main(prog_name="losscli", standalone_mode=False)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        _quiet_pipe()
+    except LossCliError as exc:  # raised outside a subcommand
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    _flush_stdout()
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_pipe()
+
+
+def _quiet_pipe() -> None:
+    """The reader went away (``| head``): stop without a traceback, like cat does."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(128 + signal.SIGPIPE)

@@ -1,0 +1,437 @@
+"""CSV input: open a path or stdin, find the columns, hand back NumPy arrays.
+
+Nothing here knows about losses or click.  The reader takes the header
+first (to resolve columns and catch duplicates before parsing the body),
+then yields the body in chunks so that a 100-million-row file needs no more
+memory than a small one.  Every problem becomes an :class:`InputError`
+that names the column, the rows and the fix.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import fnmatch
+import gzip
+import io
+import lzma
+import re
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import IO, TYPE_CHECKING, NamedTuple
+
+from losscli._lazy import lazy_module
+from losscli.errors import InputError, format_rows
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    from numpy.typing import NDArray
+
+    Array = NDArray[np.float64]
+else:
+    np = lazy_module("numpy", globals(), "np")
+    pd = lazy_module("pandas", globals(), "pd")
+
+PEEK_BYTES = 1 << 20
+DEFAULT_CHUNK_ROWS = 1 << 20
+TRUE_DEFAULTS = ("y_true", "y", "target", "label")
+PRED_DEFAULTS = ("y_pred", "pred", "prediction", "y_hat")
+CLASS_PREFIX = "p_"
+BOOL_WORDS = {"true": 1.0, "false": 0.0}
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bz2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+)
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def _decompress(raw: IO[bytes], kind: str) -> IO[bytes]:
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=raw)
+    if kind == "bz2":
+        return bz2.BZ2File(raw)
+    if kind == "xz":
+        return lzma.LZMAFile(raw)
+    try:
+        import zstandard  # type: ignore[import-not-found]
+    except ImportError:
+        raise InputError(
+            "the input is zstd-compressed, and reading it needs the zstandard package",
+            "pip install zstandard, or decompress it first (zstd -d)",
+        ) from None
+    return zstandard.ZstdDecompressor().stream_reader(raw)  # type: ignore[no-any-return]
+
+
+class _Tee(io.RawIOBase):
+    """Reads from ``source`` and writes a copy of every byte to ``copy``."""
+
+    def __init__(self, source: IO[bytes], copy: IO[bytes]) -> None:
+        self._source, self._copy = source, copy
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self._source.read(len(buffer))
+        buffer[: len(data)] = data
+        self._copy.write(data)
+        return len(data)
+
+
+def open_source(path: str, *, tee: IO[bytes] | None = None) -> io.BufferedReader:
+    """A buffered binary stream of CSV text from a path or ``-`` (stdin).
+
+    Compression (gzip, bzip2, xz, zstd) is recognised by its magic bytes, so
+    it works on stdin and whatever the file is called.  With ``tee``, the raw
+    bytes read are also copied there (stdin can then be read a second time).
+    """
+    try:
+        raw: IO[bytes] = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder, not a CSV file") from None
+    except OSError as exc:
+        raise InputError(f"cannot open {path}: {exc.strerror}") from None
+    if tee is not None:
+        raw = _Tee(raw, tee)  # type: ignore[assignment]
+    stream = io.BufferedReader(raw, buffer_size=PEEK_BYTES)  # type: ignore[arg-type]
+    head = stream.peek(8)
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            stream = io.BufferedReader(_decompress(stream, kind), buffer_size=PEEK_BYTES)  # type: ignore[arg-type]
+            break
+    return stream
+
+
+def read_header(stream: io.BufferedReader, name: str) -> list[str]:
+    """Column names from the first line, without consuming the stream."""
+    try:
+        head = stream.peek(PEEK_BYTES)
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        raise InputError(f"{name} cannot be decompressed: {exc}") from None
+    if not head.strip():
+        raise InputError(f"{name} is empty", "give a CSV file with a header row and data rows")
+    if b"\x00" in head:
+        raise InputError(
+            f"{name} looks like binary data, not CSV text",
+            "losscli reads CSV (optionally .gz, .bz2, .xz or .zst compressed)",
+        )
+    try:
+        text = head.decode("utf-8-sig", errors="strict") if len(head) < PEEK_BYTES else None
+        if text is None:
+            text = head[: head.rfind(b"\n") + 1 or None].decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(
+            f"{name} is not UTF-8 text", "save the file as UTF-8 CSV (or convert it with iconv)"
+        ) from None
+    first = next(csv.reader(io.StringIO(text)), [])
+    names = [c.strip() for c in first]
+    if not any(names):
+        raise InputError(f"{name} has an empty header row", "the first line must name the columns")
+    return names
+
+
+# --------------------------------------------------------------------------- columns
+
+
+class ColumnRequest(NamedTuple):
+    """What the user asked for: comma lists or globs, or None for the defaults."""
+
+    true: str | None = None
+    pred: str | None = None
+    weight: str | None = None
+
+
+@dataclass(frozen=True)
+class Columns:
+    """Resolved column names; ``classes`` names the prediction columns' classes."""
+
+    true: tuple[str, ...]
+    pred: tuple[str, ...]
+    weight: str | None
+    classes: tuple[str, ...] | None
+
+    def describe(self, role: str) -> str:
+        """'column 'y_pred'' or 'columns 'p_a', 'p_b'' for messages."""
+        names = {"y_true": self.true, "y_pred": self.pred, "weight": (self.weight or "",)}[role]
+        quoted = ", ".join(f"'{n}'" for n in names)
+        return f"column {quoted}" if len(names) == 1 else f"columns {quoted}"
+
+
+def _select(spec: str, header: Sequence[str], flag: str) -> tuple[str, ...]:
+    """Comma-separated names and globs, globs expanded in file order."""
+    chosen: list[str] = []
+    for part in (p.strip() for p in spec.split(",")):
+        if not part:
+            continue
+        if any(ch in part for ch in "*?["):
+            matches = [h for h in header if fnmatch.fnmatchcase(h, part)]
+            if not matches:
+                raise InputError(
+                    f"{flag} {part!r} matches no column",
+                    f"the columns are: {', '.join(header)}",
+                )
+            chosen.extend(m for m in matches if m not in chosen)
+        elif part in header:
+            chosen.append(part)
+        else:
+            raise InputError(
+                f"no column named {part!r} (from {flag})",
+                f"the columns are: {', '.join(header)}",
+            )
+    if not chosen:
+        raise InputError(f"{flag} names no column")
+    return tuple(chosen)
+
+
+def resolve_columns(header: Sequence[str], request: ColumnRequest) -> Columns:
+    """Apply the SPEC's defaults: y_true/y/target/label, y_pred/pred/…, p_<class>."""
+    two = len(header) == 2
+    if request.pred:
+        pred = _select(request.pred, header, "--pred")
+    elif found := next((c for c in PRED_DEFAULTS if c in header), None):
+        pred = (found,)
+    elif classes := tuple(h for h in header if h.startswith(CLASS_PREFIX) and len(h) > 2):
+        pred = classes
+    elif two:
+        pred = (header[1],)
+    else:
+        raise InputError(
+            "no prediction column found (looked for y_pred, pred, prediction, y_hat, p_<class>)",
+            f"name it with --pred; the columns are: {', '.join(header)}",
+        )
+    if request.true:
+        true = _select(request.true, header, "--true")
+    elif found := next((c for c in TRUE_DEFAULTS if c in header), None):
+        true = (found,)
+    elif two:
+        true = (header[0],)
+    else:
+        raise InputError(
+            "no target column found (looked for y_true, y, target, label)",
+            f"name it with --true; the columns are: {', '.join(header)}",
+        )
+    weight = _select(request.weight, header, "--weight")[0] if request.weight else None
+    used = [*true, *pred, *([weight] if weight else [])]
+    for name in set(used):
+        if header.count(name) > 1:
+            raise InputError(
+                f"the header names column {name!r} {header.count(name)} times",
+                "rename the duplicates so that each column in use has one name",
+            )
+    overlap = [c for c in true if c in pred] + ([weight] if weight in (*true, *pred) else [])
+    if overlap:
+        raise InputError(f"column {overlap[0]!r} is used for two roles")
+    classes = None
+    if len(pred) > 1:
+        prefixed = all(p.startswith(CLASS_PREFIX) for p in pred)
+        classes = tuple(p[len(CLASS_PREFIX) :] if prefixed else p for p in pred)
+    return Columns(true, pred, weight, classes)
+
+
+# --------------------------------------------------------------------------- body
+
+
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_EOF_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+
+
+def _parser_error(exc: Exception, name: str) -> InputError:
+    msg = str(exc)
+    if m := _FIELDS.search(msg):
+        want, line, saw = m.groups()
+        return InputError(
+            f"{name}: line {line} has {saw} fields but the header has {want} (ragged rows)",
+            "every row needs one value per column; quote values that contain commas",
+        )
+    if m := _EOF_QUOTE.search(msg):
+        return InputError(
+            f"{name}: a quote opened near line {int(m.group(1)) + 1} is never closed",
+            'close the quote, or remove the stray " character',
+        )
+    return InputError(f"{name} is not valid CSV: {msg.strip().splitlines()[-1]}")
+
+
+def iter_frames(
+    stream: io.BufferedReader, name: str, *, chunk_rows: int = DEFAULT_CHUNK_ROWS
+) -> Iterator[pd.DataFrame]:
+    """The body as DataFrames of at most ``chunk_rows`` rows (names stripped)."""
+    try:
+        reader = pd.read_csv(
+            stream,
+            encoding="utf-8-sig",
+            chunksize=chunk_rows,
+            skipinitialspace=True,
+            low_memory=False,
+        )
+        with reader:
+            seen = False
+            for frame in reader:
+                frame.columns = [str(c).strip() for c in frame.columns]
+                if len(frame):
+                    seen = True
+                    yield frame
+            if not seen:
+                raise InputError(f"{name} has a header but no data rows")
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{name} is empty", "give a CSV file with a header row") from None
+    except pd.errors.ParserError as exc:
+        raise _parser_error(exc, name) from None
+    except UnicodeDecodeError:
+        raise InputError(f"{name} is not UTF-8 text", "save the file as UTF-8 CSV") from None
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise InputError(f"{name} cannot be read: {exc}") from None
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One chunk of input as arrays, with the 1-based data-row number of each row."""
+
+    y_true: Array
+    y_pred: Array
+    weight: Array | None
+    rows: NDArray[np.int64]
+    dropped: int
+
+
+class _Problems:
+    """Collects per-cell problems of a chunk, reported (or dropped) together."""
+
+    def __init__(self, n: int) -> None:
+        self.missing = np.zeros(n, dtype=bool)
+        self.first: tuple[str, str, Array, list[str]] | None = None
+
+    def add(self, column: str, kind: str, mask: Array, examples: list[str]) -> None:
+        if mask.any():
+            self.missing |= mask
+            if self.first is None:
+                self.first = (column, kind, mask, examples)
+
+
+def _numeric(series: pd.Series, column: str, problems: _Problems) -> Array:
+    """A column as float64; blanks and text recorded as problems (NaN placeholders)."""
+    if series.dtype == bool:
+        return series.to_numpy(dtype=np.float64)
+    if series.dtype.kind in "if":
+        values = series.to_numpy(dtype=np.float64)
+        problems.add(column, "missing values", np.isnan(values), [])
+        return values
+    numbers = pd.to_numeric(series.astype(str).str.strip(), errors="coerce")
+    values = numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+    blank = series.isna().to_numpy()
+    text = np.isnan(values) & ~blank
+    examples = [repr(v) for v in series[text].head(3)]
+    problems.add(column, "non-numeric values", text, examples)
+    problems.add(column, "missing values", blank, [])
+    return values
+
+
+def _labels(
+    series: pd.Series, column: str, classes: tuple[str, ...] | None, problems: _Problems
+) -> Array:
+    """Targets: numbers, true/false, or class names matching the prediction columns."""
+    blank = series.isna().to_numpy()
+    if series.dtype.kind in "ifb":
+        if classes and _numeric_names(classes):
+            lookup: dict[object, float] = {float(c): float(i) for i, c in enumerate(classes)}
+            return _names_to_index(
+                series.astype(np.float64), blank, lookup, classes, column, problems
+            )
+        values = series.to_numpy(dtype=np.float64)
+        problems.add(column, "missing values", blank, [])
+        return values
+    text = series.astype(str).str.strip()
+    words = text.str.lower()
+    if words[~blank].isin(list(BOOL_WORDS)).all():
+        problems.add(column, "missing values", blank, [])
+        return words.map(BOOL_WORDS).to_numpy(dtype=np.float64, na_value=np.nan)
+    if classes:
+        lookup = {name: float(i) for i, name in enumerate(classes)}
+        return _names_to_index(text, blank, lookup, classes, column, problems)
+    return _numeric(series, column, problems)
+
+
+def _numeric_names(classes: tuple[str, ...]) -> bool:
+    """Class names like '1','2','3' (but not '0'..'K-1') make numeric labels names."""
+    if not all(re.fullmatch(r"-?\d+", c) for c in classes):
+        return False
+    return [int(c) for c in classes] != list(range(len(classes)))
+
+
+def _names_to_index(
+    labels: pd.Series,
+    blank: NDArray[np.bool_],
+    lookup: dict[object, float],
+    classes: tuple[str, ...],
+    column: str,
+    problems: _Problems,
+) -> Array:
+    """Class labels to indices; a label that names no class is an error."""
+    values = labels.map(lookup).to_numpy(dtype=np.float64, na_value=np.nan)
+    unknown = np.isnan(values) & ~blank
+    if unknown.any():
+        bad = ", ".join(repr(v) for v in labels[unknown].head(3))
+        raise InputError(
+            f"column {column!r} has labels that match no prediction column ({bad})",
+            f"the classes are {', '.join(classes)}; "
+            f"labels may be class names or indices 0…{len(classes) - 1}",
+        )
+    problems.add(column, "missing values", blank, [])
+    return values
+
+
+def to_batch(frame: pd.DataFrame, columns: Columns, *, dropna: bool, first_row: int) -> Batch:
+    """Convert one chunk; report (or with ``dropna`` drop) missing and text cells."""
+    n = len(frame)
+    problems = _Problems(n)
+    if len(columns.true) == 1:
+        y_true = _labels(frame[columns.true[0]], columns.true[0], columns.classes, problems)
+    else:
+        y_true = np.column_stack([_numeric(frame[c], c, problems) for c in columns.true])
+    preds = [_numeric(frame[c], c, problems) for c in columns.pred]
+    y_pred = preds[0] if len(preds) == 1 else np.column_stack(preds)
+    weight = _numeric(frame[columns.weight], columns.weight, problems) if columns.weight else None
+    rows = np.arange(first_row, first_row + n, dtype=np.int64)
+    dropped = 0
+    if problems.first is not None:
+        if not dropna:
+            column, kind, mask, examples = problems.first
+            where = format_rows([int(r) for r in rows[mask][:5]], int(mask.sum()))
+            eg = f" (e.g. {', '.join(examples)})" if examples else ""
+            raise InputError(
+                f"column {column!r} has {kind} in {where}{eg}",
+                "use --dropna to skip such rows",
+            )
+        keep = ~problems.missing
+        dropped = int(n - keep.sum())
+        y_true, y_pred, rows = y_true[keep], y_pred[keep], rows[keep]
+        weight = weight[keep] if weight is not None else None
+    _check_finite(y_true, columns.true, rows)
+    _check_finite(y_pred, columns.pred, rows)
+    if weight is not None and columns.weight:
+        _check_finite(weight, (columns.weight,), rows)
+    return Batch(y_true, y_pred, weight, rows, dropped)
+
+
+def _check_finite(values: Array, names: tuple[str, ...], rows: NDArray[np.int64]) -> None:
+    """inf, -inf and overflowing numbers like 1e999 are errors, never silently used."""
+    bad = ~np.isfinite(values)
+    if not bad.any():
+        return
+    col = 0 if values.ndim == 1 else int(np.flatnonzero(bad.any(axis=0))[0])
+    mask = bad if values.ndim == 1 else bad[:, col]
+    raise InputError(
+        f"column {names[col]!r} has infinite or overflowing values in "
+        f"{format_rows([int(r) for r in rows[mask][:5]], int(mask.sum()))}",
+        "every value must be a finite float64 number",
+    )

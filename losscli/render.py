@@ -1,0 +1,278 @@
+"""Output: rich tables for people, json/csv/tsv/value for machines.
+
+Machine formats print every number with ``repr`` (shortest round-trip), so
+what a pipeline reads back is bit-for-bit what was computed.  Tables round
+to 10 significant digits for reading.  Data goes to stdout; notes for
+people (clipping, dropped rows, gradient checks) go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+from losscli._lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+    from rich.console import Console
+
+    from losscli.compute import ComputeReport, LossSummary, Samples
+    from losscli.losses import Loss
+
+    Array = NDArray[np.float64]
+else:
+    np = lazy_module("numpy", globals(), "np")
+
+FORMATS = ("table", "json", "csv", "tsv", "value")
+SPACE_NOTE = {
+    "probability": "predictions read as probabilities (pass --logits for raw scores)",
+    "logit": "predictions read as logits (raw scores)",
+    "value": "predictions read as values",
+}
+
+
+def number(x: float) -> str:
+    """Shortest text that reads back as the same float64."""
+    return repr(float(x))
+
+
+def people(x: float, digits: int = 10) -> str:
+    """A number for a table: 10 significant digits (6 in the per-row tables)."""
+    return f"{float(x):.{digits}g}"
+
+
+def format_floats(values: Array) -> list[str]:
+    """``repr`` of every element, fast for large arrays (NumPy's shortest repr)."""
+    return [str(v) for v in values.tolist()]
+
+
+# --------------------------------------------------------------------------- per-sample
+
+
+def sample_header(report: ComputeReport) -> list[str]:
+    """Columns of the per-sample table: row, then each loss and its gradient."""
+    header = ["row"]
+    classes = report.columns.classes
+    for summary in report.summaries:
+        name = summary.loss.name
+        header.append(name)
+        if report.head.y_pred.ndim == 2 and classes is not None:
+            header.extend(f"{name}_grad_{c}" for c in classes)
+        else:
+            header.append(f"{name}_grad")
+    return header
+
+
+def sample_lines(report: ComputeReport, samples: Iterable[Samples], sep: str) -> Iterator[str]:
+    """Per-sample rows as delimited text, chunk by chunk."""
+    yield sep.join(sample_header(report)) + "\n"
+    for chunk in samples:
+        columns: list[list[str]] = [[str(r) for r in chunk.rows.tolist()]]
+        for value, grad in zip(chunk.values, chunk.grads, strict=True):
+            columns.append(format_floats(value))
+            if grad.ndim == 1:
+                columns.append(format_floats(grad))
+            else:
+                columns.extend(format_floats(grad[:, j]) for j in range(grad.shape[1]))
+        yield "".join(sep.join(cells) + "\n" for cells in zip(*columns, strict=True))
+
+
+# --------------------------------------------------------------------------- machine formats
+
+
+def _params(loss: Loss) -> dict[str, Any]:
+    return loss.params()
+
+
+def compute_json(report: ComputeReport, *, grad: bool) -> str:
+    """The SPEC's ``compute --format json`` object (gathers per-sample lists)."""
+    per_sample = grad or report.request.reduction == "none"
+    values: list[list[Any]] = [[] for _ in report.summaries]
+    grads: list[list[Any]] = [[] for _ in report.summaries]
+    if per_sample:
+        for chunk in report.samples():
+            for i, (v, g) in enumerate(zip(chunk.values, chunk.grads, strict=True)):
+                values[i].extend(v.tolist())
+                grads[i].extend(g.tolist())
+    results = []
+    for i, s in enumerate(report.summaries):
+        item: dict[str, Any] = {
+            "loss": s.loss.name,
+            "params": _params(s.loss),
+            "reduction": s.reduction,
+            "predictions": s.space,
+            "value": values[i] if s.value is None else s.value,
+            "clipped": s.clipped,
+        }
+        if grad:
+            item["gradient"] = grads[i]
+        if s.check is not None:
+            item["check_grad"] = check_dict(s)
+        results.append(item)
+    obj = {
+        "n": report.n,
+        "predictions": report.predictions,
+        "columns": {
+            "true": list(report.columns.true),
+            "pred": list(report.columns.pred),
+            "weight": report.columns.weight,
+        },
+        "dropped": report.dropped,
+        "results": results,
+    }
+    return json.dumps(obj, allow_nan=False) + "\n"
+
+
+def check_dict(s: LossSummary) -> dict[str, Any]:
+    assert s.check is not None
+    return {
+        "max_abs_error": s.check.max_abs,
+        "max_rel_error": s.check.max_rel,
+        "compared": s.check.compared,
+        "skipped": s.check.skipped,
+    }
+
+
+def summary_lines(report: ComputeReport, sep: str) -> Iterator[str]:
+    """One row per loss: loss, reduction, value."""
+    yield sep.join(["loss", "reduction", "value"]) + "\n"
+    for s in report.summaries:
+        assert s.value is not None
+        yield sep.join([s.loss.name, s.reduction, number(s.value)]) + "\n"
+
+
+def value_lines(report: ComputeReport) -> Iterator[str]:
+    """Bare numbers: one per loss; per-sample values (tab-separated by loss) for none."""
+    if report.request.reduction != "none":
+        for s in report.summaries:
+            assert s.value is not None
+            yield number(s.value) + "\n"
+        return
+    for chunk in report.samples():
+        cols = [format_floats(v) for v in chunk.values]
+        yield "".join("\t".join(cells) + "\n" for cells in zip(*cols, strict=True))
+
+
+def write_lines(out: IO[str], lines: Iterable[str]) -> None:
+    for line in lines:
+        out.write(line)
+
+
+# --------------------------------------------------------------------------- people
+
+
+def notes(report: ComputeReport, *, checks: bool = True) -> list[str]:
+    """Lines for stderr: dropped rows, clipped probabilities, gradient checks."""
+    out = []
+    if report.dropped:
+        out.append(f"dropped {report.dropped} row(s) with missing or non-numeric values")
+    for s in report.summaries:
+        if s.clipped:
+            out.append(
+                f"{s.loss.name}: clipped {s.clipped} probabilit{'y' if s.clipped == 1 else 'ies'}"
+                " to [eps, 1 − eps]; their gradient is taken at the clipped value"
+            )
+        if s.check is not None and checks:
+            c = s.check
+            out.append(
+                f"{s.loss.name}: gradient check max abs error {c.max_abs:.3g}, "
+                f"max rel error {c.max_rel:.3g} over {c.compared} values"
+                + (f" ({c.skipped} clipped skipped)" if c.skipped else "")
+            )
+    return out
+
+
+def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None:
+    """Results, then per loss the first ``rows`` rows with loss and gradient."""
+    from rich.table import Table
+
+    console.print(
+        f"[bold]{report.n}[/bold] rows · {SPACE_NOTE[report.predictions]}"
+        + (f" · {report.dropped} dropped" if report.dropped else "")
+    )
+    results = Table(title=None, show_edge=True)
+    for name, justify in (("loss", "left"), ("params", "left"), ("reduction", "left")):
+        results.add_column(name, justify=justify)  # type: ignore[arg-type]
+    results.add_column("value", justify="right")
+    show_clip = any(s.clipped for s in report.summaries)
+    if show_clip:
+        results.add_column("clipped", justify="right")
+    for s in report.summaries:
+        params = ", ".join(f"{k}={_param_text(v)}" for k, v in _changed(s.loss).items())
+        value = "per row (below)" if s.value is None else people(s.value)
+        cells = [s.loss.name, params or "—", s.reduction, value]
+        if show_clip:
+            cells.append(str(s.clipped))
+        results.add_row(*cells)
+    console.print(results)
+    if any(s.check is not None for s in report.summaries):
+        checks = Table(title="gradient check (central differences)")
+        for col in ("loss", "max abs error", "max rel error", "values"):
+            checks.add_column(col, justify="left" if col == "loss" else "right")
+        for s in report.summaries:
+            if s.check is not None:
+                checks.add_row(
+                    s.loss.name, f"{s.check.max_abs:.3g}", f"{s.check.max_rel:.3g}",
+                    str(s.check.compared),
+                )
+        console.print(checks)
+    if rows > 0:
+        _gradient_tables(report, console, rows)
+
+
+def _changed(loss: Loss) -> dict[str, Any]:
+    """Parameters that differ from their defaults (the table stays narrow)."""
+    defaults = {p.name: p.default for p in loss.param_info()}
+    return {k: v for k, v in loss.params().items() if v != defaults[k]}
+
+
+def _param_text(v: Any) -> str:
+    if isinstance(v, list):
+        return ",".join(people(x) for x in v)
+    return "none" if v is None else people(v)
+
+
+def _gradient_tables(report: ComputeReport, console: Console, rows: int) -> None:
+    from rich.table import Table
+
+    head = report.head
+    shown = min(rows, len(head.rows))
+    classes = report.columns.classes
+    pred_names: Sequence[str] = report.columns.pred
+    for i, s in enumerate(report.summaries):
+        table = Table(title=f"{s.loss.name}: per-row loss and ∂L/∂ŷ ({s.reduction})")
+        table.add_column("row", justify="right")
+        table.add_column(", ".join(report.columns.true) if head.y_true.ndim == 2 else "y_true")
+        for name in pred_names:
+            table.add_column(name, justify="right")
+        table.add_column("loss", justify="right")
+        grad = head.grads[i]
+        if grad.ndim == 1:
+            table.add_column("∂L/∂ŷ", justify="right")
+        else:
+            for c in pred_names:
+                table.add_column(f"∂L/∂{c}", justify="right")
+        for r in range(shown):
+            truth = head.y_true[r]
+            truth_text = (
+                ", ".join(people(t, 6) for t in truth) if np.ndim(truth) else _label(truth, classes)
+            )
+            pred_cells = [people(p, 6) for p in np.atleast_1d(head.y_pred[r])]
+            grad_cells = [people(g, 6) for g in np.atleast_1d(grad[r])]
+            loss_cell = people(head.values[i][r], 6)
+            table.add_row(str(head.rows[r]), truth_text, *pred_cells, loss_cell, *grad_cells)
+        console.print(table)
+    if report.n > shown:
+        console.print(
+            f"[dim]showing {shown} of {report.n} rows; --rows N shows more, "
+            "--grad-out FILE writes every row[/dim]"
+        )
+
+
+def _label(value: float, classes: Sequence[str] | None) -> str:
+    if classes is not None and float(value).is_integer() and 0 <= value < len(classes):
+        return classes[int(value)]
+    return people(value)
