@@ -330,9 +330,9 @@ def _adam(
         _mul(v, beta2, v)
         _mul(grad, grad, scratch)
         _add(v, scratch, v)
-        # torch: θ ← θ − lr/(1−β1^t) · m̂ / (√v̂/√(1−β2^t) + ε), m̂ = (1−β1)·m, v̂ = (1−β2)·v.
-        # With c = √(1−β2)/√(1−β2^t) the denominator is c·(√v + ε/c), so one scalar
-        # add and one scalar multiply carry every constant.
+        # torch: θ ← θ − lr/(1−β1^t) · a / (√b/√(1−β2^t) + ε) with exp_avg a = (1−β1)·m
+        # and exp_avg_sq b = (1−β2)·v. With c = √(1−β2)/√(1−β2^t) the denominator is
+        # c·(√v + ε/c), so one scalar add and one scalar multiply carry every constant.
         c = sqrt_one_minus_beta2 / math.sqrt(1.0 - beta2**step)
         _sqrt(v, scratch)
         _add(scratch, eps / c, scratch)
