@@ -30,8 +30,12 @@ def entry(cls: type[Loss]) -> dict[str, Any]:
         "logits": cls.logit_space,
         "reductions": list(cls.reductions),
         "params": [
-            {"name": p.name, "flag": "--" + p.name.replace("_", "-"), "default": p.default,
-             "help": p.doc}
+            {
+                "name": p.name,
+                "flag": "--" + p.name.replace("_", "-"),
+                "default": p.default,
+                "help": p.doc,
+            }
             for p in cls.param_info()
         ],
         "formula": cls.formula,
@@ -52,7 +56,11 @@ def table(entries: list[type[Loss]], console: Console) -> None:
         t.add_column(col, overflow="fold")
     for cls in entries:
         t.add_row(
-            cls.name, ", ".join(cls.aliases) or "—", cls.task, cls.takes, _param_text(cls),
+            cls.name,
+            ", ".join(cls.aliases) or "—",
+            cls.task,
+            cls.takes,
+            _param_text(cls),
             cls.formula,
         )
     console.print(t)

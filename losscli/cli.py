@@ -29,11 +29,20 @@ FORMATS = ("table", "json", "csv", "tsv", "value")
 
 
 class CliError(click.ClickException):
-    """A library error shown as ``Error: problem`` + fix, with its exit code."""
+    """A run-time failure shown as ``Error: problem`` + fix (exit code 1)."""
 
-    def __init__(self, error: LossCliError) -> None:
-        super().__init__(str(error))
-        self.exit_code = error.exit_code
+    exit_code = 1
+
+
+class CliInputError(CliError):
+    """Bad input or options (exit code 2, click's usage-error code)."""
+
+    exit_code = 2
+
+
+def cli_error(error: LossCliError) -> CliError:
+    """The click exception that shows ``error`` and exits with its code."""
+    return (CliInputError if error.exit_code == 2 else CliError)(str(error))
 
 
 class LossCliGroup(click.Group):
@@ -43,7 +52,7 @@ class LossCliGroup(click.Group):
         try:
             return super().invoke(ctx)
         except LossCliError as exc:
-            raise CliError(exc) from None
+            raise cli_error(exc) from None
 
 
 @click.group(cls=LossCliGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -150,10 +159,14 @@ def stderr_console() -> Console:
     return Console(file=sys.stderr, stderr=True)
 
 
+def stdin_is_terminal() -> bool:
+    return sys.stdin is None or sys.stdin.isatty()
+
+
 def require_input(file: str | None) -> str:
     """No FILE and a terminal on stdin is a usage error, never a silent wait."""
     if file is None:
-        if sys.stdin is None or sys.stdin.isatty():
+        if stdin_is_terminal():
             raise click.UsageError("no input: give a CSV FILE, or pipe CSV into standard input")
         return "-"
     return file
@@ -164,22 +177,48 @@ def require_input(file: str | None) -> str:
 
 @cli.command()
 @click.argument("file", required=False, metavar="[FILE]")
-@click.option("--loss", "-l", "loss_names", multiple=True, metavar="NAME",
-              help="Loss to compute; repeat or comma-separate for several.")
+@click.option(
+    "--loss",
+    "-l",
+    "loss_names",
+    multiple=True,
+    metavar="NAME",
+    help="Loss to compute; repeat or comma-separate for several.",
+)
 @click.option("--true", "true_col", metavar="COL", help="Target column(s): name, list or glob.")
-@click.option("--pred", "pred_col", metavar="COL",
-              help="Prediction column(s): name, comma list or glob (one per class).")
+@click.option(
+    "--pred",
+    "pred_col",
+    metavar="COL",
+    help="Prediction column(s): name, comma list or glob (one per class).",
+)
 @click.option("--weight", "weight_col", metavar="COL", help="Per-sample weight column.")
-@click.option("--logits", is_flag=True, help="Predictions are raw scores (logits), not probabilities.")
+@click.option(
+    "--logits", is_flag=True, help="Predictions are raw scores (logits), not probabilities."
+)
 @loss_param_options
 @click.option("--reduction", type=click.Choice(REDUCTIONS), default="mean", show_default=True)
-@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
-              help="Output format [default: table on a terminal, tsv otherwise].")
-@click.option("--rows", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Rows of the per-row gradient table.")
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Output format [default: table on a terminal, tsv otherwise].",
+)
+@click.option(
+    "--rows",
+    type=click.IntRange(min=0),
+    default=10,
+    show_default=True,
+    help="Rows of the per-row gradient table.",
+)
 @click.option("--grad", is_flag=True, help="Add the full gradient to json/csv/tsv output.")
-@click.option("--grad-out", metavar="FILE", help="Write per-sample loss and gradient as CSV (- = stdout).")
-@click.option("--check-grad", is_flag=True, help="Compare the gradient with central finite differences.")
+@click.option(
+    "--grad-out", metavar="FILE", help="Write per-sample loss and gradient as CSV (- = stdout)."
+)
+@click.option(
+    "--check-grad", is_flag=True, help="Compare the gradient with central finite differences."
+)
 @click.option("--dropna", is_flag=True, help="Skip rows with missing or non-numeric cells.")
 def compute(
     file: str | None,
@@ -232,7 +271,7 @@ def compute(
     )
     report = run_compute(request)
     try:
-        for line in render.notes(report, checks=fmt not in ('table', 'json')):
+        for line in render.notes(report, checks=fmt not in ("table", "json")):
             click.echo(f"note: {line}", err=True)
         _emit_compute(report, fmt, grad, rows, console)
         if grad_out:
@@ -267,8 +306,14 @@ def _emit_compute(report: Any, fmt: str, grad: bool, rows: int, console: Console
 
 @cli.command("losses")
 @click.argument("name", required=False)
-@click.option("--format", "-f", "fmt", type=click.Choice(("table", "json")), default="table",
-              show_default=True)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(("table", "json")),
+    default="table",
+    show_default=True,
+)
 def losses_cmd(name: str | None, fmt: str) -> None:
     """The loss catalogue, or one loss with its gradient formula.
 
@@ -279,10 +324,7 @@ def losses_cmd(name: str | None, fmt: str) -> None:
     """
     from losscli import catalogue
 
-    if name is None:
-        entries = list(LOSSES.values())
-    else:
-        entries = [LOSSES[canonical_name(name)]]
+    entries = list(LOSSES.values()) if name is None else [LOSSES[canonical_name(name)]]
     if fmt == "json":
         click.echo(catalogue.as_json(entries))
     elif name is None:

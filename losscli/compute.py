@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from losscli import dataio
 from losscli._lazy import lazy_module
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    Array = NDArray[np.float64]
+    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -41,7 +41,7 @@ class ComputeRequest:
 
     source: str
     losses: tuple[Loss, ...]
-    columns: ColumnRequest = ColumnRequest()
+    columns: ColumnRequest = field(default_factory=ColumnRequest)
     logits: bool = False
     reduction: Reduction = "mean"
     dropna: bool = False
@@ -105,7 +105,7 @@ class ComputeReport:
         spaces = {s.space for s in self.summaries}
         for space in ("logit", "probability"):
             if space in spaces:
-                return space  # type: ignore[return-value]
+                return space
         return "value"
 
     def samples(self) -> Iterator[Samples]:

@@ -19,7 +19,7 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, NamedTuple
+from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
 from losscli._lazy import lazy_module
 from losscli.errors import InputError, format_rows
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from numpy.typing import NDArray
 
-    Array = NDArray[np.float64]
+    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
 else:
     np = lazy_module("numpy", globals(), "np")
     pd = lazy_module("pandas", globals(), "pd")
@@ -51,7 +51,7 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 # --------------------------------------------------------------------------- opening
 
 
-def _decompress(raw: IO[bytes], kind: str) -> IO[bytes]:
+def _decompress(raw: IO[bytes], kind: str) -> Any:
     if kind == "gzip":
         return gzip.GzipFile(fileobj=raw)
     if kind == "bz2":
@@ -65,7 +65,7 @@ def _decompress(raw: IO[bytes], kind: str) -> IO[bytes]:
             "the input is zstd-compressed, and reading it needs the zstandard package",
             "pip install zstandard, or decompress it first (zstd -d)",
         ) from None
-    return zstandard.ZstdDecompressor().stream_reader(raw)  # type: ignore[no-any-return]
+    return zstandard.ZstdDecompressor().stream_reader(raw)
 
 
 class _Tee(io.RawIOBase):
@@ -99,11 +99,11 @@ def open_source(path: str, *, tee: IO[bytes] | None = None) -> io.BufferedReader
         raise InputError(f"cannot open {path}: {exc.strerror}") from None
     if tee is not None:
         raw = _Tee(raw, tee)  # type: ignore[assignment]
-    stream = io.BufferedReader(raw, buffer_size=PEEK_BYTES)  # type: ignore[arg-type]
+    stream: io.BufferedReader = io.BufferedReader(raw, buffer_size=PEEK_BYTES)  # type: ignore[arg-type]
     head = stream.peek(8)
     for magic, kind in _MAGIC:
         if head.startswith(magic):
-            stream = io.BufferedReader(_decompress(stream, kind), buffer_size=PEEK_BYTES)  # type: ignore[arg-type]
+            stream = io.BufferedReader(_decompress(stream, kind), buffer_size=PEEK_BYTES)
             break
     return stream
 
@@ -196,8 +196,8 @@ def resolve_columns(header: Sequence[str], request: ColumnRequest) -> Columns:
         pred = _select(request.pred, header, "--pred")
     elif found := next((c for c in PRED_DEFAULTS if c in header), None):
         pred = (found,)
-    elif classes := tuple(h for h in header if h.startswith(CLASS_PREFIX) and len(h) > 2):
-        pred = classes
+    elif prefixed := tuple(h for h in header if h.startswith(CLASS_PREFIX) and len(h) > 2):
+        pred = prefixed
     elif two:
         pred = (header[1],)
     else:
@@ -227,10 +227,10 @@ def resolve_columns(header: Sequence[str], request: ColumnRequest) -> Columns:
     overlap = [c for c in true if c in pred] + ([weight] if weight in (*true, *pred) else [])
     if overlap:
         raise InputError(f"column {overlap[0]!r} is used for two roles")
-    classes = None
+    classes: tuple[str, ...] | None = None
     if len(pred) > 1:
-        prefixed = all(p.startswith(CLASS_PREFIX) for p in pred)
-        classes = tuple(p[len(CLASS_PREFIX) :] if prefixed else p for p in pred)
+        strip = all(p.startswith(CLASS_PREFIX) for p in pred)
+        classes = tuple(p[len(CLASS_PREFIX) :] if strip else p for p in pred)
     return Columns(true, pred, weight, classes)
 
 

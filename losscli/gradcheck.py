@@ -10,7 +10,7 @@ on top (see ``Loss.grad_scale``) and does not change relative errors.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from losscli._lazy import lazy_module
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from losscli.losses import Loss
 
-    Array = NDArray[np.float64]
+    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
 else:
     np = lazy_module("numpy", globals(), "np")
 

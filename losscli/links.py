@@ -6,7 +6,7 @@ results; the identity used is noted beside each.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from losscli._lazy import lazy_module
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    Array = NDArray[np.float64]
+    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -42,12 +42,13 @@ def log_softmax(z: Array) -> Array:
     agree with the reference to the last bits; the absolute error is at most
     one ulp of 1.
     """
-    shifted = z - z.max(axis=1, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    shifted: Array = z - z.max(axis=1, keepdims=True)
+    out: Array = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return out
 
 
 def softmax(z: Array) -> Array:
     """Row-wise e^{z−max} / Σ e^{z−max}."""
-    e = np.exp(z - z.max(axis=1, keepdims=True))
+    e: Array = np.exp(z - z.max(axis=1, keepdims=True))
     e /= e.sum(axis=1, keepdims=True)
     return e

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    Array = NDArray[np.float64]
+    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -291,7 +291,7 @@ def _fail(mask: Array, role: str, problem: str, values: Array, fix: str | None =
     rows = mask if mask.ndim == 1 else mask.any(axis=1)
     if rows.any():
         bad = values[rows] if values.ndim == 1 else values[mask]
-        raise BadValues(role, problem, np.flatnonzero(rows), bad[:3].ravel()[:3], fix)
+        raise BadValues(role, problem, np.flatnonzero(rows), bad.ravel()[:3].tolist(), fix)
 
 
 def check_weights(weight: Array, n: int) -> Array:
@@ -844,7 +844,8 @@ class CrossEntropy(_LogProb):
         if self.class_weights is not None:
             if len(self.class_weights) != k:
                 raise InputError(
-                    f"--class-weights has {len(self.class_weights)} values but there are {k} classes",
+                    f"--class-weights has {len(self.class_weights)} values "
+                    f"but there are {k} classes",
                     "give one weight per prediction column",
                 )
             w = np.asarray(self.class_weights, dtype=np.float64)

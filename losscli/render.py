@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from losscli.compute import ComputeReport, LossSummary, Samples
     from losscli.losses import Loss
 
-    Array = NDArray[np.float64]
+    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -215,7 +215,9 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
         for s in report.summaries:
             if s.check is not None:
                 checks.add_row(
-                    s.loss.name, f"{s.check.max_abs:.3g}", f"{s.check.max_rel:.3g}",
+                    s.loss.name,
+                    f"{s.check.max_abs:.3g}",
+                    f"{s.check.max_rel:.3g}",
                     str(s.check.compared),
                 )
         console.print(checks)

@@ -1,0 +1,64 @@
+"""Valid random inputs for any registered loss, keyed by its task and space.
+
+The invariant tests run over the whole registry, so a new loss is covered
+as soon as it is registered, provided its task (and any new parameter
+name) appears below; ``test_every_task_and_param_has_a_generator``
+fails otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+from losscli.losses import Loss
+
+K = 3  # classes in multi-class examples
+
+
+def targets_and_predictions(
+    loss: Loss, rng: np.random.Generator, n: int, *, logits: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Random (y_true, y_pred) inside the loss's domain, away from kinks."""
+    space = loss.space(logits)
+    task = loss.task
+    if task == "regression":
+        y = rng.normal(0.0, 2.0, n)
+        return y, y + rng.normal(0.0, 1.5, n)
+    if task == "counts":
+        y = rng.poisson(3.0, n).astype(float)
+        pred = rng.normal(1.0, 0.5, n) if space == "logit" else rng.uniform(0.2, 6.0, n)
+        return y, pred
+    if task == "binary" or (task == "binary or multi-class" and rng.random() < 0.5):
+        y = rng.integers(0, 2, n).astype(float)
+        pred = rng.normal(0.0, 3.0, n) if space == "logit" else rng.uniform(0.02, 0.98, n)
+        return y, pred
+    if task in ("multi-class", "binary or multi-class"):
+        y = rng.integers(0, K, n).astype(float)
+        return y, _class_predictions(rng, n, space)
+    if task == "distributions":
+        return rng.dirichlet(np.ones(K), n), _class_predictions(rng, n, space)
+    raise AssertionError(f"no input generator for task {task!r} (add one here)")
+
+
+def _class_predictions(rng: np.random.Generator, n: int, space: str) -> np.ndarray:
+    if space == "logit":
+        return rng.normal(0.0, 3.0, (n, K))
+    return rng.dirichlet(np.ones(K) * 2.0, n)
+
+
+TASKS = {"regression", "counts", "binary", "binary or multi-class", "multi-class", "distributions"}
+
+# A strategy of valid values for every parameter name in the registry.
+PARAM_STRATEGIES: dict[str, st.SearchStrategy[object]] = {
+    "delta": st.floats(0.2, 3.0),
+    "beta": st.sampled_from([0.0, 0.5, 1.0, 2.0]),
+    "quantile": st.floats(0.05, 0.95),
+    "epsilon": st.floats(0.0, 0.8),
+    "pos_weight": st.one_of(st.none(), st.floats(0.2, 5.0)),
+    "eps": st.sampled_from([2.220446049250313e-16, 1e-7]),
+    "alpha": st.one_of(st.just(-1.0), st.floats(0.05, 0.95)),
+    "gamma": st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.5]),
+    "label_smoothing": st.floats(0.0, 0.3),
+    "class_weights": st.one_of(st.none(), st.tuples(*[st.floats(0.2, 3.0) for _ in range(K)])),
+}

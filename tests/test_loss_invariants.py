@@ -1,0 +1,236 @@
+"""Invariants over the whole registry: gradients, reductions, weights, extremes.
+
+Every test here is parametrized over ``LOSSES``, so a newly registered loss
+is checked without a line of new test code.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from losscli.errors import BadValues, InputError
+from losscli.losses import LOSSES, Loss
+from tests.registry_inputs import PARAM_STRATEGIES, TASKS, targets_and_predictions
+
+CASES = [
+    (name, logits)
+    for name, cls in LOSSES.items()
+    for logits in ((False, True) if cls.logit_space == "optional" else (False,))
+]
+IDS = [f"{n}-{'logits' if lg else 'default'}" for n, lg in CASES]
+
+
+def losses_with_params(name: str) -> st.SearchStrategy[Loss]:
+    cls = LOSSES[name]
+    params = {p.name: PARAM_STRATEGIES[p.name] for p in cls.param_info()}
+    return st.fixed_dictionaries(params).map(lambda kw: cls(**kw))
+
+
+def test_every_task_and_param_has_a_generator():
+    for cls in LOSSES.values():
+        assert cls.task in TASKS, f"add an input generator for task {cls.task!r}"
+        for p in cls.param_info():
+            assert p.name in PARAM_STRATEGIES, f"add a strategy for parameter {p.name!r}"
+
+
+def numeric_gradient(loss: Loss, y, p, *, logits, reduction, weight):
+    """Central differences of the *reduced* loss, one prediction at a time."""
+    grad = np.zeros_like(p)
+    flat = p.reshape(-1)
+    space = loss.space(logits)
+    for i in range(flat.size):
+        h = 1e-6 * max(1.0, abs(flat[i]))
+        if space == "probability":
+            h = min(h, flat[i] / 4, (1 - flat[i]) / 4)
+        up, down = flat.copy(), flat.copy()
+        up[i] += h
+        down[i] -= h
+
+        def value(x):
+            r = loss.evaluate(
+                y, x.reshape(p.shape), logits=logits, reduction=reduction, weight=weight
+            )
+            return np.sum(r.value)
+
+        grad.reshape(-1)[i] = (value(up) - value(down)) / (2 * h)
+    return grad
+
+
+@pytest.mark.parametrize(("name", "logits"), CASES, ids=IDS)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), seed=st.integers(0, 2**31 - 1))
+def test_gradient_matches_finite_differences(name, logits, data, seed):
+    loss = data.draw(losses_with_params(name))
+    reduction = data.draw(st.sampled_from(loss.reductions))
+    rng = np.random.default_rng(seed)
+    y, p = targets_and_predictions(loss, rng, 5, logits=logits)
+    weight = rng.uniform(0.2, 2.0, 5) if data.draw(st.booleans()) else None
+    result = loss.evaluate(y, p, logits=logits, reduction=reduction, weight=weight)
+    numeric = numeric_gradient(loss, y, p, logits=logits, reduction=reduction, weight=weight)
+    scale = max(1.0, float(np.max(np.abs(numeric))))
+    np.testing.assert_allclose(result.gradient, numeric, rtol=2e-5, atol=2e-6 * scale)
+
+
+@pytest.mark.parametrize(("name", "logits"), CASES, ids=IDS)
+def test_reductions_agree(name, logits):
+    """mean = Σsℓ/Σs·n…, sum = Σsℓ, none = sℓ; none and sum share the gradient."""
+    cls = LOSSES[name]
+    loss = cls()
+    rng = np.random.default_rng(7)
+    y, p = targets_and_predictions(loss, rng, 9, logits=logits)
+    w = rng.uniform(0.5, 2.0, 9)
+    mean = loss.evaluate(y, p, logits=logits, reduction="mean", weight=w)
+    if "sum" not in cls.reductions:
+        return
+    total = loss.evaluate(y, p, logits=logits, reduction="sum", weight=w)
+    none = loss.evaluate(y, p, logits=logits, reduction="none", weight=w)
+    assert total.value == pytest.approx(np.sum(none.value), rel=1e-12)
+    assert mean.value == pytest.approx(total.value / w.sum(), rel=1e-12)
+    np.testing.assert_allclose(none.gradient, total.gradient, rtol=1e-15)
+    np.testing.assert_allclose(mean.gradient * w.sum(), total.gradient, rtol=1e-12)
+
+
+@pytest.mark.parametrize(("name", "logits"), CASES, ids=IDS)
+def test_integer_weight_equals_repeated_row(name, logits):
+    """Weight 2 on a row is the same as that row twice (weighted mean = Σwℓ/Σw)."""
+    loss = LOSSES[name]()
+    rng = np.random.default_rng(3)
+    y, p = targets_and_predictions(loss, rng, 4, logits=logits)
+    w = np.array([1.0, 2.0, 1.0, 3.0])
+    idx = np.repeat(np.arange(4), w.astype(int))
+    weighted = loss.evaluate(y, p, logits=logits, weight=w)
+    repeated = loss.evaluate(y[idx], p[idx], logits=logits)
+    assert weighted.value == pytest.approx(repeated.value, rel=1e-12)
+
+
+def extreme_inputs(loss: Loss, logits: bool):
+    """Saturated inputs: logits ±1e4 and ±800, probabilities exactly 0 and 1."""
+    space = loss.space(logits)
+    y = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
+    if loss.task == "regression":
+        return np.array([0.0, 1e4, -1e4, 3.0, 1e-300, 0.0]), np.array(
+            [1e4, -1e4, 0.0, 3.0, 0.0, 5e3]
+        )
+    if loss.task == "counts":
+        pred = (
+            np.array([-1e4, -800.0, 0.0, 700.0, -1e4, 1.0])
+            if space == "logit"
+            else np.array([0.0, 0.0, 1e4, 1e-300, 0.0, 1.0])
+        )
+        return np.array([0.0, 3.0, 1.0, 0.0, 5.0, 0.0]), pred
+    if loss.task in ("binary", "binary or multi-class"):
+        if space == "logit":
+            return y, np.array([1e4, -1e4, -1e4, 1e4, 800.0, -800.0])
+        return y, np.array([1.0, 0.0, 0.0, 1.0, 1.0, 0.0])
+    k = 3
+    idx = np.array([0, 1, 2, 0, 1, 2], dtype=float)
+    if space == "logit":
+        pred = np.where(np.arange(k) == (idx[:, None] + 1) % k, 1e4, -1e4)
+        pred[3] = [1e4, -1e4, -1e4]  # confidently right
+        pred[4] = [800.0, -800.0, 0.0]
+    else:
+        pred = np.zeros((6, k))
+        pred[np.arange(6), ((idx + 1) % k).astype(int)] = 1.0  # all mass on a wrong class
+        pred[3] = [1.0, 0.0, 0.0]  # all mass on the right class
+    if loss.task == "distributions":
+        soft = np.zeros((6, k))
+        soft[np.arange(6), idx.astype(int)] = 1.0
+        soft[5] = [0.5, 0.5, 0.0]
+        return soft, pred
+    return idx, pred
+
+
+@pytest.mark.parametrize(("name", "logits"), CASES, ids=IDS)
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_extreme_inputs_are_finite_and_silent(name, logits, reduction):
+    loss = LOSSES[name]()
+    if reduction not in loss.reductions:
+        pytest.skip("mean only")
+    y, p = extreme_inputs(loss, logits)
+    with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
+        warnings.simplefilter("error")
+        result = loss.evaluate(y, p, logits=logits, reduction=reduction)
+    assert np.isfinite(result.value)
+    assert np.all(np.isfinite(result.gradient))
+
+
+def test_poisson_log_rate_beyond_float64_is_a_clear_error():
+    """e^10000 is not a float64: the row is named instead of printing inf."""
+    loss = LOSSES["poisson"]()
+    with pytest.raises(BadValues, match=r"log-rates above 709\.78.*row 2"):
+        loss.evaluate(np.array([1.0, 1.0]), np.array([0.0, 1e4]), logits=True)
+
+
+@pytest.mark.parametrize("name", [n for n, c in LOSSES.items() if c.default_space == "probability"])
+def test_clipped_probabilities_are_counted(name):
+    loss = LOSSES[name]()
+    if loss.task == "distributions":
+        y, p = np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[0.0, 1.0], [0.5, 0.5]])
+    else:
+        y, p = np.array([1.0, 0.0, 1.0]), np.array([0.0, 0.0, 0.5])
+    result = loss.evaluate(y, p)
+    assert result.clipped >= 1
+    assert np.all(np.isfinite(result.gradient))
+
+
+@pytest.mark.parametrize("name", [n for n, c in LOSSES.items() if c.default_space == "probability"])
+def test_probabilities_outside_unit_interval_suggest_logits(name):
+    loss = LOSSES[name]()
+    y = np.array([[1.0, 0.0], [0.0, 1.0]]) if loss.task == "distributions" else np.array([1.0, 0.0])
+    p = (
+        np.array([[1.5, -0.5], [0.5, 0.5]])
+        if loss.task == "distributions"
+        else np.array([1.5, 0.5])
+    )
+    with pytest.raises(BadValues, match="outside \\[0, 1\\]") as info:
+        loss.evaluate(y, p)
+    assert "--logits" in str(info.value)
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_catalogue_entry_is_complete(name):
+    cls = LOSSES[name]
+    for attr in ("formula", "gradient", "reference", "takes", "task"):
+        assert getattr(cls, attr).strip(), f"{name} lacks {attr}"
+    assert cls.__doc__ and len(cls.__doc__.strip()) > 40
+    for p in cls.param_info():
+        assert p.doc.strip()
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "message"),
+    [
+        ("huber", {"delta": 0.0}, "delta must be a positive number"),
+        ("huber", {"delta": float("nan")}, "delta must be a positive number"),
+        ("quantile", {"quantile": 1.0}, "quantile must lie strictly between 0 and 1"),
+        ("focal", {"gamma": -1.0}, "gamma must be a number ≥ 0"),
+        ("cross_entropy", {"label_smoothing": 1.5}, "label_smoothing must lie between 0 and 1"),
+        ("cross_entropy", {"class_weights": (0.0, 0.0)}, "class_weights must not be all zero"),
+        ("bce", {"eps": 0.7}, "eps must lie strictly between 0 and 0.5"),
+        ("bce", {"pos_weight": -2.0}, "pos_weight must be a positive number"),
+    ],
+)
+def test_parameter_ranges(name, params, message):
+    with pytest.raises(InputError, match=message):
+        LOSSES[name](**params)
+
+
+def test_all_zero_weights_have_no_mean():
+    with pytest.raises(InputError, match="add up to 0"):
+        LOSSES["mse"]().evaluate(np.array([1.0, 2.0]), np.array([1.0, 3.0]), weight=np.zeros(2))
+
+
+def test_rmse_is_mean_only():
+    with pytest.raises(InputError, match="rmse supports --reduction mean only"):
+        LOSSES["rmse"]().evaluate(np.array([1.0]), np.array([2.0]), reduction="sum")
+
+
+def test_rmse_gradient_at_zero_error_is_zero():
+    r = LOSSES["rmse"]().evaluate(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
+    assert r.value == 0.0
+    assert list(r.gradient) == [0.0, 0.0]
