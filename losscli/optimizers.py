@@ -30,17 +30,24 @@ import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-import numpy as np
-from numpy.typing import NDArray
+from losscli._lazy import lazy_module
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Array = NDArray[np.float64]
+    BoolArray = NDArray[np.bool_]
+else:
+    np = lazy_module("numpy", globals(), "np")  # `losscli train --help` stays light
 
 __all__ = [
     "OPTIMIZERS",
     "SCHEDULES",
     "AdagradState",
     "AdamState",
-    "Array",
     "MomentumState",
     "Optimizer",
     "OptimizerSpec",
@@ -60,17 +67,7 @@ __all__ = [
     "soft_threshold",
 ]
 
-Array = NDArray[np.float64]
-BoolArray = NDArray[np.bool_]
 Schedule = Callable[[int], float]
-
-# Bound once: a module global is one lookup, ``np.multiply`` is two, and each
-# update makes about ten of these calls.
-_mul = np.multiply
-_add = np.add
-_sub = np.subtract
-_div = np.divide
-_sqrt = np.sqrt
 
 
 class Optimizer(NamedTuple):
@@ -173,8 +170,8 @@ def sgd() -> Optimizer:
 
     def update(grad: Array, state: SgdState, params: Array, lr: float) -> tuple[Array, SgdState]:
         scratch = state.scratch
-        _mul(grad, lr, scratch)
-        _sub(params, scratch, params)
+        np.multiply(grad, lr, scratch)
+        np.subtract(params, scratch, params)
         return params, state
 
     return Optimizer(init, update)
@@ -196,10 +193,10 @@ def momentum(*, momentum: float = 0.9) -> Optimizer:
         grad: Array, state: MomentumState, params: Array, lr: float
     ) -> tuple[Array, MomentumState]:
         v, scratch = state
-        _mul(v, mu, v)
-        _add(v, grad, v)
-        _mul(v, lr, scratch)
-        _sub(params, scratch, params)
+        np.multiply(v, mu, v)
+        np.add(v, grad, v)
+        np.multiply(v, lr, scratch)
+        np.subtract(params, scratch, params)
         return params, state
 
     return Optimizer(init, update)
@@ -221,12 +218,12 @@ def nesterov(*, momentum: float = 0.9) -> Optimizer:
         grad: Array, state: MomentumState, params: Array, lr: float
     ) -> tuple[Array, MomentumState]:
         v, scratch = state
-        _mul(v, mu, v)
-        _add(v, grad, v)
-        _mul(v, mu, scratch)
-        _add(scratch, grad, scratch)
-        _mul(scratch, lr, scratch)
-        _sub(params, scratch, params)
+        np.multiply(v, mu, v)
+        np.add(v, grad, v)
+        np.multiply(v, mu, scratch)
+        np.add(scratch, grad, scratch)
+        np.multiply(scratch, lr, scratch)
+        np.subtract(params, scratch, params)
         return params, state
 
     return Optimizer(init, update)
@@ -247,13 +244,13 @@ def adagrad(*, eps: float = 1e-10) -> Optimizer:
         grad: Array, state: AdagradState, params: Array, lr: float
     ) -> tuple[Array, AdagradState]:
         s, scratch = state
-        _mul(grad, grad, scratch)
-        _add(s, scratch, s)
-        _sqrt(s, scratch)
-        _add(scratch, eps, scratch)
-        _div(grad, scratch, scratch)
-        _mul(scratch, lr, scratch)
-        _sub(params, scratch, params)
+        np.multiply(grad, grad, scratch)
+        np.add(s, scratch, s)
+        np.sqrt(s, scratch)
+        np.add(scratch, eps, scratch)
+        np.divide(grad, scratch, scratch)
+        np.multiply(scratch, lr, scratch)
+        np.subtract(params, scratch, params)
         return params, state
 
     return Optimizer(init, update)
@@ -278,14 +275,14 @@ def rmsprop(*, alpha: float = 0.99, eps: float = 1e-8) -> Optimizer:
         grad: Array, state: RmspropState, params: Array, lr: float
     ) -> tuple[Array, RmspropState]:
         sq, scratch = state
-        _mul(sq, alpha, sq)
-        _mul(grad, grad, scratch)
-        _add(sq, scratch, sq)
-        _sqrt(sq, scratch)
-        _add(scratch, eps_scaled, scratch)
-        _div(grad, scratch, scratch)
-        _mul(scratch, lr / c, scratch)
-        _sub(params, scratch, params)
+        np.multiply(sq, alpha, sq)
+        np.multiply(grad, grad, scratch)
+        np.add(sq, scratch, sq)
+        np.sqrt(sq, scratch)
+        np.add(scratch, eps_scaled, scratch)
+        np.divide(grad, scratch, scratch)
+        np.multiply(scratch, lr / c, scratch)
+        np.subtract(params, scratch, params)
         return params, state
 
     return Optimizer(init, update)
@@ -322,23 +319,23 @@ def _adam(
         if decays:
             # Decoupled decay first, as torch.optim.AdamW: θ ← θ·(1 − lr·λ).
             if mask is None:
-                _mul(params, 1.0 - lr * weight_decay, params)
+                np.multiply(params, 1.0 - lr * weight_decay, params)
             else:
-                _mul(params, 1.0 - lr * weight_decay, params, where=mask)
-        _mul(m, beta1, m)
-        _add(m, grad, m)
-        _mul(v, beta2, v)
-        _mul(grad, grad, scratch)
-        _add(v, scratch, v)
+                np.multiply(params, 1.0 - lr * weight_decay, params, where=mask)
+        np.multiply(m, beta1, m)
+        np.add(m, grad, m)
+        np.multiply(v, beta2, v)
+        np.multiply(grad, grad, scratch)
+        np.add(v, scratch, v)
         # torch: θ ← θ − lr/(1−β1^t) · a / (√b/√(1−β2^t) + ε) with exp_avg a = (1−β1)·m
         # and exp_avg_sq b = (1−β2)·v. With c = √(1−β2)/√(1−β2^t) the denominator is
         # c·(√v + ε/c), so one scalar add and one scalar multiply carry every constant.
         c = sqrt_one_minus_beta2 / math.sqrt(1.0 - beta2**step)
-        _sqrt(v, scratch)
-        _add(scratch, eps / c, scratch)
-        _div(m, scratch, scratch)
-        _mul(scratch, lr * one_minus_beta1 / ((1.0 - beta1**step) * c), scratch)
-        _sub(params, scratch, params)
+        np.sqrt(v, scratch)
+        np.add(scratch, eps / c, scratch)
+        np.divide(m, scratch, scratch)
+        np.multiply(scratch, lr * one_minus_beta1 / ((1.0 - beta1**step) * c), scratch)
+        np.subtract(params, scratch, params)
         return params, AdamState(step, m, v, scratch)
 
     return Optimizer(init, update)
@@ -404,10 +401,10 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         OptimizerSpec("sgd", sgd, (), "mini-batch stochastic gradient descent", 0.1),
         OptimizerSpec("momentum", momentum, ("momentum",), "SGD with heavy-ball momentum", 0.1),
         OptimizerSpec("nesterov", nesterov, ("momentum",), "SGD with Nesterov momentum", 0.1),
-        OptimizerSpec("adagrad", adagrad, (), "per-coordinate steps lr/√(Σg²)", 0.01),
-        OptimizerSpec("rmsprop", rmsprop, (), "per-coordinate steps lr/√(EMA of g²)", 0.01),
-        OptimizerSpec("adam", adam, ("beta1", "beta2"), "Adam, bias-corrected moments", 0.01),
-        OptimizerSpec("adamw", adamw, ("beta1", "beta2"), "Adam with decoupled weight decay", 0.01),
+        OptimizerSpec("adagrad", adagrad, (), "per-coordinate steps lr/√(Σg²)", 0.3),
+        OptimizerSpec("rmsprop", rmsprop, (), "per-coordinate steps lr/√(EMA of g²)", 0.03),
+        OptimizerSpec("adam", adam, ("beta1", "beta2"), "Adam, bias-corrected moments", 0.1),
+        OptimizerSpec("adamw", adamw, ("beta1", "beta2"), "Adam with decoupled weight decay", 0.1),
     )
 }
 
@@ -436,11 +433,17 @@ def make_optimizer(name: str, **hyper: Any) -> Optimizer:
 
 @dataclass(frozen=True)
 class ScheduleSpec:
-    """One registered learning-rate schedule; ``build(lr, total_steps, power_t)``."""
+    """One registered learning-rate schedule; ``build(lr, total_steps, power_t)``.
+
+    A ``plateau`` schedule is constant between the trainer's interventions: it
+    divides the rate by 5 whenever the objective stops improving (scikit-learn's
+    'adaptive'), which needs feedback a function of t cannot have.
+    """
 
     name: str
     description: str
     build: Callable[[float, int, float], Schedule]
+    plateau: bool = False
 
 
 def _constant(lr: float, total_steps: int, power_t: float) -> Schedule:
@@ -474,6 +477,9 @@ SCHEDULES: dict[str, ScheduleSpec] = {
             "inverse-scaling", "lr/(t+1)^power_t (scikit-learn invscaling)", _inverse_scaling
         ),
         ScheduleSpec("cosine", "lr·½(1+cos(π·t/T)), from lr down to 0 at the last step", _cosine),
+        ScheduleSpec(
+            "adaptive", "lr, divided by 5 at each plateau (scikit-learn adaptive)", _constant, True
+        ),
     )
 }
 
@@ -498,7 +504,7 @@ def make_schedule(name: str, lr: float, *, total_steps: int, power_t: float = 0.
 # ------------------------------------------------------------- proximal step
 
 
-def soft_threshold(params: Array, threshold: float, mask: BoolArray | None = None) -> Array:
+def soft_threshold(params: Array, threshold: float | Array, mask: BoolArray | None = None) -> Array:
     """Proximal operator of ``threshold·‖w‖₁`` on the coordinates where ``mask`` is True.
 
     ``w ← sign(w)·max(|w| − τ, 0)``, computed as ``w − clip(w, −τ, τ)``: inside
@@ -508,13 +514,18 @@ def soft_threshold(params: Array, threshold: float, mask: BoolArray | None = Non
     place on ``params`` and returns it. After a gradient step with rate lr, call it
     with ``threshold = lr·λ1`` (proximal gradient / ISTA).
     """
-    threshold = float(threshold)
-    if not threshold >= 0.0:
-        raise ValueError(f"threshold must be >= 0, got {threshold!r}")
+    if isinstance(threshold, np.ndarray):
+        threshold = np.pad(threshold, (0, params.size - threshold.size))  # intercepts: 0
+        if not (threshold >= 0.0).all():
+            raise ValueError("thresholds must be >= 0")
+    else:
+        threshold = float(threshold)
+        if not threshold >= 0.0:
+            raise ValueError(f"threshold must be >= 0, got {threshold!r}")
     clipped = np.maximum(params, -threshold)
     np.minimum(clipped, threshold, out=clipped)
     if mask is None:
-        _sub(params, clipped, params)
+        np.subtract(params, clipped, params)
     else:
-        _sub(params, clipped, params, where=mask)
+        np.subtract(params, clipped, params, where=mask)
     return params

@@ -1,0 +1,59 @@
+"""``losscli predict``: a saved model applied to a CSV, written as CSV.
+
+The output pipes into ``compute`` without flags: ``y_true`` (when the input
+has the model's target column), then ``y_pred`` or one ``p_<class>`` column
+per class.  Binary targets are written as 0/1 (1 = the model's second
+class); multi-class targets keep their class names, which ``compute``
+matches to the ``p_<class>`` columns.
+"""
+
+from __future__ import annotations
+
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+from losscli import dataset
+from losscli.models import Model, load
+
+
+def load_model(path: str) -> Model:
+    """Read and validate the model file (exit 2 on anything malformed)."""
+    return load(path)
+
+
+def prediction_frame(model: Model, frame: pd.DataFrame, *, logits: bool) -> pd.DataFrame:
+    """The output table for one input table."""
+    x = model.design.matrix(frame)
+    pred = model.predict(x, logits=logits)
+    out: dict[str, object] = {}
+    if model.target in frame.columns:
+        out["y_true"] = _truth(model, frame[model.target])
+    if pred.ndim == 1:
+        out["y_pred"] = pred
+    else:
+        assert model.classes is not None
+        for j, cls in enumerate(model.classes):
+            out[f"p_{cls}"] = pred[:, j]
+    return pd.DataFrame(out)
+
+
+def _truth(model: Model, series: pd.Series) -> object:
+    if model.classes is None:
+        return series.to_numpy()
+    if model.kind == "logistic":
+        labels = dataset.class_labels(series, model.target)
+        if labels.classes != model.classes:  # this file's labels may be a subset
+            index = {c: str(i) for i, c in enumerate(model.classes)}
+            text = series.astype(str).str.strip()
+            return np.array([index.get(t, t) for t in text], dtype=object)
+        return labels.y.astype(np.int64)
+    return series.astype(str).str.strip().to_numpy()
+
+
+def write_predictions(model: Model, source: str, out: IO[str], *, logits: bool) -> None:
+    """Predict ``source`` and write CSV (repr floats, round-trip exact)."""
+    frame = dataset.read_table(source)
+    table = prediction_frame(model, frame, logits=logits)
+    table.to_csv(out, index=False, float_format=None, lineterminator="\n")

@@ -1,0 +1,141 @@
+"""Output of ``train``: tables and a loss curve for people, JSON for machines."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from rich.console import Console
+
+    from losscli.pipeline import TrainReport
+
+BLOCKS = " ▁▂▃▄▅▆▇█"
+
+
+def train_json(report: TrainReport) -> str:
+    """The SPEC's ``train --format json`` object (plus a few extra keys)."""
+    return json.dumps(train_dict(report), allow_nan=False) + "\n"
+
+
+def train_dict(report: TrainReport) -> dict[str, Any]:
+    model = report.model.to_json()
+    fit = report.fit
+    return {
+        "model": model["kind"],
+        "link": model["link"],
+        "loss": model["loss"]["name"],
+        "params": model["loss"]["params"],
+        "target": model["target"],
+        "features": model["features"],
+        "classes": model["classes"],
+        "coef": model["coef"],
+        "intercept": model["intercept"],
+        "epochs": fit.epochs,
+        "best_epoch": fit.best_epoch,
+        "stop_reason": fit.stop_reason.value,
+        "objective": fit.objective,
+        "metrics": report.metrics,
+        "options": model["options"],
+        "n_train": report.n_train,
+        "n_validation": report.n_validation,
+        "dropped": report.dropped,
+        "seconds": report.seconds,
+    }
+
+
+def _num(x: float | None, digits: int = 6) -> str:
+    return "—" if x is None else f"{x:.{digits}g}"
+
+
+def train_tables(report: TrainReport, console: Console, *, curve: bool) -> None:
+    """Summary, coefficients, metrics and (on a terminal) the loss curve."""
+    from rich.table import Table
+
+    m, fit = report.model, report.fit
+    summary = Table(show_header=False, title="losscli train")
+    summary.add_column("", style="bold")
+    summary.add_column("")
+    params = ", ".join(f"{k}={v}" for k, v in m.loss_params.items() if v is not None)
+    summary.add_row("model", f"{m.kind} ({m.link} link)")
+    summary.add_row("loss", m.loss + (f" ({params})" if params else ""))
+    summary.add_row("optimizer", str(m.options.get("optimizer")))
+    summary.add_row(
+        "rows",
+        f"{report.n_train} train"
+        + (f", {report.n_validation} validation" if report.n_validation else ""),
+    )
+    summary.add_row("epochs", f"{fit.epochs} ({fit.stop_reason.value})")
+    summary.add_row("objective", _num(fit.objective, 10))
+    summary.add_row("time", f"{report.seconds:.3f} s")
+    console.print(summary)
+
+    coefs = Table(title="coefficients (original feature scale)")
+    coefs.add_column("feature")
+    if m.coef.ndim == 1:
+        coefs.add_column("coefficient", justify="right")
+        for name, c in zip(m.features, m.coef.tolist(), strict=True):
+            coefs.add_row(name, _num(c, 8))
+        coefs.add_row("[italic]intercept[/italic]", _num(float(m.intercept[0]), 8))
+    else:
+        for cls in m.classes or ():
+            coefs.add_column(cls, justify="right")
+        for name, row in zip(m.features, m.coef.tolist(), strict=True):
+            coefs.add_row(name, *(_num(c, 8) for c in row))
+        coefs.add_row("[italic]intercept[/italic]", *(_num(c, 8) for c in m.intercept.tolist()))
+    console.print(coefs)
+
+    if report.metrics:
+        table = Table(title="metrics")
+        table.add_column("metric")
+        parts = list(report.metrics)
+        for part in parts:
+            table.add_column(part, justify="right")
+        for key in report.metrics[parts[0]]:
+            table.add_row(key, *(_num(report.metrics[p].get(key)) for p in parts))
+        console.print(table)
+    if curve and len(fit.history) > 1:
+        console.print(loss_curve([r.objective for r in fit.history]))
+
+
+def loss_curve(values: Sequence[float], *, width: int = 60, height: int = 8) -> str:
+    """A block-character chart of the objective per epoch (log scale if it spans decades)."""
+    finite = [v for v in values if math.isfinite(v)]
+    if len(finite) < 2:
+        return ""
+    n = len(finite)
+    cols = [finite[min(n - 1, int(i * n / width))] for i in range(min(width, n))]
+    low, high = min(cols), max(cols)
+    log = low > 0 and high / low > 100
+
+    def level(v: float) -> float:
+        if high == low:
+            return 0.5
+        if log:
+            return (math.log(v) - math.log(low)) / (math.log(high) - math.log(low))
+        return (v - low) / (high - low)
+
+    units = [round(level(v) * (height * 8 - 1)) + 1 for v in cols]
+    lines = []
+    for row in range(height - 1, -1, -1):
+        cells = []
+        for u in units:
+            fill = min(8, max(0, u - row * 8))
+            cells.append(BLOCKS[fill])
+        lines.append("│" + "".join(cells))
+    scale = "log scale" if log else "linear scale"
+    header = f"objective per epoch ({scale}): {high:.4g} → {cols[-1]:.4g}"
+    footer = "└" + "─" * len(cols) + f" epoch {len(values)}"
+    return "\n".join([header, *lines, footer])
+
+
+def history_lines(report: TrainReport) -> list[str]:
+    """``--history``: one CSV row per epoch."""
+    out = ["epoch,objective,loss,val_loss,lr,seconds\n"]
+    for r in report.fit.history:
+        val = "" if r.val_loss is None else repr(r.val_loss)
+        out.append(f"{r.epoch},{r.objective!r},{r.loss!r},{val},{r.lr!r},{r.seconds!r}\n")
+    return out
