@@ -509,7 +509,8 @@ def train(
 
         rate = f" (now {lr:g})" if lr is not None else ""
         raise RunError(
-            f"training diverged at epoch {fit.epochs}: the objective became NaN or infinite",
+            f"training diverged at epoch {fit.epochs}: the objective blew up "
+            "(NaN, infinite, or 10⁴ times its starting value)",
             f"try a smaller --lr{rate}",
         )
     if save:

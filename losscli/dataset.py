@@ -186,6 +186,14 @@ class Labels:
 
 
 def regression_labels(series: pd.Series, name: str) -> Labels:
+    """Numeric targets; a text column gets a message that points at classification."""
+    if not _is_numeric(series):
+        example = _text(series[pd.to_numeric(series, errors="coerce").isna()]).iloc[0]
+        raise InputError(
+            f"the target {name!r} holds text (e.g. {example!r}), not numbers to regress on",
+            "for classes use a classification loss (--loss bce, ce or focal), "
+            "or pick another --target",
+        )
     return Labels(_numeric_column(series, name), None)
 
 

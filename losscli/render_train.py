@@ -73,7 +73,7 @@ def train_tables(report: TrainReport, console: Console, *, curve: bool) -> None:
     summary.add_row("time", f"{report.seconds:.3f} s")
     console.print(summary)
 
-    coefs = Table(title="coefficients (original feature scale)")
+    coefs = Table(title="coefficients", caption="original feature scale")
     coefs.add_column("feature")
     if m.coef.ndim == 1:
         coefs.add_column("coefficient", justify="right")
@@ -107,7 +107,8 @@ def loss_curve(values: Sequence[float], *, width: int = 60, height: int = 8) -> 
     if len(finite) < 2:
         return ""
     n = len(finite)
-    cols = [finite[min(n - 1, int(i * n / width))] for i in range(min(width, n))]
+    w = min(width, n)
+    cols = [finite[round(i * (n - 1) / (w - 1))] for i in range(w)]  # first and last included
     low, high = min(cols), max(cols)
     log = low > 0 and high / low > 100
 

@@ -49,6 +49,7 @@ NONMONOTONE_MEMORY = 10  # GLL window: accept a step if it beats the worst of th
 ARMIJO = 1e-4
 DEFAULT_EPOCHS = {"gd": 20000, "sgd": 1000}
 DEFAULT_TOL = {"gd": 1e-12, "sgd": 1e-5}
+BLOW_UP = 1e4  # an objective this many times its starting value (plus 1) has diverged
 STALL_EPOCHS = 100  # gd: no decrease at all this long = converged (kinked losses stall)
 DEFAULT_SCHEDULE = {"gd": "constant", "sgd": "adaptive"}
 DEFAULT_BATCH = 32
@@ -211,9 +212,16 @@ class _Tracker:
         self.best_epoch = 0
         self.stale = 0
         self.start = time.perf_counter()
+        self.ceiling = math.inf  # beyond it = divergence; see start_from
+
+    def start_from(self, objective: float) -> None:
+        """The objective at θ0 sets the divergence ceiling."""
+        self.ceiling = BLOW_UP * (abs(objective) + 1.0)
 
     def record(self, epoch: int, theta: Array, objective: float, loss: float, lr: float) -> bool:
         """Log the epoch; True when the patience rule says stop."""
+        if objective > self.ceiling:
+            raise _Diverged  # finite, but thousands of times worse than the start
         val_loss = None
         if self.validation is not None:
             val_loss = _full_objective(self.obj, theta, *self.validation)[1]
@@ -300,6 +308,7 @@ def _gd(
     schedule = make_schedule(config.resolved_schedule(), fixed or 1.0, total_steps=epochs)
     f, g = _smooth(obj, theta, x, y)
     recent = [f + obj.l1_penalty(theta)]
+    tracker.start_from(recent[0])
     step = 1.0 / max(1e-12, float(np.abs(g).max()))  # first trial; BB takes over after
     first_mapping = None
     best, best_epoch = math.inf, 0
@@ -389,6 +398,7 @@ def _minibatch(
     state = opt.init(theta)
     rng = np.random.default_rng(config.seed)
     grad = np.empty(obj.size)
+    tracker.start_from(_full_objective(obj, theta, x, y)[0])
     t = 0
     for epoch in range(1, epochs + 1):
         order = rng.permutation(n)

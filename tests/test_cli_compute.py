@@ -295,7 +295,8 @@ ERRORS = [
     (
         "a,b,c\n1,2,3\n",
         [],
-        "Error: no prediction column found (looked for y_pred, pred, prediction, y_hat, p_<class>)\n"
+        "Error: no prediction column found "
+        "(looked for y_pred, pred, prediction, y_hat, p_<class>)\n"
         "name it with --pred; the columns are: a, b, c\n",
     ),
     (
@@ -366,7 +367,8 @@ def test_unknown_loss_suggests_names():
     assert r.exit_code == 2
     assert (
         r.stderr
-        == "Error: unknown loss 'hubber'\ndid you mean huber? see `losscli losses` for the catalogue\n"
+        == "Error: unknown loss 'hubber'\n"
+        "did you mean huber? see `losscli losses` for the catalogue\n"
     )
 
 
@@ -412,7 +414,8 @@ def test_probability_rows_must_sum_to_one(tmp_path):
     r = run("-l", "ce", path)
     assert r.exit_code == 2
     assert r.stderr == (
-        "Error: columns 'p_a', 'p_b' probability rows do not sum to 1 (±0.0001) in row 1 (e.g. 1.1)\n"
+        "Error: columns 'p_a', 'p_b' probability rows do not sum to 1 (±0.0001) "
+        "in row 1 (e.g. 1.1)\n"
         "if these are raw scores (logits), pass --logits\n"
     )
 
