@@ -48,7 +48,7 @@ class ComputeRequest:
     head_rows: int = 10
     per_sample: bool = False
     check_grad: bool = False
-    chunk_rows: int = dataio.DEFAULT_CHUNK_ROWS
+    block_bytes: int = dataio.DEFAULT_BLOCK_BYTES
 
 
 @dataclass(frozen=True)
@@ -146,7 +146,7 @@ def _batches(
 
     def generate() -> Iterator[Batch]:
         first = 1
-        for frame in dataio.iter_frames(stream, name, chunk_rows=request.chunk_rows):
+        for frame in dataio.iter_frames(stream, name, block_bytes=request.block_bytes):
             batch = dataio.to_batch(frame, columns, dropna=request.dropna, first_row=first)
             first += len(frame)
             if batch.weight is not None:

@@ -15,9 +15,13 @@ import fnmatch
 import gzip
 import io
 import lzma
+import math
+import os
 import re
 import sys
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, NamedTuple
 
@@ -35,7 +39,7 @@ else:
     pd = lazy_module("pandas", globals(), "pd")
 
 PEEK_BYTES = 1 << 20
-DEFAULT_CHUNK_ROWS = 1 << 20
+DEFAULT_BLOCK_BYTES = 1 << 20  # of CSV per parsed block: ~50k rows of two numbers
 TRUE_DEFAULTS = ("y_true", "y", "target", "label")
 PRED_DEFAULTS = ("y_pred", "pred", "prediction", "y_hat")
 CLASS_PREFIX = "p_"
@@ -239,55 +243,208 @@ def resolve_columns(header: Sequence[str], request: ColumnRequest) -> Columns:
 
 _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _EOF_QUOTE = re.compile(r"EOF inside string starting at row (\d+)")
+_QUOTE = b'"'
 
 
-def _parser_error(exc: Exception, name: str) -> InputError:
+def _parser_error(exc: Exception, name: str, first_line: int) -> InputError:
+    """A pandas parser error in a block whose first line is file line ``first_line``."""
     msg = str(exc)
     if m := _FIELDS.search(msg):
         want, line, saw = m.groups()
-        return InputError(
-            f"{name}: line {line} has {saw} fields but the header has {want} (ragged rows)",
-            "every row needs one value per column; quote values that contain commas",
-        )
+        return _ragged(name, first_line + int(line) - 1, int(saw), int(want))
     if m := _EOF_QUOTE.search(msg):
         return InputError(
-            f"{name}: a quote opened near line {int(m.group(1)) + 1} is never closed",
+            f"{name}: a quote opened near line {first_line + int(m.group(1))} is never closed",
             'close the quote, or remove the stray " character',
         )
     return InputError(f"{name} is not valid CSV: {msg.strip().splitlines()[-1]}")
 
 
-def iter_frames(
-    stream: io.BufferedReader, name: str, *, chunk_rows: int = DEFAULT_CHUNK_ROWS
-) -> Iterator[pd.DataFrame]:
-    """The body as DataFrames of at most ``chunk_rows`` rows (names stripped)."""
+def _ragged(name: str, line: int, saw: int, want: int) -> InputError:
+    return InputError(
+        f"{name}: line {line} has {saw} fields but the header has {want} (ragged rows)",
+        "every row needs one value per column; quote values that contain commas",
+    )
+
+
+def _read_error(exc: BaseException, name: str) -> BaseException:
+    if isinstance(exc, BrokenPipeError):
+        return exc
+    return InputError(f"{name} cannot be read: {exc}")
+
+
+def _header_record(stream: io.BufferedReader, name: str) -> tuple[list[str], int]:
+    """Consume the header record; return its names (stripped) and its line count."""
     try:
-        reader = pd.read_csv(
-            stream,
-            encoding="utf-8-sig",
-            chunksize=chunk_rows,
-            skipinitialspace=True,
-            low_memory=False,
-        )
-        with reader:
-            seen = False
-            for frame in reader:
-                frame.columns = [str(c).strip() for c in frame.columns]
-                if len(frame):
-                    seen = True
-                    yield frame
-            if not seen:
-                raise InputError(f"{name} has a header but no data rows")
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{name} is empty", "give a CSV file with a header row") from None
-    except pd.errors.ParserError as exc:
-        raise _parser_error(exc, name) from None
+        raw = stream.readline()
+        while raw.count(_QUOTE) % 2 and (more := stream.readline()):
+            raw += more
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{name} is not UTF-8 text", "save the file as UTF-8 CSV") from None
     except (OSError, EOFError, lzma.LZMAError) as exc:
-        if isinstance(exc, BrokenPipeError):
-            raise
-        raise InputError(f"{name} cannot be read: {exc}") from None
+        raise _read_error(exc, name) from None
+    if not raw.strip():
+        raise InputError(f"{name} is empty", "give a CSV file with a header row and data rows")
+    names = [c.strip() for c in next(csv.reader(io.StringIO(text)), [])]
+    return names, max(1, raw.count(b"\n"))
+
+
+def _frame_names(header: Sequence[str]) -> list[str]:
+    """Header names as pandas would make them unique: blank -> 'Unnamed: i', 'a', 'a.1'."""
+    out: list[str] = []
+    for i, raw in enumerate(header):
+        base = raw or f"Unnamed: {i}"
+        name, k = base, 0
+        while name in out:
+            k += 1
+            name = f"{base}.{k}"
+        out.append(name)
+    return out
+
+
+def _blocks(stream: io.BufferedReader, name: str, block_bytes: int) -> Iterator[bytes]:
+    """The body as runs of whole records of about ``block_bytes`` bytes each.
+
+    A block is ``block_bytes`` bytes and the rest of its last line.  A newline
+    inside a quoted field ends no record; with CSV quoting (a quote inside
+    quotes is doubled) a line ends inside quotes exactly when the block so
+    far holds an odd number of quote characters, so lines are added until
+    it holds an even number.
+    """
+    try:
+        while data := stream.read(block_bytes):
+            if not data.endswith(b"\n"):
+                data += stream.readline()
+            if _QUOTE in data and data.count(_QUOTE) % 2:
+                parts, odd = [data], True
+                while odd and (line := stream.readline()):
+                    parts.append(line)
+                    odd ^= bool(line.count(_QUOTE) % 2)
+                data = b"".join(parts)
+            yield data
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        raise _read_error(exc, name) from None
+
+
+def _parse_block(data: bytes, names: list[str]) -> tuple[pd.DataFrame, int]:
+    """One block with pandas' C parser (it releases the GIL, so blocks parse in parallel).
+
+    ``skipinitialspace`` costs a fifth of the parse, so it is on only for
+    blocks that hold a space.  Returns the frame and the block's line count
+    (for error messages; NumPy counts without holding the GIL).
+    """
+    frame = pd.read_csv(
+        io.BytesIO(data),
+        header=None,
+        names=names,
+        encoding="utf-8",
+        skipinitialspace=b" " in data,
+        low_memory=False,
+        engine="c",
+    )
+    lines = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 10))
+    return frame, lines
+
+
+def parse_workers() -> int:
+    """Threads that parse blocks: the CPUs this process may use, at most 4."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+_heap_tuned = False
+
+
+def _reuse_freed_memory() -> None:
+    """Let glibc keep freed parser buffers in the heap for the next block.
+
+    Every block's parse allocates and frees buffers of about its size.  By
+    default glibc returns them to the kernel and faults fresh zeroed pages in
+    for the next block, which cost a third of the parse time (measured with
+    benchmarks/run.py).  Fixed thresholds keep them for reuse; peak memory is
+    unchanged, since the same buffers come back.  No-op off glibc.
+    """
+    global _heap_tuned
+    if _heap_tuned or not sys.platform.startswith("linux"):
+        return
+    _heap_tuned = True
+    try:
+        import ctypes
+
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError, TypeError):
+        return
+    mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: allocations under 32 MB come from the heap
+    mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD: keep up to 64 MB of freed heap
+
+
+def iter_frames(
+    stream: io.BufferedReader,
+    name: str,
+    *,
+    block_bytes: int = DEFAULT_BLOCK_BYTES,
+    workers: int | None = None,
+) -> Iterator[pd.DataFrame]:
+    """The body as DataFrames of about ``block_bytes`` of CSV each, in file order.
+
+    Consumes the header record (so call :func:`read_header` first, which only
+    peeks), then cuts the body into blocks of whole records and parses them
+    in ``workers`` threads, a few blocks ahead of the consumer: memory stays
+    bounded by a few blocks whatever the input's size, stdin included.
+    Column names are the stripped header names, made unique as pandas does.
+    """
+    header, header_lines = _header_record(stream, name)
+    names = _frame_names(header)
+    workers = workers or parse_workers()
+    _reuse_freed_memory()
+    line = header_lines + 1  # the file line of the next block's first line
+    seen = False
+    pending: deque[Future[tuple[pd.DataFrame, int]]] = deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="losscli-csv") as pool:
+        try:
+            blocks = _blocks(stream, name, block_bytes)
+            done = False
+            while not done or pending:
+                while not done and len(pending) <= workers:
+                    block = next(blocks, None)
+                    if block is None:
+                        done = True
+                    else:
+                        pending.append(pool.submit(_parse_block, block, names))
+                if not pending:
+                    break
+                frame, lines = _block_result(pending.popleft(), name, line, len(names))
+                line += lines
+                if len(frame):
+                    seen = True
+                    yield frame
+        finally:
+            for future in pending:
+                future.cancel()
+    if not seen:
+        raise InputError(f"{name} has a header but no data rows")
+
+
+def _block_result(
+    future: Future[tuple[pd.DataFrame, int]], name: str, line: int, width: int
+) -> tuple[pd.DataFrame, int]:
+    try:
+        frame, lines = future.result()
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(), 0
+    except pd.errors.ParserError as exc:
+        raise _parser_error(exc, name, line) from None
+    except UnicodeDecodeError:
+        raise InputError(f"{name} is not UTF-8 text", "save the file as UTF-8 CSV") from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        # The block's first row had more fields than the header: pandas would
+        # silently take the extra leading fields as an index.
+        raise _ragged(name, line, width + frame.index.nlevels, width)
+    return frame, lines
 
 
 # --------------------------------------------------------------------------- conversion
@@ -390,8 +547,38 @@ def _names_to_index(
     return values
 
 
+def _clean_batch(frame: pd.DataFrame, columns: Columns, first_row: int) -> Batch | None:
+    """The common case in one pass per column: numbers only, every one finite.
+
+    None when any column in use holds text, labels to map, blanks or
+    non-finite values; :func:`to_batch` then finds and reports them.
+    """
+    if columns.classes and _numeric_names(columns.classes):
+        return None
+    arrays: list[Array] = []
+    for name in (*columns.true, *columns.pred, *([columns.weight] if columns.weight else [])):
+        series = frame[name]
+        if series.dtype.kind not in "if":
+            return None
+        values = series.to_numpy(dtype=np.float64)
+        # A sum is finite only if every term is (an overflowing sum of finite
+        # terms just takes the careful path).
+        if series.dtype.kind == "f" and not math.isfinite(values.sum()):
+            return None
+        arrays.append(values)
+    k = len(columns.true)
+    y_true = arrays[0] if k == 1 else np.column_stack(arrays[:k])
+    preds = arrays[k : k + len(columns.pred)]
+    y_pred = preds[0] if len(preds) == 1 else np.column_stack(preds)
+    weight = arrays[-1] if columns.weight else None
+    rows = np.arange(first_row, first_row + len(frame), dtype=np.int64)
+    return Batch(y_true, y_pred, weight, rows, 0)
+
+
 def to_batch(frame: pd.DataFrame, columns: Columns, *, dropna: bool, first_row: int) -> Batch:
     """Convert one chunk; report (or with ``dropna`` drop) missing and text cells."""
+    if (clean := _clean_batch(frame, columns, first_row)) is not None:
+        return clean
     n = len(frame)
     problems = _Problems(n)
     if len(columns.true) == 1:
