@@ -605,6 +605,9 @@ def predict(file: str | None, model_path: str, logits: bool) -> None:
 
 def main() -> None:
     """Console-script entry: exit codes 0/1/2, 130 on Ctrl-C, quiet on a closed pipe."""
+    from losscli._runtime import tune_process
+
+    tune_process()
     try:
         code = cli.main(prog_name="losscli", standalone_mode=False)
     except click.exceptions.Abort:

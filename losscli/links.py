@@ -35,6 +35,23 @@ def sigmoid(x: Array) -> Array:
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def logistic_parts(x: Array) -> tuple[Array, Array, Array, Array]:
+    """softplus(x), softplus(−x), σ(x), σ(−x) from one exp and one log1p.
+
+    With e = e^{−|x|} ≤ 1: softplus(±x) = max(±x, 0) + log1p(e), and
+    σ(x) = 1/(1+e) or e/(1+e) by the sign of x; each is exact to rounding
+    at any |x| (no 1 − σ cancellation), and the losses on logits need all four.
+    """
+    e = np.exp(-np.abs(x))
+    tail = np.log1p(e)
+    inv = 1.0 / (1.0 + e)
+    small = e * inv  # σ(−|x|)
+    positive = x >= 0
+    sp_pos = np.maximum(x, 0.0) + tail
+    sp_neg = np.maximum(-x, 0.0) + tail
+    return sp_pos, sp_neg, np.where(positive, inv, small), np.where(positive, small, inv)
+
+
 def log_softmax(z: Array) -> Array:
     """Row-wise z − max − log Σ e^{z−max}.
 

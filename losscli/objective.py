@@ -77,16 +77,50 @@ class Objective:
 
     def scores(self, theta: Array, x: Array) -> Array:
         """Xw + b: (n,) for one output, (n, k) for softmax."""
-        w, b = self.split(theta)
+        d = self.n_features
         if self.outputs == 1:
-            out: Array = x @ w[:, 0] + b[0]
+            out: Array = x @ theta[:d]
+            out += theta[d]  # in place: no second n-long array
             return out
-        out = x @ w + b
+        w, b = self.split(theta)
+        out = x @ w
+        out += b
         return out
 
+    def _chain(self, g: Array, x: Array, den: float, out: Array) -> None:
+        """∂(Σℓ/den)/∂θ into ``out``: Xᵀg/den for coefficients, Σg/den for intercepts.
+
+        Dividing the (d+1)·k result rather than the n-long g saves a pass.
+        """
+        cut = self.n_features * self.outputs
+        if self.outputs == 1:
+            np.matmul(g, x, out=out[:cut])  # Xᵀg, as gᵀX
+            out[cut] = g.sum() if self.intercept else 0.0
+        else:
+            np.matmul(x.T, g, out=out[:cut].reshape(self.n_features, self.outputs))
+            out[cut:] = g.sum(axis=0) if self.intercept else 0.0
+        out *= 1.0 / den
+
+    def batch_gradient(self, theta: Array, x: Array, y: Array, out: Array) -> None:
+        """The smooth part's gradient only, into ``out``: the mini-batch step.
+
+        No loss value and no per-sample overflow check — the loop checks the
+        epoch's objective instead — so a step costs a handful of NumPy calls.
+        """
+        pw = self.loss.pointwise(y, self.scores(theta, x), logits=self.logits, finite=False)
+        den = float(len(y)) if pw.norm is None else float(pw.norm.sum())
+        self._chain(pw.grad, x, den, out)
+        if self.l2:
+            self._add_l2_gradient(theta, out)
+
     def mean_loss(self, theta: Array, x: Array, y: Array) -> float:
-        """The mean loss alone (validation loss, metrics), no penalty."""
-        pw = self.loss.pointwise(y, self.scores(theta, x), logits=self.logits)
+        """The mean loss alone (validation loss, metrics), no penalty.
+
+        The per-sample overflow check is skipped here and below: the trainer
+        checks that the sums it gets are finite, which a NaN or inf anywhere
+        would spoil.
+        """
+        pw = self.loss.pointwise(y, self.scores(theta, x), logits=self.logits, finite=False)
         den = float(len(y)) if pw.norm is None else float(pw.norm.sum())
         return float(pw.loss.sum()) / den
 
@@ -118,20 +152,18 @@ class Objective:
 
         ``out`` may be a preallocated gradient buffer (the SGD loop reuses one).
         """
-        pw = self.loss.pointwise(y, self.scores(theta, x), logits=self.logits)
+        pw = self.loss.pointwise(y, self.scores(theta, x), logits=self.logits, finite=False)
         den = float(len(y)) if pw.norm is None else float(pw.norm.sum())
         value = float(pw.loss.sum()) / den
-        g = pw.grad / den  # ∂(mean loss)/∂scores
         grad = np.empty(self.size) if out is None else out
-        cut = self.n_features * self.outputs
-        if self.outputs == 1:
-            np.matmul(g, x, out=grad[:cut])  # Xᵀg, as gᵀX
-            grad[cut] = g.sum() if self.intercept else 0.0
-        else:
-            np.matmul(x.T, g, out=grad[:cut].reshape(self.n_features, self.outputs))
-            grad[cut:] = g.sum(axis=0) if self.intercept else 0.0
+        self._chain(pw.grad, x, den, grad)
         if self.l2:
-            c = self._c()
             value += self.l2_penalty(theta)
-            grad[:cut] += self.l2 * (c * c) * theta[:cut]
+            self._add_l2_gradient(theta, grad)
         return value, grad
+
+    def _add_l2_gradient(self, theta: Array, out: Array) -> None:
+        """∂/∂w of (λ2/2)‖c⊙w‖² = λ2·c²⊙w, added to ``out``."""
+        c = self._c()
+        cut = self.n_features * self.outputs
+        out[:cut] += self.l2 * (c * c) * theta[:cut]

