@@ -102,33 +102,32 @@ def train_tables(report: TrainReport, console: Console, *, curve: bool) -> None:
 
 
 def loss_curve(values: Sequence[float], *, width: int = 60, height: int = 8) -> str:
-    """A block-character chart of the objective per epoch (log scale if it spans decades)."""
+    """A block chart of the objective's excess over its best value, log scale.
+
+    Convergence shows as a falling line (a straight one when it is linear),
+    where a plain chart would be one cliff at epoch 1 and then flat.
+    """
     finite = [v for v in values if math.isfinite(v)]
     if len(finite) < 2:
         return ""
-    n = len(finite)
-    w = min(width, n)
-    cols = [finite[round(i * (n - 1) / (w - 1))] for i in range(w)]  # first and last included
-    low, high = min(cols), max(cols)
-    log = low > 0 and high / low > 100
-
-    def level(v: float) -> float:
-        if high == low:
-            return 0.5
-        if log:
-            return (math.log(v) - math.log(low)) / (math.log(high) - math.log(low))
-        return (v - low) / (high - low)
-
-    units = [round(level(v) * (height * 8 - 1)) + 1 for v in cols]
-    lines = []
-    for row in range(height - 1, -1, -1):
-        cells = []
-        for u in units:
-            fill = min(8, max(0, u - row * 8))
-            cells.append(BLOCKS[fill])
-        lines.append("│" + "".join(cells))
-    scale = "log scale" if log else "linear scale"
-    header = f"objective per epoch ({scale}): {high:.4g} → {cols[-1]:.4g}"
+    best = min(finite)
+    floor = 1e-15 * max(1.0, abs(best))
+    excess = [math.log10(max(v - best, floor)) for v in finite]
+    n, w = len(excess), min(width, len(excess))
+    cols = [excess[round(i * (n - 1) / (w - 1))] for i in range(w)]  # first and last included
+    above = [c for c in cols if c > math.log10(floor)]  # the best itself has no excess
+    low, high = (min(above), max(above)) if above else (math.log10(floor), math.log10(floor))
+    cols = [max(c, low) for c in cols]
+    span = high - low or 1.0
+    units = [round((v - low) / span * (height * 8 - 1)) + 1 for v in cols]
+    lines = [
+        "│" + "".join(BLOCKS[min(8, max(0, u - row * 8))] for u in units)
+        for row in range(height - 1, -1, -1)
+    ]
+    header = (
+        f"objective {finite[0]:.6g} → {finite[-1]:.6g}; "
+        f"chart: excess over the best, 1e{high:.0f} … 1e{low:.0f} (log scale)"
+    )
     footer = "└" + "─" * len(cols) + f" epoch {len(values)}"
     return "\n".join([header, *lines, footer])
 

@@ -295,9 +295,10 @@ def test_table_output_shows_coefficients_and_metrics():
 def test_loss_curve_drawing():
     from losscli.render_train import loss_curve
 
-    art = loss_curve([10.0 - 0.04 * i for i in range(200)], width=20, height=4)
+    # linear convergence: excess 10·0.5^i over the best, a straight falling line on a log scale
+    art = loss_curve([1.0 + 10 * 0.5**i for i in range(21)], width=21, height=4)
     lines = art.splitlines()
-    assert lines[0] == "objective per epoch (linear scale): 10 → 2.04"
-    assert len(lines) == 6 and all(len(line) == 21 for line in lines[1:5])
+    assert lines[0] == "objective 11 → 1.00001; chart: excess over the best, 1e1 … 1e-5 (log scale)"
+    assert len(lines) == 6 and all(len(line) == 22 for line in lines[1:5])
     assert lines[1][1] == "█" and lines[4][-1] == "▁"
-    assert "log scale" in loss_curve([10.0 / (i + 1) for i in range(200)])
+    assert loss_curve([1.0]) == ""
