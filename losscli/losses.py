@@ -175,6 +175,7 @@ class Loss:
     default_space: ClassVar[Space] = "value"
     reductions: ClassVar[tuple[Reduction, ...]] = REDUCTIONS
     multiclass: ClassVar[bool] = False
+    smooth: ClassVar[bool] = True  # differentiable everywhere (False: kinks, as |e|)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -460,6 +461,7 @@ class MAE(_Regression):
     formula: ClassVar[str] = "|ŷ − y|"
     gradient: ClassVar[str] = "sign(ŷ − y)"
     reference: ClassVar[str] = "torch.nn.functional.l1_loss"
+    smooth: ClassVar[bool] = False
 
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
         return np.abs(e), np.sign(e)
@@ -539,6 +541,7 @@ class Quantile(_Regression):
     formula: ClassVar[str] = "q·max(y − ŷ, 0) + (1 − q)·max(ŷ − y, 0)"
     gradient: ClassVar[str] = "−q if ŷ < y, 1 − q if ŷ > y, 0 at a tie"
     reference: ClassVar[str] = "sklearn.metrics.mean_pinball_loss(alpha=q)"
+    smooth: ClassVar[bool] = False
     quantile: float = param(0.5, "the quantile q to estimate", _open_unit)
 
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
@@ -559,6 +562,7 @@ class EpsilonInsensitive(_Regression):
     formula: ClassVar[str] = "max(0, |ŷ − y| − ε)"
     gradient: ClassVar[str] = "sign(ŷ − y) if |ŷ − y| > ε, else 0"
     reference: ClassVar[str] = "max(0, |ŷ − y| − ε) (sklearn SGDRegressor)"
+    smooth: ClassVar[bool] = False
     epsilon: float = param(0.1, "half-width of the zero-loss tube", _nonnegative)
 
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
@@ -710,6 +714,7 @@ class Hinge(_Margin):
     formula: ClassVar[str] = "max(0, 1 − z), z = s·f, s = ±1"
     gradient: ClassVar[str] = "−s if z < 1, else 0"
     reference: ClassVar[str] = "sklearn.metrics.hinge_loss"
+    smooth: ClassVar[bool] = False
 
     def margin_loss(self, z: Array) -> tuple[Array, Array]:
         return np.maximum(0.0, 1.0 - z), np.where(z < 1.0, -1.0, 0.0)
