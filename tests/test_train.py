@@ -133,7 +133,7 @@ def run(file: str, loss: str = "mse", **kw):
 def test_mse_gd_reaches_least_squares():
     r = run("diabetes.csv")
     assert r.fit.stop_reason is StopReason.CONVERGED
-    np.testing.assert_allclose(r.model.coef, LSTSQ_COEF, rtol=1e-6)
+    np.testing.assert_allclose(r.model.coef, LSTSQ_COEF, rtol=1e-8)
     assert r.model.intercept[0] == pytest.approx(LSTSQ_INTERCEPT, rel=1e-6)
 
 
