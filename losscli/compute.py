@@ -48,7 +48,7 @@ class ComputeRequest:
     head_rows: int = 10
     per_sample: bool = False
     check_grad: bool = False
-    block_bytes: int = dataio.DEFAULT_BLOCK_BYTES
+    block_bytes: int | None = None  # of CSV per parsed block; None = dataio.DEFAULT_BLOCK_BYTES
 
 
 @dataclass(frozen=True)

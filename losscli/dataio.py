@@ -327,17 +327,39 @@ def _blocks(stream: io.BufferedReader, name: str, block_bytes: int) -> Iterator[
         raise _read_error(exc, name) from None
 
 
+class _WideRecord(Exception):
+    """A block's first record has more fields than the header (line index, field count)."""
+
+
+def _first_record_width(data: bytes) -> tuple[int, int]:
+    """(0-based line, field count) of the block's first non-blank record."""
+    sample = data[: 1 << 16].decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(sample))
+    line = 0
+    for row in reader:
+        if len(row) > 1 or (row and row[0].strip()):
+            return line, len(row)
+        line = reader.line_num
+    return 0, 0
+
+
 def _parse_block(data: bytes, names: list[str]) -> tuple[pd.DataFrame, int]:
     """One block with pandas' C parser (it releases the GIL, so blocks parse in parallel).
 
     ``skipinitialspace`` costs a fifth of the parse, so it is on only for
     blocks that hold a space.  Returns the frame and the block's line count
-    (for error messages; NumPy counts without holding the GIL).
+    (for error messages; NumPy counts without holding the GIL).  pandas
+    reports a row wider than the header, except when it is the first: that
+    one it would silently cut (or take as an index), so it is checked here.
     """
+    line, width = _first_record_width(data)
+    if width > len(names):
+        raise _WideRecord(line, width)
     frame = pd.read_csv(
         io.BytesIO(data),
         header=None,
         names=names,
+        index_col=False,
         encoding="utf-8",
         skipinitialspace=b" " in data,
         low_memory=False,
@@ -357,6 +379,8 @@ def parse_workers() -> int:
 
 
 _heap_tuned = False
+MMAP_THRESHOLD = 32 << 20
+TRIM_THRESHOLD = 64 << 20
 
 
 def _reuse_freed_memory() -> None:
@@ -378,15 +402,15 @@ def _reuse_freed_memory() -> None:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError, TypeError):
         return
-    mallopt(-3, 32 << 20)  # M_MMAP_THRESHOLD: allocations under 32 MB come from the heap
-    mallopt(-1, 64 << 20)  # M_TRIM_THRESHOLD: keep up to 64 MB of freed heap
+    mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD: smaller allocations come from the heap
+    mallopt(-1, TRIM_THRESHOLD)  # M_TRIM_THRESHOLD: freed heap kept for reuse
 
 
 def iter_frames(
     stream: io.BufferedReader,
     name: str,
     *,
-    block_bytes: int = DEFAULT_BLOCK_BYTES,
+    block_bytes: int | None = None,
     workers: int | None = None,
 ) -> Iterator[pd.DataFrame]:
     """The body as DataFrames of about ``block_bytes`` of CSV each, in file order.
@@ -400,6 +424,7 @@ def iter_frames(
     header, header_lines = _header_record(stream, name)
     names = _frame_names(header)
     workers = workers or parse_workers()
+    block_bytes = block_bytes or DEFAULT_BLOCK_BYTES
     _reuse_freed_memory()
     line = header_lines + 1  # the file line of the next block's first line
     seen = False
@@ -440,10 +465,9 @@ def _block_result(
         raise _parser_error(exc, name, line) from None
     except UnicodeDecodeError:
         raise InputError(f"{name} is not UTF-8 text", "save the file as UTF-8 CSV") from None
-    if not isinstance(frame.index, pd.RangeIndex):
-        # The block's first row had more fields than the header: pandas would
-        # silently take the extra leading fields as an index.
-        raise _ragged(name, line, width + frame.index.nlevels, width)
+    except _WideRecord as exc:
+        at, saw = exc.args
+        raise _ragged(name, line + at, saw, width) from None
     return frame, lines
 
 
