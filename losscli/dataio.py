@@ -378,34 +378,6 @@ def parse_workers() -> int:
     return max(1, min(4, cpus))
 
 
-_heap_tuned = False
-MMAP_THRESHOLD = 32 << 20
-TRIM_THRESHOLD = 64 << 20
-
-
-def _reuse_freed_memory() -> None:
-    """Let glibc keep freed parser buffers in the heap for the next block.
-
-    Every block's parse allocates and frees buffers of about its size.  By
-    default glibc returns them to the kernel and faults fresh zeroed pages in
-    for the next block, which cost a third of the parse time (measured with
-    benchmarks/run.py).  Fixed thresholds keep them for reuse; peak memory is
-    unchanged, since the same buffers come back.  No-op off glibc.
-    """
-    global _heap_tuned
-    if _heap_tuned or not sys.platform.startswith("linux"):
-        return
-    _heap_tuned = True
-    try:
-        import ctypes
-
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError, TypeError):
-        return
-    mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD: smaller allocations come from the heap
-    mallopt(-1, TRIM_THRESHOLD)  # M_TRIM_THRESHOLD: freed heap kept for reuse
-
-
 def iter_frames(
     stream: io.BufferedReader,
     name: str,
@@ -425,7 +397,6 @@ def iter_frames(
     names = _frame_names(header)
     workers = workers or parse_workers()
     block_bytes = block_bytes or DEFAULT_BLOCK_BYTES
-    _reuse_freed_memory()
     line = header_lines + 1  # the file line of the next block's first line
     seen = False
     pending: deque[Future[tuple[pd.DataFrame, int]]] = deque()
