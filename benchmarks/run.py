@@ -498,7 +498,12 @@ def bench_startup(reps: int) -> None:
 
 
 KERNEL_CODE = r"""
-import json, statistics, sys, time
+import json, os, statistics, sys, time
+try:  # the process settings the command line makes (heap reuse), where they exist
+    from losscli._runtime import tune_process
+    tune_process()
+except ImportError:
+    pass
 import numpy as np, pandas as pd
 from losscli import dataio
 from losscli.losses import make_loss, weighted_totals
@@ -515,7 +520,8 @@ y_true = frame[cols.true[0]].to_numpy()
 y_pred = frame[list(cols.pred)].to_numpy() if len(cols.pred) > 1 else frame[cols.pred[0]].to_numpy()
 del frame
 loss = make_loss(name)
-step = 1 << 16  # rows per kernel call, about what one parsed block holds
+# rows per kernel call: what one parsed block of the file holds, as in compute
+step = max(1, len(y_true) * dataio.DEFAULT_BLOCK_BYTES // os.path.getsize(path))
 kern = []
 for _ in range(reps):
     t = time.perf_counter()

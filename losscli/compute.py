@@ -35,6 +35,22 @@ else:
     np = lazy_module("numpy", globals(), "np")
 
 
+# Per-row numbers one output object may gather (json, a table of every row): about
+# 150 MB as Python floats.  Past it the output is refused with a pointer to the
+# streaming ones (csv, tsv, --grad-out) rather than exhausting memory.
+MAX_HELD_NUMBERS = 2_000_000
+
+
+def check_held(what: str, numbers: int) -> None:
+    """Output that is one object (json, a table) cannot stream: refuse past the budget."""
+    if numbers > MAX_HELD_NUMBERS:
+        raise InputError(
+            f"{what} holds every per-row number in memory: {numbers:,} here, "
+            f"more than the {MAX_HELD_NUMBERS:,} allowed",
+            "use --grad-out FILE, or --format csv or tsv with --grad: they stream",
+        )
+
+
 @dataclass(frozen=True)
 class ComputeRequest:
     """Everything ``compute`` needs; the CLI builds one from its flags."""
@@ -201,6 +217,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
     accs = [_Accumulator(loss) for loss in request.losses]
     head: list[tuple[Batch, list[Pointwise]]] = []
     head_count = n = dropped = chunks = 0
+    row_numbers = len(request.losses) * (1 + len(columns.pred)) + len(columns.pred) + 2
     cached: list[tuple[Batch, list[Pointwise]]] = []
     for batch in batches:
         chunks += 1
@@ -225,6 +242,8 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         if head_count < request.head_rows:
             head.append((batch, pws))
             head_count += len(batch.rows)
+            if request.head_rows > MAX_HELD_NUMBERS:  # every row, for a table
+                check_held("--grad with --format table", head_count * row_numbers)
         cached = [(batch, pws)] if chunks == 1 else []
     if n == 0:
         raise InputError("no rows left to compute on after --dropna")

@@ -45,8 +45,12 @@ def people(x: float, digits: int = 10) -> str:
 
 
 def format_floats(values: Array) -> list[str]:
-    """``repr`` of every element, fast for large arrays (NumPy's shortest repr)."""
-    return [str(v) for v in values.tolist()]
+    """``repr`` of every element: the shortest text that reads back exactly.
+
+    About 0.5 µs a number (CPython's shortest-repr search); NumPy's and
+    json's formatters are no faster, and nothing faster is exact.
+    """
+    return list(map(float.__repr__, values.tolist()))
 
 
 # --------------------------------------------------------------------------- per-sample
@@ -70,14 +74,14 @@ def sample_lines(report: ComputeReport, samples: Iterable[Samples], sep: str) ->
     """Per-sample rows as delimited text, chunk by chunk."""
     yield sep.join(sample_header(report)) + "\n"
     for chunk in samples:
-        columns: list[list[str]] = [[str(r) for r in chunk.rows.tolist()]]
+        columns: list[list[str]] = [list(map(str, chunk.rows.tolist()))]
         for value, grad in zip(chunk.values, chunk.grads, strict=True):
             columns.append(format_floats(value))
             if grad.ndim == 1:
                 columns.append(format_floats(grad))
             else:
                 columns.extend(format_floats(grad[:, j]) for j in range(grad.shape[1]))
-        yield "".join(sep.join(cells) + "\n" for cells in zip(*columns, strict=True))
+        yield "\n".join(map(sep.join, zip(*columns, strict=True))) + "\n"
 
 
 # --------------------------------------------------------------------------- machine formats
@@ -89,14 +93,20 @@ def _params(loss: Loss) -> dict[str, Any]:
 
 def compute_json(report: ComputeReport, *, grad: bool) -> str:
     """The SPEC's ``compute --format json`` object (gathers per-sample lists)."""
-    per_sample = grad or report.request.reduction == "none"
+    none = report.request.reduction == "none"
     values: list[list[Any]] = [[] for _ in report.summaries]
     grads: list[list[Any]] = [[] for _ in report.summaries]
-    if per_sample:
+    if grad or none:
+        per_row = len(report.summaries) * (none + grad * len(report.columns.pred))
+        from losscli.compute import check_held
+
+        check_held("--format json", report.n * per_row)
         for chunk in report.samples():
             for i, (v, g) in enumerate(zip(chunk.values, chunk.grads, strict=True)):
-                values[i].extend(v.tolist())
-                grads[i].extend(g.tolist())
+                if none:
+                    values[i].extend(v.tolist())
+                if grad:
+                    grads[i].extend(g.tolist())
     results = []
     for i, s in enumerate(report.summaries):
         item: dict[str, Any] = {
@@ -153,7 +163,7 @@ def value_lines(report: ComputeReport) -> Iterator[str]:
         return
     for chunk in report.samples():
         cols = [format_floats(v) for v in chunk.values]
-        yield "".join("\t".join(cells) + "\n" for cells in zip(*cols, strict=True))
+        yield "\n".join(map("\t".join, zip(*cols, strict=True))) + "\n"
 
 
 def write_lines(out: IO[str], lines: Iterable[str]) -> None:

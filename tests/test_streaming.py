@@ -233,3 +233,27 @@ def test_blocks_keep_records_whole():
     for block in blocks:
         assert block.endswith(b"\n")
         assert block.count(b'"') % 2 == 0
+
+
+def test_one_object_outputs_refuse_past_the_budget(tmp_path, monkeypatch):
+    """json and a table of every row cannot stream: they say so instead of exhausting memory."""
+    from losscli import compute
+
+    monkeypatch.setattr(compute, "MAX_HELD_NUMBERS", 100)
+    _, text = _data("reg", 200)
+    path = tmp_path / "in.csv"
+    path.write_text(text)
+    r = run("-l", "mse", "-f", "json", "--grad", str(path))
+    assert r.exit_code == 2
+    assert r.stderr == (
+        "Error: --format json holds every per-row number in memory: 200 here, "
+        "more than the 100 allowed\n"
+        "use --grad-out FILE, or --format csv or tsv with --grad: they stream\n"
+    )
+    r = run("-l", "mse", "-f", "table", "--grad", str(path))
+    assert r.exit_code == 2
+    assert "--grad with --format table holds every per-row number" in r.stderr
+    assert run("-l", "mse", "-f", "json", str(path)).exit_code == 0  # reduced: fine
+    assert run("-l", "mse", "-f", "csv", "--grad", str(path)).exit_code == 0  # streams
+    out = tmp_path / "g.csv"
+    assert run("-l", "mse", "-f", "value", "--grad-out", str(out), str(path)).exit_code == 0
