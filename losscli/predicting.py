@@ -14,7 +14,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from losscli import dataset
+from losscli import dataio, dataset
 from losscli.models import Model, load
 
 
@@ -53,7 +53,16 @@ def _truth(model: Model, series: pd.Series) -> object:
 
 
 def write_predictions(model: Model, source: str, out: IO[str], *, logits: bool) -> None:
-    """Predict ``source`` and write CSV (repr floats, round-trip exact)."""
-    frame = dataset.read_table(source)
-    table = prediction_frame(model, frame, logits=logits)
-    table.to_csv(out, index=False, float_format=None, lineterminator="\n")
+    """Predict ``source`` block by block and write CSV (repr floats, round-trip exact).
+
+    Memory stays that of one block whatever the input's size, as in compute.
+    """
+    name = "standard input" if source == "-" else source
+    stream = dataio.open_source(source)
+    dataio.read_header(stream, name)
+    first = 1
+    for frame in dataio.iter_frames(stream, name):
+        frame.index = pd.RangeIndex(first, first + len(frame))  # file rows, for messages
+        table = prediction_frame(model, frame, logits=logits)
+        table.to_csv(out, index=False, header=first == 1, lineterminator="\n")
+        first += len(frame)
