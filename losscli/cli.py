@@ -256,8 +256,10 @@ def compute(
 
     source = require_input(file)
     losses = build_losses(loss_names, params, logits=logits)
-    console = stdout_console()
-    fmt = fmt or ("table" if console.is_terminal else "tsv")
+    # rich (~20 ms of start-up) loads only when a table may be printed
+    console = stdout_console() if fmt in (None, "table") else None
+    if fmt is None:
+        fmt = "table" if console is not None and console.is_terminal else "tsv"
     if grad and fmt == "value":
         raise InputError("--grad does not apply to --format value", "use json, csv or tsv")
     if grad_out == "-" and fmt != "table":
@@ -288,11 +290,12 @@ def compute(
         report.close()
 
 
-def _emit_compute(report: Any, fmt: str, grad: bool, rows: int, console: Console) -> None:
+def _emit_compute(report: Any, fmt: str, grad: bool, rows: int, console: Console | None) -> None:
     from losscli import render
 
     out: IO[str] = sys.stdout
     if fmt == "table":
+        assert console is not None
         render.compute_table(report, console, rows=len(report.head.rows) if grad else rows)
     elif fmt == "json":
         out.write(render.compute_json(report, grad=grad))

@@ -66,3 +66,18 @@ def test_the_probe_sees_heavy_imports(tmp_path):
     path = tmp_path / "in.csv"
     path.write_text("y_true,y_pred\n1,1.5\n")
     assert set(loaded("compute", "-l", "mse", "-f", "value", str(path))) >= {"numpy", "pandas"}
+
+
+def test_machine_formats_do_not_load_rich(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("y_true,y_pred\n1,1.5\n")
+    code = (
+        "import sys\nfrom losscli.cli import cli\ntry:\n"
+        "    cli.main(args=sys.argv[1:], standalone_mode=False)\n"
+        "except SystemExit:\n    pass\n"
+        "sys.__stdout__.write('\\n' + str('rich' in sys.modules))"
+    )
+    for fmt in ("value", "tsv", "json"):
+        args = ["compute", "-l", "mse", "-f", fmt, str(path)]
+        out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+        assert out.stdout.splitlines()[-1] == "False", fmt
