@@ -256,14 +256,14 @@ def compute(
 
     source = require_input(file)
     losses = build_losses(loss_names, params, logits=logits)
+    if grad_out == "-" and fmt is not None:
+        raise InputError("--grad-out - and --format both write to stdout", "choose one")
     # rich (~20 ms of start-up) loads only when a table may be printed
-    console = stdout_console() if fmt in (None, "table") else None
+    console = stdout_console() if fmt in (None, "table") and grad_out != "-" else None
     if fmt is None:
         fmt = "table" if console is not None and console.is_terminal else "tsv"
     if grad and fmt == "value":
         raise InputError("--grad does not apply to --format value", "use json, csv or tsv")
-    if grad_out == "-" and fmt != "table":
-        raise InputError("--grad-out - and --format both write to stdout", "choose one")
     per_sample = bool(grad or grad_out or (reduction == "none" and fmt != "table"))
     request = ComputeRequest(
         source=source,
@@ -280,7 +280,8 @@ def compute(
     try:
         for line in render.notes(report, checks=fmt not in ("table", "json")):
             click.echo(f"note: {line}", err=True)
-        _emit_compute(report, fmt, grad, rows, console)
+        if grad_out != "-":  # `--grad-out -` makes the per-sample CSV stdout's only output
+            _emit_compute(report, fmt, grad, rows, console)
         if grad_out:
             from losscli.atomic import atomic_output
 

@@ -114,6 +114,14 @@ def test_grad_out_writes_per_sample_csv(tmp_path):
     assert float(lines[3].split(",")[2]) == pytest.approx(-0.13333333333333333, rel=1e-12)
 
 
+def test_grad_out_dash_is_stdouts_only_output():
+    r = run("-l", "mse", "--grad-out", "-", str(SAMPLES / "seed_regression.csv"))
+    assert r.exit_code == 0
+    assert r.stdout.splitlines()[0] == "row,mse,mse_grad" and len(r.stdout.splitlines()) == 4
+    clash = run("-l", "mse", "--grad-out", "-", "-f", "json", str(SAMPLES / "seed_regression.csv"))
+    assert clash.exit_code == 2 and "both write to stdout" in clash.stderr
+
+
 def test_grad_out_failure_leaves_existing_file_untouched(tmp_path):
     out = tmp_path / "g.csv"
     out.write_text("precious\n")
