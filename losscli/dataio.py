@@ -338,10 +338,13 @@ def _first_record_width(data: bytes) -> tuple[int, int]:
     sample = data[: 1 << 16].decode("utf-8", errors="replace")
     reader = csv.reader(io.StringIO(sample))
     line = 0
-    for row in reader:
-        if len(row) > 1 or (row and row[0].strip()):
-            return line, len(row)
-        line = reader.line_num
+    try:
+        for row in reader:
+            if len(row) > 1 or (row and row[0].strip()):
+                return line, len(row)
+            line = reader.line_num
+    except csv.Error:  # pandas' parser reports it, with the line
+        pass
     return 0, 0
 
 
