@@ -2,11 +2,12 @@
 
 Nothing here knows about losses or click.  The reader takes the header
 first (to resolve columns and catch duplicates before parsing the body),
-then yields the body in blocks of about 1 MB of whole records, parsed by
-pandas' C parser in a few threads ahead of the consumer, so that a
+then yields the body in blocks of about 2 MB of whole records, parsed by
+pandas' C parser in a thread one block ahead of the consumer, so that a
 100-million-row file (or stdin) needs no more memory than a small one and
-the parse uses every core.  Every problem becomes an :class:`InputError`
-that names the column, the rows (or file lines) and the fix.
+parsing overlaps the consumer's work.  Every problem becomes an
+:class:`InputError` that names the column, the rows (or file lines) and
+the fix.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import gzip
 import io
 import lzma
 import math
-import os
 import re
 import sys
 from collections import deque
@@ -41,7 +41,7 @@ else:
     pd = lazy_module("pandas", globals(), "pd")
 
 PEEK_BYTES = 1 << 20
-DEFAULT_BLOCK_BYTES = 1 << 20  # of CSV per parsed block: ~50k rows of two numbers
+DEFAULT_BLOCK_BYTES = 2 << 20  # of CSV per parsed block: ~100k rows of two numbers
 TRUE_DEFAULTS = ("y_true", "y", "target", "label")
 PRED_DEFAULTS = ("y_pred", "pred", "prediction", "y_hat")
 CLASS_PREFIX = "p_"
@@ -349,7 +349,7 @@ def _first_record_width(data: bytes) -> tuple[int, int]:
 
 
 def _parse_block(data: bytes, names: list[str]) -> tuple[pd.DataFrame, int]:
-    """One block with pandas' C parser (it releases the GIL, so blocks parse in parallel).
+    """One block with pandas' C parser.
 
     ``skipinitialspace`` costs a fifth of the parse, so it is on only for
     blocks that hold a space.  Returns the frame and the block's line count
@@ -374,13 +374,11 @@ def _parse_block(data: bytes, names: list[str]) -> tuple[pd.DataFrame, int]:
     return frame, lines
 
 
-def parse_workers() -> int:
-    """Threads that parse blocks: the CPUs this process may use, at most 4."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return max(1, min(4, cpus))
+# Threads that parse blocks.  One: ``read_csv`` from a buffer holds the GIL for
+# nearly all of its work (pandas 3.1: two threads parse two blocks in 1.0-1.2×
+# the time of one), so more threads only hold more blocks in memory.  The one
+# thread still pays: it parses while the consumer converts and computes.
+PARSE_THREADS = 1
 
 
 def iter_frames(
@@ -394,13 +392,14 @@ def iter_frames(
 
     Consumes the header record (so call :func:`read_header` first, which only
     peeks), then cuts the body into blocks of whole records and parses them
-    in ``workers`` threads, a few blocks ahead of the consumer: memory stays
-    bounded by a few blocks whatever the input's size, stdin included.
-    Column names are the stripped header names, made unique as pandas does.
+    in ``workers`` threads (default :data:`PARSE_THREADS`), two blocks ahead
+    of the consumer: memory stays bounded by a few blocks whatever the
+    input's size, stdin included.  Column names are the stripped header
+    names, made unique as pandas does.
     """
     header, header_lines = _header_record(stream, name)
     names = _frame_names(header)
-    workers = workers or parse_workers()
+    workers = workers or PARSE_THREADS
     block_bytes = block_bytes or DEFAULT_BLOCK_BYTES
     ahead = max(2, workers)  # blocks parsing while the consumer works on one
     line = header_lines + 1  # the file line of the next block's first line
