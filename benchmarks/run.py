@@ -17,7 +17,8 @@ minute hits all of them alike.
 Sections: compute (vs the pandas parse floor, a pandas + NumPy one-liner,
 the pandas + scikit-learn script, and a polars one-liner when polars is
 installed), growth from the small to the large file, start-up, the loss
-kernels against the parse time, and ``bench_train`` (a hook for the trainer).
+kernels against the parse time, and training epochs (gd against X·w + Xᵀr,
+sgd against scikit-learn's SGDRegressor).
 """
 
 from __future__ import annotations
@@ -577,15 +578,143 @@ def bench_kernels(rows: int, reps: int) -> None:
         )
 
 
-def bench_train(reps: int, quick: bool) -> None:
-    """Training benchmarks: a hook for the trainer's engineer.
+TRAIN_CODE = r"""
+import json, statistics, sys, time
+from losscli._runtime import tune_process
+tune_process()  # the CLI's process settings (heap reuse; BLAS threads come from the env)
+import numpy as np
+from losscli.losses import make_loss
+from losscli.objective import Objective
+from losscli.train import TrainConfig, fit
 
-    Not measured yet — the trainer is being written.  Fill this in with
-    ``measure([...], reps)`` and ``add(Row("train", ...))`` like the sections
-    above (a baseline from the same run for every figure, e.g. scikit-learn's
-    SGDRegressor/LogisticRegression on the same generated data).
+what, rows, reps, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+rng = np.random.default_rng(seed)
+d = 20
+x = rng.standard_normal((rows, d))
+y = x @ rng.standard_normal(d) + rng.standard_normal(rows)
+labels = (y > 0).astype(float)
+resid = rng.standard_normal(rows)
+
+
+def median(f):
+    f()  # warm-up: page faults, caches
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def epochs(obj, target, **cfg):
+    # One epoch = fit(k+1 epochs) - fit(k epochs): set-up costs cancel out.
+    def run(k):
+        return lambda: fit(obj, x, target, TrainConfig(epochs=k, tol=0.0, **cfg))
+    return median(run(2)) - median(run(1))
+
+
+w = rng.standard_normal(d)
+out = {"floor": median(lambda: (x @ w, resid @ x))}  # one X·w plus one Xᵀr
+if what == "gd":
+    for loss, target in (("mse", y), ("bce", labels)):
+        obj = Objective(make_loss(loss), d, logits=loss == "bce")
+        out[loss] = epochs(obj, target, optimizer="gd", lr=0.01)
+elif what.startswith("sgd"):
+    batch = int(what[3:])
+    obj = Objective(make_loss("mse"), d)
+    out["sgd"] = epochs(obj, y, optimizer="sgd", lr=0.001, batch_size=batch)
+elif what == "sklearn":
+    from sklearn.linear_model import SGDRegressor
+    import warnings
+    warnings.simplefilter("ignore")
+    out["sklearn"] = median(lambda: SGDRegressor(max_iter=1, tol=None, eta0=0.001,
+                                                 learning_rate="constant").fit(x, y))
+print(json.dumps(out))
+"""
+
+
+def _train_run(what: str, rows: int, reps: int, threads: int) -> dict[str, float]:
+    import json
+
+    env = {**os.environ, **{v: str(threads) for v in BLAS_VARS}}
+    out = subprocess.run(
+        [PY, "-c", TRAIN_CODE, what, str(rows), str(reps), str(SEED)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    return json.loads(out.stdout)  # type: ignore[no-any-return]
+
+
+BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def bench_train(reps: int, quick: bool) -> None:
+    """In-process epochs on synthetic 1M×20 data (100k×20 with --quick).
+
+    gd: one full-batch epoch (fixed --lr, so one loss+gradient evaluation)
+    against one X·w plus one Xᵀr at the better of 1 and 2 BLAS threads.  sgd:
+    one epoch at batch sizes 1 (on a tenth of the rows), 32, 256 and 4096,
+    against scikit-learn's SGDRegressor epoch on the same data when it is
+    installed.  The CLI runs BLAS on one thread (losscli/_runtime.py); so do
+    these, except for the 2-thread floor.
     """
-    print("train     (not measured yet: bench_train() is a hook for the trainer)", flush=True)
+    rows = 100_000 if quick else 1_000_000
+    one, two = _train_run("gd", rows, reps, 1), _train_run("gd", rows, reps, 2)
+    floor = min(one["floor"], two["floor"])
+    threads = 1 if one["floor"] <= two["floor"] else 2
+    add(
+        Row(
+            "train",
+            f"X·w + Xᵀr {_human(rows)}×20, 2 BLAS threads",
+            two["floor"],
+            None,
+            "1 BLAS thread",
+            two["floor"] / one["floor"],
+            None,
+        )
+    )
+    for loss, target in (("mse", 1.3), ("bce", 2.0)):
+        ratio = one[loss] / floor
+        add(
+            Row(
+                "train",
+                f"gd epoch {loss} {_human(rows)}×20",
+                one[loss],
+                None,
+                f"X·w + Xᵀr ({threads} thread)",
+                ratio,
+                None,
+                f"≤{target}×",
+                ratio <= target,
+            )
+        )
+    sk = None
+    if _have("sklearn"):
+        sk = _train_run("sklearn", rows, reps, 1)["sklearn"]
+        add(Row("train", f"sklearn SGDRegressor epoch {_human(rows)}×20", sk, None))
+    for batch in (1, 32, 256, 4096):
+        n = rows // 10 if batch == 1 else rows
+        got = _train_run(f"sgd{batch}", n, reps, 1)["sgd"]
+        target, limit = {256: ("<1× sklearn", 1.0), 32: ("≤1.5× sklearn", 1.5)}.get(
+            batch, ("", None)
+        )
+        ratio = got / sk if sk and n == rows else None
+        add(
+            Row(
+                "train",
+                f"sgd epoch batch {batch} {_human(n)}×20",
+                got,
+                None,
+                "SGDRegressor epoch" if ratio else "",
+                ratio,
+                None,
+                target,
+                None if ratio is None or limit is None else ratio <= limit,
+            )
+        )
 
 
 # --------------------------------------------------------------------------- main
