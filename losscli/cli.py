@@ -293,17 +293,18 @@ def compute(
 
 
 def _freeze_imports() -> None:
-    """Load pandas, then exempt everything alive from the garbage collector's scans.
+    """Load the CSV parser, then exempt everything alive from the collector's scans.
 
-    Modules, pandas' and NumPy's included, live until exit; without the
+    Modules, the parser's and NumPy's included, live until exit; without the
     freeze every collection that the per-block parser objects trigger
     re-scans their hundreds of thousands of objects (3-5% of compute's time
     on 10M rows, benchmarks/run.py).
     """
     import gc
 
-    import pandas  # noqa: F401  (compute needs it; loaded before the freeze)
+    from losscli import dataio
 
+    dataio.load_parser()
     gc.freeze()
 
 

@@ -161,10 +161,9 @@ def _batches(
     columns = dataio.resolve_columns(header, request.columns)
 
     def generate() -> Iterator[Batch]:
-        first = 1
-        for frame in dataio.iter_frames(stream, name, block_bytes=request.block_bytes):
-            batch = dataio.to_batch(frame, columns, dropna=request.dropna, first_row=first)
-            first += len(frame)
+        for batch in dataio.iter_batches(
+            stream, name, columns, dropna=request.dropna, block_bytes=request.block_bytes
+        ):
             if batch.weight is not None:
                 with located(columns, batch):
                     check_weights(batch.weight, len(batch.rows))

@@ -19,13 +19,15 @@ import gzip
 import io
 import lzma
 import math
+import os
 import re
 import sys
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any, NamedTuple
+from functools import partial
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from losscli._lazy import lazy_module
 from losscli.errors import InputError, format_rows
@@ -40,6 +42,7 @@ else:
     np = lazy_module("numpy", globals(), "np")
     pd = lazy_module("pandas", globals(), "pd")
 
+T = TypeVar("T")
 PEEK_BYTES = 1 << 20
 DEFAULT_BLOCK_BYTES = 2 << 20  # of CSV per parsed block: ~100k rows of two numbers
 TRUE_DEFAULTS = ("y_true", "y", "target", "label")
@@ -370,15 +373,40 @@ def _parse_block(data: bytes, names: list[str]) -> tuple[pd.DataFrame, int]:
         low_memory=False,
         engine="c",
     )
-    lines = int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 10))
-    return frame, lines
+    return frame, _line_count(data)
 
 
-# Threads that parse blocks.  One: ``read_csv`` from a buffer holds the GIL for
-# nearly all of its work (pandas 3.1: two threads parse two blocks in 1.0-1.2×
-# the time of one), so more threads only hold more blocks in memory.  The one
-# thread still pays: it parses while the consumer converts and computes.
+# Threads that parse blocks with pandas: one.  ``read_csv`` from a buffer holds
+# the GIL for nearly all of its work (pandas 3.1: two threads parse two blocks in
+# 1.0-1.2× the time of one), so more threads would only hold more blocks in
+# memory.  The one thread still pays: it parses while the consumer computes.
 PARSE_THREADS = 1
+
+
+def _pipeline(
+    blocks: Iterator[bytes], parse: Callable[[bytes], tuple[T, int]], workers: int
+) -> Iterator[Future[tuple[T, int]]]:
+    """Parse blocks in ``workers`` threads, two ahead of the consumer, in order.
+
+    Yields each block's future: its result, or the parser's exception.
+    """
+    ahead = max(2, workers)  # blocks parsing while the consumer works on one
+    pending: deque[Future[tuple[T, int]]] = deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="losscli-csv") as pool:
+        try:
+            done = False
+            while not done or pending:
+                while not done and len(pending) < ahead:
+                    block = next(blocks, None)
+                    if block is None:
+                        done = True
+                    else:
+                        pending.append(pool.submit(parse, block))
+                if pending:
+                    yield pending.popleft()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def iter_frames(
@@ -399,52 +427,196 @@ def iter_frames(
     """
     header, header_lines = _header_record(stream, name)
     names = _frame_names(header)
-    workers = workers or PARSE_THREADS
-    block_bytes = block_bytes or DEFAULT_BLOCK_BYTES
-    ahead = max(2, workers)  # blocks parsing while the consumer works on one
+    blocks = _blocks(stream, name, block_bytes or DEFAULT_BLOCK_BYTES)
     line = header_lines + 1  # the file line of the next block's first line
     seen = False
-    pending: deque[Future[tuple[pd.DataFrame, int]]] = deque()
-    with ThreadPoolExecutor(workers, thread_name_prefix="losscli-csv") as pool:
-        try:
-            blocks = _blocks(stream, name, block_bytes)
-            done = False
-            while not done or pending:
-                while not done and len(pending) < ahead:
-                    block = next(blocks, None)
-                    if block is None:
-                        done = True
-                    else:
-                        pending.append(pool.submit(_parse_block, block, names))
-                if not pending:
-                    break
-                frame, lines = _block_result(pending.popleft(), name, line, len(names))
-                line += lines
-                if len(frame):
-                    seen = True
-                    yield frame
-        finally:
-            for future in pending:
-                future.cancel()
+    parse = partial(_parse_block, names=names)
+    for future in _pipeline(blocks, parse, workers or PARSE_THREADS):
+        frame, lines = _block_result(future, name, line, len(names))
+        line += lines
+        if len(frame):
+            seen = True
+            yield frame
     if not seen:
         raise InputError(f"{name} has a header but no data rows")
 
 
-def _block_result(
-    future: Future[tuple[pd.DataFrame, int]], name: str, line: int, width: int
-) -> tuple[pd.DataFrame, int]:
+def _block_result(future: Future[tuple[T, int]], name: str, line: int, width: int) -> tuple[T, int]:
     try:
-        frame, lines = future.result()
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame(), 0
-    except pd.errors.ParserError as exc:
-        raise _parser_error(exc, name, line) from None
-    except UnicodeDecodeError:
-        raise InputError(f"{name} is not UTF-8 text", "save the file as UTF-8 CSV") from None
+        return future.result()
     except _WideRecord as exc:
         at, saw = exc.args
         raise _ragged(name, line + at, saw, width) from None
-    return frame, lines
+    except UnicodeDecodeError:
+        raise InputError(f"{name} is not UTF-8 text", "save the file as UTF-8 CSV") from None
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(), 0  # type: ignore[return-value]
+    except pd.errors.ParserError as exc:
+        raise _parser_error(exc, name, line) from None
+
+
+# --------------------------------------------------------------------------- Arrow fast path
+
+
+class _Numbers(NamedTuple):
+    """A block whose columns in use are all finite numbers, as float64 arrays."""
+
+    columns: dict[str, Array]
+    rows: int
+
+
+def _arrow_modules() -> tuple[Any, Any] | None:
+    """pyarrow and pyarrow.csv, or None where pyarrow is not installed."""
+    try:
+        import pyarrow  # type: ignore[import-untyped]
+        import pyarrow.csv  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    return pyarrow, pyarrow.csv
+
+
+def load_parser() -> None:
+    """Import the parser the reader will use first (for a caller that freezes imports)."""
+    if _arrow_modules() is None:
+        pd.read_csv  # noqa: B018  (the lazy module's first use imports pandas)
+
+
+class _FastPath:
+    """Blocks of plain numbers go through pyarrow's CSV reader; anything else through pandas.
+
+    pyarrow parses without holding the GIL (two threads, twice the speed)
+    and loads in half of pandas' import time.  It answers only for blocks
+    whose columns in use are all finite numbers; a block with text, blanks,
+    NaN or inf, ragged rows, or anything pyarrow declines is parsed again by
+    pandas, whose reading :func:`to_batch` checks and reports exactly as
+    before.  After a block of text (labels, say) pandas takes every block.
+    """
+
+    def __init__(self, names: list[str], used: list[str]) -> None:
+        self.names, self.used = names, used
+        self.arrow = _arrow_modules()
+
+    def parse(self, data: bytes) -> tuple[_Numbers | pd.DataFrame, int]:
+        line, width = _first_record_width(data)
+        if width > len(self.names):
+            raise _WideRecord(line, width)
+        if self.arrow is not None:
+            numbers = self._numbers(data)
+            if numbers is not None:
+                return numbers, _line_count(data)
+        return _parse_block(data, self.names)
+
+    def _numbers(self, data: bytes) -> _Numbers | None:
+        assert self.arrow is not None
+        pa, csv_module = self.arrow
+        float64 = pa.float64()
+        try:
+            table = csv_module.read_csv(
+                pa.py_buffer(data),
+                read_options=csv_module.ReadOptions(
+                    column_names=self.names, use_threads=False, block_size=len(data) + 1
+                ),
+                parse_options=csv_module.ParseOptions(newlines_in_values=_QUOTE in data),
+                convert_options=csv_module.ConvertOptions(
+                    column_types={name: float64 for name in self.used},
+                    include_columns=self.used,
+                ),
+            )
+        except pa.ArrowInvalid as exc:
+            if "conversion error" in str(exc):
+                self.arrow = None  # text in a column in use: pandas from now on
+            return None
+        columns: dict[str, Array] = {}
+        for name in self.used:
+            column = table.column(name)
+            if column.null_count:
+                return None
+            values = _float64_view(column)
+            if not math.isfinite(values.sum()):
+                return None
+            columns[name] = values
+        return _Numbers(columns, table.num_rows)
+
+
+def _float64_view(column: Any) -> Array:
+    """A null-free float64 Arrow column as NumPy, without a copy for one chunk.
+
+    Arrow's own ``to_numpy`` imports pandas (half a second) to check for it.
+    """
+    parts = []
+    for chunk in column.chunks:
+        data = np.frombuffer(chunk.buffers()[1], dtype=np.float64)
+        parts.append(data[chunk.offset : chunk.offset + len(chunk)])
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _line_count(data: bytes) -> int:
+    return int(np.count_nonzero(np.frombuffer(data, dtype=np.uint8) == 10))
+
+
+def arrow_threads() -> int:
+    """Threads for the Arrow path (it releases the GIL): the usable CPUs, at most 4."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+def iter_batches(
+    stream: io.BufferedReader,
+    name: str,
+    columns: Columns,
+    *,
+    dropna: bool,
+    block_bytes: int | None = None,
+    workers: int | None = None,
+) -> Iterator[Batch]:
+    """The body as :class:`Batch` es of about ``block_bytes`` of CSV each, in file order.
+
+    Like :func:`iter_frames` (call :func:`read_header` first), but blocks of
+    plain numbers skip pandas: see :class:`_FastPath`.
+    """
+    header, header_lines = _header_record(stream, name)
+    names = _frame_names(header)
+    used = [*columns.true, *columns.pred, *([columns.weight] if columns.weight else [])]
+    fast = _FastPath(names, used)
+    if columns.classes and _numeric_names(columns.classes):
+        fast.arrow = None  # numeric labels that name classes need mapping
+    if workers is None:
+        workers = arrow_threads() if fast.arrow is not None else PARSE_THREADS
+    blocks = _blocks(stream, name, block_bytes or DEFAULT_BLOCK_BYTES)
+    line = header_lines + 1  # the file line of the next block's first line
+    first_row = 1
+    seen = False
+    for future in _pipeline(blocks, fast.parse, workers):
+        payload, lines = _block_result(future, name, line, len(names))
+        line += lines
+        if isinstance(payload, _Numbers):
+            n = payload.rows
+            batch = _numbers_batch(payload, columns, first_row) if n else None
+        else:
+            n = len(payload)
+            batch = to_batch(payload, columns, dropna=dropna, first_row=first_row) if n else None
+        first_row += n
+        if batch is not None:
+            seen = True
+            yield batch
+    if not seen:
+        raise InputError(f"{name} has a header but no data rows")
+
+
+def _numbers_batch(numbers: _Numbers, columns: Columns, first_row: int) -> Batch:
+    def take(names: Sequence[str]) -> Array:
+        if len(names) == 1:
+            return numbers.columns[names[0]]
+        return np.column_stack([numbers.columns[name] for name in names])
+
+    weight = numbers.columns[columns.weight] if columns.weight else None
+    rows = np.arange(first_row, first_row + numbers.rows, dtype=np.int64)
+    return Batch(take(columns.true), take(columns.pred), weight, rows, 0)
 
 
 # --------------------------------------------------------------------------- conversion

@@ -30,6 +30,16 @@ def run(*args: str, stdin: str | bytes | None = None):
     return CliRunner().invoke(cli, ["compute", *args], input=stdin)
 
 
+@pytest.fixture(params=["arrow", "pandas"], autouse=True)
+def parser(request, monkeypatch):
+    """Every test runs with the Arrow fast path, and with pandas alone (no pyarrow)."""
+    if request.param == "pandas":
+        monkeypatch.setattr(dataio, "_arrow_modules", lambda: None)
+    elif dataio._arrow_modules() is None:
+        pytest.skip("pyarrow is not installed")
+    return request.param
+
+
 @pytest.fixture
 def tiny_blocks(monkeypatch):
     """Every CLI run in the test reads its input 64 bytes at a time."""
@@ -257,3 +267,47 @@ def test_one_object_outputs_refuse_past_the_budget(tmp_path, monkeypatch):
     assert run("-l", "mse", "-f", "csv", "--grad", str(path)).exit_code == 0  # streams
     out = tmp_path / "g.csv"
     assert run("-l", "mse", "-f", "value", "--grad-out", str(out), str(path)).exit_code == 0
+
+
+def test_text_blanks_and_inf_after_clean_blocks(tmp_path, tiny_blocks, parser):
+    """Blocks the fast path declines are read by pandas: the same values and messages."""
+    clean = [f"{i},{i + 0.5}" for i in range(60)]
+    path = tmp_path / "in.csv"
+    for bad, message in (
+        ("1,abc", "Error: column 'y_pred' has non-numeric values in row 61 (e.g. 'abc')"),
+        ("1,", "Error: column 'y_pred' has missing values in row 61"),
+        ("1,nan", "Error: column 'y_pred' has missing values in row 61"),
+        ("1,inf", "Error: column 'y_pred' has infinite or overflowing values in row 61"),
+        ("1,2,3", f"Error: {path}: line 62 has 3 fields but the header has 2 (ragged rows)"),
+    ):
+        path.write_text("\n".join(["y_true,y_pred", *clean, bad, *clean]) + "\n")
+        r = run("-l", "mse", str(path))
+        assert (r.exit_code, r.stderr.splitlines()[0]) == (2, message), bad
+    path.write_text("\n".join(["y_true,y_pred", *clean, "1,", "2,abc", *clean]) + "\n")
+    r = run("-l", "mse", "-f", "json", "--dropna", str(path))
+    assert r.exit_code == 0, r.stderr
+    obj = json.loads(r.stdout)
+    assert (obj["n"], obj["dropped"], obj["results"][0]["value"]) == (120, 2, 0.25)
+
+
+def test_labels_after_numbers_switch_to_pandas(tmp_path, tiny_blocks):
+    """Class indices, then class names: the blocks of names go to pandas, all rows count."""
+    rows = [f"{i % 3},0.2,0.3,0.5" for i in range(30)] + [
+        f"{'abc'[i % 3]},0.2,0.3,0.5" for i in range(30)
+    ]
+    path = tmp_path / "in.csv"
+    path.write_text("y_true,p_a,p_b,p_c\n" + "\n".join(rows) + "\n")
+    r = run("-l", "ce", "-f", "value", str(path))
+    assert r.exit_code == 0, r.stderr
+    expected = -np.mean(np.log([[0.2, 0.3, 0.5][i % 3] for i in range(60)]))
+    assert float(r.stdout) == pytest.approx(expected, rel=1e-12)
+
+
+def test_numeric_class_names_are_mapped(tmp_path, tiny_blocks):
+    """Columns p_1, p_2, p_3 make labels 1, 2, 3 names, not indices: never the fast path."""
+    rows = [f"{1 + i % 3},0.2,0.3,0.5" for i in range(40)]
+    path = tmp_path / "in.csv"
+    path.write_text("y_true,p_1,p_2,p_3\n" + "\n".join(rows) + "\n")
+    r = run("-l", "ce", "-f", "value", str(path))
+    expected = -np.mean(np.log([[0.2, 0.3, 0.5][i % 3] for i in range(40)]))
+    assert float(r.stdout) == pytest.approx(expected, rel=1e-12)
