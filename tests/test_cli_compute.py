@@ -374,8 +374,7 @@ def test_unknown_loss_suggests_names():
     r = run("-l", "hubber", str(SAMPLES / "seed_regression.csv"))
     assert r.exit_code == 2
     assert (
-        r.stderr
-        == "Error: unknown loss 'hubber'\n"
+        r.stderr == "Error: unknown loss 'hubber'\n"
         "did you mean huber? see `losscli losses` for the catalogue\n"
     )
 
