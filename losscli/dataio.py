@@ -484,7 +484,7 @@ def load_parser() -> None:
 class _FastPath:
     """Blocks of plain numbers go through pyarrow's CSV reader; anything else through pandas.
 
-    pyarrow parses without holding the GIL (two threads, twice the speed)
+    pyarrow parses without holding the GIL (two threads parse two blocks at once)
     and loads in half of pandas' import time.  It answers only for blocks
     whose columns in use are all finite numbers; a block with text, blanks,
     NaN or inf, ragged rows, or anything pyarrow declines is parsed again by
