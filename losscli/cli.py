@@ -9,6 +9,7 @@ Heavy modules load inside the commands, so ``--help`` stays instant.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -629,6 +630,7 @@ def main() -> None:
     from losscli._runtime import tune_process
 
     tune_process()
+    interrupted = _watch_interrupts()
     try:
         code = cli.main(prog_name="losscli", standalone_mode=False)
     except click.exceptions.Abort:
@@ -646,7 +648,27 @@ def main() -> None:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)
     _flush_stdout()
+    if interrupted:  # a KeyboardInterrupt that a finalizer swallowed still means 130
+        sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _watch_interrupts() -> list[bool]:
+    """SIGINT raises KeyboardInterrupt as usual, and is also remembered.
+
+    Python swallows an exception raised inside a finalizer (``__del__``, a
+    generator's close) with an "Exception ignored" note, so an interrupt that
+    lands there would otherwise end in exit code 0.
+    """
+    seen: list[bool] = []
+
+    def handler(signum: int, frame: object) -> None:
+        seen.append(True)
+        raise KeyboardInterrupt
+
+    with contextlib.suppress(ValueError):  # not the main thread (embedded): Python's handler
+        signal.signal(signal.SIGINT, handler)
+    return seen
 
 
 def _flush_stdout() -> None:
