@@ -177,6 +177,12 @@ def sgd() -> Optimizer:
     return Optimizer(init, update)
 
 
+def _momentum_init(params: Array) -> MomentumState:
+    """Velocity 0 and a scratch buffer (momentum and nesterov)."""
+    _check_params(params)
+    return MomentumState(np.zeros_like(params), np.empty_like(params))
+
+
 def momentum(*, momentum: float = 0.9) -> Optimizer:
     """Heavy-ball momentum, torch.optim.SGD(momentum=μ, dampening=0).
 
@@ -184,10 +190,6 @@ def momentum(*, momentum: float = 0.9) -> Optimizer:
     the same thing from ``v = 0``.)
     """
     mu = _check_unit_interval("momentum", momentum)
-
-    def init(params: Array) -> MomentumState:
-        _check_params(params)
-        return MomentumState(np.zeros_like(params), np.empty_like(params))
 
     def update(
         grad: Array, state: MomentumState, params: Array, lr: float
@@ -199,7 +201,7 @@ def momentum(*, momentum: float = 0.9) -> Optimizer:
         np.subtract(params, scratch, params)
         return params, state
 
-    return Optimizer(init, update)
+    return Optimizer(_momentum_init, update)
 
 
 def nesterov(*, momentum: float = 0.9) -> Optimizer:
@@ -209,10 +211,6 @@ def nesterov(*, momentum: float = 0.9) -> Optimizer:
     gradient (Sutskever et al. 2013 as rewritten by torch), not to θ.
     """
     mu = _check_unit_interval("momentum", momentum)
-
-    def init(params: Array) -> MomentumState:
-        _check_params(params)
-        return MomentumState(np.zeros_like(params), np.empty_like(params))
 
     def update(
         grad: Array, state: MomentumState, params: Array, lr: float
@@ -226,7 +224,7 @@ def nesterov(*, momentum: float = 0.9) -> Optimizer:
         np.subtract(params, scratch, params)
         return params, state
 
-    return Optimizer(init, update)
+    return Optimizer(_momentum_init, update)
 
 
 def adagrad(*, eps: float = 1e-10) -> Optimizer:

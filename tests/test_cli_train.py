@@ -93,20 +93,16 @@ def test_l1_prints_exact_zeros():
     assert out["coef"].count(0.0) == 2
 
 
-def test_save_predict_compute_gives_sklearn_log_loss(tmp_path):
-    model = tmp_path / "bc.json"
-    r = invoke(
-        "train",
-        "-l",
-        "bce",
-        "--l2",
-        "0.01",
-        "--save",
-        str(model),
-        "-q",
-        str(SAMPLES / "breast_cancer.csv"),
-    )
+def saved_model(tmp_path: Path, data: str, *args: str) -> Path:
+    """Train on a sample file with ``args`` and save the model; return its path."""
+    model = tmp_path / "model.json"
+    r = invoke("train", *args, "-q", "--save", str(model), str(SAMPLES / data))
     assert r.exit_code == 0, r.output
+    return model
+
+
+def test_save_predict_compute_gives_sklearn_log_loss(tmp_path):
+    model = saved_model(tmp_path, "breast_cancer.csv", "-l", "bce", "--l2", "0.01")
     pred = invoke("predict", "-m", str(model), str(SAMPLES / "breast_cancer.csv"))
     assert pred.exit_code == 0
     table = pd.read_csv(pd.io.common.StringIO(pred.stdout))
@@ -122,8 +118,7 @@ def test_save_predict_compute_gives_sklearn_log_loss(tmp_path):
 
 
 def test_softmax_predictions_pipe_into_compute(tmp_path):
-    model = tmp_path / "iris.json"
-    invoke("train", "-l", "ce", "--l2", "0.01", "--save", str(model), str(SAMPLES / "iris.csv"))
+    model = saved_model(tmp_path, "iris.csv", "-l", "ce", "--l2", "0.01")
     pred = invoke("predict", "-m", str(model), str(SAMPLES / "iris.csv"))
     assert pred.stdout.splitlines()[0] == "y_true,p_setosa,p_versicolor,p_virginica"
     comp = invoke("compute", "-l", "ce", "-f", "json", "-", stdin=pred.stdout)
@@ -132,17 +127,7 @@ def test_softmax_predictions_pipe_into_compute(tmp_path):
 
 
 def test_predict_logits_are_raw_scores(tmp_path):
-    model = tmp_path / "bc.json"
-    invoke(
-        "train",
-        "-l",
-        "bce",
-        "--l2",
-        "0.01",
-        "--save",
-        str(model),
-        str(SAMPLES / "breast_cancer.csv"),
-    )
+    model = saved_model(tmp_path, "breast_cancer.csv", "-l", "bce", "--l2", "0.01")
     probs = invoke("predict", "-m", str(model), str(SAMPLES / "breast_cancer.csv"))
     raw = invoke("predict", "-m", str(model), "--logits", str(SAMPLES / "breast_cancer.csv"))
     p = pd.read_csv(pd.io.common.StringIO(probs.stdout))["y_pred"].to_numpy()
@@ -151,8 +136,7 @@ def test_predict_logits_are_raw_scores(tmp_path):
 
 
 def test_predict_without_target_column(tmp_path):
-    model = tmp_path / "m.json"
-    invoke("train", "--save", str(model), str(SAMPLES / "diabetes.csv"))
+    model = saved_model(tmp_path, "diabetes.csv")
     features = pd.read_csv(SAMPLES / "diabetes.csv").drop(columns="y").head(3)
     r = invoke("predict", "-m", str(model), stdin=features.to_csv(index=False))
     lines = r.stdout.splitlines()
@@ -167,8 +151,7 @@ def test_one_hot_features(tmp_path):
 
 
 def test_saved_model_is_versioned_json(tmp_path):
-    model = tmp_path / "m.json"
-    invoke("train", "--save", str(model), str(SAMPLES / "diabetes.csv"))
+    model = saved_model(tmp_path, "diabetes.csv")
     obj = json.loads(model.read_text())
     assert (obj["format"], obj["version"], obj["kind"]) == ("losscli-model", 1, "linear")
     assert obj["loss"] == {"name": "mse", "params": {}}
@@ -186,8 +169,7 @@ def test_saved_model_is_versioned_json(tmp_path):
     ],
 )
 def test_tampered_model_exits_2(tmp_path, mutate, message):
-    model = tmp_path / "m.json"
-    invoke("train", "--save", str(model), str(SAMPLES / "diabetes.csv"))
+    model = saved_model(tmp_path, "diabetes.csv")
     obj = json.loads(model.read_text())
     mutate(obj)
     model.write_text(json.dumps(obj))
@@ -197,8 +179,7 @@ def test_tampered_model_exits_2(tmp_path, mutate, message):
 
 
 def test_nan_in_model_file_exits_2(tmp_path):
-    model = tmp_path / "m.json"
-    invoke("train", "--save", str(model), str(SAMPLES / "diabetes.csv"))
+    model = saved_model(tmp_path, "diabetes.csv")
     model.write_text(model.read_text().replace('"intercept": ', '"intercept": NaN, "x": '))
     r = invoke("predict", "-m", str(model), str(SAMPLES / "diabetes.csv"))
     assert r.exit_code == 2 and "non-finite number NaN" in r.stderr
@@ -220,8 +201,7 @@ def test_non_models_are_refused(tmp_path, content, message):
 
 
 def test_missing_feature_columns(tmp_path):
-    model = tmp_path / "m.json"
-    invoke("train", "--save", str(model), str(SAMPLES / "diabetes.csv"))
+    model = saved_model(tmp_path, "diabetes.csv")
     r = invoke("predict", "-m", str(model), str(SAMPLES / "iris.csv"))
     assert r.exit_code == 2
     assert r.stderr.startswith("Error: the input lacks feature column(s) 'age', 'sex'")

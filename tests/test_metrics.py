@@ -7,11 +7,9 @@ tests/oracle/derive_optim_metrics.py derives them, and
 
 from __future__ import annotations
 
-import importlib.util
 import math
 import time
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,8 +26,8 @@ from losscli.metrics import (
 )
 
 # ------------------------------------------------------------ golden inputs
-# Copied verbatim from tests/oracle/derive_optim_metrics.py (checked by
-# test_golden_values_rederived when scikit-learn is installed).
+# The oracle script tests/oracle/derive_optim_metrics.py imports these inputs and
+# derives the golden values below from them with scikit-learn.
 
 REGRESSION_CASES: list[tuple[str, list[float], list[float]]] = [
     ("general", [3.0, -0.5, 2.0, 7.0, 4.2], [2.5, 0.0, 2.0, 8.0, 3.9]),
@@ -471,12 +469,6 @@ def test_million_rows_are_vectorised() -> None:
 
 def test_golden_values_rederived() -> None:
     pytest.importorskip("sklearn")
-    path = Path(__file__).parent / "oracle" / "derive_optim_metrics.py"
-    spec = importlib.util.spec_from_file_location("derive_optim_metrics", path)
-    assert spec is not None and spec.loader is not None
-    derive = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(derive)
-    assert derive.REGRESSION_CASES == REGRESSION_CASES
-    assert derive.CLASSIFICATION_CASES == CLASSIFICATION_CASES
-    assert derive.ABSENT_CLASS_CASE == ABSENT_CLASS_CASE
+    from tests.oracle import derive_optim_metrics as derive
+
     assert derive.metrics_golden() == SKLEARN

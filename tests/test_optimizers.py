@@ -7,9 +7,7 @@ never need torch; tests/oracle/derive_optim_metrics.py derives them, and
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,8 +26,8 @@ from losscli.optimizers import (
 )
 
 # ------------------------------------------------------------ golden inputs
-# Copied verbatim from tests/oracle/derive_optim_metrics.py (checked by
-# test_golden_values_rederived when torch is installed).
+# The oracle script tests/oracle/derive_optim_metrics.py imports these inputs and
+# derives the golden values below from them with torch.
 
 THETA0 = [0.5, -1.2, 2.0, 0.3]
 GRADS = [
@@ -509,11 +507,6 @@ def test_soft_threshold_is_the_l1_proximal_operator(
 
 def test_golden_values_rederived() -> None:
     pytest.importorskip("torch")
-    path = Path(__file__).parent / "oracle" / "derive_optim_metrics.py"
-    spec = importlib.util.spec_from_file_location("derive_optim_metrics", path)
-    assert spec is not None and spec.loader is not None
-    derive = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(derive)
-    assert (derive.THETA0, derive.GRADS, derive.LRS, derive.TINY) == (THETA0, GRADS, LRS, TINY)
-    assert derive.OPT_CASES == OPT_CASES
+    from tests.oracle import derive_optim_metrics as derive
+
     assert derive.optimizer_golden() == TORCH_TRAJECTORIES

@@ -7,10 +7,10 @@ Run it in a separate environment that has the oracles::
     python3 -m venv /tmp/oracle && /tmp/oracle/bin/pip install torch==2.13.0 scikit-learn
     /tmp/oracle/bin/python tests/oracle/derive_optim_metrics.py > /tmp/golden.py
 
-It prints Python literals to paste into the tests. The inputs below are copied
-verbatim in the tests; the optional tests ``test_golden_*_rederived`` (skipped
-unless torch / scikit-learn are importable) import this module and check that
-inputs and outputs still agree.
+It prints Python literals to paste into the tests. The inputs are the tests'
+own (imported from them, so there is one copy); the optional tests
+``test_golden_values_rederived`` (skipped unless torch / scikit-learn are
+importable) import this module and check that the outputs still agree.
 """
 
 from __future__ import annotations
@@ -21,41 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from tests.test_metrics import ABSENT_CLASS_CASE, CLASSIFICATION_CASES, REGRESSION_CASES
+from tests.test_optimizers import GRADS, LRS, OPT_CASES, THETA0
+
 # ----------------------------------------------------------------- optimizers
-
-THETA0 = [0.5, -1.2, 2.0, 0.3]
-GRADS = [
-    [0.8, -0.3, 0.0, 1.5],
-    [0.6, 0.1, -0.4, 1.1],
-    [-0.2, 0.5, -0.9, 0.7],
-    [0.05, -1.2, 0.3, 0.2],
-    [1.3, 0.0, 0.25, -0.6],
-    [-0.7, 0.45, 0.6, 0.1],
-]
-# Gradients at the scale of Adam's eps, where where eps sits in the formula matters.
-TINY = 1e-9
-# A different rate at every step, as a schedule gives.
-LRS = [0.1, 0.05, 0.2, 0.1, 0.07, 0.15]
-MASK = [True, True, True, False]  # the last coordinate is an intercept: no decay
-
-# (id, optimizer name, hyperparameters in losscli's names, gradient scale)
-OPT_CASES: list[tuple[str, str, dict[str, Any], float]] = [
-    ("sgd", "sgd", {}, 1.0),
-    ("momentum", "momentum", {}, 1.0),
-    ("momentum-0.5", "momentum", {"momentum": 0.5}, 1.0),
-    ("nesterov", "nesterov", {}, 1.0),
-    ("nesterov-0.6", "nesterov", {"momentum": 0.6}, 1.0),
-    ("adagrad", "adagrad", {}, 1.0),
-    ("adagrad-eps", "adagrad", {"eps": 1e-3}, 1.0),
-    ("rmsprop", "rmsprop", {}, 1.0),
-    ("rmsprop-0.9", "rmsprop", {"alpha": 0.9, "eps": 1e-6}, 1.0),
-    ("adam", "adam", {}, 1.0),
-    ("adam-betas", "adam", {"beta1": 0.8, "beta2": 0.95, "eps": 1e-6}, 1.0),
-    ("adam-tiny", "adam", {}, TINY),
-    ("adamw", "adamw", {}, 1.0),
-    ("adamw-masked", "adamw", {"weight_decay": 0.5, "decay_mask": MASK}, 1.0),
-    ("adamw-tiny", "adamw", {"weight_decay": 0.1}, TINY),
-]
 
 
 def torch_trajectory(name: str, hyper: dict[str, Any], scale: float) -> list[list[float]]:
@@ -111,13 +80,6 @@ def optimizer_golden() -> dict[str, list[list[float]]]:
 
 # -------------------------------------------------------------------- metrics
 
-REGRESSION_CASES: list[tuple[str, list[float], list[float]]] = [
-    ("general", [3.0, -0.5, 2.0, 7.0, 4.2], [2.5, 0.0, 2.0, 8.0, 3.9]),
-    ("perfect", [1.0, 2.0, 3.0], [1.0, 2.0, 3.0]),
-    ("worse-than-mean", [1.0, 2.0, 3.0], [3.0, 2.0, 1.0]),
-    ("constant-y-perfect", [2.0, 2.0, 2.0], [2.0, 2.0, 2.0]),
-    ("constant-y-imperfect", [2.0, 2.0, 2.0], [1.0, 2.0, 3.0]),
-]
 # sklearn tests Σ(y−ȳ)² == 0, and ȳ of [0.1]*3 is 0.10000000000000002: these give
 # sklearn's r2 for documentation only (losscli applies the constant-y convention).
 REGRESSION_ROUNDING_CASES: list[tuple[str, list[float], list[float]]] = [
@@ -125,91 +87,8 @@ REGRESSION_ROUNDING_CASES: list[tuple[str, list[float], list[float]]] = [
     ("constant-0.1-imperfect", [0.1, 0.1, 0.1], [0.2, 0.1, 0.0]),
 ]
 
+
 # (id, y, proba): proba is P(class 1) per row, or rows of K probabilities.
-CLASSIFICATION_CASES: list[tuple[str, list[int], list[Any]]] = [
-    (
-        "binary",
-        [0, 0, 1, 1, 0, 1, 1, 0, 1, 0],
-        [0.1, 0.4, 0.35, 0.8, 0.65, 0.9, 0.5, 0.2, 0.7, 0.55],
-    ),
-    ("binary-ties", [0, 1, 0, 1, 1, 0, 1, 0], [0.3, 0.3, 0.7, 0.7, 0.5, 0.5, 0.9, 0.1]),
-    ("binary-clipped", [0, 1, 1, 0, 1], [0.0, 1.0, 0.0, 1.0, 0.6]),
-    ("binary-perfect", [0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]),
-    ("binary-worst", [0, 0, 1, 1], [0.9, 0.8, 0.2, 0.1]),
-    ("binary-none-predicted-positive", [0, 1, 0, 1], [0.1, 0.2, 0.3, 0.5]),
-    ("binary-single-class-1", [1, 1, 1], [0.2, 0.6, 0.9]),
-    ("binary-single-class-0", [0, 0], [0.3, 0.7]),
-    (
-        "binary-two-columns",
-        [0, 1, 1, 0, 1],
-        [[0.7, 0.3], [0.2, 0.8], [0.6, 0.4], [0.45, 0.55], [0.1, 0.9]],
-    ),
-    (
-        "multiclass",
-        [0, 1, 2, 2, 1, 0, 2, 1],
-        [
-            [0.7, 0.2, 0.1],
-            [0.1, 0.6, 0.3],
-            [0.2, 0.2, 0.6],
-            [0.3, 0.4, 0.3],
-            [0.25, 0.5, 0.25],
-            [0.5, 0.1, 0.4],
-            [0.1, 0.1, 0.8],
-            [0.6, 0.3, 0.1],
-        ],
-    ),
-    (
-        "multiclass-ties",
-        [0, 1, 2, 0, 1, 2],
-        [
-            [0.4, 0.4, 0.2],
-            [0.4, 0.4, 0.2],
-            [0.2, 0.4, 0.4],
-            [0.2, 0.4, 0.4],
-            [0.4, 0.2, 0.4],
-            [0.4, 0.2, 0.4],
-        ],
-    ),
-    (
-        "multiclass-class-2-never-predicted",
-        [0, 1, 2, 2, 0, 1],
-        [
-            [0.6, 0.3, 0.1],
-            [0.2, 0.5, 0.3],
-            [0.5, 0.2, 0.3],
-            [0.3, 0.4, 0.3],
-            [0.7, 0.2, 0.1],
-            [0.1, 0.8, 0.1],
-        ],
-    ),
-    (
-        "multiclass-perfect",
-        [0, 1, 2],
-        [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]],
-    ),
-    (
-        "multiclass-single-class",
-        [1, 1, 1],
-        [[0.2, 0.5, 0.3], [0.1, 0.1, 0.8], [0.3, 0.4, 0.3]],
-    ),
-]
-# K = 4 with class 3 in neither y nor the predictions: sklearn's
-# roc_auc_score(labels=[0,1,2,3]) is NaN there; losscli averages the one-vs-rest
-# AUC of the classes present in y (oracle: mean of binary roc_auc_score).
-ABSENT_CLASS_CASE: tuple[str, list[int], list[Any]] = (
-    "multiclass-class-3-absent",
-    [0, 1, 2, 2, 1, 0],
-    [
-        [0.5, 0.2, 0.2, 0.1],
-        [0.2, 0.5, 0.2, 0.1],
-        [0.1, 0.3, 0.5, 0.1],
-        [0.4, 0.1, 0.3, 0.2],
-        [0.3, 0.3, 0.3, 0.1],
-        [0.25, 0.25, 0.25, 0.25],
-    ],
-)
-
-
 def sklearn_regression(y: list[float], y_pred: list[float]) -> dict[str, float]:
     from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 
