@@ -364,7 +364,7 @@ def _probabilities(p: Array, eps: float) -> tuple[Array, int]:
 def _binary_labels(y: Array, *, soft: bool) -> Array:
     """Binary targets as floats in [0, 1]: −1/+1 map to 0/1; soft labels if allowed."""
     if y.size and y.min() >= 0 and y.max() <= 1:  # the common case, in two cheap passes
-        if soft or not np.count_nonzero(y * (1.0 - y)):
+        if soft or _hard(y):
             return y
     elif np.all((y == -1) | (y == 1)):
         return (y + 1.0) / 2.0
@@ -398,6 +398,7 @@ class _Regression(Loss):
     takes: ClassVar[str] = "predicted values"
 
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
+        """(ℓ(e), dℓ/de); ``e`` is the kernel's own array and may be reused."""
         raise NotImplementedError
 
     def _pointwise(
@@ -423,7 +424,9 @@ class MSE(_Regression):
     reference: ClassVar[str] = "torch.nn.functional.mse_loss"
 
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
-        return e * e, 2.0 * e
+        loss = e * e
+        e *= 2.0  # the gradient, in e's own memory: one n-long array fewer
+        return loss, e
 
 
 @dataclass(frozen=True)
@@ -466,7 +469,7 @@ class MAE(_Regression):
     smooth: ClassVar[bool] = False
 
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
-        return np.abs(e), np.sign(e)
+        return np.abs(e), np.sign(e, out=e)
 
 
 @dataclass(frozen=True)
@@ -486,7 +489,7 @@ class Huber(_Regression):
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
         a = np.abs(e)
         loss = np.where(a < self.delta, 0.5 * e * e, self.delta * (a - 0.5 * self.delta))
-        return loss, np.clip(e, -self.delta, self.delta)
+        return loss, np.clip(e, -self.delta, self.delta, out=e)
 
 
 @dataclass(frozen=True)
@@ -646,7 +649,7 @@ class BCE(Loss):
     ) -> Pointwise:
         _one_d(y_true, y_pred, self.name)
         y = _binary_labels(y_true, soft=True)
-        hard = logits and not np.count_nonzero(y * (1.0 - y))
+        hard = logits and _hard(y)
         w = 1.0 if self.pos_weight is None else self.pos_weight
         if logits:
             if hard:
@@ -662,6 +665,12 @@ class BCE(Loss):
         return Pointwise(loss, grad, clipped=clipped)
 
 
+def _hard(y: Array) -> bool:
+    """Are labels in [0, 1] all exactly 0 or 1?  y·y = Σy holds iff so, since
+    y² < y strictly inside (0, 1): two passes, no temporary array."""
+    return bool(float(y @ y) == float(y.sum()))
+
+
 def _bce_logits_hard(y: Array, x: Array, w: float) -> Pointwise:
     """BCE on logits for 0/1 labels, in half the passes of the general form.
 
@@ -669,11 +678,16 @@ def _bce_logits_hard(y: Array, x: Array, w: float) -> Pointwise:
     softplus(z) = max(z, 0) + log1p(e^{−|x|}) and the gradient s·σ(z),
     scaled by w where y = 1: one exp, one log1p, and no cancellation.
     """
-    s = 1.0 - 2.0 * y
+    s = y * -2.0
+    s += 1.0
     z = s * x
-    e = np.exp(-np.abs(x))
-    loss = np.maximum(z, 0.0) + np.log1p(e)
-    inv = 1.0 / (1.0 + e)
+    e = np.abs(x)
+    np.negative(e, out=e)
+    np.exp(e, out=e)  # e^{−|x|}, in place
+    loss = np.log1p(e)
+    loss += np.maximum(z, 0.0)
+    inv = e + 1.0
+    np.reciprocal(inv, out=inv)
     grad = np.where(z >= 0, inv, e * inv)  # σ(z)
     grad *= s
     if w != 1.0:
@@ -1049,7 +1063,7 @@ class Focal(_LogProb):
         _one_d(y_true, y_pred, self.name)
         y = _binary_labels(y_true, soft=True)
         g = self.gamma
-        if logits and not np.count_nonzero(y * (1.0 - y)):
+        if logits and _hard(y):
             return self._logits_hard(y, y_pred)
         if logits:
             sp_pos, sp_neg, sig, sig_neg = links.logistic_parts(y_pred)
