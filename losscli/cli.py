@@ -389,9 +389,10 @@ def losses_cmd(name: str | None, fmt: str) -> None:
     "--lr",
     type=float,
     help="Learning rate [default: automatic step for gd; "
-    "0.1 sgd/momentum/nesterov, 0.01 adaptive ones].",
+    + ", ".join(f"{o.default_lr:g} {o.name}" for o in OPTIMIZERS.values() if not o.full_batch)
+    + "].",
 )
-@click.option("--epochs", type=int, help="Epoch budget [default: 20000 gd, 200 others].")
+@click.option("--epochs", type=int, help="Epoch budget [default: 20000 gd, 1000 others].")
 @click.option("--batch-size", type=int, help="Mini-batch size for the sgd family [default: 32].")
 @click.option("--momentum", type=float, help="Momentum (momentum, nesterov) [0.9].")
 @click.option("--beta1", type=float, help="Adam β1 [0.9].")
@@ -413,7 +414,7 @@ def losses_cmd(name: str | None, fmt: str) -> None:
 @click.option(
     "--tol",
     type=float,
-    help="Convergence tolerance [1e-12 gd (gradient), 1e-4 others (objective)].",
+    help="Convergence tolerance [1e-12 gd (gradient), 1e-5 others (objective)].",
 )
 @click.option(
     "--patience",

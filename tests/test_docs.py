@@ -46,3 +46,15 @@ def test_every_command_has_help_with_an_example(command):
 def test_readme_sample_files_exist():
     for path in set(re.findall(r"sample_data/[\w.]+\.csv", README)):
         assert (ROOT / path).exists(), path
+
+
+def test_train_help_states_the_defaults_in_use():
+    from losscli.train import DEFAULT_EPOCHS, DEFAULT_TOL
+
+    text = " ".join(CliRunner().invoke(cli, ["train", "--help"]).stdout.split())
+    for spec in OPTIMIZERS.values():
+        if not spec.full_batch:
+            assert f"{spec.default_lr:g} {spec.name}" in text
+    assert f"{DEFAULT_EPOCHS['gd']} gd, {DEFAULT_EPOCHS['sgd']} others" in text
+    assert DEFAULT_TOL == {"gd": 1e-12, "sgd": 1e-5}
+    assert "1e-12 gd (gradient), 1e-5 others (objective)" in text
