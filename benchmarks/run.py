@@ -409,7 +409,7 @@ def bench_growth(
     """
     factor = large / small
     base = fixed or 0.0
-    from losscli.dataio import DEFAULT_BLOCK_BYTES
+    from losscli.io.reader import DEFAULT_BLOCK_BYTES
 
     for loss, kind in CASES:
         a, b = ours.get((loss, small)), ours.get((loss, large))
@@ -520,12 +520,12 @@ def bench_startup(reps: int) -> float | None:
 KERNEL_CODE = r"""
 import json, os, statistics, sys, time
 try:  # the process settings the command line makes (heap reuse), where they exist
-    from losscli._runtime import tune_process
+    from losscli._process import tune_process
     tune_process()
 except ImportError:
     pass
 import numpy as np, pandas as pd
-from losscli import dataio
+from losscli.io import reader as dataio
 from losscli.losses import make_loss, weighted_totals
 path, name, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
 logits = False
@@ -585,12 +585,12 @@ def bench_kernels(rows: int, reps: int) -> None:
 
 TRAIN_CODE = r"""
 import json, statistics, sys, time
-from losscli._runtime import tune_process
+from losscli._process import tune_process
 tune_process()  # the CLI's process settings (heap reuse; BLAS threads come from the env)
 import numpy as np
 from losscli.losses import make_loss
-from losscli.objective import Objective
-from losscli.train import TrainConfig, fit
+from losscli.fit.objective import Objective
+from losscli.fit.loop import TrainConfig, fit
 
 what, rows, reps, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 rng = np.random.default_rng(seed)

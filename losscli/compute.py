@@ -19,12 +19,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
-from losscli import dataio
 from losscli._lazy import lazy_module
-from losscli.dataio import Batch, ColumnRequest, Columns
 from losscli.errors import BadValues, InputError
-from losscli.gradcheck import NO_CHECK, GradCheck, check_gradient
+from losscli.io import reader as dataio
+from losscli.io.reader import Batch, ColumnRequest, Columns
 from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights, weighted_totals
+from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient
 
 if TYPE_CHECKING:
     import numpy as np

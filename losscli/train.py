@@ -1,464 +1,315 @@
-"""The training loop: split, standardize, step, stop; reports through a callback.
+"""From a CSV to a fitted model: choose the model, split, standardize, fit, score.
 
-``fit`` runs one of two loops on an :class:`Objective`:
-
-* ``gd`` — full-batch proximal gradient descent.  Without ``--lr`` the step
-  length is chosen each epoch (Barzilai–Borwein, with a non-monotone
-  sufficient-decrease safeguard), so it converges on any convex problem
-  without tuning; with ``--lr`` the step is fixed and may diverge.
-  Convergence: the gradient mapping (θ − prox(θ − ηg))/η — the gradient
-  where no L1 is in play — falls below ``tol`` times its first value.
-* the SGD family — shuffled mini-batches, an optimizer from
-  ``losscli.optimizers``, the L1 part as a soft-threshold after each step.
-  Convergence: the training objective improves by less than ``tol``
-  (relative) for ``patience`` epochs in a row.
-
-With a validation split, the validation loss decides instead: training
-stops when it has not improved for ``patience`` epochs and the best weights
-are restored.  A NaN/inf objective stops with ``diverged``.  The loop never
-prints; the command line renders ``EpochRecord``s from the callback.
+This is what ``losscli train`` calls.  The model follows from the loss and
+the target (``--model auto``): a regression loss fits a linear model (with
+a log link for Poisson), a binary loss a logistic one, a multi-class loss a
+softmax one when the target has more than two classes.  Features are
+standardized on the training part (population standard deviation, as
+scikit-learn's StandardScaler), the penalty applies to the standardized
+coefficients, and the coefficients are mapped back to the original scale.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from enum import Enum
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from losscli.errors import BadValues, InputError
-from losscli.objective import Objective
-from losscli.optimizers import (
-    OPTIMIZERS,
-    SCHEDULES,
-    make_optimizer,
-    make_schedule,
-    soft_threshold,
-)
+from losscli.errors import InputError
+from losscli.fit import metrics
+from losscli.fit.loop import Callback, FitResult, StopReason, TrainConfig, fit
+from losscli.fit.model import Model
+from losscli.fit.objective import Objective
+from losscli.io import table as dataset
+from losscli.losses import Loss
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     Array = NDArray[Any]  # float64 by convention
 
-NONMONOTONE_MEMORY = 10  # GLL window: accept a step if it beats the worst of the last 10
-ARMIJO = 1e-4
-DEFAULT_EPOCHS = {"gd": 20000, "sgd": 1000}
-DEFAULT_TOL = {"gd": 1e-12, "sgd": 1e-5}
-BLOW_UP = 1e4  # an objective this many times its starting value (plus 1) has diverged
-STALL_EPOCHS = 100  # gd's window for "the objective stopped moving"
-KINK_TOL = 1e-12  # … by this much, relative, for losses with kinks (mae, hinge, …)
-DEFAULT_SCHEDULE = {"gd": "constant", "sgd": "adaptive"}
-DEFAULT_BATCH = 32
-GATHER_ROWS = 4096  # rows per shuffled gather in the mini-batch loop (~650 kB at 20 features)
-RETRIES = 3  # default-rate restarts after a divergence (each with lr/10)
-PLATEAU_FACTOR = 5.0  # the adaptive schedule divides the rate by this at each plateau
-PLATEAU_FLOOR = 1e-4  # … and has converged once the rate is below this fraction of --lr
-
-
-class StopReason(str, Enum):
-    """Why training ended (the JSON ``stop_reason``)."""
-
-    CONVERGED = "converged"
-    MAX_EPOCHS = "max_epochs"
-    EARLY_STOPPING = "early_stopping"
-    DIVERGED = "diverged"
+MODELS = ("auto", "linear", "logistic", "softmax")
+REGRESSION_TASKS = ("regression", "counts")
+MULTICLASS_LOSSES_TASKS = ("multi-class", "binary or multi-class", "distributions")
 
 
 @dataclass(frozen=True)
-class TrainConfig:
-    """Optimizer and stopping settings; None means "the optimizer's default"."""
+class TrainRequest:
+    """Everything ``train`` needs; the CLI builds one from its flags."""
 
-    optimizer: str = "gd"
-    lr: float | None = None
-    epochs: int | None = None
-    batch_size: int | None = None
-    momentum: float | None = None
-    beta1: float | None = None
-    beta2: float | None = None
-    schedule: str | None = None
-    tol: float | None = None
-    patience: int = 5
-    seed: int = 0
-
-    @property
-    def full_batch(self) -> bool:
-        return OPTIMIZERS[self.optimizer].full_batch
-
-    def resolved_epochs(self) -> int:
-        return self.epochs or DEFAULT_EPOCHS["gd" if self.full_batch else "sgd"]
-
-    def resolved_schedule(self) -> str:
-        if self.schedule is not None:
-            return self.schedule
-        return DEFAULT_SCHEDULE["gd" if self.full_batch else "sgd"]
-
-    def resolved_tol(self) -> float:
-        return DEFAULT_TOL["gd" if self.full_batch else "sgd"] if self.tol is None else self.tol
-
-    def resolved_lr(self) -> float | None:
-        """The fixed learning rate; None = gd's automatic step length."""
-        if self.lr is not None or self.full_batch:
-            return self.lr
-        return OPTIMIZERS[self.optimizer].default_lr
-
-    def validate(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise InputError(
-                f"unknown optimizer {self.optimizer!r}", f"choose from {', '.join(OPTIMIZERS)}"
-            )
-        checks = [
-            (self.lr is None or (self.lr > 0 and math.isfinite(self.lr)), "--lr must be > 0"),
-            (self.epochs is None or self.epochs >= 1, "--epochs must be ≥ 1"),
-            (self.batch_size is None or self.batch_size >= 1, "--batch-size must be ≥ 1"),
-            (self.tol is None or self.tol >= 0, "--tol must be ≥ 0"),
-            (self.patience >= 1, "--patience must be ≥ 1"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise InputError(message)
-        if self.full_batch and self.batch_size is not None:
-            raise InputError(
-                "gd is full-batch and takes no --batch-size",
-                "use --optimizer sgd (or adam, …) for mini-batches",
-            )
-        try:
-            make_optimizer(
-                self.optimizer, momentum=self.momentum, beta1=self.beta1, beta2=self.beta2
-            )
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
+    source: str
+    loss: Loss
+    config: TrainConfig = field(default_factory=TrainConfig)
+    model: str = "auto"
+    target: str | None = None
+    features: str | None = None
+    one_hot: str | None = None
+    dropna: bool = False
+    l1: float = 0.0
+    l2: float = 0.0
+    standardize: bool = True
+    intercept: bool = True
+    val_split: float = 0.0
 
 
 @dataclass(frozen=True)
-class EpochRecord:
-    """One epoch, as the callback and ``--history`` see it."""
+class TrainReport:
+    """The fitted model and how the fit went."""
 
-    epoch: int
-    objective: float
-    loss: float
-    val_loss: float | None
-    lr: float
+    model: Model
+    fit: FitResult
+    metrics: dict[str, dict[str, float | None]]
+    n_train: int
+    n_validation: int
+    dropped: int
     seconds: float
 
 
 @dataclass(frozen=True)
-class FitResult:
-    """The fitted parameters and how the fit ended."""
+class Prepared:
+    """Data ready for the objective: standardized features and numeric labels."""
 
-    theta: Array
-    stop_reason: StopReason
-    epochs: int
-    objective: float
-    history: tuple[EpochRecord, ...]
-    best_epoch: int
-    lr: float | None = None  # the fixed rate used (None: gd's automatic steps)
-
-
-Callback = Callable[[EpochRecord], None]
+    kind: str
+    link: str
+    x: Array
+    y: Array
+    classes: tuple[str, ...] | None
+    design: dataset.Design
+    target: str
+    dropped: int
 
 
-class _Diverged(Exception):
-    """Raised inside the loops when the objective stops being a finite number."""
-
-
-def _smooth(
-    obj: Objective, theta: Array, x: Array, y: Array, out: Array | None = None
-) -> tuple[float, Array]:
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            value, grad = obj.smooth_value_and_grad(theta, x, y, out)
-    except BadValues as exc:
-        if exc.role == "y_pred":  # scores overflowed: the parameters ran away
-            raise _Diverged from None
-        raise
-    if not (math.isfinite(value) and np.isfinite(grad).all()):
-        raise _Diverged
-    return value, grad
-
-
-def _full_objective(obj: Objective, theta: Array, x: Array, y: Array) -> tuple[float, float]:
-    """(objective, mean loss) on (x, y); NaN/inf raise _Diverged."""
-    try:
-        with np.errstate(over="ignore", invalid="ignore"):
-            loss = obj.mean_loss(theta, x, y)
-    except BadValues as exc:
-        if exc.role == "y_pred":
-            raise _Diverged from None
-        raise
-    value = loss + obj.penalty(theta)
-    if not math.isfinite(value):
-        raise _Diverged
-    return value, loss
-
-
-class _Tracker:
-    """Stopping rules, best weights, history and the callback in one place."""
-
-    def __init__(
-        self,
-        obj: Objective,
-        config: TrainConfig,
-        validation: tuple[Array, Array] | None,
-        callback: Callback | None,
-    ) -> None:
-        self.obj, self.config, self.validation, self.callback = obj, config, validation, callback
-        self.tol = config.resolved_tol()
-        self.history: list[EpochRecord] = []
-        self.best_score = math.inf
-        self.best_theta: Array | None = None
-        self.best_epoch = 0
-        self.stale = 0
-        self.start = time.perf_counter()
-        self.ceiling = math.inf  # beyond it = divergence; see start_from
-
-    def start_from(self, objective: float) -> None:
-        """The objective at θ0 sets the divergence ceiling."""
-        self.ceiling = BLOW_UP * (abs(objective) + 1.0)
-
-    def record(self, epoch: int, theta: Array, objective: float, loss: float, lr: float) -> bool:
-        """Log the epoch; True when the patience rule says stop."""
-        if objective > self.ceiling:
-            raise _Diverged  # finite, but thousands of times worse than the start
-        val_loss = None
-        if self.validation is not None:
-            val_loss = _full_objective(self.obj, theta, *self.validation)[1]
-        rec = EpochRecord(epoch, objective, loss, val_loss, lr, time.perf_counter() - self.start)
-        self.history.append(rec)
-        if self.callback is not None:
-            self.callback(rec)
-        score = objective if val_loss is None else val_loss
-        improved = (
-            score < self.best_score - self.tol * max(1.0, abs(self.best_score))
-            if (math.isfinite(self.best_score))
-            else True
+def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[str, str]:
+    """(kind, link) for a loss, the --model flag and the number of classes."""
+    if loss.task in REGRESSION_TASKS:
+        if requested not in ("auto", "linear"):
+            raise InputError(
+                f"{loss.name} is a regression loss and fits a linear model, not {requested}",
+                "use --model linear (or auto)",
+            )
+        return "linear", "log" if loss.task == "counts" else "identity"
+    assert n_classes is not None
+    if n_classes < 2:
+        raise InputError(
+            "the target has a single class", "classification needs at least two classes"
         )
-        if score < self.best_score:
-            if self.validation is not None:
-                self.best_theta = theta.copy()
-            self.best_score, self.best_epoch = score, epoch
-        self.stale = 0 if improved else self.stale + 1
-        return self.stale >= self.config.patience
+    multi_ok = loss.task in MULTICLASS_LOSSES_TASKS
+    if requested == "linear":
+        raise InputError(
+            f"{loss.name} is a classification loss; a linear model predicts values",
+            "use --model logistic (two classes) or softmax",
+        )
+    if n_classes > 2 and not multi_ok:
+        raise InputError(
+            f"{loss.name} is a binary loss but the target has {n_classes} classes",
+            "use --loss cross_entropy (or focal) for several classes",
+        )
+    if requested == "logistic" and n_classes > 2:
+        raise InputError(
+            f"a logistic model has two classes, the target has {n_classes}", "use --model softmax"
+        )
+    if requested == "softmax" and not multi_ok:
+        raise InputError(f"{loss.name} is a binary loss; use --model logistic")
+    if requested == "softmax" or (requested == "auto" and n_classes > 2):
+        return "softmax", "softmax"
+    return "logistic", "logit"
 
 
-def fit(
-    obj: Objective,
-    x: Array,
-    y: Array,
-    config: TrainConfig,
-    *,
-    validation: tuple[Array, Array] | None = None,
-    callback: Callback | None = None,
-    theta0: Array | None = None,
-) -> FitResult:
-    """Minimise ``obj`` on (x, y) from θ0 (zeros by default).
+def prepare(request: TrainRequest) -> Prepared:
+    """Read the CSV, build X and y, choose the model."""
+    frame = dataset.read_table(request.source)
+    target = dataset.target_column(frame, request.target)
+    design = dataset.build_design(frame, target, request.features, request.one_hot)
+    dropped = 0
+    if request.dropna:
+        frame, dropped = dataset.drop_missing(frame, [target, *design.columns])
+        if len(frame) == 0:
+            raise InputError("no rows left after --dropna")
+    x = design.matrix(frame)
+    regression = request.loss.task in REGRESSION_TASKS
+    labels = (
+        dataset.regression_labels(frame[target], target)
+        if regression
+        else dataset.class_labels(frame[target], target)
+    )
+    n_classes = None if labels.classes is None else len(labels.classes)
+    kind, link = choose_model(request.loss, request.model, n_classes)
+    return Prepared(kind, link, x, labels.y, labels.classes, design, target, dropped)
 
-    A mini-batch optimizer running on its *default* learning rate that diverges
-    is restarted with a rate ten times smaller (up to three times): the right
-    rate depends on the loss's scale, and a default must work untuned.  An
-    explicit ``--lr`` is never second-guessed.
+
+def split(
+    n: int, fraction: float, seed: int, strata: Array | None
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Train and validation row indices; stratified by class when ``strata`` given."""
+    if not 0 < fraction < 1:
+        raise InputError(f"--val-split must lie strictly between 0 and 1 (got {fraction})")
+    rng = np.random.default_rng(seed)
+    if strata is None:
+        order = rng.permutation(n)
+        k = round(fraction * n)
+        val, train = np.sort(order[:k]), np.sort(order[k:])
+    else:
+        picks = []
+        for c in np.unique(strata):
+            members = rng.permutation(np.flatnonzero(strata == c))
+            picks.append(members[: round(fraction * len(members))])
+        val = np.sort(np.concatenate(picks))
+        train = np.setdiff1d(np.arange(n), val)
+    if len(val) == 0 or len(train) == 0:
+        raise InputError(
+            f"--val-split {fraction} leaves an empty part of {n} rows", "use a fraction nearer 0.2"
+        )
+    return train, val
+
+
+def scaling(x: Array, *, center: bool) -> tuple[Array, Array]:
+    """(μ, σ): population mean and standard deviation; σ = 1 for constant columns.
+
+    Without an intercept the columns are scaled by their root mean square and
+    not centred (centring would smuggle an intercept back in).
     """
-    config.validate()
-    start = np.zeros(obj.size) if theta0 is None else theta0.astype(np.float64)
-    loop = _gd if config.full_batch else _minibatch
-    retries = RETRIES if config.lr is None and not config.full_batch else 0
-    lr = config.resolved_lr()
-    for attempt in range(retries + 1):
-        run_config = replace(config, lr=lr)
-        tracker = _Tracker(obj, run_config, validation, callback)
-        try:
-            reason, theta = loop(obj, x, y, run_config, start.copy(), tracker)
-            break
-        except _Diverged:
-            if attempt == retries:
-                last = tracker.history[-1].epoch if tracker.history else 0
-                history = tuple(tracker.history)
-                return FitResult(start, StopReason.DIVERGED, last + 1, math.nan, history, 0, lr)
-            assert lr is not None
-            lr /= 10.0
-    if validation is not None and tracker.best_theta is not None:
-        theta = tracker.best_theta
-        if reason is StopReason.CONVERGED:
-            reason = StopReason.EARLY_STOPPING
-    objective = _full_objective(obj, theta, x, y)[0]
-    epochs = tracker.history[-1].epoch if tracker.history else 0
-    return FitResult(
-        theta, reason, epochs, objective, tuple(tracker.history), tracker.best_epoch, lr
+    p = x.shape[1]
+    mu = x.mean(axis=0) if center else np.zeros(p)
+    sigma = x.std(axis=0) if center else np.sqrt((x * x).mean(axis=0))
+    sigma[sigma == 0] = 1.0
+    return mu, sigma
+
+
+def train(request: TrainRequest, callback: Callback | None = None) -> TrainReport:
+    """Fit the model the request describes."""
+    started = time.perf_counter()
+    request.config.validate()
+    for name, value in (("--l1", request.l1), ("--l2", request.l2)):
+        if not (value >= 0 and math.isfinite(value)):
+            raise InputError(f"{name} must be a number ≥ 0 (got {value})")
+    data = prepare(request)
+    outputs = len(data.classes) if data.kind == "softmax" and data.classes else 1
+    classification = data.classes is not None
+    train_idx, val_idx = (
+        split(
+            len(data.y), request.val_split, request.config.seed, data.y if classification else None
+        )
+        if request.val_split
+        else (np.arange(len(data.y)), np.arange(0))
+    )
+    x_train, y_train = data.x[train_idx], data.y[train_idx]
+    # Always optimise on scaled features (conditioning); --no-standardize only
+    # moves the penalty onto the original coefficients w = w_scaled/σ.
+    mu, sigma = scaling(x_train, center=request.intercept)
+    if not request.standardize and request.l2:
+        # Raw-scale L2 has curvature λ2/σ² per scaled coefficient; widening the
+        # scale to √(σ² + λ2) balances it against the loss's (Jacobi scaling).
+        sigma = np.sqrt(sigma * sigma + request.l2)
+    objective = Objective(
+        loss=request.loss,
+        n_features=data.x.shape[1],
+        outputs=outputs,
+        logits=request.loss.logit_space != "never",
+        l1=request.l1,
+        l2=request.l2,
+        intercept=request.intercept,
+        penalty_scale=None if request.standardize else 1.0 / sigma,
+    )
+    validation = None
+    if len(val_idx):
+        validation = ((data.x[val_idx] - mu) / sigma, data.y[val_idx])
+    result = fit(
+        objective,
+        (x_train - mu) / sigma,
+        y_train,
+        request.config,
+        validation=validation,
+        callback=callback,
+        theta0=warm_start(objective, data.link, y_train) if request.intercept else None,
+    )
+    coef, intercept = _original_scale(objective, result.theta, mu, sigma)
+    model = Model(
+        kind=data.kind,
+        link=data.link,
+        design=data.design,
+        target=data.target,
+        classes=data.classes,
+        coef=coef,
+        intercept=intercept,
+        loss=request.loss.name,
+        loss_params=request.loss.params(),
+        options=_options(request),
+    )
+    scores: dict[str, dict[str, float | None]] = {}
+    if result.stop_reason is not StopReason.DIVERGED:
+        scores["train"] = score(model, x_train, y_train)
+        if len(val_idx):
+            scores["validation"] = score(model, data.x[val_idx], data.y[val_idx])
+    model = Model(**{**model.__dict__, "metrics": scores})
+    return TrainReport(
+        model,
+        result,
+        scores,
+        len(train_idx),
+        len(val_idx),
+        data.dropped,
+        time.perf_counter() - started,
     )
 
 
-# --------------------------------------------------------------------------- full batch
+def warm_start(objective: Objective, link: str, y: Array) -> Array:
+    """θ0 with the intercept at the best constant for the link, coefficients 0.
 
-
-def _prox(obj: Objective, theta: Array, step: float, mask: NDArray[np.bool_]) -> Array:
-    if obj.l1:
-        soft_threshold(theta, obj.l1_thresholds(step), mask)
+    The optimum's intercept sits near the target's mean (features are centred),
+    so starting there saves the mini-batch optimizers hundreds of epochs on
+    targets far from 0 (the diabetes target averages 152).
+    """
+    theta = np.zeros(objective.size)
+    _, b = objective.split(theta)
+    if link == "identity":
+        b[:] = y.mean()
+    elif link == "log":
+        b[:] = math.log(max(float(y.mean()), 1e-8))
+    elif link == "logit":
+        p = min(max(float(y.mean()), 1e-6), 1 - 1e-6)
+        b[:] = math.log(p / (1 - p))
+    else:
+        freq = np.bincount(y.astype(np.int64), minlength=objective.outputs) / len(y)
+        logf = np.log(np.clip(freq, 1e-6, None))
+        b[:] = logf - logf.mean()
     return theta
 
 
-def _gd(
-    obj: Objective, x: Array, y: Array, config: TrainConfig, theta: Array, tracker: _Tracker
-) -> tuple[StopReason, Array]:
-    """Proximal gradient descent; BB steps with a GLL safeguard unless --lr is fixed."""
-    mask = obj.coef_mask()
-    fixed = config.resolved_lr()
-    epochs = config.resolved_epochs()
-    schedule = make_schedule(config.resolved_schedule(), fixed or 1.0, total_steps=epochs)
-    f, g = _smooth(obj, theta, x, y)
-    recent = [f + obj.l1_penalty(theta)]
-    tracker.start_from(recent[0])
-    step = 1.0 / max(1e-12, float(np.abs(g).max()))  # first trial; BB takes over after
-    first_mapping = None
-    bests: list[float] = []  # best objective so far, per epoch
-    for epoch in range(1, epochs + 1):
-        if fixed is not None:
-            step = schedule(epoch - 1)
-            new = _prox(obj, theta - step * g, step, mask)
-            f_new, g_new = _smooth(obj, new, x, y)
-        else:
-            new, f_new, g_new, step = _safeguarded_step(obj, x, y, theta, g, step, recent, mask)
-        mapping = float(np.abs(theta - new).max()) / step
-        first_mapping = first_mapping or mapping
-        s, d = new - theta, g_new - g
-        theta, f, g = new, f_new, g_new
-        total = f + obj.l1_penalty(theta)
-        recent = [*recent[-(NONMONOTONE_MEMORY - 1) :], total]
-        if fixed is None:
-            sy = float(s @ d)
-            step = float(s @ s) / sy if sy > 0 else step * 2.0  # Barzilai–Borwein
-            step = min(max(step, 1e-12), 1e12)
-        stop = tracker.record(epoch, theta, total, total - obj.penalty(theta), step)
-        if tracker.validation is not None:
-            if stop:
-                return StopReason.EARLY_STOPPING, theta
-        elif mapping <= tracker.tol * max(first_mapping, 1e-300) or mapping == 0.0:
-            return StopReason.CONVERGED, theta
-        bests.append(min(total, bests[-1]) if bests else total)
-        if tracker.validation is None and _stalled(bests, smooth=obj.loss.smooth):
-            return StopReason.CONVERGED, theta
-    return StopReason.MAX_EPOCHS, theta
+def _original_scale(
+    objective: Objective, theta: Array, mu: Array, sigma: Array
+) -> tuple[Array, Array]:
+    """w = w_std/σ, b = b_std − μ·w: the same scores on unscaled features."""
+    w_std, b_std = objective.split(theta)
+    w = w_std / sigma[:, None]
+    b = b_std - mu @ w
+    return (w[:, 0] if objective.outputs == 1 else w), b
 
 
-def _stalled(bests: list[float], *, smooth: bool) -> bool:
-    """No progress over the last STALL_EPOCHS epochs.
-
-    At a kink the gradient mapping need not vanish, so for losses with kinks a
-    relative gain below KINK_TOL over the window is convergence.  Smooth
-    losses converge on the gradient instead — an ill-conditioned valley can
-    gain 1e-12 per hundred epochs while its coefficients are still 3% off
-    (diabetes under MSE) — and stop here only when nothing decreases at all.
-    """
-    if len(bests) <= STALL_EPOCHS:
-        return False
-    before, now = bests[-STALL_EPOCHS - 1], bests[-1]
-    if smooth:
-        return now >= before
-    return before - now <= KINK_TOL * abs(now)
+def score(model: Model, x: Array, y: Array) -> dict[str, float | None]:
+    """Train/validation metrics: MSE, MAE, R²; or accuracy, log loss, …, ROC AUC."""
+    if model.classes is None:
+        return metrics.regression_metrics(y, model.predict(x))
+    return metrics.classification_metrics(y.astype(np.int64), model.predict(x))
 
 
-def _safeguarded_step(
-    obj: Objective,
-    x: Array,
-    y: Array,
-    theta: Array,
-    g: Array,
-    step: float,
-    recent: list[float],
-    mask: NDArray[np.bool_],
-) -> tuple[Array, float, Array, float]:
-    """Shrink the step until F(new) ≤ max(recent F) − c/(2η)·‖new − θ‖² (GLL)."""
-    reference = max(recent)
-    for _ in range(60):
-        new = _prox(obj, theta - step * g, step, mask)
-        try:
-            f_new, g_new = _smooth(obj, new, x, y)
-        except _Diverged:
-            step /= 4.0
-            continue
-        move = new - theta
-        if f_new + obj.l1_penalty(new) <= reference - ARMIJO / (2 * step) * float(move @ move):
-            return new, f_new, g_new, step
-        step /= 4.0
-    f_new, g_new = _smooth(obj, theta, x, y)
-    return theta.copy(), f_new, g_new, step  # no decrease possible: a fixed point
-
-
-# --------------------------------------------------------------------------- mini-batch
-
-
-def _minibatch(
-    obj: Objective, x: Array, y: Array, config: TrainConfig, theta: Array, tracker: _Tracker
-) -> tuple[StopReason, Array]:
-    """Shuffled mini-batches; the data are permuted once per epoch so batches are views."""
-    n = x.shape[0]
-    batch = min(config.batch_size or DEFAULT_BATCH, n)
-    epochs = config.resolved_epochs()
-    steps_per_epoch = -(-n // batch)
-    lr = config.resolved_lr()
-    assert lr is not None
-    name = config.resolved_schedule()
-    schedule = make_schedule(name, lr, total_steps=epochs * steps_per_epoch)
-    plateau = SCHEDULES[name].plateau
-    per_epoch = plateau or name == "constant"  # the rate changes between epochs only
-    scale = 1.0  # the adaptive schedule's current fraction of lr
-    mask = obj.coef_mask()
-    hyper: dict[str, Any] = {
-        "momentum": config.momentum,
-        "beta1": config.beta1,
-        "beta2": config.beta2,
+def _options(request: TrainRequest) -> dict[str, Any]:
+    c = request.config
+    return {
+        "model": request.model,
+        "optimizer": c.optimizer,
+        "lr": c.lr,
+        "epochs": c.resolved_epochs(),
+        "batch_size": c.batch_size,
+        "schedule": c.resolved_schedule(),
+        "tol": c.resolved_tol(),
+        "patience": c.patience,
+        "seed": c.seed,
+        "l1": request.l1,
+        "l2": request.l2,
+        "standardize": request.standardize,
+        "intercept": request.intercept,
+        "val_split": request.val_split,
     }
-    if config.optimizer == "adamw":
-        hyper["decay_mask"] = mask
-    opt = make_optimizer(config.optimizer, **hyper)
-    state = opt.init(theta)
-    rng = np.random.default_rng(config.seed)
-    grad = np.empty(obj.size)
-    probe = min(n, 10_000)  # the start's objective on a sample sets the blow-up ceiling
-    tracker.start_from(_full_objective(obj, theta, x[:probe], y[:probe])[0])
-    # The shuffled rows are gathered a group of batches at a time into two
-    # small reused buffers, and batches are views of them.  Measured on 1M×20:
-    # one permuted copy of X per epoch costs 48 ms plus 415 ms of page faults
-    # for its fresh 160 MB on the first epoch (and doubles memory); a gather
-    # per batch costs 54 ms an epoch at batch 256 but 119 ms at 32, from call
-    # overhead that a group of ≥ GATHER_ROWS rows amortises.
-    group = max(batch, GATHER_ROWS // batch * batch)
-    gx, gy = np.empty((group, *x.shape[1:])), np.empty((group, *y.shape[1:]))
-    step = obj.batch_gradient
-    t = 0
-    for epoch in range(1, epochs + 1):
-        order = rng.permutation(n)
-        try:
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                rate = schedule(t) * scale
-                for first in range(0, n, group):
-                    rows = order[first : first + group]
-                    m = len(rows)
-                    xg, yg = (gx, gy) if m == group else (gx[:m], gy[:m])
-                    np.take(x, rows, axis=0, out=xg, mode="clip")  # clip: unbuffered
-                    np.take(y, rows, axis=0, out=yg, mode="clip")
-                    for start in range(0, m, batch):
-                        if not per_epoch:
-                            rate = schedule(t)
-                        end = start + batch
-                        step(theta, xg[start:end], yg[start:end], grad)
-                        theta, state = opt.update(grad, state, theta, rate)
-                        if obj.l1:
-                            _prox(obj, theta, rate, mask)
-                        t += 1
-        except BadValues as exc:
-            if exc.role == "y_pred":  # scores overflowed: the parameters ran away
-                raise _Diverged from None
-            raise
-        total, loss = _full_objective(obj, theta, x, y)
-        if tracker.record(epoch, theta, total, loss, rate):
-            if tracker.validation is not None:
-                return StopReason.EARLY_STOPPING, theta
-            if not plateau or scale / PLATEAU_FACTOR < PLATEAU_FLOOR:
-                return StopReason.CONVERGED, theta
-            scale /= PLATEAU_FACTOR  # a plateau: smaller steps lower the noise floor
-            tracker.stale = 0
-    return StopReason.MAX_EPOCHS, theta

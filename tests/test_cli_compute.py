@@ -400,7 +400,7 @@ def test_option_values_out_of_range(flags, message):
 
 
 def test_no_file_on_a_terminal_is_a_usage_error(monkeypatch):
-    monkeypatch.setattr("losscli.cli.stdin_is_terminal", lambda: True)
+    monkeypatch.setattr("losscli.cli.options.stdin_is_terminal", lambda: True)
     r = CliRunner().invoke(cli, ["compute", "-l", "mse"])
     assert r.exit_code == 2
     assert "no input: give a CSV FILE, or pipe CSV into standard input" in r.stderr

@@ -273,7 +273,7 @@ def test_table_output_shows_coefficients_and_metrics():
 
 
 def test_loss_curve_drawing():
-    from losscli.render_train import loss_curve
+    from losscli.cli.render_train import loss_curve
 
     # linear convergence: excess 10·0.5^i over the best, a straight falling line on a log scale
     art = loss_curve([1.0 + 10 * 0.5**i for i in range(21)], width=21, height=4)

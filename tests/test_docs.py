@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from losscli.cli import cli
+from losscli.fit.optimizers import OPTIMIZERS, SCHEDULES
 from losscli.losses import LOSSES
-from losscli.optimizers import OPTIMIZERS, SCHEDULES
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
@@ -49,7 +49,7 @@ def test_readme_sample_files_exist():
 
 
 def test_train_help_states_the_defaults_in_use():
-    from losscli.train import DEFAULT_EPOCHS, DEFAULT_TOL
+    from losscli.fit.loop import DEFAULT_EPOCHS, DEFAULT_TOL
 
     text = " ".join(CliRunner().invoke(cli, ["train", "--help"]).stdout.split())
     for spec in OPTIMIZERS.values():

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from losscli import losses
 from losscli.errors import InputError
-from losscli.losses import CrossEntropy, _LogProb
+from losscli.losses import CrossEntropy, base, multiclass
+from losscli.losses.multiclass import _LogProb
 
 
 def _general(loss: CrossEntropy, y_true, y_pred, strict=True):
@@ -81,22 +81,22 @@ def test_cross_entropy_index_path_reports_the_same_errors():
 
 
 def test_probabilities_skip_the_clip_only_when_nothing_clips():
-    eps = losses.MACHINE_EPS
+    eps = base.MACHINE_EPS
     inside = np.array([eps, 0.5, 1.0 - eps])
-    same, count = losses._probabilities(inside, eps)
+    same, count = base._probabilities(inside, eps)
     assert (same is inside, count) == (True, 0)
     edge = np.array([0.0, 0.5, 1.0])
-    clipped, count = losses._probabilities(edge, eps)
+    clipped, count = base._probabilities(edge, eps)
     assert count == 2
     assert clipped.tolist() == [eps, 0.5, 1.0 - eps]
 
 
 def test_row_sum_check_agrees_with_the_exact_one_at_the_limit():
-    tol = losses.ROW_SUM_TOL
+    tol = base.ROW_SUM_TOL
     ok = np.array([[0.5, 0.5], [0.25, 0.75 + tol / 2]])
-    assert losses._rows_sum_to_one(ok)
+    assert multiclass._rows_sum_to_one(ok)
     edge = np.array([[0.5, 0.5 + tol]])  # at the limit: the exact check decides
-    assert not losses._rows_sum_to_one(edge)
-    losses._class_probabilities(edge, losses.MACHINE_EPS, strict=True)  # within ± tol: accepted
+    assert not multiclass._rows_sum_to_one(edge)
+    multiclass._class_probabilities(edge, base.MACHINE_EPS, strict=True)  # within ± tol: accepted
     with pytest.raises(InputError, match="do not sum to 1"):
-        losses._class_probabilities(edge * 1.01, losses.MACHINE_EPS, strict=True)
+        multiclass._class_probabilities(edge * 1.01, base.MACHINE_EPS, strict=True)

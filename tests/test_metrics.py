@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from losscli.metrics import (
+from losscli.fit.metrics import (
     METRICS,
     classification_metrics,
     metric_names,

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from losscli.optimizers import (
+from losscli.fit.optimizers import (
     OPTIMIZERS,
     SCHEDULES,
     AdamState,

@@ -17,10 +17,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from losscli import dataio
 from losscli.cli import cli
 from losscli.compute import ComputeRequest, run_compute
-from losscli.dataio import ColumnRequest
+from losscli.io import reader as dataio
+from losscli.io.reader import ColumnRequest
 from losscli.losses import make_loss
 
 TINY = 64  # bytes per block: two or three rows

@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from losscli.fit.loop import StopReason, TrainConfig, fit
+from losscli.fit.objective import Objective
+from losscli.fit.optimizers import OPTIMIZERS
 from losscli.losses import make_loss
-from losscli.objective import Objective
-from losscli.optimizers import OPTIMIZERS
-from losscli.pipeline import TrainRequest, train
-from losscli.train import StopReason, TrainConfig, fit
+from losscli.train import TrainRequest, train
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
 

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from losscli import __version__, links
-from losscli.atomic import atomic_output
-from losscli.dataset import Design
+from losscli import __version__
 from losscli.errors import InputError
+from losscli.io.atomic import atomic_output
+from losscli.io.table import Design
+from losscli.losses import links
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

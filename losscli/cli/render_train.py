@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from losscli.pipeline import TrainReport
+    from losscli.train import TrainReport
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 

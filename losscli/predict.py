@@ -14,8 +14,9 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from losscli import dataio, dataset
-from losscli.models import Model, load
+from losscli.fit.model import Model, load
+from losscli.io import reader as dataio
+from losscli.io import table as dataset
 
 
 def load_model(path: str) -> Model:

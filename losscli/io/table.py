@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from losscli import dataio
 from losscli.errors import InputError, format_rows
+from losscli.io import reader as dataio
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

@@ -1,0 +1,46 @@
+"""`losscli predict`: apply a saved model."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from losscli.cli.app import cli
+from losscli.cli.options import (
+    require_input,
+)
+
+if TYPE_CHECKING:
+    pass
+
+
+@cli.command()
+@click.argument("file", required=False, metavar="[FILE]")
+@click.option(
+    "--model",
+    "-m",
+    "model_path",
+    required=True,
+    metavar="FILE",
+    help="Model JSON written by train --save.",
+)
+@click.option("--logits", is_flag=True, help="Write raw scores (logits, log-rates).")
+def predict(file: str | None, model_path: str, logits: bool) -> None:
+    """Apply a saved model; write CSV predictions to stdout.
+
+    Output: y_pred (regression, or the probability of the second class), or one
+    p_<class> column per class; the target column, when present, is passed
+    through as y_true, so the output pipes straight into compute.
+
+    \b
+    Examples:
+      losscli predict -m model.json test.csv > preds.csv
+      losscli predict -m iris.json sample_data/iris.csv | losscli compute --loss ce
+    """
+    from losscli import predict as predicting
+
+    model = predicting.load_model(model_path)
+    source = require_input(file)
+    predicting.write_predictions(model, source, sys.stdout, logits=logits)

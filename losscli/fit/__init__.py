@@ -1,0 +1,1 @@
+"""Optimisation and the fitted model: objective, optimizers, the loop, model files, metrics."""

@@ -1,0 +1,1 @@
+"""Reading input (paths, pipes, compression, CSV blocks, columns, labels) and writing files."""

@@ -1,0 +1,193 @@
+"""The loss catalogue: the ``LOSSES`` registry over the classes in this package.
+
+Adding a loss is one class in a family module plus one line in ``_CATALOGUE``;
+the command line, the catalogue and the parametrized tests pick it up.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from losscli.errors import InputError
+from losscli.losses.base import (
+    MACHINE_EPS,
+    REDUCTIONS,
+    Loss,
+    LossResult,
+    ParamInfo,
+    Pointwise,
+    Reduction,
+    Space,
+    check_finite,
+    check_weights,
+    weighted_totals,
+)
+from losscli.losses.binary import BCE, Hinge, ModifiedHuber, SquaredHinge
+from losscli.losses.multiclass import CrossEntropy, Focal, KLDiv
+from losscli.losses.regression import (
+    MAE,
+    MSE,
+    RMSE,
+    EpsilonInsensitive,
+    Huber,
+    LogCosh,
+    Poisson,
+    Quantile,
+    SmoothL1,
+)
+
+__all__ = [
+    "ALIASES",
+    "BCE",
+    "LOSSES",
+    "MACHINE_EPS",
+    "MAE",
+    "MSE",
+    "PARAM_FLAGS",
+    "REDUCTIONS",
+    "RMSE",
+    "CrossEntropy",
+    "EpsilonInsensitive",
+    "Focal",
+    "Hinge",
+    "Huber",
+    "KLDiv",
+    "LogCosh",
+    "Loss",
+    "LossResult",
+    "ModifiedHuber",
+    "ParamInfo",
+    "Pointwise",
+    "Poisson",
+    "Quantile",
+    "Reduction",
+    "SmoothL1",
+    "Space",
+    "SquaredHinge",
+    "canonical_name",
+    "check_finite",
+    "check_weights",
+    "get_loss",
+    "make_loss",
+    "make_losses",
+    "weighted_totals",
+]
+
+# --------------------------------------------------------------------------- registry
+
+_CATALOGUE: tuple[type[Loss], ...] = (
+    MSE,
+    RMSE,
+    MAE,
+    Huber,
+    SmoothL1,
+    LogCosh,
+    Quantile,
+    EpsilonInsensitive,
+    Poisson,
+    BCE,
+    Focal,
+    Hinge,
+    SquaredHinge,
+    ModifiedHuber,
+    CrossEntropy,
+    KLDiv,
+)
+
+LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in _CATALOGUE}
+ALIASES: dict[str, str] = {alias: cls.name for cls in _CATALOGUE for alias in cls.aliases}
+
+
+def canonical_name(name: str) -> str:
+    """The registry name for a loss name or alias (case and dashes forgiven)."""
+    key = name.strip().lower().replace("-", "_")
+    key = ALIASES.get(key, key)
+    if key in LOSSES:
+        return key
+    known = sorted([*LOSSES, *ALIASES])
+    close = difflib.get_close_matches(key, known, n=3)
+    hint = f"did you mean {', '.join(close)}? " if close else ""
+    raise InputError(f"unknown loss {name!r}", f"{hint}see `losscli losses` for the catalogue")
+
+
+def get_loss(name: str) -> type[Loss]:
+    """The loss class for a name or alias."""
+    return LOSSES[canonical_name(name)]
+
+
+def make_loss(name: str, **params: Any) -> Loss:
+    """An instance of the named loss with the given parameters."""
+    cls = get_loss(name)
+    taken = {p.name for p in cls.param_info()}
+    unknown = sorted(set(params) - taken)
+    if unknown:
+        raise InputError(
+            f"{cls.name} does not take {', '.join(unknown)}",
+            f"{cls.name} takes {', '.join(sorted(taken)) or 'no parameters'}",
+        )
+    return cls(**params)
+
+
+def _param_flags() -> dict[str, tuple[str, bool, list[str]]]:
+    """Every loss parameter once: flag name -> (help, is a list, losses using it)."""
+    flags: dict[str, tuple[str, bool, list[str]]] = {}
+    for cls in LOSSES.values():
+        for p in cls.param_info():
+            doc, is_list, users = flags.get(p.name, (p.doc, p.is_list, []))
+            users.append(cls.name)
+            flags[p.name] = (doc, is_list, users)
+    return flags
+
+
+PARAM_FLAGS = _param_flags()
+
+
+def make_losses(
+    names: tuple[str, ...], params: dict[str, Any], *, logits: bool, single: bool = False
+) -> list[Loss]:
+    """Loss instances from --loss names and parameter flags.
+
+    A flag that none of the chosen losses takes is an error, never ignored.
+    """
+    chosen: list[str] = []
+    for item in names:
+        for part in item.split(","):
+            if part.strip():
+                name = canonical_name(part)
+                if name not in chosen:
+                    chosen.append(name)
+    if not chosen:
+        raise InputError("no loss given", "choose one with --loss NAME (see `losscli losses`)")
+    if single and len(chosen) > 1:
+        raise InputError("train minimises one loss", "give a single --loss")
+    given = {k: _parse_param(k, v) for k, v in params.items() if v is not None}
+    for key in given:
+        takers = [n for n in chosen if key in {p.name for p in LOSSES[n].param_info()}]
+        if not takers:
+            users = PARAM_FLAGS[key][2]
+            raise InputError(
+                f"--{key.replace('_', '-')} is not a parameter of {', '.join(chosen)}",
+                f"it applies to {', '.join(users)}; remove it or choose one of those losses",
+            )
+    if logits and all(LOSSES[n].logit_space == "never" for n in chosen):
+        raise InputError(
+            f"--logits does not apply to {', '.join(chosen)} (they take predicted values)",
+            "remove --logits",
+        )
+    losses = []
+    for name in chosen:
+        taken = {p.name for p in LOSSES[name].param_info()}
+        losses.append(make_loss(name, **{k: v for k, v in given.items() if k in taken}))
+    return losses
+
+
+def _parse_param(name: str, value: Any) -> Any:
+    if PARAM_FLAGS[name][1]:
+        try:
+            return tuple(float(x) for x in str(value).split(",") if x.strip())
+        except ValueError:
+            raise InputError(
+                f"--{name.replace('_', '-')} takes numbers separated by commas (got {value!r})"
+            ) from None
+    return value

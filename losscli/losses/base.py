@@ -1,0 +1,391 @@
+"""The loss catalogue: one small class per loss, the ``LOSSES`` registry last.
+
+Conventions, written once for every loss below:
+
+* ``y_pred`` has shape ``(n,)`` (regression, counts, binary) or ``(n, K)``
+  (one column per class).  ``y_true`` has shape ``(n,)`` (values, 0/1
+  labels, class indices 0..K-1) or ``(n, K)`` (soft labels, rows summing
+  to 1).
+* Predictions live in one *space*: ``"value"`` (the regression prediction
+  itself, or a Poisson rate), ``"probability"`` or ``"logit"`` (a raw
+  score).  ``logits=True`` picks the logit space for the losses that take
+  both; hinge-family losses always take raw scores.
+* :meth:`Loss.pointwise` returns per-sample losses ℓᵢ and their derivatives
+  ∂ℓᵢ/∂ŷᵢ with respect to the predictions in the space given (one row of K
+  numbers for multi-class), plus an optional per-sample normaliser nᵢ
+  (torch's class-weighted mean divides by Σ w[yᵢ], not by n).
+* :meth:`Loss.evaluate` reduces with sample weights sᵢ: ``mean`` is
+  Σsᵢℓᵢ / Σsᵢnᵢ, ``sum`` is Σsᵢℓᵢ, ``none`` is the vector sᵢℓᵢ.  The
+  gradient is that of the reported loss with respect to each prediction, as
+  PyTorch autograd gives it; for ``none``, each sᵢ·∂ℓᵢ/∂ŷᵢ.
+* Probabilities are clipped to [eps, 1−eps] (eps = float64 machine epsilon,
+  as scikit-learn's log_loss); where a value was clipped the gradient is the
+  derivative at the clipped value, and the clipped cells are counted.
+
+Adding a loss is one class here plus one line in ``_CATALOGUE``; the command
+line, the catalogue and the parametrized tests pick it up.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
+
+from losscli._lazy import lazy_module
+from losscli.errors import BadValues, InputError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
+else:
+    np = lazy_module("numpy", globals(), "np")
+
+Space = Literal["value", "probability", "logit"]
+Reduction = Literal["mean", "sum", "none"]
+REDUCTIONS: tuple[Reduction, ...] = ("mean", "sum", "none")
+MACHINE_EPS = sys.float_info.epsilon  # 2.220446049250313e-16, float64
+ROW_SUM_TOL = 1e-4  # probability rows printed with a few decimals still sum to 1
+POISSON_EPS = 1e-8  # torch poisson_nll_loss default, guards log(0)
+MAX_EXP = math.log(sys.float_info.max)  # 709.78…; exp() above this overflows
+
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _positive(v: float) -> str | None:
+    return None if v > 0 and math.isfinite(v) else "must be a positive number"
+
+
+def _opt_positive(v: float | None) -> str | None:
+    return None if v is None else _positive(v)
+
+
+def _nonnegative(v: float) -> str | None:
+    return None if v >= 0 and math.isfinite(v) else "must be a number ≥ 0"
+
+
+def _open_unit(v: float) -> str | None:
+    return None if 0 < v < 1 else "must lie strictly between 0 and 1"
+
+
+def _unit(v: float) -> str | None:
+    return None if 0 <= v <= 1 else "must lie between 0 and 1"
+
+
+def _finite(v: float) -> str | None:
+    return None if math.isfinite(v) else "must be a finite number"
+
+
+def _clip_eps(v: float) -> str | None:
+    return None if 0 < v < 0.5 else "must lie strictly between 0 and 0.5"
+
+
+def _weights(v: tuple[float, ...] | None) -> str | None:
+    if v is None:
+        return None
+    if not v or not all(math.isfinite(w) and w >= 0 for w in v):
+        return "must be a list of numbers ≥ 0"
+    return None if any(w > 0 for w in v) else "must not be all zero"
+
+
+def param(default: Any, doc: str, check: Callable[[Any], str | None]) -> Any:
+    """A loss parameter: a dataclass field with its help text and range check."""
+    return field(default=default, metadata={"doc": doc, "check": check})
+
+
+class ParamInfo(NamedTuple):
+    """What the catalogue and the command line need to know of a parameter."""
+
+    name: str
+    default: Any
+    doc: str
+    is_list: bool
+
+
+# --------------------------------------------------------------------------- results
+
+
+class Pointwise(NamedTuple):
+    """Per-sample losses ℓᵢ, their derivatives ∂ℓᵢ/∂ŷᵢ, normalisers nᵢ, clip count."""
+
+    loss: Array
+    grad: Array
+    norm: Array | None = None
+    clipped: int = 0
+
+
+@dataclass(frozen=True)
+class LossResult:
+    """A reduced loss: ``value`` is a float, or the per-sample vector for ``none``."""
+
+    loss: str
+    params: dict[str, Any]
+    reduction: Reduction
+    space: Space
+    value: float | Array
+    gradient: Array
+    per_sample: Array
+    n: int
+    clipped: int
+
+
+def weighted_totals(pw: Pointwise, weight: Array | None) -> tuple[float, float]:
+    """(Σsᵢℓᵢ, Σsᵢnᵢ): all a reduction needs, and what chunks add up when streaming."""
+    n = pw.loss.shape[0]
+    if weight is None:
+        num = float(pw.loss.sum())
+        den = float(n) if pw.norm is None else float(pw.norm.sum())
+    else:
+        num = float(weight @ pw.loss)
+        den = float(weight.sum()) if pw.norm is None else float(weight @ pw.norm)
+    return num, den
+
+
+# --------------------------------------------------------------------------- base class
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A loss: its parameters are the dataclass fields; the kernel is ``pointwise``.
+
+    Class attributes describe the loss for the catalogue: ``name``,
+    ``aliases``, ``task``, ``takes`` (what predictions it expects),
+    ``formula``, ``gradient`` (its derivative), ``reference`` (the oracle
+    it must match) and ``logit_space``: ``"never"`` (values only),
+    ``"optional"`` (``--logits`` switches from probabilities/rates to
+    logits/log-rates) or ``"always"`` (raw scores whatever the flag).
+    """
+
+    name: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    task: ClassVar[str]
+    takes: ClassVar[str]
+    formula: ClassVar[str]
+    gradient: ClassVar[str]
+    reference: ClassVar[str]
+    logit_space: ClassVar[Literal["never", "optional", "always"]] = "never"
+    default_space: ClassVar[Space] = "value"
+    reductions: ClassVar[tuple[Reduction, ...]] = REDUCTIONS
+    multiclass: ClassVar[bool] = False
+    smooth: ClassVar[bool] = True  # differentiable everywhere (False: kinks, as |e|)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            problem = f.metadata["check"](getattr(self, f.name))
+            if problem:
+                raise InputError(
+                    f"{self.name}: {f.name} {problem} (got {getattr(self, f.name)!r})",
+                    f"pass a valid --{f.name.replace('_', '-')}",
+                )
+
+    # -- description ---------------------------------------------------------
+
+    @classmethod
+    def param_info(cls) -> tuple[ParamInfo, ...]:
+        """The parameters this loss takes, with defaults and help."""
+        return tuple(
+            ParamInfo(f.name, f.default, f.metadata["doc"], f.metadata["check"] is _weights)
+            for f in fields(cls)
+        )
+
+    def params(self) -> dict[str, Any]:
+        """Parameter values as JSON-ready Python objects."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = list(v) if isinstance(v, tuple) else v
+        return out
+
+    def space(self, logits: bool) -> Space:
+        """The space the predictions are read in, given the ``--logits`` flag."""
+        if self.logit_space == "always" or (logits and self.logit_space == "optional"):
+            return "logit"
+        return self.default_space
+
+    # -- evaluation ----------------------------------------------------------
+
+    def pointwise(
+        self,
+        y_true: Array,
+        y_pred: Array,
+        *,
+        logits: bool = False,
+        strict: bool = True,
+        finite: bool = True,
+    ) -> Pointwise:
+        """Per-sample losses and derivatives; validates the inputs first.
+
+        ``strict=False`` skips the probability rows' sum-to-1 check, for finite
+        differences that move one class column at a time.  ``finite=False``
+        skips the overflow check, for training loops that check their sums.
+        """
+        pw = self._pointwise(y_true, y_pred, logits=logits, strict=strict)
+        if finite:
+            check_finite(pw)
+        return pw
+
+    def _pointwise(self, y_true: Array, y_pred: Array, *, logits: bool, strict: bool) -> Pointwise:
+        raise NotImplementedError
+
+    def reduce_value(self, num: float, den: float, reduction: Reduction) -> float:
+        """The reported loss from the totals Σsℓ and Σsn."""
+        return num / den if reduction == "mean" else num
+
+    def grad_scale(self, num: float, den: float, reduction: Reduction) -> float:
+        """Factor c with ∂L/∂ŷᵢ = c·sᵢ·∂ℓᵢ/∂ŷᵢ (chain rule through the reduction)."""
+        return 1.0 / den if reduction == "mean" else 1.0
+
+    def check_reduction(self, reduction: str) -> None:
+        if reduction not in self.reductions:
+            raise InputError(
+                f"{self.name} supports --reduction {' or '.join(self.reductions)} only",
+                f"use --reduction {self.reductions[0]}",
+            )
+
+    def evaluate(
+        self,
+        y_true: Array,
+        y_pred: Array,
+        *,
+        logits: bool = False,
+        reduction: Reduction = "mean",
+        weight: Array | None = None,
+    ) -> LossResult:
+        """The reduced loss and its gradient with respect to ``y_pred``."""
+        self.check_reduction(reduction)
+        y_pred = np.asarray(y_pred, dtype=np.float64)
+        y_true = np.asarray(y_true, dtype=np.float64)
+        if weight is not None:
+            weight = check_weights(np.asarray(weight, dtype=np.float64), y_pred.shape[0])
+        pw = self.pointwise(y_true, y_pred, logits=logits)
+        num, den = weighted_totals(pw, weight)
+        if reduction == "mean" and not den > 0:
+            raise InputError(
+                f"{self.name}: the weights of all rows add up to 0, so the mean is undefined",
+                "give some rows a positive weight, or use --reduction sum",
+            )
+        s = 1.0 if weight is None else (weight if pw.grad.ndim == 1 else weight[:, None])
+        per_sample = pw.loss if weight is None else weight * pw.loss
+        # "+ 0.0" turns the −0.0 of zero-target terms into 0.0 for printing.
+        gradient = (s * self.grad_scale(num, den, reduction)) * pw.grad + 0.0
+        value: float | Array = (
+            per_sample if reduction == "none" else self.reduce_value(num, den, reduction)
+        )
+        return LossResult(
+            loss=self.name,
+            params=self.params(),
+            reduction=reduction,
+            space=self.space(logits),
+            value=value,
+            gradient=gradient,
+            per_sample=per_sample,
+            n=int(y_pred.shape[0]),
+            clipped=pw.clipped,
+        )
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _fail(mask: Array, role: str, problem: str, values: Array, fix: str | None = None) -> None:
+    """Raise BadValues naming the rows where ``mask`` holds (rows of a 2-D mask)."""
+    rows = mask if mask.ndim == 1 else mask.any(axis=1)
+    if rows.any():
+        bad = values[rows] if values.ndim == 1 else values[mask]
+        raise BadValues(role, problem, np.flatnonzero(rows), bad.ravel()[:3].tolist(), fix)
+
+
+def check_weights(weight: Array, n: int) -> Array:
+    """Sample weights must be one finite, non-negative number per row."""
+    if weight.shape != (n,):
+        raise InputError(f"weights have shape {weight.shape}, expected ({n},)")
+    _fail(~np.isfinite(weight), "weight", "is not a finite number", weight)
+    _fail(weight < 0, "weight", "is negative", weight, "weights must be ≥ 0")
+    return weight
+
+
+def check_finite(pw: Pointwise) -> None:
+    """A loss that overflows float64 is reported, never printed as inf or nan.
+
+    Two sums decide in one pass each (a NaN or inf anywhere makes its sum
+    non-finite); only then are the rows looked for.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(pw.loss.sum()) and np.isfinite(pw.grad.sum()):
+            return
+    bad = ~np.isfinite(pw.loss)
+    bad |= ~np.isfinite(pw.grad) if pw.grad.ndim == 1 else ~np.isfinite(pw.grad).all(axis=1)
+    if bad.any():
+        raise BadValues(
+            "y_pred",
+            "makes the loss overflow float64",
+            np.flatnonzero(bad),
+            [],
+            "check the scale of the predictions (logits or probabilities? units?)",
+        )
+
+
+def _one_d(y_true: Array, y_pred: Array, name: str) -> None:
+    if y_pred.ndim != 1:
+        raise InputError(
+            f"{name} takes one prediction column, got {y_pred.shape[1]}",
+            "select a single column with --pred",
+        )
+    if y_true.shape != y_pred.shape:
+        raise InputError(
+            f"{name} takes one target column, got {y_true.shape[1] if y_true.ndim == 2 else '?'}",
+            "select a single column with --true",
+        )
+
+
+def _probabilities(p: Array, eps: float) -> tuple[Array, int]:
+    """Check p ∈ [0, 1] and clip it to [eps, 1 − eps]; return the clipped count."""
+    if p.size and p.min() >= eps and p.max() <= 1.0 - eps:  # nothing to clip: two passes
+        return p, 0
+    _fail(
+        (p < 0) | (p > 1),
+        "y_pred",
+        "has values outside [0, 1]",
+        p,
+        "if these are raw scores (logits), pass --logits",
+    )
+    clipped = np.clip(p, eps, 1.0 - eps)
+    return clipped, int(np.count_nonzero(clipped != p))
+
+
+def _binary_labels(y: Array, *, soft: bool) -> Array:
+    """Binary targets as floats in [0, 1]: −1/+1 map to 0/1; soft labels if allowed."""
+    if y.size and y.min() >= 0 and y.max() <= 1:  # the common case, in two cheap passes
+        if soft or _hard(y):
+            return y
+    elif np.all((y == -1) | (y == 1)):
+        return (y + 1.0) / 2.0
+    if soft:
+        _fail(
+            (y < 0) | (y > 1),
+            "y_true",
+            "is not a label 0/1 or a probability",
+            y,
+            "binary losses take 0/1, true/false or −1/+1 targets (or soft labels in [0, 1])",
+        )
+    else:
+        _fail(
+            (y != 0) & (y != 1),
+            "y_true",
+            "is not a label 0/1 or −1/+1",
+            y,
+            "margin losses take 0/1, true/false or −1/+1 targets",
+        )
+    return y
+
+
+def _hard(y: Array) -> bool:
+    """Are labels in [0, 1] all exactly 0 or 1?  y·y = Σy holds iff so, since
+    y² < y strictly inside (0, 1): two passes, no temporary array."""
+    return bool(float(y @ y) == float(y.sum()))

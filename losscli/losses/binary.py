@@ -1,0 +1,181 @@
+"""Binary losses: cross-entropy on probabilities or logits, and the margin (hinge) family."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from losscli._lazy import lazy_module
+from losscli.losses import links
+from losscli.losses.base import (
+    MACHINE_EPS,
+    Loss,
+    Pointwise,
+    Space,
+    _binary_labels,
+    _clip_eps,
+    _hard,
+    _one_d,
+    _opt_positive,
+    _probabilities,
+    param,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from losscli.losses.base import Array
+else:
+    np = lazy_module("numpy", globals(), "np")
+
+
+@dataclass(frozen=True)
+class BCE(Loss):
+    """Binary cross-entropy (log loss).
+
+    Predictions: P(y = 1), or logits with ``--logits``.  Targets: 0/1, −1/+1
+    or soft labels in [0, 1].
+    Formula: −[w·y·log p + (1−y)·log(1−p)] with w = pos_weight; on logits
+    w·y·softplus(−x) + (1−y)·softplus(x) — the same value, with no
+    cancellation at large |x|.
+    Gradient: −w·y/p + (1−y)/(1−p); on logits −w·y·σ(−x) + (1−y)·σ(x).
+    Reference: sklearn log_loss (clipped to [eps, 1−eps]); torch
+    binary_cross_entropy_with_logits(pos_weight) on logits.
+    """
+
+    name: ClassVar[str] = "bce"
+    aliases: ClassVar[tuple[str, ...]] = ("binary_cross_entropy", "log_loss")
+    task: ClassVar[str] = "binary"
+    takes: ClassVar[str] = "P(y = 1), or logits with --logits"
+    formula: ClassVar[str] = "−[w·y·log p + (1 − y)·log(1 − p)], w = pos_weight"
+    gradient: ClassVar[str] = "−w·y/p + (1 − y)/(1 − p); with --logits (1 − y)σ(x) − w·y·σ(−x)"
+    reference: ClassVar[str] = (
+        "sklearn.metrics.log_loss; torch binary_cross_entropy_with_logits with --logits"
+    )
+    logit_space: ClassVar[Literal["never", "optional", "always"]] = "optional"
+    default_space: ClassVar[Space] = "probability"
+    pos_weight: float | None = param(None, "weight of the positive class's term", _opt_positive)
+    eps: float = param(MACHINE_EPS, "probabilities are clipped to [eps, 1 − eps]", _clip_eps)
+
+    def _pointwise(
+        self, y_true: Array, y_pred: Array, *, logits: bool = False, strict: bool = True
+    ) -> Pointwise:
+        _one_d(y_true, y_pred, self.name)
+        y = _binary_labels(y_true, soft=True)
+        hard = logits and _hard(y)
+        w = 1.0 if self.pos_weight is None else self.pos_weight
+        if logits:
+            if hard:
+                return _bce_logits_hard(y, y_pred, w)
+            sp_pos, sp_neg, sig, sig_neg = links.logistic_parts(y_pred)
+            wy = y if w == 1.0 else w * y
+            loss = wy * sp_neg + (1.0 - y) * sp_pos
+            grad = (1.0 - y) * sig - wy * sig_neg
+            return Pointwise(loss, grad)
+        p, clipped = _probabilities(y_pred, self.eps)
+        loss = -(w * y * np.log(p) + (1.0 - y) * np.log1p(-p))
+        grad = (1.0 - y) / (1.0 - p) - w * y / p
+        return Pointwise(loss, grad, clipped=clipped)
+
+
+def _bce_logits_hard(y: Array, x: Array, w: float) -> Pointwise:
+    """BCE on logits for 0/1 labels, in half the passes of the general form.
+
+    With s = 1 − 2y (+1 for y = 0, −1 for y = 1) and z = s·x, the loss is
+    softplus(z) = max(z, 0) + log1p(e^{−|x|}) and the gradient s·σ(z),
+    scaled by w where y = 1: one exp, one log1p, and no cancellation.
+    """
+    s = y * -2.0
+    s += 1.0
+    z = s * x
+    e = np.abs(x)
+    np.negative(e, out=e)
+    np.exp(e, out=e)  # e^{−|x|}, in place
+    loss = np.log1p(e)
+    loss += np.maximum(z, 0.0)
+    inv = e + 1.0
+    np.reciprocal(inv, out=inv)
+    grad = np.where(z >= 0, inv, e * inv)  # σ(z)
+    grad *= s
+    if w != 1.0:
+        scale = np.where(y == 1.0, w, 1.0)
+        loss *= scale
+        grad *= scale
+    return Pointwise(loss, grad)
+
+
+@dataclass(frozen=True)
+class _Margin(Loss):
+    """Margin losses of z = s·f with s = ±1 and f a raw score."""
+
+    task: ClassVar[str] = "binary"
+    takes: ClassVar[str] = "raw scores (decision function values)"
+    logit_space: ClassVar[Literal["never", "optional", "always"]] = "always"
+    default_space: ClassVar[Space] = "logit"
+
+    def margin_loss(self, z: Array) -> tuple[Array, Array]:
+        raise NotImplementedError
+
+    def _pointwise(
+        self, y_true: Array, y_pred: Array, *, logits: bool = False, strict: bool = True
+    ) -> Pointwise:
+        _one_d(y_true, y_pred, self.name)
+        s = 2.0 * _binary_labels(y_true, soft=False) - 1.0
+        loss, dz = self.margin_loss(s * y_pred)
+        return Pointwise(loss, dz * s)
+
+
+@dataclass(frozen=True)
+class Hinge(_Margin):
+    """Hinge loss of linear SVMs.
+
+    Formula: max(0, 1 − z), z = s·f, s = ±1.  Gradient: −s where z < 1, else 0.
+    Reference: sklearn.metrics.hinge_loss.
+    """
+
+    name: ClassVar[str] = "hinge"
+    formula: ClassVar[str] = "max(0, 1 − z), z = s·f, s = ±1"
+    gradient: ClassVar[str] = "−s if z < 1, else 0"
+    reference: ClassVar[str] = "sklearn.metrics.hinge_loss"
+    smooth: ClassVar[bool] = False
+
+    def margin_loss(self, z: Array) -> tuple[Array, Array]:
+        return np.maximum(0.0, 1.0 - z), np.where(z < 1.0, -1.0, 0.0)
+
+
+@dataclass(frozen=True)
+class SquaredHinge(_Margin):
+    """Squared hinge: max(0, 1 − z)².  Gradient: −2s·max(0, 1 − z).
+
+    Reference: scikit-learn SGDClassifier(loss='squared_hinge').
+    """
+
+    name: ClassVar[str] = "squared_hinge"
+    formula: ClassVar[str] = "max(0, 1 − z)², z = s·f"
+    gradient: ClassVar[str] = "−2s·max(0, 1 − z)"
+    reference: ClassVar[str] = "sklearn SGDClassifier(loss='squared_hinge')"
+
+    def margin_loss(self, z: Array) -> tuple[Array, Array]:
+        t = np.maximum(0.0, 1.0 - z)
+        return t * t, -2.0 * t
+
+
+@dataclass(frozen=True)
+class ModifiedHuber(_Margin):
+    """Modified Huber: smooth hinge, linear for badly wrong margins.
+
+    Formula: 0 if z ≥ 1, (1 − z)² if z ≥ −1, else −4z.
+    Gradient: 0, −2s(1 − z), −4s on the same pieces.
+    Reference: scikit-learn SGDClassifier(loss='modified_huber').
+    """
+
+    name: ClassVar[str] = "modified_huber"
+    formula: ClassVar[str] = "0 if z ≥ 1; (1 − z)² if z ≥ −1; else −4z"
+    gradient: ClassVar[str] = "0; −2s(1 − z); −4s"
+    reference: ClassVar[str] = "sklearn SGDClassifier(loss='modified_huber')"
+
+    def margin_loss(self, z: Array) -> tuple[Array, Array]:
+        t = 1.0 - z
+        loss = np.where(z >= 1.0, 0.0, np.where(z >= -1.0, t * t, -4.0 * z))
+        grad = np.where(z >= 1.0, 0.0, np.where(z >= -1.0, -2.0 * t, -4.0))
+        return loss, grad
