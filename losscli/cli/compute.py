@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     help="Prediction column(s): name, comma list or glob (one per class).",
 )
 @click.option("--weight", "weight_col", metavar="COL", help="Per-sample weight column.")
+@click.option("--var", "var_col", metavar="COL", help="Predicted-variance column (gaussian_nll).")
 @click.option(
     "--logits", is_flag=True, help="Predictions are raw scores (logits), not probabilities."
 )
@@ -72,6 +73,7 @@ def compute(
     true_col: str | None,
     pred_col: str | None,
     weight_col: str | None,
+    var_col: str | None,
     logits: bool,
     reduction: str,
     fmt: str | None,
@@ -109,7 +111,7 @@ def compute(
     request = ComputeRequest(
         source=source,
         losses=tuple(losses),
-        columns=ColumnRequest(true_col, pred_col, weight_col),
+        columns=ColumnRequest(true_col, pred_col, weight_col, var_col),
         logits=logits,
         reduction=reduction,  # type: ignore[arg-type]
         dropna=dropna,

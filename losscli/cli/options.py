@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from losscli.losses import PARAM_FLAGS
+from losscli.losses import FLAG_PARAMS, PARAM_FLAGS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -21,6 +21,9 @@ def loss_param_options(func: F) -> F:
     """One option per loss parameter in the registry (--delta, --gamma, …)."""
     for name, (doc, is_list, users) in reversed(PARAM_FLAGS.items()):
         flag = "--" + name.replace("_", "-")
+        if name in FLAG_PARAMS:
+            func = click.option(flag, name, is_flag=True, help=f"{doc} ({', '.join(users)}).")(func)
+            continue
         kind = "W0,W1,…" if is_list else "FLOAT"
         func = click.option(
             flag,

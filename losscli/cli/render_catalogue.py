@@ -40,6 +40,7 @@ def entry(cls: type[Loss]) -> dict[str, Any]:
         ],
         "formula": cls.formula,
         "gradient": cls.gradient,
+        "hessian": cls.hessian,
         "reference": cls.reference,
     }
 
@@ -64,7 +65,7 @@ def table(entries: list[type[Loss]], console: Console) -> None:
             cls.formula,
         )
     console.print(t)
-    console.print("[dim]losscli losses NAME shows a loss's gradient and reference[/dim]")
+    console.print("[dim]losscli losses NAME shows a loss's gradient, Hessian and reference[/dim]")
 
 
 def detail(cls: type[Loss], console: Console) -> None:
@@ -82,6 +83,7 @@ def detail(cls: type[Loss], console: Console) -> None:
         t.add_row(f"--{p.name.replace('_', '-')}", f"{p.doc} (default {default})")
     t.add_row("loss ℓ", cls.formula)
     t.add_row("gradient ∂ℓ/∂ŷ", cls.gradient)
+    t.add_row("Hessian ∂²ℓ/∂ŷ²", cls.hessian)
     t.add_row("reference", cls.reference)
     console.print(t)
     doc = inspect.getdoc(cls)

@@ -154,6 +154,7 @@ class ColumnRequest(NamedTuple):
     true: str | None = None
     pred: str | None = None
     weight: str | None = None
+    var: str | None = None  # gaussian_nll's variance column, read after the prediction
 
 
 @dataclass(frozen=True)
@@ -226,6 +227,8 @@ def resolve_columns(header: Sequence[str], request: ColumnRequest) -> Columns:
             f"name it with --true; the columns are: {', '.join(header)}",
         )
     weight = _select(request.weight, header, "--weight")[0] if request.weight else None
+    if request.var:  # hook: a second prediction column, the predicted variance
+        pred = (*pred, *_select(request.var, header, "--var"))
     used = [*true, *pred, *([weight] if weight else [])]
     for name in set(used):
         if header.count(name) > 1:
@@ -237,7 +240,7 @@ def resolve_columns(header: Sequence[str], request: ColumnRequest) -> Columns:
     if overlap:
         raise InputError(f"column {overlap[0]!r} is used for two roles")
     classes: tuple[str, ...] | None = None
-    if len(pred) > 1:
+    if len(pred) > 1 and not request.var:
         strip = all(p.startswith(CLASS_PREFIX) for p in pred)
         classes = tuple(p[len(CLASS_PREFIX) :] if strip else p for p in pred)
     return Columns(true, pred, weight, classes)

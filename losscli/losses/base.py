@@ -214,6 +214,12 @@ class Loss:
             out[f.name] = list(v) if isinstance(v, tuple) else v
         return out
 
+    def value_domain(self) -> str:
+        """Which values targets and predictions may take, for input generators:
+        ``"real"`` unless a loss says otherwise (``"log1p"``: > −1; ``"positive"``:
+        y, ŷ > 0; ``"counts"``: y ≥ 0, ŷ > 0; ``"positive_mean"``: y real, ŷ > 0)."""
+        return "real"
+
     def space(self, logits: bool) -> Space:
         """The space the predictions are read in, given the ``--logits`` flag."""
         if self.logit_space == "always" or (logits and self.logit_space == "optional"):

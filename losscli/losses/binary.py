@@ -218,3 +218,26 @@ class ModifiedHuber(_Margin):
 
     def margin_hessian(self, z: Array) -> Array:
         return np.where((z < 1.0) & (z >= -1.0), 2.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Perceptron(_Margin):
+    """Perceptron loss: max(0, −z), z = s·f.
+
+    Gradient: −s where z ≤ 0 (z = 0 included, as scikit-learn's SGD, so that
+    a zero score still moves), else 0.  Hessian: 0 (also at the kink z = 0).
+    Reference: sklearn SGDClassifier(loss='perceptron') (Hinge with threshold 0).
+    """
+
+    name: ClassVar[str] = "perceptron"
+    formula: ClassVar[str] = "max(0, −z), z = s·f, s = ±1"
+    gradient: ClassVar[str] = "−s if z ≤ 0, else 0"
+    hessian: ClassVar[str] = "0 (also at the kink z = 0)"
+    reference: ClassVar[str] = "sklearn SGDClassifier(loss='perceptron')"
+    smooth: ClassVar[bool] = False
+
+    def margin_loss(self, z: Array) -> tuple[Array, Array]:
+        return np.maximum(0.0, -z), np.where(z <= 0.0, -1.0, 0.0)
+
+    def margin_hessian(self, z: Array) -> Array:
+        return np.zeros_like(z)

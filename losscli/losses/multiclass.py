@@ -456,3 +456,38 @@ class Focal(_LogProb):
         f2 = g * m_low * p * ((g - 1.0) * p * q - 2.0) - g * p * q * m**g
         out: Array = -a * target * f2
         return out
+
+
+def _poly_epsilon(v: float) -> str | None:
+    return None if v >= -1 and v == v and v != float("inf") else "must be a number ≥ −1"
+
+
+@dataclass(frozen=True)
+class Poly1(_LogProb):
+    """Poly-1 cross-entropy: cross-entropy plus ε times the first polynomial term.
+
+    Formula: −Σ꜀ y꜀ log p꜀ + ε·Σ꜀ y꜀(1 − p꜀) (= CE + ε(1 − p_t) for one-hot
+    targets).  In the log-probabilities the term is y꜀(−L꜀ + ε(1 − e^{L꜀})),
+    so u꜀ = −y꜀(1 + εp꜀) and v꜀ = −εy꜀p꜀; the chain rule to logits or
+    probabilities is the shared one.
+    Reference: optax.losses.poly_loss_cross_entropy(epsilon).
+    """
+
+    name: ClassVar[str] = "poly1"
+    aliases: ClassVar[tuple[str, ...]] = ("poly_cross_entropy",)
+    formula: ClassVar[str] = "−Σ꜀ y꜀·log p꜀ + ε·Σ꜀ y꜀·(1 − p꜀)"
+    gradient: ClassVar[str] = "−y꜀(1 + εp꜀)/p꜀; with --logits pⱼΣ꜀y꜀(1 + εp꜀) − yⱼ(1 + εpⱼ)"
+    hessian: ClassVar[str] = "y꜀/p꜀²; with --logits the chain rule through log p (diagonal)"
+    reference: ClassVar[str] = "optax.losses.poly_loss_cross_entropy(epsilon)"
+    poly_epsilon: float = param(2.0, "weight ε of the (1 − p_t) term (≥ −1)", _poly_epsilon)
+
+    def log_prob_loss(
+        self, logp: Array, p: Array, target: Array, idx: Array | None
+    ) -> tuple[Array, Array, Array | None]:
+        eps = self.poly_epsilon
+        loss = -(target * logp).sum(axis=1) + eps * (target * (1.0 - p)).sum(axis=1)
+        return loss, -target * (1.0 + eps * p), None
+
+    def log_prob_curvature(self, logp: Array, p: Array, target: Array) -> Array | None:
+        out: Array = -self.poly_epsilon * target * p
+        return out

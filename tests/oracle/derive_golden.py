@@ -24,6 +24,7 @@ cross_entropy and kl_div, and the clipped tensor is the leaf that is differentia
 from __future__ import annotations
 
 import math
+import os
 import random
 import sys
 import warnings
@@ -34,7 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import jax
+import keras
 import numpy as np
+import optax
 import scipy.special
 import sklearn
 import sklearn.metrics as skm
@@ -43,12 +49,23 @@ import torch.nn.functional as F
 from sklearn._loss import loss as sk_loss
 from sklearn.linear_model import _sgd_fast
 
+jax.config.update("jax_enable_x64", True)
+OPTAX = f"optax {optax.__version__}"
+KERAS = f"keras {keras.__version__} (jax)"
+ROOTS = {"rmse", "rmsle"}  # reported as the square root of the weighted mean
+
 F64 = torch.float64
 MACHINE_EPS = float(np.finfo(np.float64).eps)  # 2.220446049250313e-16
 TORCH = "torch " + ".".join(torch.__version__.split("+")[0].split(".")[:2])
 SK = "sklearn " + ".".join(sklearn.__version__.split(".")[:2])
 OUT = Path(__file__).resolve().parents[1] / "golden_cases.py"
-CLIPPED = {"bce", "focal", "cross_entropy", "kl_div"}  # probabilities clipped to [eps, 1-eps]
+CLIPPED = {
+    "bce",
+    "focal",
+    "cross_entropy",
+    "kl_div",
+    "poly1",
+}  # probabilities clipped to [eps, 1-eps]
 POISSON_EPS = 1e-8
 
 # Tolerances: the same computation by another torch path, and another library.
@@ -235,7 +252,113 @@ def k_kl_div(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, A
     return ell, None, f"{TORCH} F.kl_div(input={src}, y) summed per row"
 
 
+def k_mape(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    ell = (x - y).abs() / y.abs().clamp(min=MACHINE_EPS)
+    return ell, None, f"{TORCH} |yhat-y|/max(|y|,eps)"
+
+
+def k_msle(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    return (torch.log1p(x) - torch.log1p(y)) ** 2, None, f"{TORCH} (log1p(yhat)-log1p(y))**2"
+
+
+def tweedie_power(c: Spec) -> float:
+    return {"poisson_deviance": 1.0, "gamma": 2.0}.get(c.loss, c.params.get("power", 0.0))
+
+
+def k_tweedie(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    p = tweedie_power(c)
+    mu = torch.exp(x) if c.logits else x
+    if p == 0:
+        ell = (y - mu) ** 2
+    elif p == 1:
+        ell = 2 * (torch.xlogy(y, y) - torch.xlogy(y, mu) - y + mu)
+    elif p == 2:
+        ell = 2 * (torch.log(mu / y) + y / mu - 1)
+    else:
+        ell = 2 * (
+            torch.clamp(y, min=0) ** (2 - p) / ((1 - p) * (2 - p))
+            - y * mu ** (1 - p) / (1 - p)
+            + mu ** (2 - p) / (2 - p)
+        )
+    link = "mu=exp(x), " if c.logits else ""
+    return ell, None, f"{TORCH} Tweedie unit deviance ({link}power={p!r})"
+
+
+def k_expectile(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    q = c.params.get("quantile", 0.5)
+    w = torch.abs(q - (y < x).to(F64))
+    return w * (y - x) ** 2, None, f"{TORCH} |q-1(y<yhat)|*(y-yhat)**2 ({fmt_params(q=q)})"
+
+
+def k_gaussian_nll(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    full = bool(c.params.get("full", False))
+    ell = F.gaussian_nll_loss(x[:, 0], y, x[:, 1], full=full, eps=1e-6, reduction="none")
+    return ell, None, f"{TORCH} F.gaussian_nll_loss({fmt_params(full=full, eps=1e-6)})"
+
+
+def k_brier(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    if x.dim() == 1:
+        p = torch.sigmoid(x) if c.logits else x
+        return (p - y) ** 2, None, f"{TORCH} (p-y)**2" + (", p=sigmoid(x)" if c.logits else "")
+    k = x.shape[1]
+    p = torch.softmax(x, dim=1) if c.logits else x
+    t = F.one_hot(y, k).to(F64) if y.dim() == 1 else y
+    half = 0.5 if k == 2 else 1.0
+    src = ", p=softmax(z)" if c.logits else ""
+    return half * ((p - t) ** 2).sum(1), None, f"{TORCH} {half}*sum_c (p_c-y_c)**2{src}"
+
+
+def k_mc_hinge(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    k = x.shape[1]
+    mask = F.one_hot(y, k).bool()
+    true = x.gather(1, y[:, None]).squeeze(1)
+    other = x.masked_fill(mask, -math.inf).max(dim=1).values
+    return torch.clamp(1 - true + other, min=0), None, f"{TORCH} max(0,1-s_y+max_(c!=y) s_c)"
+
+
+def k_cat_hinge(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    t = F.one_hot(y, x.shape[1]).to(F64) if y.dim() == 1 else y
+    pos = (t * x).sum(1)
+    neg = ((1 - t) * x).max(dim=1).values
+    return torch.clamp(neg - pos + 1, min=0), None, f"{TORCH} max(0,max((1-y)*s)-sum(y*s)+1)"
+
+
+def k_perceptron(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    return torch.clamp(-_pm1(y) * x, min=0), None, f"{TORCH} max(0,-y*f), y in -1/+1"
+
+
+def k_poly1(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    e = c.params.get("poly_epsilon", 2.0)
+    if x.dim() == 1:  # the binary case: p -> [1-p, p], x -> [0, x]
+        x = torch.stack([torch.zeros_like(x), x], 1) if c.logits else torch.stack([1 - x, x], 1)
+        y = torch.stack([1 - y, y], 1)
+    t = F.one_hot(y, x.shape[1]).to(F64) if y.dim() == 1 else y
+    logp = F.log_softmax(x, dim=1) if c.logits else torch.log(x)
+    ell = -(t * logp).sum(1) + e * (t * (1 - torch.exp(logp))).sum(1)
+    src = "log_softmax(z)" if c.logits else "log(clip(p,eps,1-eps))"
+    return ell, None, f"{TORCH} -sum(y*log p)+eps*sum(y*(1-p)), log p={src} ({fmt_params(eps=e)})"
+
+
+def k_cosine(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    cos = (x * y).sum(1) / (torch.linalg.norm(x, dim=1) * torch.linalg.norm(y, dim=1))
+    return 1 - cos, None, f"{TORCH} 1-<yhat,y>/(|yhat||y|)"
+
+
 KERNELS: dict[str, Kernel] = {
+    "mape": k_mape,
+    "msle": k_msle,
+    "rmsle": k_msle,
+    "tweedie": k_tweedie,
+    "poisson_deviance": k_tweedie,
+    "gamma": k_tweedie,
+    "expectile": k_expectile,
+    "gaussian_nll": k_gaussian_nll,
+    "brier": k_brier,
+    "multiclass_hinge": k_mc_hinge,
+    "categorical_hinge": k_cat_hinge,
+    "perceptron": k_perceptron,
+    "poly1": k_poly1,
+    "cosine_distance": k_cosine,
     "mse": k_mse,
     "rmse": k_rmse,
     "mae": k_mae,
@@ -257,7 +380,7 @@ KERNELS: dict[str, Kernel] = {
 
 # ------------------------------------------------------------------------ evaluation
 def target_tensor(c: Spec) -> torch.Tensor:
-    multi = isinstance(c.y_pred[0], list)
+    multi = isinstance(c.y_pred[0], list) and c.loss != "gaussian_nll"
     if multi and not isinstance(c.y_true[0], list):
         return torch.tensor(c.y_true, dtype=torch.long)
     return torch.tensor(c.y_true, dtype=F64)
@@ -269,7 +392,7 @@ def eps_of(c: Spec) -> float:
 
 def reduce(c: Spec, ell: torch.Tensor, s: torch.Tensor, norm: torch.Tensor):
     """(scalar to differentiate, reported value) under losscli's reduction rules."""
-    if c.loss == "rmse":
+    if c.loss in ROOTS:
         assert c.reduction == "mean"
         v = torch.sqrt((s * ell).sum() / s.sum())
         return v, v
@@ -358,7 +481,7 @@ def torch_native(c: Spec, r: Result) -> tuple[str, Callable[[torch.Tensor], torc
     """torch's own reduction of the same loss, for unweighted mean/sum cases."""
     red = c.reduction
     y = r.y
-    if c.weight is not None or red not in ("mean", "sum") or c.loss == "rmse":
+    if c.weight is not None or red not in ("mean", "sum") or c.loss in ROOTS:
         return None
     p = c.params
     if c.loss == "mse":
@@ -390,6 +513,11 @@ def torch_native(c: Spec, r: Result) -> tuple[str, Callable[[torch.Tensor], torc
         ls = p.get("label_smoothing", 0.0)
         return "F.cross_entropy", lambda x: F.cross_entropy(
             x, y, weight=w, label_smoothing=ls, reduction=red
+        )
+    if c.loss == "gaussian_nll":
+        full = bool(p.get("full", False))
+        return "F.gaussian_nll_loss", lambda x: F.gaussian_nll_loss(
+            x[:, 0], y, x[:, 1], full=full, eps=1e-6, reduction=red
         )
     if c.loss == "kl_div":
         kred = "batchmean" if red == "mean" else "sum"
@@ -586,6 +714,101 @@ def check_other(c: Spec, r: Result) -> None:  # one branch per loss
                 close(lid, mean_of(r), sk, **OTHER)
                 kw = "*w[y]" if cw is not None else ""
                 add(f"{SK} log_loss(labels=range(C), sample_weight{kw})")
+    elif c.loss == "mape":
+        close(lid, mean_of(r), skm.mean_absolute_percentage_error(y, x, sample_weight=s), **OTHER)
+        add(f"{SK} mean_absolute_percentage_error")
+    elif c.loss == "msle":
+        close(lid, mean_of(r), skm.mean_squared_log_error(y, x, sample_weight=s), **OTHER)
+        add(f"{SK} mean_squared_log_error")
+    elif c.loss == "rmsle":
+        close(lid, r.value, skm.root_mean_squared_log_error(y, x, sample_weight=s), **OTHER)
+        add(f"{SK} root_mean_squared_log_error")
+    elif c.loss in ("tweedie", "poisson_deviance", "gamma"):
+        pw = tweedie_power(c)
+        mu = np.exp(x) if c.logits else x
+        sk = skm.mean_tweedie_deviance(y, mu, sample_weight=s, power=pw)
+        close(lid, mean_of(r), sk, **OTHER)
+        add(f"{SK} mean_tweedie_deviance(power={pw!r})")
+        if c.loss == "poisson_deviance":
+            close(lid, mean_of(r), skm.mean_poisson_deviance(y, mu, sample_weight=s), **OTHER)
+            add(f"{SK} mean_poisson_deviance")
+        if c.loss == "gamma":
+            close(lid, mean_of(r), skm.mean_gamma_deviance(y, mu, sample_weight=s), **OTHER)
+            add(f"{SK} mean_gamma_deviance")
+    elif c.loss == "expectile":
+        q = p.get("quantile", 0.5)
+        d = y - x
+        close(lid, ell, np.where(d < 0, 1 - q, q) * d * d, **OTHER)
+        close(lid, g_ell, -2 * np.where(d < 0, 1 - q, q) * d, **OTHER)
+        add("NumPy expectile |q-1(y<yhat)|*(y-yhat)**2")
+    elif c.loss == "gaussian_nll":
+        v = np.maximum(x[:, 1], 1e-6)
+        ref = 0.5 * (np.log(v) + (x[:, 0] - y) ** 2 / v)
+        if p.get("full"):
+            ref = ref + 0.5 * math.log(2 * math.pi)
+        close(lid, ell, ref, **OTHER)
+        add("NumPy 0.5*(log v+(mu-y)**2/v)")
+    elif c.loss == "brier" and y.ndim == 2:  # soft targets: no sklearn counterpart
+        pp = scipy.special.softmax(x, axis=1) if c.logits else x
+        close(lid, ell, ((pp - y) ** 2).sum(1) * (0.5 if x.shape[1] == 2 else 1.0), **OTHER)
+        add("NumPy sum_c (p_c-y_c)**2")
+    elif c.loss == "brier":
+        if not c.logits:
+            if x.ndim == 1:
+                sk = skm.brier_score_loss(y, x, sample_weight=s, pos_label=1)
+            else:
+                yl = y if y.ndim == 1 else y.argmax(1)
+                sk = skm.brier_score_loss(yl, x, sample_weight=s, labels=list(range(x.shape[1])))
+            close(lid, mean_of(r), sk, **OTHER)
+            add(f"{SK} brier_score_loss")
+        else:
+            pp = scipy.special.expit(x) if x.ndim == 1 else scipy.special.softmax(x, axis=1)
+            if x.ndim == 1:
+                sk = skm.brier_score_loss(y, pp, sample_weight=s, pos_label=1)
+            else:
+                sk = skm.brier_score_loss(y, pp, sample_weight=s, labels=list(range(x.shape[1])))
+            close(lid, mean_of(r), sk, **OTHER)
+            add(f"{SK} brier_score_loss(sigmoid/softmax(x))")
+    elif c.loss == "multiclass_hinge":
+        sk = skm.hinge_loss(y, x, labels=list(range(x.shape[1])), sample_weight=s)
+        close(lid, mean_of(r), sk, **OTHER)
+        add(f"{SK} hinge_loss (multi-class)")
+    elif c.loss == "categorical_hinge":
+        t = np.eye(x.shape[1])[y.astype(int)] if y.ndim == 1 else y
+        ref = np.asarray(keras.losses.categorical_hinge(t, x), dtype=np.float64)
+        close(lid, ell, ref, **OTHER)
+        add(f"{KERAS} losses.categorical_hinge")
+    elif c.loss == "perceptron":
+        lf = _sgd_fast.Hinge(0.0)
+        ypm = np.where(y == 0, -1.0, y)
+        close(lid, ell, [lf.py_loss(f, t) for f, t in zip(x, ypm, strict=True)], **OTHER)
+        close(lid, g_ell, [lf.py_dloss(f, t) for f, t in zip(x, ypm, strict=True)], **OTHER)
+        add(f"{SK} SGD Hinge(threshold=0) (loss='perceptron')")
+    elif c.loss == "poly1":
+        e = p.get("poly_epsilon", 2.0)
+        xx, yy = x, y
+        if x.ndim == 1:
+            xx = np.stack([np.zeros_like(x), x], 1) if c.logits else np.stack([1 - x, x], 1)
+            yy = np.stack([1 - y, y], 1)
+        t = np.eye(xx.shape[1])[yy.astype(int)] if yy.ndim == 1 else yy
+        logits_ = xx if c.logits else np.log(xx)
+        ref = np.asarray(optax.losses.poly_loss_cross_entropy(logits_, t, epsilon=e))
+        close(lid, ell, ref, **OTHER)
+        gref = np.asarray(
+            jax.grad(lambda z: optax.losses.poly_loss_cross_entropy(z, t, epsilon=e).sum())(logits_)
+        )
+        if c.logits and x.ndim == 2:
+            close(lid, g_ell, gref, **OTHER)
+        add(f"{OPTAX} losses.poly_loss_cross_entropy" + ("(log p)" if not c.logits else ""))
+    elif c.loss == "cosine_distance":
+        ref = np.asarray(optax.losses.cosine_distance(x, y))
+        close(lid, ell, ref, **OTHER)
+        gref = np.asarray(jax.grad(lambda z: optax.losses.cosine_distance(z, y).sum())(x))
+        close(lid, g_ell, gref, **OTHER)
+        add(f"{OPTAX} losses.cosine_distance and jax.grad")
+        kref = 1 + np.asarray(keras.losses.cosine_similarity(y, x), dtype=np.float64)
+        close(lid, ell, kref, **OTHER)
+        add(f"{KERAS} losses.cosine_similarity (+1)")
     elif c.loss == "kl_div":
         if c.logits:
             ref = (scipy.special.xlogy(y, y) - y * scipy.special.log_softmax(x, axis=1)).sum(1)
@@ -599,6 +822,8 @@ def check_other(c: Spec, r: Result) -> None:  # one branch per loss
 def fd_applicable(c: Spec, r: Result) -> bool:
     if c.id.startswith("extreme-"):
         return False
+    if c.loss == "gaussian_nll":  # a clamped variance: torch differentiates at the clamp
+        return bool((r.leaf[:, 1] > 1e-6).all())
     if c.loss in CLIPPED and not c.logits:
         lf = r.leaf
         return bool(((lf > 1e-4) & (lf < 1 - 1e-4)).all())
@@ -1007,7 +1232,128 @@ def build_cases() -> list[Spec]:  # a flat list of cases
     yc, xc = [0.0, 3.0, 1.0, 2.0], [-1e4, -1e4, 0.5, -800.0]
     ext("poisson-logits-neg1e4-mean", {}, "mean", yc, xc)
     ext("poisson-logits-neg1e4-none-weighted", {}, "none", yc, xc, w4)
+
+    new_losses(add, mc)
+    for spec in cases:  # raw scores whatever --logits says: the flag stays off
+        if spec.loss in ("multiclass_hinge", "categorical_hinge"):
+            spec.logits = False
     return cases
+
+
+def new_losses(add: Callable[[Spec], None], mc: Callable[..., None]) -> None:
+    """The losses of issue 10, each through every reduction, weights and its parameters."""
+
+    Make = Callable[[random.Random], tuple[list[Any], list[Any]]]
+
+    def spec(loss: str, params: dict[str, Any], lg: bool, red: str, weighted: bool,
+             make: Make, *tags: str) -> None:  # fmt: skip
+        sp = "logits" if lg else ""
+        cid = case_id(loss, params, *tags, sp, red, "weighted" if weighted else "")
+        rng = rng_for(cid)
+        yt, yp = make(rng)
+        add(Spec(cid, loss, params, lg, red, yt, yp, weights(rng, len(yp)) if weighted else None))
+
+    def reg(rng: random.Random) -> tuple[list[Any], list[Any]]:
+        yt, yp = regression(rng, ())
+        return [v if abs(v) > 0.05 else 0.5 for v in yt], yp
+
+    def log1p_data(rng: random.Random) -> tuple[list[Any], list[Any]]:
+        n = rng.randint(4, 8)
+        return [round(rng.uniform(-0.9, 5), 2) for _ in range(n)], [
+            round(rng.uniform(-0.9, 5), 2) for _ in range(n)
+        ]
+
+    def tweedie_data(p: float, lg: bool) -> Callable[[random.Random], tuple[list[Any], list[Any]]]:
+        def make(rng: random.Random) -> tuple[list[Any], list[Any]]:
+            n = rng.randint(4, 8)
+            if p >= 2:
+                yt = [round(rng.uniform(0.1, 6), 2) for _ in range(n)]
+            elif p >= 1:
+                yt = [float(rng.randint(0, 6)) for _ in range(n)]
+            else:
+                yt = [round(rng.uniform(-2 if p < 0 else -3, 5), 2) for _ in range(n)]
+            yp = scores(rng, n, 1.5) if lg else [round(rng.uniform(0.1, 6), 3) for _ in range(n)]
+            return yt, yp
+
+        return make
+
+    for loss in ("mape", "msle", "expectile"):
+        make = log1p_data if loss == "msle" else reg
+        for red, weighted in REDUCTIONS:
+            spec(loss, {}, False, red, weighted, make)
+    for q in (0.1, 0.8):
+        for red, weighted in PARAM_REDUCTIONS:
+            spec("expectile", {"quantile": q}, False, red, weighted, reg)
+    for weighted, t in ((False, ""), (True, ""), (True, "b"), (True, "c")):
+        spec("rmsle", {}, False, "mean", weighted, log1p_data, t)
+
+    for lg in (False, True):
+        for loss in ("poisson_deviance", "gamma"):
+            for red, weighted in REDUCTIONS:
+                pw = 1.0 if loss == "poisson_deviance" else 2.0
+                spec(loss, {}, lg, red, weighted, tweedie_data(pw, lg))
+        for pw in (0.0, -0.5, 1.0, 1.5, 2.0, 3.0):
+            for red, weighted in REDUCTIONS if pw == 1.5 else PARAM_REDUCTIONS:
+                spec("tweedie", {"power": pw}, lg, red, weighted, tweedie_data(pw, lg))
+
+    def gauss(clamp: bool) -> Callable[[random.Random], tuple[list[Any], list[Any]]]:
+        def make(rng: random.Random) -> tuple[list[Any], list[Any]]:
+            n = rng.randint(4, 8)
+            yt = [round(rng.uniform(-3, 3), 2) for _ in range(n)]
+            yp = [[round(rng.uniform(-3, 3), 2), round(rng.uniform(0.1, 3), 3)] for _ in range(n)]
+            if clamp:
+                yp[0][1] = 1e-8  # below eps=1e-6: clamped, derivatives at the clamp
+            return yt, yp
+
+        return make
+
+    for full in (False, True):
+        for red, weighted in REDUCTIONS:
+            spec("gaussian_nll", {"full": full}, False, red, weighted, gauss(False))
+        spec("gaussian_nll", {"full": full}, False, "mean", True, gauss(True), "clamped")
+
+    def binary01(lg: bool) -> Callable[[random.Random], tuple[list[Any], list[Any]]]:
+        def make(rng: random.Random) -> tuple[list[Any], list[Any]]:
+            n = rng.randint(4, 8)
+            return labels01(rng, n), scores(rng, n) if lg else probs(rng, n)
+
+        return make
+
+    for lg in (False, True):
+        for red, weighted in REDUCTIONS:
+            spec("brier", {}, lg, red, weighted, binary01(lg), "binary")
+            mc("brier", {}, lg, 3, False, red, weighted)
+        mc("brier", {}, lg, 2, False, "mean", True)
+        mc("brier", {}, lg, 4, True, "mean", False)
+        for red, weighted in PARAM_REDUCTIONS:
+            mc("poly1", {}, lg, 3, False, red, weighted)
+        for e in (1.0, -1.0, 0.0):
+            mc("poly1", {"poly_epsilon": e}, lg, 3, False, "mean", True)
+        mc("poly1", {}, lg, 5, True, "mean", True)
+        for red, weighted in REDUCTIONS[:3]:
+            spec("poly1", {}, lg, red, weighted, binary01(lg), "binary")
+
+    for red, weighted in REDUCTIONS:
+        mc("multiclass_hinge", {}, True, 3, False, red, weighted)
+        mc("categorical_hinge", {}, True, 3, False, red, weighted)
+    mc("multiclass_hinge", {}, True, 5, False, "mean", True)
+    mc("categorical_hinge", {}, True, 4, True, "mean", True)
+    mc("categorical_hinge", {}, True, 5, False, "none", False)
+
+    def hinge01(pm1: bool) -> Callable[[random.Random], tuple[list[Any], list[Any]]]:
+        return lambda rng: hinge_data(rng, pm1)
+
+    for red, weighted in REDUCTIONS:
+        spec("perceptron", {}, False, red, weighted, hinge01(False))
+    spec("perceptron", {}, False, "mean", True, hinge01(True), "pm1")
+
+    def vectors(rng: random.Random) -> tuple[list[Any], list[Any]]:
+        n, k = rng.randint(3, 6), rng.choice([2, 3, 4])
+        vec = [[round(rng.uniform(-2, 2), 3) for _ in range(k)] for _ in range(2 * n)]
+        return vec[:n], vec[n:]
+
+    for red, weighted in REDUCTIONS:
+        spec("cosine_distance", {}, False, red, weighted, vectors)
 
 
 # -------------------------------------------------------------------------- emitting
@@ -1143,7 +1489,7 @@ def emit(rows: list[dict[str, Any]]) -> str:
 
 # ------------------------------------------------------------------------------ main
 def reduction_note(c: Spec) -> str:
-    if c.loss == "rmse":
+    if c.loss in ROOTS:
         return "sqrt of weighted mean" if c.weight else "sqrt of mean"
     index_cw = (
         c.loss == "cross_entropy"
