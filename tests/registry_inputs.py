@@ -39,6 +39,7 @@ def targets_and_predictions(
         return y, pred
     if task in ("multi-class", "binary or multi-class"):
         y = rng.integers(0, K, n).astype(float)
+        y[0] = 0.0  # never all rows of one class (ignore_index would leave none)
         return y, _class_predictions(rng, n, space)
     if task == "distributions":
         return rng.dirichlet(np.ones(K), n), _class_predictions(rng, n, space)
@@ -92,6 +93,8 @@ PARAM_STRATEGIES: dict[str, st.SearchStrategy[object]] = {
     "gamma": st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.5]),
     "label_smoothing": st.floats(0.0, 0.3),
     "class_weights": st.one_of(st.none(), st.tuples(*[st.floats(0.2, 3.0) for _ in range(K)])),
+    "ignore_index": st.sampled_from([None, 1.0]),
+    "log_target": st.just(False),
     "power": st.sampled_from([-0.5, 0.0, 1.0, 1.3, 2.0, 3.0]),
     "full": st.booleans(),
     "poly_epsilon": st.sampled_from([-1.0, 0.0, 1.0, 2.0, 5.0]),

@@ -18,6 +18,7 @@ from losscli.losses.base import (
     _one_d,
     _opt_positive,
     _probabilities,
+    _unit,
     param,
 )
 
@@ -40,7 +41,8 @@ class BCE(Loss):
     cancellation at large |x|.
     Gradient: −w·y/p + (1−y)/(1−p); on logits −w·y·σ(−x) + (1−y)·σ(x).
     Reference: sklearn log_loss (clipped to [eps, 1−eps]); torch
-    binary_cross_entropy_with_logits(pos_weight) on logits.
+    binary_cross_entropy_with_logits(pos_weight) on logits.  Label smoothing
+    ε replaces y by y(1 − ε) + ε/2, as Keras's BinaryCrossentropy does.
     """
 
     name: ClassVar[str] = "bce"
@@ -57,6 +59,9 @@ class BCE(Loss):
     default_space: ClassVar[Space] = "probability"
     pos_weight: float | None = param(None, "weight of the positive class's term", _opt_positive)
     eps: float = param(MACHINE_EPS, "probabilities are clipped to [eps, 1 − eps]", _clip_eps)
+    label_smoothing: float = param(
+        0.0, "mix targets with the uniform distribution (binary: y(1 − ε) + ε/2)", _unit
+    )
 
     def _pointwise(
         self,
@@ -68,7 +73,7 @@ class BCE(Loss):
         hessian: bool = False,
     ) -> Pointwise:
         _one_d(y_true, y_pred, self.name)
-        y = _binary_labels(y_true, soft=True)
+        y = smooth_binary(_binary_labels(y_true, soft=True), self.label_smoothing)
         hard = logits and _hard(y)
         w = 1.0 if self.pos_weight is None else self.pos_weight
         hess = None
@@ -89,6 +94,11 @@ class BCE(Loss):
             q = 1.0 - p
             hess = w * y / (p * p) + (1.0 - y) / (q * q)
         return Pointwise(loss, grad, clipped=clipped, hess=hess)
+
+
+def smooth_binary(y: Array, eps: float) -> Array:
+    """Keras's binary label smoothing y(1 − ε) + ε/2 (cross-entropy's ε/K with K = 2)."""
+    return y if not eps else y * (1.0 - eps) + 0.5 * eps
 
 
 def _bce_logits_hard(y: Array, x: Array, w: float, hessian: bool = False) -> Pointwise:

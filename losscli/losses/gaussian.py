@@ -46,7 +46,9 @@ class GaussianNLL(Loss):
     gradient: ClassVar[str] = "∂/∂μ = (μ − y)/v; ∂/∂σ² = ½(1/v − (μ − y)²/v²)"
     hessian: ClassVar[str] = "∂²/∂μ² = 1/v; ∂²/∂(σ²)² = (μ − y)²/v³ − ½/v²"
     reference: ClassVar[str] = "torch.nn.functional.gaussian_nll_loss(full, eps=1e-6)"
-    full: bool = param(False, "add the constant ½·log(2π)", _flag)
+    full: bool = param(
+        False, "add the terms that do not depend on the prediction (here ½·log 2π)", _flag
+    )
 
     def _pointwise(
         self,

@@ -22,6 +22,11 @@ from losscli.losses.base import (
     param,
 )
 
+
+def _flag(v: bool) -> str | None:
+    return None if isinstance(v, bool) else "must be true or false"
+
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -301,8 +306,21 @@ class Poisson(Loss):
     formula: ClassVar[str] = "λ − y·log(λ + 1e-8); with --logits eˣ − y·x"
     gradient: ClassVar[str] = "1 − y/(λ + 1e-8); with --logits eˣ − y"
     hessian: ClassVar[str] = "y/(λ + 1e-8)²; with --logits eˣ"
-    reference: ClassVar[str] = "torch.nn.functional.poisson_nll_loss(log_input=--logits)"
+    reference: ClassVar[str] = "torch.nn.functional.poisson_nll_loss(log_input=--logits, full)"
     logit_space: ClassVar[Literal["never", "optional", "always"]] = "optional"
+    full: bool = param(
+        False, "add the terms that do not depend on the prediction (Stirling's log y!)", _flag
+    )
+
+    def _stirling(self, y: Array, loss: Array) -> Array:
+        """torch's full=True: + y·log y − y + ½log(2πy) where y > 1 (log y! ≈ that);
+        a function of the target alone, so the derivatives do not change."""
+        if not self.full:
+            return loss
+        big = y > 1
+        ys = np.where(big, y, 1.0)
+        loss += np.where(big, ys * np.log(ys) - ys + 0.5 * np.log(2.0 * math.pi * ys), 0.0)
+        return loss
 
     def _pointwise(
         self,
@@ -324,11 +342,13 @@ class Poisson(Loss):
                 "drop --logits if these are rates rather than log-rates",
             )
             rate = np.exp(y_pred)
-            return Pointwise(rate - y_true * y_pred, rate - y_true, hess=rate if hessian else None)
+            loss = self._stirling(y_true, rate - y_true * y_pred)
+            return Pointwise(loss, rate - y_true, hess=rate if hessian else None)
         _fail(y_pred < 0, "y_pred", "has negative rates", y_pred, "pass --logits for log-rates")
         shifted = y_pred + POISSON_EPS
         hess = y_true / (shifted * shifted) if hessian else None
-        return Pointwise(y_pred - y_true * np.log(shifted), 1.0 - y_true / shifted, hess=hess)
+        loss = self._stirling(y_true, y_pred - y_true * np.log(shifted))
+        return Pointwise(loss, 1.0 - y_true / shifted, hess=hess)
 
 
 @dataclass(frozen=True)
