@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from losscli.errors import InputError
+from losscli.errors import InputError, RunError
 from losscli.fit import metrics
 from losscli.fit.loop import Callback, FitResult, StopReason, TrainConfig, fit
 from losscli.fit.model import Model
@@ -66,6 +66,20 @@ class TrainReport:
     n_validation: int
     dropped: int
     seconds: float
+    warnings: tuple[str, ...] = ()
+
+
+class TrainingDiverged(RunError):
+    """The objective blew up; ``report`` holds the failed run (its history, for --history)."""
+
+    def __init__(self, report: TrainReport, lr: float | None) -> None:
+        rate = f" (now {lr:g})" if lr is not None else ""
+        super().__init__(
+            f"training diverged at epoch {report.fit.epochs}: the objective blew up "
+            "(NaN, infinite, or 10⁴ times its starting value)",
+            f"try a smaller --lr{rate}",
+        )
+        self.report = report
 
 
 @dataclass(frozen=True)
@@ -179,7 +193,11 @@ def scaling(x: Array, *, center: bool) -> tuple[Array, Array]:
 
 
 def train(request: TrainRequest, callback: Callback | None = None) -> TrainReport:
-    """Fit the model the request describes."""
+    """Fit the model the request describes.
+
+    Raises :class:`TrainingDiverged` (a RunError, exit code 1) when the fit
+    blew up; a fit that ran out of epochs is a report with a warning.
+    """
     started = time.perf_counter()
     request.config.validate()
     for name, value in (("--l1", request.l1), ("--l2", request.l2)):
@@ -244,7 +262,7 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         if len(val_idx):
             scores["validation"] = score(model, data.x[val_idx], data.y[val_idx])
     model = Model(**{**model.__dict__, "metrics": scores})
-    return TrainReport(
+    report = TrainReport(
         model,
         result,
         scores,
@@ -252,6 +270,20 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         len(val_idx),
         data.dropped,
         time.perf_counter() - started,
+        _warnings(model, result),
+    )
+    if result.stop_reason is StopReason.DIVERGED:
+        raise TrainingDiverged(report, request.config.lr)
+    return report
+
+
+def _warnings(model: Model, result: FitResult) -> tuple[str, ...]:
+    """What a person should know about a fit that did not fail."""
+    if result.stop_reason is not StopReason.MAX_EPOCHS:
+        return ()
+    hint = "; the classes may be separable — add --l2" if model.classes else ""
+    return (
+        f"stopped at the epoch limit ({result.epochs}) before converging; raise --epochs{hint}",
     )
 
 

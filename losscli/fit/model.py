@@ -74,6 +74,10 @@ class Model:
             return links.sigmoid(raw)
         return links.softmax(raw)
 
+    def save(self, path: str) -> None:
+        """Write the model as versioned JSON, atomically (:func:`load` reads it back)."""
+        save(self, path)
+
     # -- JSON ---------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:

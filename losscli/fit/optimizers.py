@@ -44,10 +44,13 @@ else:
     np = lazy_module("numpy", globals(), "np")  # `losscli train --help` stays light
 
 __all__ = [
+    "FULL_BATCH",
+    "MINI_BATCH",
     "OPTIMIZERS",
     "SCHEDULES",
     "AdagradState",
     "AdamState",
+    "Hyperparameter",
     "MomentumState",
     "Optimizer",
     "OptimizerSpec",
@@ -55,9 +58,11 @@ __all__ = [
     "Schedule",
     "ScheduleSpec",
     "SgdState",
+    "TrainingDefaults",
     "adagrad",
     "adam",
     "adamw",
+    "exposed_hyperparameters",
     "make_optimizer",
     "make_schedule",
     "momentum",
@@ -368,21 +373,63 @@ def adamw(
 
 
 @dataclass(frozen=True)
-class OptimizerSpec:
-    """One registered optimizer.
+class Hyperparameter:
+    """An optimizer setting the command line exposes (``--momentum``, ``--beta1``, …).
 
-    ``hyperparameters`` are the ones the command line exposes (among ``momentum``,
-    ``beta1``, ``beta2``); ``make_optimizer`` also takes the factory's other
-    keywords (``eps``, ``alpha``, ``weight_decay``, ``decay_mask``). ``full_batch``
-    tells the trainer to use the whole training set as one batch.
+    Its default is read from the factory's signature, so it is written once,
+    where the update rule uses it.
+    """
+
+    name: str
+    help: str
+
+
+@dataclass(frozen=True)
+class TrainingDefaults:
+    """What the trainer uses when a flag is not given, for one family of optimizers.
+
+    ``tol`` measures ``criterion``: the gradient mapping for full-batch gd,
+    the relative change of the objective for the mini-batch family.
+    ``batch_size`` None = the whole training set.
+    """
+
+    epochs: int
+    tol: float
+    criterion: str
+    schedule: str
+    batch_size: int | None
+
+
+FULL_BATCH = TrainingDefaults(
+    epochs=20000, tol=1e-12, criterion="gradient", schedule="constant", batch_size=None
+)
+MINI_BATCH = TrainingDefaults(
+    epochs=1000, tol=1e-5, criterion="objective", schedule="adaptive", batch_size=32
+)
+
+MOMENTUM = Hyperparameter("momentum", "Momentum μ")
+BETA1 = Hyperparameter("beta1", "Adam β1")
+BETA2 = Hyperparameter("beta2", "Adam β2")
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """One registered optimizer: its update rule, its settings, its training defaults.
+
+    ``hyper`` are the settings the command line exposes, each a flag of its
+    own; ``make_optimizer`` also takes the factory's other keywords (``eps``,
+    ``alpha``, ``weight_decay``, ``decay_mask``).  ``default_lr`` None means
+    the trainer chooses the step length itself (gd's Barzilai–Borwein steps).
+    ``defaults.batch_size`` None makes the optimizer full-batch: the whole
+    training set is one batch.
     """
 
     name: str
     factory: Callable[..., Optimizer]
-    hyperparameters: tuple[str, ...]
+    hyper: tuple[Hyperparameter, ...]
     description: str
-    default_lr: float
-    full_batch: bool = False
+    default_lr: float | None
+    defaults: TrainingDefaults = MINI_BATCH
     keywords: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -391,20 +438,42 @@ class OptimizerSpec:
         names = tuple(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
         object.__setattr__(self, "keywords", names)
 
+    @property
+    def full_batch(self) -> bool:
+        return self.defaults.batch_size is None
+
+    @property
+    def hyperparameters(self) -> tuple[str, ...]:
+        """Names of the exposed settings."""
+        return tuple(h.name for h in self.hyper)
+
+    def default(self, name: str) -> Any:
+        """A keyword's default, from the factory's signature."""
+        return inspect.signature(self.factory).parameters[name].default
+
 
 OPTIMIZERS: dict[str, OptimizerSpec] = {
     spec.name: spec
     for spec in (
-        OptimizerSpec("gd", sgd, (), "full-batch gradient descent: θ ← θ − lr·g", 0.1, True),
+        OptimizerSpec("gd", sgd, (), "full-batch gradient descent: θ ← θ − lr·g", None, FULL_BATCH),
         OptimizerSpec("sgd", sgd, (), "mini-batch stochastic gradient descent", 0.1),
-        OptimizerSpec("momentum", momentum, ("momentum",), "SGD with heavy-ball momentum", 0.1),
-        OptimizerSpec("nesterov", nesterov, ("momentum",), "SGD with Nesterov momentum", 0.1),
+        OptimizerSpec("momentum", momentum, (MOMENTUM,), "SGD with heavy-ball momentum", 0.1),
+        OptimizerSpec("nesterov", nesterov, (MOMENTUM,), "SGD with Nesterov momentum", 0.1),
         OptimizerSpec("adagrad", adagrad, (), "per-coordinate steps lr/√(Σg²)", 0.3),
         OptimizerSpec("rmsprop", rmsprop, (), "per-coordinate steps lr/√(EMA of g²)", 0.03),
-        OptimizerSpec("adam", adam, ("beta1", "beta2"), "Adam, bias-corrected moments", 0.1),
-        OptimizerSpec("adamw", adamw, ("beta1", "beta2"), "Adam with decoupled weight decay", 0.1),
+        OptimizerSpec("adam", adam, (BETA1, BETA2), "Adam, bias-corrected moments", 0.1),
+        OptimizerSpec("adamw", adamw, (BETA1, BETA2), "Adam with decoupled weight decay", 0.1),
     )
 }
+
+
+def exposed_hyperparameters() -> dict[str, tuple[Hyperparameter, list[OptimizerSpec]]]:
+    """Every exposed setting once, with the optimizers that take it (registry order)."""
+    out: dict[str, tuple[Hyperparameter, list[OptimizerSpec]]] = {}
+    for spec in OPTIMIZERS.values():
+        for h in spec.hyper:
+            out.setdefault(h.name, (h, []))[1].append(spec)
+    return out
 
 
 def make_optimizer(name: str, **hyper: Any) -> Optimizer:
@@ -421,7 +490,7 @@ def make_optimizer(name: str, **hyper: Any) -> Optimizer:
         takes = ", ".join(spec.hyperparameters) if spec.hyperparameters else "none of them"
         raise ValueError(
             f"optimizer {name!r} does not take {', '.join(unknown)} "
-            f"(of momentum, beta1, beta2 it takes: {takes})"
+            f"(of {', '.join(exposed_hyperparameters())} it takes: {takes})"
         )
     return spec.factory(**given)
 
