@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from losscli._lazy import lazy_module
 from losscli.errors import BadValues, InputError
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
+    from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from losscli._types import ModelKind
 from losscli.cli.render_compute import FORMATS, OutputOptions
 from losscli.fit.optimizers import (
     OPTIMIZERS,
@@ -196,7 +197,7 @@ model_options = grouped(
     [
         click.option(
             "--model",
-            type=click.Choice(("auto", "linear", "logistic", "softmax")),
+            type=click.Choice(("auto", *(kind.value for kind in ModelKind))),
             default="auto",
             show_default=True,
         ),

@@ -18,13 +18,11 @@ from losscli._lazy import lazy_module
 
 if TYPE_CHECKING:
     import numpy as np
-    from numpy.typing import NDArray
     from rich.console import Console
 
+    from losscli._types import Array
     from losscli.compute import ComputeReport, LossSummary, Samples
     from losscli.losses import Loss
-
-    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
 else:
     np = lazy_module("numpy", globals(), "np")
 

@@ -44,8 +44,7 @@ from losscli.fit.optimizers import (
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    Array = NDArray[Any]  # float64 by convention
-
+    from losscli._types import Array
 NONMONOTONE_MEMORY = 10  # GLL window: accept a step if it beats the worst of the last 10
 ARMIJO = 1e-4
 BLOW_UP = 1e4  # an objective this many times its starting value (plus 1) has diverged

@@ -36,10 +36,9 @@ from losscli._lazy import lazy_module
 
 if TYPE_CHECKING:
     import numpy as np
-    from numpy.typing import NDArray
 
-    Array = NDArray[np.float64]
-    BoolArray = NDArray[np.bool_]
+    from losscli._types import BoolArray
+    from losscli._types import FloatArray as Array
 else:
     np = lazy_module("numpy", globals(), "np")  # `losscli train --help` stays light
 
