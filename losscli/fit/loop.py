@@ -300,10 +300,27 @@ def _prox(obj: Objective, theta: Array, step: float, mask: NDArray[np.bool_]) ->
     return theta
 
 
+class _Trial:
+    """A trial step of the full-batch loop by the optimizer's own rule, on a copy of θ.
+
+    The line search may reject a trial, so θ itself is never updated in place;
+    full-batch rules are stateless (``gd`` is sgd's rule) and share one state.
+    """
+
+    def __init__(self, config: TrainConfig, theta: Array) -> None:
+        self.opt = make_optimizer(config.optimizer, **config.hyper)
+        self.state = self.opt.init(theta)
+
+    def __call__(self, theta: Array, g: Array, step: float) -> Array:
+        new, self.state = self.opt.update(g, self.state, theta.copy(), step)
+        return new
+
+
 def _gd(
     obj: Objective, x: Array, y: Array, config: TrainConfig, theta: Array, tracker: _Tracker
 ) -> tuple[StopReason, Array]:
     """Proximal gradient descent; BB steps with a GLL safeguard unless --lr is fixed."""
+    trial = _Trial(config, theta)
     mask = obj.coef_mask()
     fixed = config.resolved_lr()
     epochs = config.resolved_epochs()
@@ -317,10 +334,12 @@ def _gd(
     for epoch in range(1, epochs + 1):
         if fixed is not None:
             step = schedule(epoch - 1)
-            new = _prox(obj, theta - step * g, step, mask)
+            new = _prox(obj, trial(theta, g, step), step, mask)
             f_new, g_new = _smooth(obj, new, x, y)
         else:
-            new, f_new, g_new, step = _safeguarded_step(obj, x, y, theta, g, step, recent, mask)
+            new, f_new, g_new, step = _safeguarded_step(
+                obj, x, y, theta, g, step, recent, mask, trial
+            )
         mapping = float(np.abs(theta - new).max()) / step
         first_mapping = first_mapping or mapping
         s, d = new - theta, g_new - g
@@ -369,11 +388,12 @@ def _safeguarded_step(
     step: float,
     recent: list[float],
     mask: NDArray[np.bool_],
+    trial: _Trial,
 ) -> tuple[Array, float, Array, float]:
     """Shrink the step until F(new) ≤ max(recent F) − c/(2η)·‖new − θ‖² (GLL)."""
     reference = max(recent)
     for _ in range(60):
-        new = _prox(obj, theta - step * g, step, mask)
+        new = _prox(obj, trial(theta, g, step), step, mask)
         try:
             f_new, g_new = _smooth(obj, new, x, y)
         except _Diverged:

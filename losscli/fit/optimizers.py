@@ -26,6 +26,7 @@ The library never prints and never imports click: bad names or values raise
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from collections.abc import Callable
@@ -187,15 +188,17 @@ def _momentum_init(params: Array) -> MomentumState:
     return MomentumState(np.zeros_like(params), np.empty_like(params))
 
 
-def momentum(*, momentum: float = 0.9) -> Optimizer:
-    """Heavy-ball momentum, torch.optim.SGD(momentum=μ, dampening=0).
+def momentum(*, momentum: float = 0.9, nesterov: bool = False) -> Optimizer:
+    """Heavy-ball or Nesterov momentum, torch.optim.SGD(momentum=μ, dampening=0, nesterov).
 
-    ``v ← μ·v + g``; ``θ ← θ − lr·v``. (torch's first step sets ``v = g``, which is
-    the same thing from ``v = 0``.)
+    ``v ← μ·v + g``; heavy ball: ``θ ← θ − lr·v`` (torch's first step sets
+    ``v = g``, the same thing from ``v = 0``); Nesterov: ``θ ← θ − lr·(g + μ·v)``,
+    the look-ahead applied to the gradient (Sutskever et al. 2013 as rewritten by
+    torch), not to θ.  The flag picks the rule once, not on every step.
     """
     mu = _check_unit_interval("momentum", momentum)
 
-    def update(
+    def heavy_ball(
         grad: Array, state: MomentumState, params: Array, lr: float
     ) -> tuple[Array, MomentumState]:
         v, scratch = state
@@ -205,18 +208,7 @@ def momentum(*, momentum: float = 0.9) -> Optimizer:
         np.subtract(params, scratch, params)
         return params, state
 
-    return Optimizer(_momentum_init, update)
-
-
-def nesterov(*, momentum: float = 0.9) -> Optimizer:
-    """Nesterov momentum, torch.optim.SGD(momentum=μ, nesterov=True).
-
-    ``v ← μ·v + g``; ``θ ← θ − lr·(g + μ·v)``: the look-ahead is applied to the
-    gradient (Sutskever et al. 2013 as rewritten by torch), not to θ.
-    """
-    mu = _check_unit_interval("momentum", momentum)
-
-    def update(
+    def look_ahead(
         grad: Array, state: MomentumState, params: Array, lr: float
     ) -> tuple[Array, MomentumState]:
         v, scratch = state
@@ -228,7 +220,11 @@ def nesterov(*, momentum: float = 0.9) -> Optimizer:
         np.subtract(params, scratch, params)
         return params, state
 
-    return Optimizer(_momentum_init, update)
+    return Optimizer(_momentum_init, look_ahead if nesterov else heavy_ball)
+
+
+nesterov = functools.partial(momentum, nesterov=True)
+"""Nesterov momentum: ``momentum(nesterov=True)`` (optax's ``nadam = partial(adam, …)``)."""
 
 
 def adagrad(*, eps: float = 1e-10) -> Optimizer:
@@ -432,9 +428,15 @@ class OptimizerSpec:
     keywords: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        # Derived from the factory so the accepted names are written down once.
+        # Derived from the factory so the accepted names are written down once;
+        # what a partial fixes (nesterov=True) is part of the rule, not a setting.
         params = inspect.signature(self.factory).parameters.values()
-        names = tuple(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
+        fixed = self.factory.keywords if isinstance(self.factory, functools.partial) else {}
+        names = tuple(
+            p.name
+            for p in params
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in fixed
+        )
         object.__setattr__(self, "keywords", names)
 
     @property
