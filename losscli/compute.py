@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
-from losscli._lazy import lazy_module
+from losscli._lazy import callable_module, lazy_module
 from losscli.errors import BadValues, InputError
 from losscli.io import reader as dataio
 from losscli.io.reader import Batch, ColumnRequest, Columns
@@ -123,6 +123,11 @@ class ComputeReport:
     head: Samples
     cached: tuple[tuple[Batch, tuple[Pointwise, ...]], ...] | None = field(repr=False)
     rereads: str | None = None
+
+    @property
+    def values(self) -> dict[str, float | None]:
+        """Each loss's reduced value by name (None for ``reduction="none"``: see samples)."""
+        return {s.loss.name: s.value for s in self.summaries}
 
     @property
     def predictions(self) -> Space:
@@ -329,3 +334,6 @@ def _head(
         values=[cat([p.values[i] for p in parts]) for i in range(len(summaries))],
         grads=[cat([p.grads[i] for p in parts]) for i in range(len(summaries))],
     )
+
+
+callable_module(__name__, "compute")  # losscli.compute(...) is the public API call

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from losscli._lazy import callable_module
 from losscli._types import ModelKind, Task
 from losscli.errors import InputError, RunError
 from losscli.fit import metrics
@@ -334,3 +335,6 @@ def _options(request: TrainRequest) -> dict[str, Any]:
         "intercept": request.intercept,
         "val_split": request.val_split,
     }
+
+
+callable_module(__name__, "train")  # losscli.train(...) is the public API call
