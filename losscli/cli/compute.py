@@ -10,7 +10,7 @@ from losscli.cli.app import cli
 from losscli.cli.options import (
     REDUCTIONS,
     ComputeData,
-    InputOptions,
+    InputSource,
     compute_data_options,
     compute_output_options,
     input_options,
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     "--check-grad", is_flag=True, help="Compare the gradient with central finite differences."
 )
 def compute(
-    data_in: InputOptions,
+    data_in: InputSource,
     loss_names: tuple[str, ...],
     columns: ComputeData,
     logits: bool,

@@ -41,7 +41,7 @@ __all__ = [
     "FORMATS",
     "REDUCTIONS",
     "ComputeData",
-    "InputOptions",
+    "InputSource",
     "ModelOptions",
     "TrainData",
     "TrainOutput",
@@ -85,8 +85,11 @@ def grouped(name: str, options: Sequence[Decorator], build: Callable[..., Any]) 
 
 
 @dataclass(frozen=True)
-class InputOptions:
-    """Where the rows come from: a path, or ``-`` for standard input."""
+class InputSource:
+    """Where the rows come from: a path, or ``-`` for standard input (the FILE argument).
+
+    The input layer's reading flags (format, delimiter, header) belong with it.
+    """
 
     source: str
 
@@ -103,7 +106,7 @@ def require_input(file: str | None) -> str:
 input_options = grouped(
     "data_in",
     [click.argument("file", required=False, metavar="[FILE]")],
-    lambda file: InputOptions(require_input(file)),
+    lambda file: InputSource(require_input(file)),
 )
 
 
