@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from losscli._types import Array
-MODELS = ("auto", *(kind.value for kind in ModelKind))  # --model: auto picks by the loss
 
 
 @dataclass(frozen=True)

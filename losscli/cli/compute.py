@@ -81,7 +81,7 @@ def compute(
     )
     _freeze_imports()
     with computing.compute_session(request) as report:
-        for line in render.notes(report, checks=output.fmt not in ("table", "json")):
+        for line in render.notes(report, checks=output.checks_on_stderr):
             click.echo(f"note: {line}", err=True)
         if output.to_stdout:
             render.emit(report, output, computing.samples(report))

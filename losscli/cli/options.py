@@ -35,11 +35,13 @@ if TYPE_CHECKING:
     from losscli.fit.loop import TrainConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
+TABLE_OR_JSON = ("table", "json")  # the formats of train and losses
 Decorator = Callable[[Any], Any]
 
 __all__ = [
     "FORMATS",
     "REDUCTIONS",
+    "TABLE_OR_JSON",
     "ComputeData",
     "InputSource",
     "ModelOptions",
@@ -354,7 +356,7 @@ train_output_options = grouped(
             "--format",
             "-f",
             "fmt",
-            type=click.Choice(("table", "json")),
+            type=click.Choice(TABLE_OR_JSON),
             help="Output format [default: table on a terminal, json otherwise].",
         ),
         click.option("--save", metavar="FILE", help="Save the model as JSON."),

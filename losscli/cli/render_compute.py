@@ -70,6 +70,11 @@ class OutputPlan:
         return bool(self.grad or self.grad_out or (reduction == "none" and self.fmt != "table"))
 
     @property
+    def checks_on_stderr(self) -> bool:
+        """Gradient checks go to stderr where the format itself cannot show them."""
+        return self.fmt not in ("table", "json")
+
+    @property
     def head_rows(self) -> int:
         """Rows pass 1 keeps for the table: every row for a table with --grad."""
         return sys.maxsize if self.grad and self.fmt == "table" else self.rows
