@@ -23,7 +23,7 @@ from losscli._lazy import lazy_module
 from losscli.errors import BadValues, InputError
 from losscli.io import reader as dataio
 from losscli.io.reader import Batch, ColumnRequest, Columns
-from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights, weighted_totals
+from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient
 
 if TYPE_CHECKING:
@@ -224,7 +224,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         n += len(batch.rows)
         dropped += batch.dropped
         for acc, pw in zip(accs, pws, strict=True):
-            num, den = weighted_totals(pw, batch.weight)
+            num, den = acc.loss.totals(pw, batch.weight)
             acc.nums.append(num)
             acc.dens.append(den)
             acc.clipped += pw.clipped
