@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from losscli._lazy import lazy_module
-from losscli._types import REDUCTIONS, LogitSpace, Reduction, Space, Task
+from losscli._types import REDUCTIONS, LogitSpace, Precision, Reduction, Space, Task
 from losscli.errors import BadValues, InputError
 
 if TYPE_CHECKING:
@@ -184,9 +184,10 @@ class Loss:
     multiclass: ClassVar[bool] = False
     smooth: ClassVar[bool] = True  # differentiable everywhere (False: kinks, as |e|)
     # Set on the classes that ``losses.compat`` derives for --compat and --dtype:
-    precision: ClassVar[Literal["float64", "float32"]] = "float64"
+    precision: ClassVar[Precision] = "float64"
     library: ClassVar[str | None] = None  # whose convention this class computes
     mean_over_rows: ClassVar[bool] = False  # weighted mean Σsℓ/n (torch, keras), not Σsℓ/Σs
+    shadow: ClassVar[bool] = False  # a float64 twin of a float32 loss, shown as a comparison
 
     def __post_init__(self) -> None:
         for f in fields(self):

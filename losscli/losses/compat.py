@@ -28,12 +28,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from losscli._lazy import lazy_module
+from losscli._types import PRECISIONS, Precision, Space
 from losscli.errors import InputError
 from losscli.losses import links
-from losscli.losses.base import Loss, Pointwise, Space, _binary_labels, _fail, _one_d
+from losscli.losses.base import Loss, Pointwise, _binary_labels, _fail, _one_d
 from losscli.losses.binary import BCE
 from losscli.losses.multiclass import CrossEntropy, Focal, KLDiv, _class_targets
 from losscli.losses.regression import Poisson
@@ -41,12 +42,10 @@ from losscli.losses.regression import Poisson
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.losses.base import Array
+    from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
 
-Precision = Literal["float64", "float32"]
-PRECISIONS: tuple[Precision, ...] = ("float64", "float32")
 FLOAT32_EPS = 2.0**-23  # 1.1920928955078125e-07, numpy.finfo(float32).eps
 KERAS_EPS = 1e-7  # keras.backend.epsilon()
 TORCH_LOG_FLOOR = -100.0  # torch binary_cross_entropy clamps each log at −100
@@ -562,6 +561,24 @@ CONVENTIONS: dict[Library, dict[str, Convention]] = {
 }
 
 
+def library(name: str | None) -> Library | None:
+    """The library a --compat value names (None: losscli's own convention)."""
+    if name is None:
+        return None
+    try:
+        return Library(name)
+    except ValueError:
+        known = ", ".join(lib.value for lib in Library)
+        raise InputError(f"unknown --compat {name!r}", f"choose {known} or all") from None
+
+
+def precision(name: str | None) -> Precision | None:
+    """The precision a --dtype value names (None: the convention's own)."""
+    if name is None or name in PRECISIONS:
+        return name
+    raise InputError(f"unknown --dtype {name!r}", "choose float64 or float32")
+
+
 def conventions(name: str) -> list[tuple[Library, Convention | None]]:
     """Every library's convention for a loss (None where the library has no such loss)."""
     return [(lib, CONVENTIONS[lib].get(name)) for lib in Library]
@@ -579,21 +596,27 @@ def convention(library: Library, name: str) -> Convention:
     return found
 
 
-_DERIVED: dict[tuple[type[Loss], Library | None, Precision, bool], type[Loss]] = {}
+_DERIVED: dict[tuple[type[Loss], Library | None, Precision, bool, bool], type[Loss]] = {}
 
 
 def _derived(
-    base: type[Loss], library: Library | None, precision: Precision, mean_over_rows: bool
+    base: type[Loss],
+    library: Library | None,
+    precision: Precision,
+    mean_over_rows: bool,
+    shadow: bool = False,
 ) -> type[Loss]:
     """The class computing ``base`` under a library's style (one per combination)."""
-    key = (base, library, precision, mean_over_rows)
+    key = (base, library, precision, mean_over_rows, shadow)
     if key in _DERIVED:
         return _DERIVED[key]
-    tag = "".join(part.title() for part in (library.value if library else "", precision))
+    parts = (library.value if library else "", precision, "shadow" if shadow else "")
+    tag = "".join(part.title() for part in parts)
     attrs: dict[str, Any] = {
         "precision": precision,
         "library": library.value if library else None,
         "mean_over_rows": mean_over_rows,
+        "shadow": shadow,
         "__module__": __name__,
         "__qualname__": f"{base.__name__}{tag}",
     }
@@ -640,6 +663,21 @@ def make(
     if library is None and chosen == "float64":
         return cls(**params)
     return _derived(base, library, chosen, mean_over_rows)(**params)
+
+
+def shadow(loss: Loss) -> Loss:
+    """The same loss and convention in float64, to show how far float32 moved it.
+
+    A clip at float32's epsilon that only ``--dtype float32`` chose goes back
+    to losscli's float64 default; a library's own clip (Keras's 1e-7) stays.
+    """
+    base = next(c for c in type(loss).__mro__ if c.__dict__.get("precision") is None)
+    library = Library(loss.library) if loss.library else None
+    params = {f.name: getattr(loss, f.name) for f in fields(loss)}
+    if params.get("eps") == FLOAT32_EPS:
+        params["eps"] = next(f.default for f in fields(loss) if f.name == "eps")
+    cls = _derived(base, library, "float64", loss.mean_over_rows, shadow=True)
+    return cls(**params)
 
 
 def expand(
