@@ -33,9 +33,9 @@ def t(a, grad=False):
     return torch.tensor(np.asarray(a, dtype=np.float64), dtype=T, requires_grad=grad)
 
 
-def torch_case(fn, y, p):
-    x = t(p, True)
-    v = fn(t(y), x)
+def torch_case(fn, y, p, dtype=T):
+    x = torch.tensor(np.asarray(p, np.float64), dtype=dtype, requires_grad=True)
+    v = fn(torch.tensor(np.asarray(y, np.float64), dtype=dtype), x)
     v.backward()
     return float(v.detach()), x.grad.numpy().tolist()
 
@@ -107,6 +107,21 @@ def cases():
     )
     out["torch", "cross_entropy", "xm"] = torch_case(
         lambda y, p: F.cross_entropy(p, y.long()), ym, xm
+    )
+    # torch in float32 (--compat torch --dtype float32)
+    f32 = torch.float32
+    out["torch32", "bce", "pb"] = torch_case(lambda y, p: F.binary_cross_entropy(p, y), yb, pb, f32)
+    out["torch32", "bce", "xb"] = torch_case(
+        lambda y, p: F.binary_cross_entropy_with_logits(p, y), yb, xb, f32
+    )
+    out["torch32", "focal", "xb"] = torch_case(lambda y, p: sigmoid_focal(p, y), yb, xb, f32)
+    out["torch32", "mse", "pr"] = torch_case(lambda y, p: F.mse_loss(p, y), yr, pr, f32)
+    out["torch32", "huber", "pr"] = torch_case(lambda y, p: F.huber_loss(p, y), yr, pr, f32)
+    out["torch32", "poisson", "pc"] = torch_case(
+        lambda y, p: F.poisson_nll_loss(p, y, log_input=False), yc, pc, f32
+    )
+    out["torch32", "cross_entropy", "xm"] = torch_case(
+        lambda y, p: F.cross_entropy(p, y.long()), ym, xm, f32
     )
     # keras (float32)
     L = keras.losses
