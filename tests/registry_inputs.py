@@ -22,7 +22,7 @@ def targets_and_predictions(
     """Random (y_true, y_pred) inside the loss's domain, away from kinks."""
     space = loss.space(logits)
     task = loss.task
-    if task == "regression":
+    if task in ("regression", "positive regression"):
         return _regression(loss.value_domain(), rng, n, logits=space == "logit")
     if task == "regression with variance":
         y = rng.normal(0.0, 2.0, n)
@@ -72,6 +72,7 @@ def _class_predictions(rng: np.random.Generator, n: int, space: str) -> np.ndarr
 
 TASKS = {
     "regression",
+    "positive regression",
     "regression with variance",
     "counts",
     "binary",

@@ -64,3 +64,46 @@ def test_catalogue_shows_the_hessian():
     assert "Hessian" in r.stdout and "2μ^{−p−1}" in r.stdout
     entries = json.loads(run("losses", "--format", "json").stdout)
     assert all(e["hessian"] for e in entries)
+
+
+def test_hessian_in_json_csv_and_grad_out(tmp_path):
+    f = write(tmp_path, "y_true,y_pred\n1,1.5\n2,1.0\n3,3.5\n4,4\n")
+    r = run("compute", "-l", "mse", "--hessian", "-f", "json", f)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["results"][0]["hessian"] == [0.5, 0.5, 0.5, 0.5]  # 2/n
+    r = run("compute", "-l", "mse", "--reduction", "sum", "--hessian", "-f", "csv", f)
+    lines = r.stdout.splitlines()
+    assert lines[0] == "row,mse,mse_grad,mse_hess"
+    assert lines[1] == "1,0.25,1.0,2.0"
+    out = tmp_path / "g.csv"
+    r = run("compute", "-l", "log_cosh", "--hessian", "--grad-out", str(out), "-f", "json", f)
+    assert r.exit_code == 0, r.output
+    header, first = out.read_text().splitlines()[:2]
+    assert header == "row,log_cosh,log_cosh_grad,log_cosh_hess"
+    assert float(first.split(",")[3]) == 1 / math.cosh(0.5) ** 2 / 4
+
+
+def test_hessian_of_k_columns_has_one_column_per_class(tmp_path):
+    f = write(tmp_path, "y_true,p_a,p_b,p_c\n0,2,0,-1\n2,0,1,0\n")
+    r = run("compute", "-l", "ce", "--logits", "--reduction", "sum", "--hessian", "-f", "tsv", f)
+    assert r.exit_code == 0, r.output
+    header = r.stdout.splitlines()[0].split("\t")
+    assert header[-3:] == ["cross_entropy_hess_a", "cross_entropy_hess_b", "cross_entropy_hess_c"]
+
+
+def test_check_grad_checks_the_hessian_when_asked(tmp_path):
+    f = write(tmp_path, "y_true,y_pred\n0,0.3\n1,0.8\n1,0.6\n")
+    r = run("compute", "-l", "bce,focal", "--hessian", "--check-grad", "-f", "json", f)
+    assert r.exit_code == 0, r.output
+    for item in json.loads(r.stdout)["results"]:
+        check = item["check_hessian"]
+        assert check["compared"] == 3 and check["max_rel_error"] < 1e-5
+    r = run("compute", "-l", "bce", "--check-grad", "-f", "json", f)
+    assert "check_hessian" not in json.loads(r.stdout)["results"][0]
+
+
+def test_hessian_with_format_value_is_refused(tmp_path):
+    f = write(tmp_path, "y_true,y_pred\n1,1.5\n")
+    r = run("compute", "-l", "mse", "--hessian", "-f", "value", f)
+    assert r.exit_code == 2
+    assert "--hessian does not apply to --format value" in r.stderr

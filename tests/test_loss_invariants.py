@@ -165,7 +165,7 @@ def extreme_inputs(loss: Loss, logits: bool):
     """Saturated inputs: logits ±1e4 and ±800, probabilities exactly 0 and 1."""
     space = loss.space(logits)
     y = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
-    if loss.task == "regression":
+    if loss.task in ("regression", "positive regression"):
         domain = loss.value_domain()
         if space == "logit":  # log-link raw scores far out on both sides
             y = np.array([1e-300, 1e4, 3.0, 0.5, 2.0, 1e-8])

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
 from losscli._lazy import lazy_module
+from losscli._types import Task
 from losscli.errors import InputError
 from losscli.losses.base import Loss, Pointwise, _fail, param
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.losses.base import Array
+    from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -40,7 +41,7 @@ class GaussianNLL(Loss):
     """
 
     name: ClassVar[str] = "gaussian_nll"
-    task: ClassVar[str] = "regression with variance"
+    task: ClassVar[Task] = Task.REGRESSION_WITH_VARIANCE
     takes: ClassVar[str] = "two columns: predicted mean, then predicted variance (--var COL)"
     formula: ClassVar[str] = "½(log v + (μ − y)²/v) [+ ½log 2π with --full], v = max(σ², 1e-6)"
     gradient: ClassVar[str] = "∂/∂μ = (μ − y)/v; ∂/∂σ² = ½(1/v − (μ − y)²/v²)"

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar
 
 from losscli._lazy import lazy_module
+from losscli._types import LogitSpace, Reduction, Task
 from losscli.losses.base import (
     MACHINE_EPS,
     MAX_EXP,
     POISSON_EPS,
     Loss,
     Pointwise,
-    Reduction,
     _fail,
     _nonnegative,
     _one_d,
@@ -30,7 +30,7 @@ def _flag(v: bool) -> str | None:
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.losses.base import Array
+    from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -39,7 +39,7 @@ else:
 class _Regression(Loss):
     """Losses of the residual e = ŷ − y; subclasses give ℓ(e) and dℓ/de."""
 
-    task: ClassVar[str] = "regression"
+    task: ClassVar[Task] = Task.REGRESSION
     takes: ClassVar[str] = "predicted values"
 
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
@@ -301,13 +301,13 @@ class Poisson(Loss):
     """
 
     name: ClassVar[str] = "poisson"
-    task: ClassVar[str] = "counts"
+    task: ClassVar[Task] = Task.COUNTS
     takes: ClassVar[str] = "rates λ ≥ 0, or log-rates with --logits"
     formula: ClassVar[str] = "λ − y·log(λ + 1e-8); with --logits eˣ − y·x"
     gradient: ClassVar[str] = "1 − y/(λ + 1e-8); with --logits eˣ − y"
     hessian: ClassVar[str] = "y/(λ + 1e-8)²; with --logits eˣ"
     reference: ClassVar[str] = "torch.nn.functional.poisson_nll_loss(log_input=--logits, full)"
-    logit_space: ClassVar[Literal["never", "optional", "always"]] = "optional"
+    logit_space: ClassVar[LogitSpace] = "optional"
     full: bool = param(
         False, "add the terms that do not depend on the prediction (Stirling's log y!)", _flag
     )
@@ -397,7 +397,7 @@ class MSLE(Loss):
 
     name: ClassVar[str] = "msle"
     aliases: ClassVar[tuple[str, ...]] = ("mean_squared_log_error",)
-    task: ClassVar[str] = "regression"
+    task: ClassVar[Task] = Task.REGRESSION
     takes: ClassVar[str] = "predicted values > −1"
     formula: ClassVar[str] = "(log(1 + ŷ) − log(1 + y))²"
     gradient: ClassVar[str] = "2d/(1 + ŷ), d = log(1 + ŷ) − log(1 + y)"

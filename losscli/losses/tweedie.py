@@ -16,15 +16,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar
 
 from losscli._lazy import lazy_module
+from losscli._types import LogitSpace, Task
 from losscli.losses.base import MAX_EXP, Loss, Pointwise, _fail, _one_d, param
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.losses.base import Array
+    from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -46,9 +47,9 @@ def _xlogy(y: Array, v: Array) -> Array:
 class _Tweedie(Loss):
     """The Tweedie kernel; subclasses fix the power or take it as ``--power``."""
 
-    task: ClassVar[str] = "regression"
+    task: ClassVar[Task] = Task.POSITIVE
     takes: ClassVar[str] = "predicted means μ (> 0 unless p = 0), or log μ with --logits"
-    logit_space: ClassVar[Literal["never", "optional", "always"]] = "optional"
+    logit_space: ClassVar[LogitSpace] = "optional"
 
     def tweedie_power(self) -> float:
         raise NotImplementedError

@@ -8,16 +8,16 @@ cosine distance between a K-vector of predictions and one of targets.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar
 
 from losscli._lazy import lazy_module
+from losscli._types import LogitSpace, Space, Task
 from losscli.errors import InputError
 from losscli.losses import links
 from losscli.losses.base import (
     ROW_SUM_TOL,
     Loss,
     Pointwise,
-    Space,
     _binary_labels,
     _fail,
     _one_d,
@@ -27,7 +27,7 @@ from losscli.losses.multiclass import _class_targets
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.losses.base import Array
+    from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -58,7 +58,7 @@ class Brier(Loss):
 
     name: ClassVar[str] = "brier"
     aliases: ClassVar[tuple[str, ...]] = ("brier_score",)
-    task: ClassVar[str] = "binary or multi-class"
+    task: ClassVar[Task] = Task.BINARY_OR_MULTICLASS
     takes: ClassVar[str] = "P(y = 1) or one probability column per class; logits with --logits"
     formula: ClassVar[str] = "(p − y)² (binary); Σ꜀(p꜀ − y꜀)² over K columns (½ of it for K = 2)"
     gradient: ClassVar[str] = "2(p − y); with --logits 2(p − y)·p(1 − p) (binary)"
@@ -67,7 +67,7 @@ class Brier(Loss):
         "pⱼaⱼ(1 − 2pⱼ) + 2pⱼ²(1 − 2pⱼ + Σp꜀²), a = u − Σp꜀u꜀ (softmax)"
     )
     reference: ClassVar[str] = "sklearn.metrics.brier_score_loss (scale_by_half='auto')"
-    logit_space: ClassVar[Literal["never", "optional", "always"]] = "optional"
+    logit_space: ClassVar[LogitSpace] = "optional"
     default_space: ClassVar[Space] = "probability"
     multiclass: ClassVar[bool] = True
 
@@ -149,9 +149,9 @@ def _check_probabilities(p: Array, strict: bool) -> Array:
 class _ScoreMargin(Loss):
     """Multi-class margin losses on K raw scores; piecewise linear, so Hessian 0."""
 
-    task: ClassVar[str] = "multi-class"
+    task: ClassVar[Task] = Task.MULTICLASS
     takes: ClassVar[str] = "one raw score column per class"
-    logit_space: ClassVar[Literal["never", "optional", "always"]] = "always"
+    logit_space: ClassVar[LogitSpace] = "always"
     default_space: ClassVar[Space] = "logit"
     multiclass: ClassVar[bool] = True
     smooth: ClassVar[bool] = False
@@ -263,7 +263,7 @@ class CosineDistance(Loss):
     """
 
     name: ClassVar[str] = "cosine_distance"
-    task: ClassVar[str] = "vectors"
+    task: ClassVar[Task] = Task.VECTORS
     takes: ClassVar[str] = "K prediction columns per row, with K target columns"
     formula: ClassVar[str] = "1 − ⟨ŷ, y⟩/(‖ŷ‖·‖y‖)"
     gradient: ClassVar[str] = "−(b̂ − c·â)/‖ŷ‖, â = ŷ/‖ŷ‖, b̂ = y/‖y‖, c = ⟨â, b̂⟩"
