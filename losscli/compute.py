@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from losscli._types import Array
+    from losscli.fit.metrics import MetricOptions
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -70,6 +71,8 @@ class ComputeRequest:
     per_sample: bool = False
     check_grad: bool = False
     hessian: bool = False  # per-sample ∂²L/∂ŷ² in pass 2 (and checked with check_grad)
+    metrics: tuple[str, ...] = ()  # --metric: names in losscli.fit.metrics.METRICS
+    metric_options: MetricOptions = field(default_factory=lambda: _metric_options())
     block_bytes: int | None = None  # of CSV per parsed block; None = dataio.DEFAULT_BLOCK_BYTES
     hazards: bool = False  # scan for fragile rows (losscli.hazards)
 
@@ -133,6 +136,7 @@ class ComputeReport:
     cached: tuple[tuple[Batch, tuple[Pointwise, ...]], ...] | None = field(repr=False)
     rereads: str | None = None
     hazards: HazardReport | None = None  # --hazards
+    metrics: dict[str, float | None] = field(default_factory=dict)  # --metric
 
     @property
     def values(self) -> dict[str, float | None]:
@@ -271,8 +275,12 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
     scan = HazardScan(request.losses, logits=request.logits) if request.hazards else None
     # the largest row is shown where a convention or float32 moves it (one more pass)
     track_max = any(loss.library or loss.precision != "float64" for loss in request.losses)
+    kept: list[Batch] = []  # every row, for --metric (bounded by MAX_METRIC_ROWS)
     for batch in batches:
         chunks += 1
+        if request.metrics:
+            kept.append(batch)
+            _check_metric_rows(n + len(batch.rows))
         pws = _pointwise_all(request, columns, batch)
         if scan is not None:
             scan.feed(batch, pws)
@@ -314,6 +322,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         cached = ((batch, pws),) if chunks == 1 else ()
     if n == 0:
         raise InputError("no rows left to compute on after --dropna")
+    metrics = _metrics(request, kept) if request.metrics else {}
     summaries = tuple(_summarise(acc, request) for acc in accs)
     single = chunks == 1
     rereads = spool.name if spool is not None else request.source
@@ -327,6 +336,36 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         cached=cached if single else None,
         rereads=None if single or rereads == "-" else rereads,
         hazards=scan.finish([math.fsum(a.nums) for a in accs]) if scan is not None else None,
+        metrics=metrics,
+    )
+
+
+def _check_metric_rows(rows: int) -> None:
+    from losscli.fit.metrics import MAX_METRIC_ROWS
+
+    if rows > MAX_METRIC_ROWS:
+        raise InputError(
+            f"--metric holds every row in memory (medians and ranks are exact): more than "
+            f"{MAX_METRIC_ROWS:,} rows here",
+            "compute the metrics on a sample of the rows, or split the file",
+        )
+
+
+def _metric_options() -> MetricOptions:
+    from losscli.fit.metrics import MetricOptions
+
+    return MetricOptions()
+
+
+def _metrics(request: ComputeRequest, kept: list[Batch]) -> dict[str, float | None]:
+    """Metrics of the whole file from the batches pass 1 kept for them."""
+    from losscli.fit.metrics import score_metrics
+
+    y = np.concatenate([b.y_true for b in kept])
+    p = np.concatenate([b.y_pred for b in kept])
+    w = None if kept[0].weight is None else np.concatenate([b.weight for b in kept])
+    return score_metrics(
+        request.metrics, y, p, w, logits=request.logits, options=request.metric_options
     )
 
 

@@ -46,6 +46,27 @@ if TYPE_CHECKING:
     "--check-grad", is_flag=True, help="Compare the gradient with central finite differences."
 )
 @compat_options
+@click.option(
+    "--metric",
+    "metric_names",
+    multiple=True,
+    metavar="NAME",
+    help="Metric(s) beside the losses, comma-separated (see `losscli metrics`).",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.5,
+    show_default=True,
+    help="Threshold metrics: class 1 when p > threshold.",
+)
+@click.option(
+    "--bins",
+    type=click.IntRange(min=1),
+    default=15,
+    show_default=True,
+    help="Equal-width bins of ece.",
+)
 def compute(
     data_in: InputSource,
     loss_names: tuple[str, ...],
@@ -55,6 +76,9 @@ def compute(
     out: OutputOptions,
     check_grad: bool,
     conventions: CompatOptions,
+    metric_names: tuple[str, ...],
+    threshold: float,
+    bins: int,
     **params: Any,
 ) -> None:
     """Compute losses and their gradients from a CSV of targets and predictions.
@@ -68,10 +92,16 @@ def compute(
     """
     from losscli import compute as computing
     from losscli.cli import render_compute as render
+    from losscli.fit.metrics import MetricOptions, metric_list
     from losscli.io.reader import ColumnRequest
 
-    losses = make_losses(
-        loss_names, params, logits=logits, compat=conventions.compat, dtype=conventions.dtype
+    metrics = metric_list(metric_names)
+    losses = (
+        make_losses(
+            loss_names, params, logits=logits, compat=conventions.compat, dtype=conventions.dtype
+        )
+        if loss_names or not metrics
+        else []
     )
     output = render.plan(out, stdout_console)
     request = computing.ComputeRequest(
@@ -86,6 +116,8 @@ def compute(
         check_grad=check_grad,
         hessian=out.hessian,
         hazards=conventions.hazards,
+        metrics=metrics,
+        metric_options=MetricOptions(threshold=threshold, bins=bins),
     )
     _freeze_imports()
     with computing.compute_session(request) as report:

@@ -244,6 +244,7 @@ def compute_json(
         },
         "dropped": report.dropped,
         "results": results,
+        **({"metrics": report.metrics} if report.metrics else {}),
         **render_compat.report_extras(report),
     }
     return json.dumps(obj, allow_nan=False) + "\n"
@@ -268,6 +269,8 @@ def summary_lines(report: ComputeReport, sep: str) -> Iterator[str]:
         if s.loss.shadow:
             continue
         yield sep.join([render_compat.label(s), s.reduction, number(s.value)]) + "\n"
+    for name, value in report.metrics.items():  # metrics follow, marked as such
+        yield sep.join([name, "metric", "" if value is None else number(value)]) + "\n"
 
 
 def value_lines(report: ComputeReport, samples: Iterable[Samples]) -> Iterator[str]:
@@ -343,6 +346,16 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
             cells.append(str(s.clipped))
         results.add_row(*cells)
     console.print(results)
+    if report.metrics:
+        from losscli.fit.metrics import METRICS
+
+        table = Table(title="metrics (scikit-learn 1.9 definitions)")
+        for col, justify in (("metric", "left"), ("value", "right"), ("reference", "left")):
+            table.add_column(col, justify=justify)  # type: ignore[arg-type]
+        for metric, score in report.metrics.items():
+            text = "undefined" if score is None else people(score)
+            table.add_row(metric, text, METRICS[metric].reference)
+        console.print(table)
     if any(s.check is not None for s in report.summaries):
         checks = Table(title="gradient check (central differences)")
         for col in ("loss", "max abs error", "max rel error", "values"):
