@@ -11,9 +11,9 @@ the file (stdin is teed to a temporary file during pass 1 for that).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,8 +21,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 from losscli._lazy import lazy_module
 from losscli.errors import BadValues, InputError
-from losscli.io import reader as dataio
-from losscli.io.reader import Batch, ColumnRequest, Columns
+from losscli.io import source as sources
+from losscli.io.blocks import Batch, to_batch
+from losscli.io.columns import ColumnRequest, Columns, resolve_columns
+from losscli.io.formats import InputOptions, open_any
 from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights, weighted_totals
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient
 
@@ -55,16 +57,17 @@ def check_held(what: str, numbers: int) -> None:
 class ComputeRequest:
     """Everything ``compute`` needs; the CLI builds one from its flags."""
 
-    source: str
+    source: Any  # a path, "-" (stdin) or a pandas DataFrame
     losses: tuple[Loss, ...]
     columns: ColumnRequest = field(default_factory=ColumnRequest)
+    input: InputOptions = field(default_factory=InputOptions)
     logits: bool = False
     reduction: Reduction = "mean"
     dropna: bool = False
     head_rows: int = 10
     per_sample: bool = False
     check_grad: bool = False
-    block_bytes: int | None = None  # of CSV per parsed block; None = dataio.DEFAULT_BLOCK_BYTES
+    block_bytes: int | None = None  # of text per parsed block; None = the reader's default
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,8 @@ class ComputeReport:
     head: Samples
     _cached: list[tuple[Batch, list[Pointwise]]] | None
     _spool: str | None
+    _signature: tuple[int, int] | None = None
+    _rows_read: int = 0
 
     @property
     def predictions(self) -> Space:
@@ -131,8 +136,21 @@ class ComputeReport:
                 yield self._scaled(batch, pws)
             return
         source = self._spool or self.request.source
+        if not self._spool and isinstance(source, str):
+            sources.check_unchanged(source, self._signature)
+        seen = 0
         for batch in _batches(self.request, source)[1]:
+            seen += len(batch.rows) + batch.dropped
+            if seen > self._rows_read:
+                break
             yield self._scaled(batch, _pointwise_all(self.request, self.columns, batch))
+        if seen != self._rows_read:
+            raise InputError(
+                f"{sources.display_name(str(source))} changed while it was being read "
+                f"({self._rows_read:,} rows in the first pass, "
+                f"{'more' if seen > self._rows_read else f'{seen:,}'} in the second)",
+                "write the input to a file that nothing else modifies, then run again",
+            )
 
     def close(self) -> None:
         """Remove the stdin spool file, if any."""
@@ -152,25 +170,42 @@ class ComputeReport:
 
 
 def _batches(
-    request: ComputeRequest, source: str, tee: IO[bytes] | None = None
+    request: ComputeRequest, source: Any, tee: IO[bytes] | None = None
 ) -> tuple[Columns, Iterator[Batch]]:
-    """Open the source, resolve the columns, and iterate converted chunks."""
-    name = "standard input" if source == "-" else source
-    stream = dataio.open_source(source, tee=tee)
-    header = dataio.read_header(stream, name)
-    columns = dataio.resolve_columns(header, request.columns)
+    """Open the source, read its header, resolve the columns, and iterate typed blocks."""
+    options = request.input
+    if request.block_bytes:
+        options = dataclasses.replace(options, block_bytes=request.block_bytes)
+    table = open_any(source, options, tee=tee)
+    try:
+        columns = resolve_columns(table.names, request.columns)
+    except BaseException:
+        table.close()
+        raise
 
     def generate() -> Iterator[Batch]:
-        for batch in dataio.iter_batches(
-            stream, name, columns, dropna=request.dropna, block_bytes=request.block_bytes
-        ):
-            if batch.weight is not None:
-                with located(columns, batch):
-                    check_weights(batch.weight, len(batch.rows))
-            yield batch
-        stream.close()
+        first_row = 1
+        seen = False
+        try:
+            for block in table.blocks(columns.used_at):
+                batch = to_batch(block, columns, dropna=request.dropna, first_row=first_row)
+                first_row += block.rows
+                seen = True
+                if batch.weight is not None:
+                    with located(columns, batch):
+                        check_weights(batch.weight, len(batch.rows))
+                yield batch
+        finally:
+            table.close()
+        if not seen:
+            raise InputError(f"{table.name} has a header but no data rows")
 
     return columns, generate()
+
+
+def effective_logits(request: ComputeRequest, columns: Columns, loss: Loss) -> bool:
+    """--logits, or prediction columns named as raw scores (logit_<class>, y_score)."""
+    return request.logits or (columns.logits and loss.logit_space != "never")
 
 
 @contextmanager
@@ -185,15 +220,18 @@ def located(columns: Columns, batch: Batch) -> Iterator[None]:
 def _pointwise_all(request: ComputeRequest, columns: Columns, batch: Batch) -> list[Pointwise]:
     with located(columns, batch):
         return [
-            loss.pointwise(batch.y_true, batch.y_pred, logits=request.logits)
+            loss.pointwise(
+                batch.y_true, batch.y_pred, logits=effective_logits(request, columns, loss)
+            )
             for loss in request.losses
         ]
 
 
 def _spool_file(request: ComputeRequest) -> IO[bytes] | None:
-    """stdin cannot be read twice: copy it aside while pass 1 reads it."""
-    if request.source == "-" and request.per_sample:
-        return tempfile.NamedTemporaryFile(prefix="losscli-stdin-", delete=False)
+    """stdin, a FIFO or <(…) cannot be read twice: copy it aside while pass 1 reads it."""
+    source = request.source
+    if request.per_sample and isinstance(source, str) and not sources.is_regular_file(source):
+        return sources.spool_file()
     return None
 
 
@@ -212,6 +250,7 @@ def run_compute(request: ComputeRequest) -> ComputeReport:
 
 
 def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport:
+    signature = sources.signature(request.source) if isinstance(request.source, str) else None
     columns, batches = _batches(request, request.source, tee=spool)
     accs = [_Accumulator(loss) for loss in request.losses]
     head: list[tuple[Batch, list[Pointwise]]] = []
@@ -234,7 +273,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
                         acc.loss,
                         batch.y_true,
                         batch.y_pred,
-                        logits=request.logits,
+                        logits=effective_logits(request, columns, acc.loss),
                         weight=batch.weight,
                     )
                 acc.check = acc.check.merge(check)
@@ -246,7 +285,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         cached = [(batch, pws)] if chunks == 1 else []
     if n == 0:
         raise InputError("no rows left to compute on after --dropna")
-    summaries = [_summarise(acc, request) for acc in accs]
+    summaries = [_summarise(acc, request, columns) for acc in accs]
     spool_name = None
     if spool is not None:
         spool.close()
@@ -260,6 +299,8 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         head=Samples(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), [], []),
         _cached=cached if chunks == 1 else None,
         _spool=spool_name,
+        _signature=signature,
+        _rows_read=n + dropped,
     )
     if report._cached is not None and spool_name:
         report.close()
@@ -267,7 +308,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
     return report
 
 
-def _summarise(acc: _Accumulator, request: ComputeRequest) -> LossSummary:
+def _summarise(acc: _Accumulator, request: ComputeRequest, columns: Columns) -> LossSummary:
     num, den = math.fsum(acc.nums), math.fsum(acc.dens)
     loss, reduction = acc.loss, request.reduction
     if reduction == "mean" and not den > 0:
@@ -282,7 +323,13 @@ def _summarise(acc: _Accumulator, request: ComputeRequest) -> LossSummary:
         c = acc.check
         check = GradCheck(c.max_abs * scale, c.max_rel, c.compared, c.skipped)
     return LossSummary(
-        loss, loss.space(request.logits), reduction, value, scale, acc.clipped, check
+        loss,
+        loss.space(effective_logits(request, columns, loss)),
+        reduction,
+        value,
+        scale,
+        acc.clipped,
+        check,
     )
 
 

@@ -93,7 +93,7 @@ def compute(
     """
     from losscli.cli import render_compute as render
     from losscli.compute import ComputeRequest, run_compute
-    from losscli.io.reader import ColumnRequest
+    from losscli.io.columns import ColumnRequest
 
     source = require_input(file)
     losses = make_losses(loss_names, params, logits=logits)
@@ -143,7 +143,7 @@ def _freeze_imports() -> None:
     """
     import gc
 
-    from losscli.io import reader as dataio
+    from losscli.io import csvblocks as dataio
 
     dataio.load_parser()
     gc.freeze()

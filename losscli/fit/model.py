@@ -20,7 +20,7 @@ import numpy as np
 from losscli import __version__
 from losscli.errors import InputError
 from losscli.io.atomic import atomic_output
-from losscli.io.table import Design
+from losscli.io.design import Design
 from losscli.losses import links
 
 if TYPE_CHECKING:
