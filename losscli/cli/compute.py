@@ -10,6 +10,8 @@ import click
 from losscli.cli.app import cli
 from losscli.cli.options import (
     FORMATS,
+    input_of,
+    input_options,
     loss_param_options,
     require_input,
     stdout_console,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     "--logits", is_flag=True, help="Predictions are raw scores (logits), not probabilities."
 )
 @loss_param_options
+@input_options
 @click.option("--reduction", type=click.Choice(REDUCTIONS), default="mean", show_default=True)
 @click.option(
     "--format",
@@ -96,6 +99,7 @@ def compute(
     from losscli.io.columns import ColumnRequest
 
     source = require_input(file)
+    input_format = input_of(params)
     losses = make_losses(loss_names, params, logits=logits)
     if grad_out == "-" and fmt is not None:
         raise InputError("--grad-out - and --format both write to stdout", "choose one")
@@ -110,6 +114,7 @@ def compute(
         source=source,
         losses=tuple(losses),
         columns=ColumnRequest(true_col, pred_col, weight_col),
+        input=input_format,
         logits=logits,
         reduction=reduction,  # type: ignore[arg-type]
         dropna=dropna,

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from losscli.io import INPUT_FORMATS
 from losscli.losses import PARAM_FLAGS
 
 if TYPE_CHECKING:
@@ -56,3 +57,53 @@ def require_input(file: str | None) -> str:
             raise click.UsageError("no input: give a CSV FILE, or pipe CSV into standard input")
         return "-"
     return file
+
+
+def input_options(func: F) -> F:
+    """The input flags every command shares: --input-format, -d/--delimiter, -t/--tab,
+    --no-header.  They arrive as one ``input_options`` keyword (see :func:`input_of`)."""
+    options = [
+        click.option(
+            "--input-format",
+            "input_format",
+            type=click.Choice(INPUT_FORMATS),
+            help="Input format [default: from the content, then the extension, else csv].",
+        ),
+        click.option(
+            "--delimiter",
+            "-d",
+            "delimiter",
+            metavar="CHAR",
+            help="Field delimiter of CSV input [default: ',', tab for .tsv/.tab].",
+        ),
+        click.option("--tab", "-t", "tab", is_flag=True, help="CSV input is tab-separated."),
+        click.option(
+            "--no-header",
+            "no_header",
+            is_flag=True,
+            help="The first row is data; columns are named 1, 2, … (--true 1 --pred 2).",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def input_of(params: dict[str, Any]) -> Any:
+    """Pop the :func:`input_options` flags out of a command's keywords: an InputOptions."""
+    from losscli.errors import InputError
+    from losscli.io.formats import InputOptions
+
+    fmt = params.pop("input_format", None)
+    delimiter = params.pop("delimiter", None)
+    tab = params.pop("tab", False)
+    header = not params.pop("no_header", False)
+    if tab:
+        if delimiter not in (None, "\t"):
+            raise InputError("--tab and --delimiter disagree", "give one of them")
+        delimiter = "\t"
+    if delimiter == "\\t":
+        delimiter = "\t"
+    options = InputOptions(format=fmt, delimiter=delimiter, header=header)
+    options.check()
+    return options

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from losscli.cli.app import cli
-from losscli.cli.options import (
-    require_input,
-)
+from losscli.cli.options import input_of, input_options, require_input
 
 if TYPE_CHECKING:
     pass
@@ -27,7 +25,8 @@ if TYPE_CHECKING:
     help="Model JSON written by train --save.",
 )
 @click.option("--logits", is_flag=True, help="Write raw scores (logits, log-rates).")
-def predict(file: str | None, model_path: str, logits: bool) -> None:
+@input_options
+def predict(file: str | None, model_path: str, logits: bool, **params: Any) -> None:
     """Apply a saved model; write CSV predictions to stdout.
 
     Output: y_pred (regression, or the probability of the second class), or one
@@ -41,6 +40,7 @@ def predict(file: str | None, model_path: str, logits: bool) -> None:
     """
     from losscli import predict as predicting
 
+    input_format = input_of(params)
     model = predicting.load_model(model_path)
     source = require_input(file)
-    predicting.write_predictions(model, source, sys.stdout, logits=logits)
+    predicting.write_predictions(model, source, sys.stdout, logits=logits, input=input_format)

@@ -10,6 +10,8 @@ import click
 
 from losscli.cli.app import cli
 from losscli.cli.options import (
+    input_of,
+    input_options,
     loss_param_options,
     require_input,
     stderr_console,
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     help="Loss to minimise (see `losscli losses`).",
 )
 @loss_param_options
+@input_options
 @click.option("--target", metavar="COL", help="Target column [default: y/target/label, else last].")
 @click.option("--features", metavar="COLS", help="Feature columns: comma list or globs.")
 @click.option("--one-hot", metavar="COLS", help="Categorical columns to one-hot encode.")
@@ -147,6 +150,7 @@ def train(
     from losscli.train import train as run_train
 
     source = require_input(file)
+    input_format = input_of(params)
     (loss,) = make_losses((loss_name,), params, logits=False, single=True)
     config = TrainConfig(
         optimizer=optimizer,
@@ -164,6 +168,7 @@ def train(
     request = TrainRequest(
         source=source,
         loss=loss,
+        input=input_format,
         config=config,
         model=model,
         target=target,
@@ -204,6 +209,8 @@ def train(
     else:
         render_train.train_tables(report, console, curve=console.is_terminal)
     if not quiet:
+        if report.note:
+            click.echo(f"note: {report.note}", err=True)
         if report.dropped:
             click.echo(f"note: dropped {report.dropped} row(s) with missing values", err=True)
         if fit.stop_reason is StopReason.MAX_EPOCHS:

@@ -24,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from losscli._lazy import lazy_module
 from losscli.errors import InputError
-from losscli.io import csvblocks
+from losscli.io import INPUT_FORMATS, csvblocks
 from losscli.io.blocks import RawBlock
 from losscli.io.source import READ_ERRORS, Opened, copy_to_file, open_source, read_error
 
@@ -35,7 +35,6 @@ else:
     np = lazy_module("numpy", globals(), "np")
     pd = lazy_module("pandas", globals(), "pd")
 
-INPUT_FORMATS = ("csv", "tsv", "parquet", "arrow", "jsonl")
 EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",
