@@ -88,9 +88,11 @@ def write_all(frame: pd.DataFrame, folder: Path) -> dict[str, tuple[Path, list[s
     out["d.pq"] = (folder / "d.pq", [])
     feather.write_feather(frame, folder / "d.feather")
     out["d.feather"] = (folder / "d.feather", [])
-    with pa.OSFile(str(folder / "stream.arrows"), "wb") as sink:
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table, max_chunksize=50)
+    with (
+        pa.OSFile(str(folder / "stream.arrows"), "wb") as sink,
+        pa.ipc.new_stream(sink, table.schema) as writer,
+    ):
+        writer.write_table(table, max_chunksize=50)
     out["stream.arrows"] = (folder / "stream.arrows", ["--input-format", "arrow"])
     return out
 

@@ -76,7 +76,11 @@ class _Rows:
 
     def __init__(self, width: int, hint: int | None) -> None:
         self.width, self.n = width, 0
-        self.data = np.empty((max(hint or 0, 1024), width), dtype=np.float64)
+        rows = max(hint or 0, 1024)
+        try:
+            self.data = np.empty((rows, width), dtype=np.float64)
+        except MemoryError:
+            raise _too_big(rows, width) from None
 
     def reserve(self, more: int) -> Array:
         """Rows n…n+more, to fill (the caller then calls :meth:`commit`)."""
