@@ -271,3 +271,40 @@ def test_headerless_columns_are_positions(tmp_path):
     assert (r.exit_code, r.stdout) == (0, "0.25\n")
     r = invoke("compute", "-l", "mse", "--no-header", "--true", "1", "--pred", "4", str(path))
     assert r.exit_code == 2 and "no column named '4'" in r.stderr
+
+
+# --------------------------------------------------------------------------- in memory
+
+
+def test_library_calls_take_dataframes_and_arrays(formats, tmp_path):
+    """compute/train/predict accept a DataFrame (and train an (X, y) pair) like a file."""
+    import io
+
+    from losscli.compute import ComputeRequest, run_compute
+    from losscli.io.columns import ColumnRequest
+    from losscli.losses import make_loss
+    from losscli.predict import write_predictions
+    from losscli.train import TrainRequest, train
+
+    frame = _frame()
+    path = str(formats["d.csv"][0])
+    columns = ColumnRequest("y", "y_pred")
+    on_file = run_compute(ComputeRequest(path, (make_loss("bce"),), columns))
+    in_memory = run_compute(ComputeRequest(frame, (make_loss("bce"),), columns))
+    assert in_memory.summaries[0].value == pytest.approx(on_file.summaries[0].value, rel=1e-12)
+    loss = make_loss("bce")
+    by_file = train(TrainRequest(path, loss, target="y", features="x1,x2"))
+    by_frame = train(TrainRequest(frame, loss, target="y", features="x1,x2"))
+    by_arrays = train(TrainRequest((frame[["x1", "x2"]].to_numpy(), frame["y"].to_numpy()), loss))
+    for report in (by_frame, by_arrays):
+        np.testing.assert_allclose(report.model.coef, by_file.model.coef, rtol=1e-12)
+        np.testing.assert_allclose(report.model.intercept, by_file.model.intercept, rtol=1e-12)
+    assert by_arrays.model.features == ["x1", "x2"] and by_arrays.model.target == "y"
+    x = frame[["x1", "x2"]].to_numpy()
+    before = x.copy()
+    train(TrainRequest((x, frame["y"].to_numpy()), loss))
+    assert np.array_equal(x, before)  # the caller's array is not standardized in place
+    out_file, out_frame = io.StringIO(), io.StringIO()
+    write_predictions(by_file.model, path, out_file, logits=False)
+    write_predictions(by_file.model, frame, out_frame, logits=False)
+    assert out_file.getvalue() == out_frame.getvalue()
