@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from losscli.errors import InputError
+from losscli._types import ModelKind, Task
+from losscli.errors import InputError, RunError
 from losscli.fit import metrics
 from losscli.fit.loop import Callback, FitResult, StopReason, TrainConfig, fit
 from losscli.fit.model import Model
@@ -28,15 +29,13 @@ from losscli.io.design import Design, TrainingData, read_training
 from losscli.io.formats import InputOptions, open_any
 from losscli.io.labels import Labels, encode_classes, label_cells
 from losscli.losses import Loss
+from losscli.losses.links import IDENTITY, LOG, LOGIT, SOFTMAX, Link
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    Array = NDArray[Any]  # float64 by convention
-
-MODELS = ("auto", "linear", "logistic", "softmax")
-REGRESSION_TASKS = ("regression", "counts")
-MULTICLASS_LOSSES_TASKS = ("multi-class", "binary or multi-class", "distributions")
+    from losscli._types import Array
+MODELS = ("auto", *(kind.value for kind in ModelKind))  # --model: auto picks by the loss
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,6 @@ class TrainRequest:
 
     source: Any  # a path, "-", a pandas DataFrame, or an (X, y) pair of arrays
     loss: Loss
-    input: InputOptions = field(default_factory=InputOptions)
     config: TrainConfig = field(default_factory=TrainConfig)
     model: str = "auto"
     target: str | None = None
@@ -57,6 +55,7 @@ class TrainRequest:
     standardize: bool = True
     intercept: bool = True
     val_split: float = 0.0
+    input: InputOptions = field(default_factory=InputOptions)  # format, delimiter, header
 
 
 @dataclass(frozen=True)
@@ -70,15 +69,29 @@ class TrainReport:
     n_validation: int
     dropped: int
     seconds: float
+    warnings: tuple[str, ...] = ()
     note: str | None = None  # how a default column was chosen ("target: the last column …")
+
+
+class TrainingDiverged(RunError):
+    """The objective blew up; ``report`` holds the failed run (its history, for --history)."""
+
+    def __init__(self, report: TrainReport, lr: float | None) -> None:
+        rate = f" (now {lr:g})" if lr is not None else ""
+        super().__init__(
+            f"training diverged at epoch {report.fit.epochs}: the objective blew up "
+            "(NaN, infinite, or 10⁴ times its starting value)",
+            f"try a smaller --lr{rate}",
+        )
+        self.report = report
 
 
 @dataclass(frozen=True)
 class Prepared:
     """Data ready for the objective: standardized features and numeric labels."""
 
-    kind: str
-    link: str
+    kind: ModelKind
+    link: Link
     x: Array
     y: Array
     classes: tuple[str, ...] | None
@@ -88,45 +101,45 @@ class Prepared:
     note: str | None = None
 
 
-def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[str, str]:
+def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[ModelKind, Link]:
     """(kind, link) for a loss, the --model flag and the number of classes."""
-    if loss.task in REGRESSION_TASKS:
-        if requested not in ("auto", "linear"):
+    task: Task = loss.task
+    if task.regression:
+        if requested not in ("auto", ModelKind.LINEAR):
             raise InputError(
                 f"{loss.name} is a regression loss and fits a linear model, not {requested}",
                 "use --model linear (or auto)",
             )
-        return "linear", "log" if loss.task == "counts" else "identity"
+        return ModelKind.LINEAR, LOG if task is Task.COUNTS else IDENTITY
     assert n_classes is not None
     if n_classes < 2:
         raise InputError(
             "the target has a single class", "classification needs at least two classes"
         )
-    multi_ok = loss.task in MULTICLASS_LOSSES_TASKS
-    if requested == "linear":
+    if requested == ModelKind.LINEAR:
         raise InputError(
             f"{loss.name} is a classification loss; a linear model predicts values",
             "use --model logistic (two classes) or softmax",
         )
-    if n_classes > 2 and not multi_ok:
+    if n_classes > 2 and not task.multiclass:
         raise InputError(
             f"{loss.name} is a binary loss but the target has {n_classes} classes",
             "use --loss cross_entropy (or focal) for several classes",
         )
-    if requested == "logistic" and n_classes > 2:
+    if requested == ModelKind.LOGISTIC and n_classes > 2:
         raise InputError(
             f"a logistic model has two classes, the target has {n_classes}", "use --model softmax"
         )
-    if requested == "softmax" and not multi_ok:
+    if requested == ModelKind.SOFTMAX and not task.multiclass:
         raise InputError(f"{loss.name} is a binary loss; use --model logistic")
-    if requested == "softmax" or (requested == "auto" and n_classes > 2):
-        return "softmax", "softmax"
-    return "logistic", "logit"
+    if requested == ModelKind.SOFTMAX or (requested == "auto" and n_classes > 2):
+        return ModelKind.SOFTMAX, SOFTMAX
+    return ModelKind.LOGISTIC, LOGIT
 
 
 def prepare(request: TrainRequest) -> Prepared:
     """Read the input straight into X and y (:mod:`losscli.io.design`), choose the model."""
-    classification = request.loss.task not in REGRESSION_TASKS
+    classification = not request.loss.task.regression
     if isinstance(request.source, tuple):
         data = _arrays(request.source, classification=classification)
     else:
@@ -248,14 +261,18 @@ def standardize_in_place(x: Array, mu: Array, sigma: Array) -> Array:
 
 
 def train(request: TrainRequest, callback: Callback | None = None) -> TrainReport:
-    """Fit the model the request describes."""
+    """Fit the model the request describes.
+
+    Raises :class:`TrainingDiverged` (a RunError, exit code 1) when the fit
+    blew up; a fit that ran out of epochs is a report with a warning.
+    """
     started = time.perf_counter()
     request.config.validate()
     for name, value in (("--l1", request.l1), ("--l2", request.l2)):
         if not (value >= 0 and math.isfinite(value)):
             raise InputError(f"{name} must be a number ≥ 0 (got {value})")
     data = prepare(request)
-    outputs = len(data.classes) if data.kind == "softmax" and data.classes else 1
+    outputs = len(data.classes) if data.kind is ModelKind.SOFTMAX and data.classes else 1
     classification = data.classes is not None
     train_idx, val_idx = (
         split(
@@ -323,7 +340,7 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         if validation is not None:
             scores["validation"] = score(scaled, validation[0], validation[1])
     model = Model(**{**model.__dict__, "metrics": scores})
-    return TrainReport(
+    report = TrainReport(
         model,
         result,
         scores,
@@ -331,12 +348,26 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         len(val_idx),
         data.dropped,
         time.perf_counter() - started,
-        data.note,
+        _warnings(model, result),
+        note=data.note,
+    )
+    if result.stop_reason is StopReason.DIVERGED:
+        raise TrainingDiverged(report, request.config.lr)
+    return report
+
+
+def _warnings(model: Model, result: FitResult) -> tuple[str, ...]:
+    """What a person should know about a fit that did not fail."""
+    if result.stop_reason is not StopReason.MAX_EPOCHS:
+        return ()
+    hint = "; the classes may be separable — add --l2" if model.classes else ""
+    return (
+        f"stopped at the epoch limit ({result.epochs}) before converging; raise --epochs{hint}",
     )
 
 
-def warm_start(objective: Objective, link: str, y: Array) -> Array:
-    """θ0 with the intercept at the best constant for the link, coefficients 0.
+def warm_start(objective: Objective, link: Link, y: Array) -> Array:
+    """θ0 with the intercept at the link's best constant, coefficients 0.
 
     The optimum's intercept sits near the target's mean (features are centred),
     so starting there saves the mini-batch optimizers hundreds of epochs on
@@ -344,17 +375,7 @@ def warm_start(objective: Objective, link: str, y: Array) -> Array:
     """
     theta = np.zeros(objective.size)
     _, b = objective.split(theta)
-    if link == "identity":
-        b[:] = y.mean()
-    elif link == "log":
-        b[:] = math.log(max(float(y.mean()), 1e-8))
-    elif link == "logit":
-        p = min(max(float(y.mean()), 1e-6), 1 - 1e-6)
-        b[:] = math.log(p / (1 - p))
-    else:
-        freq = np.bincount(y.astype(np.int64), minlength=objective.outputs) / len(y)
-        logf = np.log(np.clip(freq, 1e-6, None))
-        b[:] = logf - logf.mean()
+    b[:] = link.intercept_only(y, objective.outputs)
     return theta
 
 
