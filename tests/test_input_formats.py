@@ -308,3 +308,18 @@ def test_library_calls_take_dataframes_and_arrays(formats, tmp_path):
     write_predictions(by_file.model, path, out_file, logits=False)
     write_predictions(by_file.model, frame, out_frame, logits=False)
     assert out_file.getvalue() == out_frame.getvalue()
+
+
+def test_dataframe_pass_two_reads_the_frame_again(monkeypatch):
+    """Per-row output of a DataFrame over several blocks: pass 2 re-reads it from memory."""
+    from losscli.compute import ComputeRequest, run_compute, samples
+    from losscli.io import formats
+    from losscli.losses import make_loss
+
+    monkeypatch.setattr(formats, "ARROW_ROWS", 7)
+    frame = _frame()
+    request = ComputeRequest(frame, (make_loss("mse"),), per_sample=True)
+    report = run_compute(request)
+    grads = np.concatenate([s.grads[0] for s in samples(report)])
+    expected = 2 * (frame["y_pred"] - frame["y"]).to_numpy() / N
+    np.testing.assert_allclose(grads, expected, rtol=1e-12)
