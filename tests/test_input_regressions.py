@@ -230,3 +230,12 @@ def test_train_names_a_guessed_target(tmp_path):
     assert r.exit_code == 0
     assert "note: target: the last column 'b'" in r.stderr
     assert json.loads(r.stdout)["target"] == "b"
+
+
+def test_dropped_blank_labels_keep_numeric_class_names(tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text("x,y\n1,0\n2,\n3,1\n4,0\n5,1\n")
+    r = invoke("train", "-l", "bce", "-f", "json", "--dropna", str(path))
+    assert r.exit_code == 0, r.stderr
+    assert json.loads(r.stdout)["classes"] == ["0", "1"]
+    clean_error(invoke("train", "-l", "bce", str(path)), "column 'y' has missing labels in row 2")

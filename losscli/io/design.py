@@ -236,10 +236,11 @@ def _target(
 ) -> Array:
     name = cols.target
     if classification:
-        blank = column.isna().to_numpy() if not isinstance(column, np.ndarray) else None
-        if blank is not None:
+        if not isinstance(column, np.ndarray):
+            blank = column.isna().to_numpy()
             problems.add(name, "missing labels", blank, [])
-            column = column.where(~blank, "")
+            if column.dtype.kind == "O":  # numbers keep NaN (dropped); text gets ""
+                column = column.where(~blank, "")
         return label_cells(column)
     if not dropna and _has_text(column):
         series = column.dropna()
