@@ -23,13 +23,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
-from losscli._lazy import lazy_module
+from losscli._lazy import callable_module, lazy_module
 from losscli.errors import BadValues, InputError
+from losscli.hazards import HazardReport, HazardScan
 from losscli.io import source as sources
 from losscli.io.blocks import Batch, to_batch
 from losscli.io.columns import ColumnRequest, Columns, resolve_columns
 from losscli.io.formats import InputOptions, open_any
-from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights, weighted_totals
+from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class ComputeRequest:
     per_sample: bool = False
     check_grad: bool = False
     block_bytes: int | None = None  # of text per parsed block; None = the reader's default
+    hazards: bool = False  # scan for fragile rows (losscli.hazards)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class LossSummary:
     scale: float
     clipped: int
     check: GradCheck | None
+    max_row: float = math.nan  # the largest per-row loss sᵢℓᵢ (how far --dtype moved it)
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class _Accumulator:
     dens: list[float] = field(default_factory=list)
     clipped: int = 0
     check: GradCheck = NO_CHECK
+    max_row: float = -math.inf
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,12 @@ class ComputeReport:
     rereads: str | None = None
     signature: tuple[int, int] | None = None  # of a file pass 2 reads again (size, mtime)
     rows_read: int = 0  # by pass 1, dropped rows included: pass 2 must read as many
+    hazards: HazardReport | None = None  # --hazards
+
+    @property
+    def values(self) -> dict[str, float | None]:
+        """Each loss's reduced value by name (None for ``reduction="none"``: see samples)."""
+        return {s.loss.name: s.value for s in self.summaries}
 
     @property
     def predictions(self) -> Space:
@@ -291,16 +301,24 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
     head_count = n = dropped = chunks = 0
     row_numbers = len(request.losses) * (1 + len(columns.pred)) + len(columns.pred) + 2
     cached: tuple[tuple[Batch, tuple[Pointwise, ...]], ...] = ()
+    scan = HazardScan(request.losses, logits=request.logits) if request.hazards else None
+    # the largest row is shown where a convention or float32 moves it (one more pass)
+    track_max = any(loss.library or loss.precision != "float64" for loss in request.losses)
     for batch in batches:
         chunks += 1
         pws = _pointwise_all(request, columns, batch)
+        if scan is not None:
+            scan.feed(batch, pws)
         n += len(batch.rows)
         dropped += batch.dropped
         for acc, pw in zip(accs, pws, strict=True):
-            num, den = weighted_totals(pw, batch.weight)
+            num, den = acc.loss.totals(pw, batch.weight)
             acc.nums.append(num)
             acc.dens.append(den)
             acc.clipped += pw.clipped
+            if track_max and len(pw.loss):
+                top = pw.loss if batch.weight is None else batch.weight * pw.loss
+                acc.max_row = max(acc.max_row, float(top.max()))
             if request.check_grad:
                 with located(columns, batch):
                     check = check_gradient(
@@ -335,6 +353,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         rereads=None if single or rereads == "-" else rereads,
         signature=signature,
         rows_read=n + dropped,
+        hazards=scan.finish([math.fsum(a.nums) for a in accs]) if scan is not None else None,
     )
 
 
@@ -360,6 +379,7 @@ def _summarise(acc: _Accumulator, request: ComputeRequest, columns: Columns) -> 
         scale,
         acc.clipped,
         check,
+        acc.max_row,
     )
 
 
@@ -383,3 +403,6 @@ def _head(
         values=[cat([p.values[i] for p in parts]) for i in range(len(summaries))],
         grads=[cat([p.grads[i] for p in parts]) for i in range(len(summaries))],
     )
+
+
+callable_module(__name__, "compute")  # losscli.compute(...) is the public API call

@@ -9,8 +9,10 @@ import click
 from losscli.cli.app import cli
 from losscli.cli.options import (
     REDUCTIONS,
+    CompatOptions,
     ComputeData,
-    InputOptions,
+    InputSource,
+    compat_options,
     compute_data_options,
     compute_output_options,
     input_options,
@@ -43,14 +45,16 @@ if TYPE_CHECKING:
 @click.option(
     "--check-grad", is_flag=True, help="Compare the gradient with central finite differences."
 )
+@compat_options
 def compute(
-    data_in: InputOptions,
+    data_in: InputSource,
     loss_names: tuple[str, ...],
     columns: ComputeData,
     logits: bool,
     reduction: str,
     out: OutputOptions,
     check_grad: bool,
+    conventions: CompatOptions,
     **params: Any,
 ) -> None:
     """Compute losses and their gradients from a CSV of targets and predictions.
@@ -66,7 +70,9 @@ def compute(
     from losscli.cli import render_compute as render
     from losscli.io.columns import ColumnRequest
 
-    losses = make_losses(loss_names, params, logits=logits)
+    losses = make_losses(
+        loss_names, params, logits=logits, compat=conventions.compat, dtype=conventions.dtype
+    )
     output = render.plan(out, stdout_console)
     request = computing.ComputeRequest(
         source=data_in.source,
@@ -79,10 +85,11 @@ def compute(
         head_rows=output.head_rows,
         per_sample=output.per_sample(reduction),
         check_grad=check_grad,
+        hazards=conventions.hazards,
     )
     _freeze_imports()
     with computing.compute_session(request) as report:
-        for line in render.notes(report, checks=output.fmt not in ("table", "json")):
+        for line in render.notes(report, checks=output.checks_on_stderr):
             click.echo(f"note: {line}", err=True)
         if output.to_stdout:
             render.emit(report, output, computing.samples(report))

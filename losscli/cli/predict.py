@@ -7,7 +7,7 @@ import sys
 import click
 
 from losscli.cli.app import cli
-from losscli.cli.options import InputOptions, input_options
+from losscli.cli.options import InputSource, input_options
 
 
 @cli.command()
@@ -21,7 +21,7 @@ from losscli.cli.options import InputOptions, input_options
     help="Model JSON written by train --save.",
 )
 @click.option("--logits", is_flag=True, help="Write raw scores (logits, log-rates).")
-def predict(data_in: InputOptions, model_path: str, logits: bool) -> None:
+def predict(data_in: InputSource, model_path: str, logits: bool) -> None:
     """Apply a saved model; write CSV predictions to stdout.
 
     Output: y_pred (regression, or the probability of the second class), or one
