@@ -179,7 +179,7 @@ def resolve_columns(header_names: Sequence[str], request: ColumnRequest) -> Colu
         pred = (names[1],)
     else:
         raise InputError(
-            "no prediction column found (looked for y_pred, pred, prediction, y_hat, p_<class>)",
+            f"no prediction column found (looked for {', '.join(PREDICTION_NAMES)}, p_<class>)",
             f"name it with --pred; {header.listing()}",
         )
     if request.true:
@@ -191,7 +191,7 @@ def resolve_columns(header_names: Sequence[str], request: ColumnRequest) -> Colu
         true = (other[0] if other else names[0],)
     else:
         raise InputError(
-            "no target column found (looked for y_true, y, target, label)",
+            f"no target column found (looked for {', '.join(TARGET_NAMES)})",
             f"name it with --true; {header.listing()}",
         )
     weight = select(request.weight, header, "--weight")[0] if request.weight else None
