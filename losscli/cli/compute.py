@@ -93,7 +93,7 @@ def compute(
     from losscli import compute as computing
     from losscli.cli import render_compute as render
     from losscli.fit.metrics import MetricOptions, metric_list
-    from losscli.io.reader import ColumnRequest
+    from losscli.io.columns import ColumnRequest
 
     metrics = metric_list(metric_names)
     losses = (
@@ -106,6 +106,7 @@ def compute(
     output = render.plan(out, stdout_console)
     request = computing.ComputeRequest(
         source=data_in.source,
+        input=data_in.reading(),
         losses=tuple(losses),
         columns=ColumnRequest(columns.true, columns.pred, columns.weight, columns.var),
         logits=logits,
@@ -143,7 +144,7 @@ def _freeze_imports() -> None:
     """
     import gc
 
-    from losscli.io import reader as dataio
+    from losscli.io import csvblocks as dataio
 
     dataio.load_parser()
     gc.freeze()
