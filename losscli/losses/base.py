@@ -106,6 +106,14 @@ def _alpha(v: float | tuple[float, ...]) -> str | None:
     return _finite(v)
 
 
+def _opt_positive_list(v: float | tuple[float, ...] | None) -> str | None:
+    if isinstance(v, tuple):
+        if not v or not all(math.isfinite(x) and x > 0 for x in v):
+            return "must be positive numbers"
+        return None
+    return _opt_positive(v)
+
+
 def _opt_index(v: float | None) -> str | None:
     if v is None or (math.isfinite(v) and v == int(v)):
         return None

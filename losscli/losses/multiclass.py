@@ -28,7 +28,7 @@ from losscli.losses.base import (
     _weights,
     param,
 )
-from losscli.losses.binary import smooth_binary
+from losscli.losses.binary import multilabel, smooth_binary
 
 if TYPE_CHECKING:
     import numpy as np
@@ -379,6 +379,27 @@ class Focal(_LogProb):
     ignore_index: float | None = param(
         None, "rows with this class index count 0 (torch ignore_index)", _opt_index
     )
+    multilabel: bool = param(
+        False, "K columns are K independent binary labels, not K classes", _switch
+    )
+
+    def _rows(
+        self, y_true: Array, y_pred: Array, *, logits: bool, strict: bool, hessian: bool
+    ) -> Pointwise:
+        if self.multilabel:
+            if y_pred.ndim != 2 or y_true.shape != y_pred.shape:
+                raise InputError(
+                    "--multilabel takes K label columns and K prediction columns",
+                    "list them with --true a,b,… and --pred p_a,p_b,…",
+                )
+            return multilabel(self, y_true, y_pred, logits=logits, hessian=hessian)
+        return super()._rows(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
+
+    def _elements(
+        self, y_true: Array, y_pred: Array, w: float | Array, logits: bool, hessian: bool
+    ) -> Pointwise:
+        """One vector of binary labels (the multi-label elements): the sigmoid form."""
+        return self._binary(y_true, y_pred, logits=logits, hessian=hessian)
 
     def _scalar_alpha(self) -> float:
         """α of the binary form (a one-element list is a number)."""

@@ -35,6 +35,24 @@ else:
     np = lazy_module("numpy", globals(), "np")
 
 
+def _outputs(y_true: Array, y_pred: Array, name: str) -> int:
+    """1 for one target and one prediction column; K for K of each (multi-output)."""
+    if y_pred.ndim == 2 and y_true.shape == y_pred.shape:
+        return int(y_pred.shape[1])
+    _one_d(y_true, y_pred, name)
+    return 1
+
+
+def _per_row(pw: Pointwise, outputs: int) -> Pointwise:
+    """Multi-output: a row's loss is the sum over its K outputs and its normaliser K,
+    so the mean is scikit-learn's multioutput='uniform_average' (the mean over
+    outputs of each output's mean) and the sum runs over every element."""
+    if outputs == 1 and pw.loss.ndim == 1:
+        return pw
+    n = pw.loss.shape[0]
+    return Pointwise(pw.loss.sum(axis=1), pw.grad, np.full(n, float(outputs)), pw.clipped, pw.hess)
+
+
 @dataclass(frozen=True)
 class _Regression(Loss):
     """Losses of the residual e = ŷ − y; subclasses give ℓ(e) and dℓ/de."""
@@ -59,11 +77,11 @@ class _Regression(Loss):
         strict: bool = True,
         hessian: bool = False,
     ) -> Pointwise:
-        _one_d(y_true, y_pred, self.name)
+        outputs = _outputs(y_true, y_pred, self.name)
         e = y_pred - y_true
         hess = self.residual_hessian(e) if hessian else None  # before e is reused in place
         loss, grad = self.residual_loss(e)
-        return Pointwise(loss, grad, hess=hess)
+        return _per_row(Pointwise(loss, grad, hess=hess), outputs)
 
 
 @dataclass(frozen=True)
@@ -99,6 +117,19 @@ class _RootMean(Loss):
     """
 
     reductions: ClassVar[tuple[Reduction, ...]] = ("mean",)
+
+    def _pointwise(
+        self,
+        y_true: Array,
+        y_pred: Array,
+        *,
+        logits: bool = False,
+        strict: bool = True,
+        hessian: bool = False,
+    ) -> Pointwise:
+        # sklearn's multi-output root is the mean of per-output roots, not this root
+        _one_d(y_true, y_pred, self.name)
+        return super()._pointwise(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
 
     def reduce_value(self, num: float, den: float, reduction: Reduction) -> float:
         return math.sqrt(num / den)
@@ -378,11 +409,11 @@ class MAPE(_Regression):
         strict: bool = True,
         hessian: bool = False,
     ) -> Pointwise:
-        _one_d(y_true, y_pred, self.name)
+        outputs = _outputs(y_true, y_pred, self.name)
         scale = np.maximum(np.abs(y_true), MACHINE_EPS)
         e = y_pred - y_true
         hess = np.zeros_like(e) if hessian else None
-        return Pointwise(np.abs(e) / scale, np.sign(e) / scale, hess=hess)
+        return _per_row(Pointwise(np.abs(e) / scale, np.sign(e) / scale, hess=hess), outputs)
 
 
 @dataclass(frozen=True)
@@ -416,14 +447,14 @@ class MSLE(Loss):
         strict: bool = True,
         hessian: bool = False,
     ) -> Pointwise:
-        _one_d(y_true, y_pred, self.name)
+        outputs = _outputs(y_true, y_pred, self.name)
         fix = "squared log errors need values > −1"
         _fail(y_true <= -1, "y_true", "has values ≤ −1 (log(1 + y) undefined)", y_true, fix)
         _fail(y_pred <= -1, "y_pred", "has values ≤ −1 (log(1 + ŷ) undefined)", y_pred, fix)
         d = np.log1p(y_pred) - np.log1p(y_true)
         one = 1.0 + y_pred
         hess = 2.0 * (1.0 - d) / one / one if hessian else None  # one² may overflow
-        return Pointwise(d * d, 2.0 * d / one, hess=hess)
+        return _per_row(Pointwise(d * d, 2.0 * d / one, hess=hess), outputs)
 
 
 @dataclass(frozen=True)

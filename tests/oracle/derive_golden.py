@@ -176,7 +176,7 @@ def k_bce(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any,
         pwt = None if pw is None else torch.tensor(pw, dtype=F64)
         ell = F.binary_cross_entropy_with_logits(x, y, pos_weight=pwt, reduction="none")
         return ell, None, f"{TORCH} F.binary_cross_entropy_with_logits({fmt_params(pos_weight=pw)})"
-    w1 = 1.0 if pw is None else pw
+    w1 = 1.0 if pw is None else (torch.tensor(pw, dtype=F64) if isinstance(pw, list) else pw)
     ell = -(w1 * y * torch.log(x) + (1 - y) * torch.log(1 - x))
     desc = f"{TORCH} -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) ({fmt_params(pw=w1)})"
     return ell, None, desc
@@ -186,7 +186,7 @@ def k_focal(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, An
     a = c.params.get("alpha", 0.25)
     g = c.params.get("gamma", 2.0)
     pr = fmt_params(alpha=a, gamma=g)
-    if x.dim() == 1:
+    if x.dim() == 1 or c.params.get("multilabel"):
         y = smooth01(c, y)
         # torchvision.ops.sigmoid_focal_loss, line by line (torchvision is not installed).
         if c.logits:
@@ -462,6 +462,10 @@ def evaluate(c: Spec) -> Result:
 
     def parts(leaf: torch.Tensor):
         ell, norm, desc = kernel(c, y, leaf)
+        if ell.dim() == 2:  # multi-output / multi-label: a row sums its K elements, n_i = K
+            norm = torch.full((n,), float(ell.shape[1]), dtype=F64)
+            ell = ell.sum(dim=1)
+            desc += ", per element, rows summed, mean over all n*K elements"
         norm = torch.ones(n, dtype=F64) if norm is None else norm
         obj, val = reduce(c, ell, s, norm)
         return obj, val, ell, norm, desc
@@ -600,6 +604,8 @@ def check_native(c: Spec, r: Result) -> None:
 
 def check_other(c: Spec, r: Result) -> None:  # one branch per loss
     """Independent implementations: scikit-learn metrics and loss objects, NumPy/SciPy."""
+    if c.id.startswith("multi-"):
+        return check_multi(c, r)
     y = r.y.numpy()
     x = r.leaf.numpy()
     s = r.s.numpy()
@@ -915,6 +921,32 @@ def check_other(c: Spec, r: Result) -> None:  # one branch per loss
             ref = scipy.special.rel_entr(y, x).sum(1)
             add("SciPy rel_entr(y,p)")
         close(lid, ell, ref, **OTHER)
+
+
+def check_multi(c: Spec, r: Result) -> None:
+    """Multi-output regression against sklearn's multioutput='uniform_average' metrics;
+    multi-label bce against torch's elementwise BCE (with logits: the module form)."""
+    y, x, s = r.y.numpy(), r.leaf.numpy(), r.s.numpy()
+    fn = {
+        "mse": skm.mean_squared_error,
+        "mae": skm.mean_absolute_error,
+        "mape": skm.mean_absolute_percentage_error,
+        "msle": skm.mean_squared_log_error,
+    }
+    if c.loss in fn:
+        close(c.id, mean_of(r), fn[c.loss](y, x, sample_weight=s), **OTHER)
+        r.checks.append(f"{SK} {fn[c.loss].__name__}(multioutput='uniform_average')")
+    elif c.loss == "quantile":
+        q = c.params.get("quantile", 0.5)
+        close(c.id, mean_of(r), skm.mean_pinball_loss(y, x, alpha=q, sample_weight=s), **OTHER)
+        r.checks.append(f"{SK} mean_pinball_loss(multioutput='uniform_average')")
+    elif c.loss == "bce" and c.logits:
+        pw = c.params.get("pos_weight")
+        mod = torch.nn.BCEWithLogitsLoss(
+            weight=r.s[:, None], pos_weight=None if pw is None else torch.tensor(pw, dtype=F64)
+        )
+        close(c.id, mean_of(r) * float(r.s.mean()), mod(r.leaf, r.y), **OTHER)
+        r.checks.append(f"{TORCH} nn.BCEWithLogitsLoss(weight=s, pos_weight)")
 
 
 def fd_applicable(c: Spec, r: Result) -> bool:
@@ -1349,7 +1381,8 @@ def new_losses(add: Callable[[Spec], None], mc: Callable[..., None]) -> None:
         cid = case_id(loss, params, *tags, sp, red, "weighted" if weighted else "")
         rng = rng_for(cid)
         yt, yp = make(rng)
-        add(Spec(cid, loss, params, lg, red, yt, yp, weights(rng, len(yp)) if weighted else None))
+        name = loss.removeprefix("multi-")
+        add(Spec(cid, name, params, lg, red, yt, yp, weights(rng, len(yp)) if weighted else None))
 
     def reg(rng: random.Random) -> tuple[list[Any], list[Any]]:
         yt, yp = regression(rng, ())
@@ -1452,6 +1485,38 @@ def new_losses(add: Callable[[Spec], None], mc: Callable[..., None]) -> None:
 
     for red, weighted in REDUCTIONS:
         spec("cosine_distance", {}, False, red, weighted, vectors)
+
+    # --- multi-output regression and multi-label bce/focal (ids start with "multi-")
+    def multi_reg(k: int, positive: bool = False) -> Callable[[random.Random], tuple[Any, Any]]:
+        def make(rng: random.Random) -> tuple[Any, Any]:
+            n = rng.randint(4, 7)
+            lo = -0.9 if positive else -3.0
+            yt = [[round(rng.uniform(lo, 3), 2) for _ in range(k)] for _ in range(n)]
+            yp = [[round(min(max(v + rng.uniform(-1.5, 1.5), lo), 4), 2) for v in row]
+                  for row in yt]  # fmt: skip
+            return yt, yp
+
+        return make
+
+    def multi_labels(k: int, lg: bool) -> Callable[[random.Random], tuple[Any, Any]]:
+        def make(rng: random.Random) -> tuple[Any, Any]:
+            n = rng.randint(4, 7)
+            yt = [[float(rng.randint(0, 1)) for _ in range(k)] for _ in range(n)]
+            yp = [scores(rng, k) if lg else probs(rng, k) for _ in range(n)]
+            return yt, yp
+
+        return make
+
+    for loss in ("mse", "mae", "quantile", "mape", "msle", "log_cosh"):
+        for red, weighted in REDUCTIONS[:4]:
+            spec(f"multi-{loss}", {}, False, red, weighted, multi_reg(3, loss == "msle"), "k3")
+    for lg in (False, True):
+        for red, weighted in REDUCTIONS:
+            spec("multi-bce", {}, lg, red, weighted, multi_labels(3, lg), "k3")
+        for red, weighted in PARAM_REDUCTIONS:
+            spec("multi-bce", {"pos_weight": [2.0, 0.5, 1.5]}, lg, red, weighted,
+                 multi_labels(3, lg), "k3")  # fmt: skip
+            spec("multi-focal", {"multilabel": True}, lg, red, weighted, multi_labels(4, lg), "k4")
 
     # --- new options on existing losses
     for lg in (False, True):
