@@ -6,6 +6,7 @@ import json
 import math
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from losscli.cli import cli
@@ -107,3 +108,28 @@ def test_hessian_with_format_value_is_refused(tmp_path):
     r = run("compute", "-l", "mse", "--hessian", "-f", "value", f)
     assert r.exit_code == 2
     assert "--hessian does not apply to --format value" in r.stderr
+
+
+def test_table_shows_the_hessian_column(tmp_path):
+    f = write(tmp_path, "y_true,y_pred\n1,1.5\n2,1.0\n")
+    r = run("compute", "-l", "mse", "--hessian", "-f", "table", f)
+    assert r.exit_code == 0, r.output
+    assert "∂²L/∂ŷ²" in r.stdout
+
+
+def test_log_target_needs_log_probability_columns(tmp_path):
+    f = write(tmp_path, "y_true,p_a,p_b\n0,0.3,0.7\n")
+    r = run("compute", "-l", "kl_div", "--log-target", f)
+    assert r.exit_code == 2
+    assert "--log-target takes one log-probability target column per class" in r.stderr
+
+
+def test_multilabel_bce_with_per_label_pos_weight(tmp_path):
+    f = write(tmp_path, "a,b,pa,pb\n1,0,0.8,0.3\n0,1,0.4,0.6\n")
+    r = run(
+        "compute", "-l", "bce", "--pos-weight", "2,1", "--true", "a,b", "--pred", "pa,pb",
+        "-f", "value", f,
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    elems = [-2 * math.log(0.8), -math.log(0.7), -math.log(0.6), -math.log(0.6)]
+    assert float(r.stdout) == pytest.approx(sum(elems) / 4, rel=1e-12)

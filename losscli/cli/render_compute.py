@@ -411,11 +411,15 @@ def _gradient_tables(report: ComputeReport, console: Console, rows: int) -> None
             table.add_column(name, justify="right")
         table.add_column("loss", justify="right")
         grad = head.grads[i]
+        hess = head.hessians[i] if head.hessians is not None else None
         if grad.ndim == 1:
             table.add_column("∂L/∂ŷ", justify="right")
         else:
             for c in pred_names:
                 table.add_column(f"∂L/∂{c}", justify="right")
+        if hess is not None:
+            for c in ("ŷ",) if hess.ndim == 1 else pred_names:
+                table.add_column(f"∂²L/∂{c}²", justify="right")
         for r in range(shown):
             truth = head.y_true[r]
             truth_text = (
@@ -423,6 +427,8 @@ def _gradient_tables(report: ComputeReport, console: Console, rows: int) -> None
             )
             pred_cells = [people(p, 6) for p in np.atleast_1d(head.y_pred[r])]
             grad_cells = [people(g, 6) for g in np.atleast_1d(grad[r])]
+            if hess is not None:
+                grad_cells += [people(h, 6) for h in np.atleast_1d(hess[r])]
             loss_cell = people(head.values[i][r], 6)
             table.add_row(str(head.rows[r]), truth_text, *pred_cells, loss_cell, *grad_cells)
         console.print(table)

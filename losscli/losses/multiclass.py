@@ -327,6 +327,11 @@ class KLDiv(_LogProb):
         self, y_true: Array, y_pred: Array, *, logits: bool, strict: bool, hessian: bool
     ) -> Pointwise:
         if self.log_target:
+            if y_true.ndim != 2:
+                raise InputError(
+                    "--log-target takes one log-probability target column per class",
+                    "give K target columns (log q꜀), or drop --log-target",
+                )
             # exp(t)·(t − log p): the same as y = exp(t); rows of exp(t) must sum to 1.
             with np.errstate(under="ignore"):
                 y_true = np.exp(y_true)
