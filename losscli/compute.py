@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
@@ -65,6 +65,31 @@ class ComputeRequest:
     per_sample: bool = False
     check_grad: bool = False
     block_bytes: int | None = None  # of CSV per parsed block; None = dataio.DEFAULT_BLOCK_BYTES
+    # called after every block of either pass (the CLI's progress bar); never prints itself
+    progress: Callable[[ReadProgress], None] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ReadProgress:
+    """How far a pass has read: rows so far, and input bytes of ``total`` (None for a pipe)."""
+
+    phase: int  # 1 = the totals, 2 = the per-sample output
+    rows: int
+    bytes: int
+    total: int | None
+
+
+class _Meter:
+    """A tee target that counts the raw bytes read (and passes them on to a spool)."""
+
+    def __init__(self, forward: IO[bytes] | None) -> None:
+        self.bytes, self.forward = 0, forward
+
+    def write(self, data: bytes) -> int:
+        self.bytes += len(data)
+        if self.forward is not None:
+            self.forward.write(data)
+        return len(data)
 
 
 @dataclass(frozen=True)
@@ -131,7 +156,7 @@ class ComputeReport:
                 yield self._scaled(batch, pws)
             return
         source = self._spool or self.request.source
-        for batch in _batches(self.request, source)[1]:
+        for batch in _batches(self.request, source, phase=2)[1]:
             yield self._scaled(batch, _pointwise_all(self.request, self.columns, batch))
 
     def close(self) -> None:
@@ -152,25 +177,41 @@ class ComputeReport:
 
 
 def _batches(
-    request: ComputeRequest, source: str, tee: IO[bytes] | None = None
+    request: ComputeRequest, source: str, tee: IO[bytes] | None = None, *, phase: int = 1
 ) -> tuple[Columns, Iterator[Batch]]:
     """Open the source, resolve the columns, and iterate converted chunks."""
     name = "standard input" if source == "-" else source
+    meter = None
+    if request.progress is not None:  # count the raw bytes through the reader's tee
+        meter = _Meter(tee)
+        tee = meter  # type: ignore[assignment]
     stream = dataio.open_source(source, tee=tee)
     header = dataio.read_header(stream, name)
     columns = dataio.resolve_columns(header, request.columns)
+    total = None if source == "-" else _size(source)
 
     def generate() -> Iterator[Batch]:
+        rows = 0
         for batch in dataio.iter_batches(
             stream, name, columns, dropna=request.dropna, block_bytes=request.block_bytes
         ):
             if batch.weight is not None:
                 with located(columns, batch):
                     check_weights(batch.weight, len(batch.rows))
+            if request.progress is not None and meter is not None:
+                rows += len(batch.rows)
+                request.progress(ReadProgress(phase, rows, meter.bytes, total))
             yield batch
         stream.close()
 
     return columns, generate()
+
+
+def _size(path: str) -> int | None:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
 
 
 @contextmanager

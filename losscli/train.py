@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from losscli import guesses
 from losscli.errors import InputError
 from losscli.fit import metrics
 from losscli.fit.loop import Callback, FitResult, StopReason, TrainConfig, fit
@@ -66,6 +67,9 @@ class TrainReport:
     n_validation: int
     dropped: int
     seconds: float
+    # guesses said out loud (losscli.guesses): the CLI prints them as warnings
+    notes: tuple[str, ...] = ()
+    separable: bool = False  # the coefficients grow without bound (a note says so)
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,12 @@ def prepare(request: TrainRequest) -> Prepared:
             raise InputError("no rows left after --dropna")
     x = design.matrix(frame)
     regression = request.loss.task in REGRESSION_TASKS
+    if not regression and frame[target].dtype.kind in "if":
+        continuous = guesses.continuous_target(
+            frame[target].to_numpy(dtype=np.float64), target, request.loss.name, request.loss.task
+        )
+        if continuous is not None:
+            raise InputError(*continuous)
     labels = (
         dataset.regression_labels(frame[target], target)
         if regression
@@ -244,6 +254,13 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         if len(val_idx):
             scores["validation"] = score(model, data.x[val_idx], data.y[val_idx])
     model = Model(**{**model.__dict__, "metrics": scores})
+    notes = []
+    if data.kind == "linear" and request.loss.task == "regression":
+        notes.append(guesses.binary_target(y_train, request.loss.name))
+    separable = None
+    if classification and result.stop_reason is not StopReason.DIVERGED:
+        separable = guesses.separable(objective, result.theta, (x_train - mu) / sigma, y_train)
+        notes.append(separable)
     return TrainReport(
         model,
         result,
@@ -252,6 +269,8 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         len(val_idx),
         data.dropped,
         time.perf_counter() - started,
+        tuple(n for n in notes if n is not None),
+        separable is not None,
     )
 
 
@@ -303,6 +322,9 @@ def _options(request: TrainRequest) -> dict[str, Any]:
         "lr": c.lr,
         "epochs": c.resolved_epochs(),
         "batch_size": c.batch_size,
+        "momentum": c.momentum,
+        "beta1": c.beta1,
+        "beta2": c.beta2,
         "schedule": c.resolved_schedule(),
         "tol": c.resolved_tol(),
         "patience": c.patience,

@@ -7,13 +7,16 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
+from losscli.cli import numbers
 from losscli.cli.app import cli
 from losscli.cli.options import (
     FORMATS,
     loss_param_options,
     require_input,
     stdout_console,
+    stdout_is_terminal,
 )
+from losscli.cli.output import note, output_options
 from losscli.errors import InputError
 from losscli.losses import REDUCTIONS, make_losses
 
@@ -49,7 +52,9 @@ if TYPE_CHECKING:
     "-f",
     "fmt",
     type=click.Choice(FORMATS),
-    help="Output format [default: table on a terminal, tsv otherwise].",
+    help="Output format [default: table on a terminal, tsv otherwise]. table is for people "
+    "(6 significant digits); json, csv, tsv and value are for machines: every number exact "
+    "(repr). value prints the bare loss value(s), one per line.",
 )
 @click.option(
     "--rows",
@@ -66,6 +71,7 @@ if TYPE_CHECKING:
     "--check-grad", is_flag=True, help="Compare the gradient with central finite differences."
 )
 @click.option("--dropna", is_flag=True, help="Skip rows with missing or non-numeric cells.")
+@output_options
 def compute(
     file: str | None,
     loss_names: tuple[str, ...],
@@ -91,7 +97,9 @@ def compute(
       losscli compute -l bce,focal --format json --grad sample_data/binary_preds.csv
       cat preds.csv | losscli compute --loss huber --delta 2 --format value
     """
+    from losscli.cli import progress as progress_bars
     from losscli.cli import render_compute as render
+    from losscli.cli.output import dim
     from losscli.compute import ComputeRequest, run_compute
     from losscli.io.reader import ColumnRequest
 
@@ -102,10 +110,11 @@ def compute(
     # rich (~20 ms of start-up) loads only when a table may be printed
     console = stdout_console() if fmt in (None, "table") and grad_out != "-" else None
     if fmt is None:
-        fmt = "table" if console is not None and console.is_terminal else "tsv"
+        fmt = "table" if console is not None and stdout_is_terminal() else "tsv"
     if grad and fmt == "value":
         raise InputError("--grad does not apply to --format value", "use json, csv or tsv")
     per_sample = bool(grad or grad_out or (reduction == "none" and fmt != "table"))
+    bar = progress_bars.ReadBar("standard input" if source == "-" else source)
     request = ComputeRequest(
         source=source,
         losses=tuple(losses),
@@ -116,12 +125,18 @@ def compute(
         head_rows=rows if not (grad and fmt == "table") else sys.maxsize,
         per_sample=per_sample,
         check_grad=check_grad,
+        progress=bar if progress_bars.wanted() else None,
     )
     _freeze_imports()
-    report = run_compute(request)
     try:
+        report = run_compute(request)
+    except BaseException:
+        bar.close()
+        raise
+    try:
+        dim(render.columns_line(report))
         for line in render.notes(report, checks=fmt not in ("table", "json")):
-            click.echo(f"note: {line}", err=True)
+            note(line)
         if grad_out != "-":  # `--grad-out -` makes the per-sample CSV stdout's only output
             _emit_compute(report, fmt, grad, rows, console)
         if grad_out:
@@ -129,7 +144,11 @@ def compute(
 
             with atomic_output(grad_out) as handle:
                 render.write_lines(handle, render.sample_lines(report, report.samples(), ","))
+            bar.close()
+            if grad_out != "-":
+                note(f"wrote {grad_out}: {numbers.plural(report.n, 'row')}")
     finally:
+        bar.close()
         report.close()
 
 

@@ -45,6 +45,27 @@ def stderr_console() -> Console:
     return Console(file=sys.stderr, stderr=True)
 
 
+def stdout_is_terminal() -> bool:
+    """Whether a person reads stdout: the only thing that picks ``table`` over a machine format.
+
+    ``isatty`` and not rich's ``Console.is_terminal``: FORCE_COLOR makes rich
+    claim a terminal in a pipe, and colour settings must never change what
+    a script reads.
+    """
+    try:
+        return sys.stdout is not None and sys.stdout.isatty()
+    except ValueError:  # closed
+        return False
+
+
+def stderr_is_terminal() -> bool:
+    """Whether a person reads stderr (progress bars, the dim ``target: …`` line)."""
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except ValueError:
+        return False
+
+
 def stdin_is_terminal() -> bool:
     return sys.stdin is None or sys.stdin.isatty()
 

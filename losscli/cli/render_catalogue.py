@@ -1,9 +1,23 @@
-"""``losscli losses``: the catalogue, drawn from the registry (no NumPy needed)."""
+"""``losscli losses``: the catalogue, drawn from the registry (no NumPy needed).
+
+Every piece of catalogue text is printed as plain text, never parsed as rich
+markup: formulas are full of square brackets (``−[w·y·log p + …]``,
+``[eps, 1 − eps]``) that markup would silently eat.  Docstrings are written
+in reStructuredText; their double backquotes are dropped for the terminal.
+
+Three shapes, chosen by who reads:
+
+* a pipe (or ``--format tsv``): a header, then one loss per line —
+  name, aliases, task, parameters, formula — tab-separated, never wrapped;
+* a terminal at least :data:`WIDE` columns wide: one table, names unbroken;
+* a narrower terminal: one block per loss, the text wrapped at spaces.
+"""
 
 from __future__ import annotations
 
 import inspect
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -11,13 +25,29 @@ if TYPE_CHECKING:
 
     from losscli.losses import Loss
 
+WIDE = 150  # below this the six columns cannot all hold their words: blocks instead
+TSV_COLUMNS = ("name", "aliases", "task", "parameters", "formula")
 
-def _param_text(cls: type[Loss]) -> str:
-    parts = []
-    for p in cls.param_info():
-        default = "none" if p.default is None else f"{p.default:g}"
-        parts.append(f"--{p.name.replace('_', '-')} {default}")
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _default(value: Any) -> str:
+    from losscli.cli.numbers import setting
+
+    return setting(value)
+
+
+def param_text(cls: type[Loss]) -> str:
+    """``--delta 1, --eps 2.22045e-16``: each parameter flag and its default."""
+    parts = [f"{flag(p.name)} {_default(p.default)}" for p in cls.param_info()]
     return ", ".join(parts) or "—"
+
+
+def plain(text: str) -> str:
+    """reStructuredText to terminal text: ``code`` and `code` lose their backquotes."""
+    return re.sub(r"`{1,2}([^`]+)`{1,2}", r"\1", text)
 
 
 def entry(cls: type[Loss]) -> dict[str, Any]:
@@ -30,12 +60,7 @@ def entry(cls: type[Loss]) -> dict[str, Any]:
         "logits": cls.logit_space,
         "reductions": list(cls.reductions),
         "params": [
-            {
-                "name": p.name,
-                "flag": "--" + p.name.replace("_", "-"),
-                "default": p.default,
-                "help": p.doc,
-            }
+            {"name": p.name, "flag": flag(p.name), "default": p.default, "help": p.doc}
             for p in cls.param_info()
         ],
         "formula": cls.formula,
@@ -48,42 +73,103 @@ def as_json(entries: list[type[Loss]]) -> str:
     return json.dumps([entry(cls) for cls in entries], ensure_ascii=False, indent=2)
 
 
-def table(entries: list[type[Loss]], console: Console) -> None:
-    from rich.table import Table
+def _tsv_cell(text: str) -> str:
+    """A cell that cannot break the TSV: tabs and newlines become spaces."""
+    return re.sub(r"[\t\r\n]+", " ", text)
 
-    t = Table(title="losscli losses", show_lines=False)
-    for col in ("name", "aliases", "task", "predictions", "parameters", "formula"):
-        t.add_column(col, overflow="fold")
+
+def tsv_lines(entries: list[type[Loss]]) -> list[str]:
+    """A header, then one line per loss (aliases comma-separated, '' when none)."""
+    out = ["\t".join(TSV_COLUMNS) + "\n"]
     for cls in entries:
-        t.add_row(
+        params = ", ".join(f"{flag(p.name)} {_default(p.default)}" for p in cls.param_info())
+        cells = (cls.name, ",".join(cls.aliases), cls.task, params, cls.formula)
+        out.append("\t".join(map(_tsv_cell, cells)) + "\n")
+    return out
+
+
+def table(entries: list[type[Loss]], console: Console) -> None:
+    """The catalogue for a terminal: a table when it is wide, else one block per loss."""
+    from rich.text import Text
+
+    if console.width >= WIDE:
+        _wide_table(entries, console)
+    else:
+        _blocks(entries, console)
+    console.print(Text("losscli losses NAME shows a loss's gradient and reference", style="dim"))
+
+
+def _wide_table(entries: list[type[Loss]], console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    t = Table(title=Text("losscli losses", style="bold"))
+    longest = {
+        "name": max(len(c.name) for c in entries),
+        "aliases": max([len(a) + 1 for c in entries for a in c.aliases] + [1]),
+        "parameters": max(
+            [len(f"{flag(p.name)} {_default(p.default)},") for c in entries for p in c.param_info()]
+            + [1]
+        ),
+    }
+    for col in ("name", "aliases", "task", "predictions", "parameters", "formula"):
+        # names, aliases and flags never break: the column is at least their width
+        t.add_column(col, min_width=longest.get(col), no_wrap=col == "name")
+    for cls in entries:
+        cells = (
             cls.name,
             ", ".join(cls.aliases) or "—",
             cls.task,
             cls.takes,
-            _param_text(cls),
+            param_text(cls),
             cls.formula,
         )
+        t.add_row(*(Text(c) for c in cells))
     console.print(t)
-    console.print("[dim]losscli losses NAME shows a loss's gradient and reference[/dim]")
+
+
+def _blocks(entries: list[type[Loss]], console: Console) -> None:
+    from rich.text import Text
+
+    for cls in entries:
+        head = Text(cls.name, style="bold")
+        if cls.aliases:
+            head.append(f" ({', '.join(cls.aliases)})")
+        head.append(f" · {cls.task}", style="dim")
+        console.print(head)
+        for label, value in (
+            ("takes", cls.takes),
+            ("params", param_text(cls)),
+            ("loss", cls.formula),
+        ):
+            line = Text(f"  {label:<7}", style="dim")
+            line.append(value)
+            console.print(line)
 
 
 def detail(cls: type[Loss], console: Console) -> None:
+    """One loss: every field, its gradient, reference, and its docstring."""
     from rich.table import Table
+    from rich.text import Text
 
-    t = Table(show_header=False, title=cls.name)
-    t.add_column("field", style="bold")
-    t.add_column("value", overflow="fold")
-    t.add_row("aliases", ", ".join(cls.aliases) or "—")
-    t.add_row("task", cls.task)
-    t.add_row("predictions", cls.takes)
-    t.add_row("reductions", ", ".join(cls.reductions))
-    for p in cls.param_info():
-        default = "none" if p.default is None else f"{p.default:g}"
-        t.add_row(f"--{p.name.replace('_', '-')}", f"{p.doc} (default {default})")
-    t.add_row("loss ℓ", cls.formula)
-    t.add_row("gradient ∂ℓ/∂ŷ", cls.gradient)
-    t.add_row("reference", cls.reference)
+    t = Table(show_header=False, title=Text(cls.name, style="bold"))
+    t.add_column("field", style="bold", no_wrap=True)
+    t.add_column("value")
+    rows = [
+        ("aliases", ", ".join(cls.aliases) or "—"),
+        ("task", cls.task),
+        ("predictions", cls.takes),
+        ("reductions", ", ".join(cls.reductions)),
+    ]
+    rows += [(flag(p.name), f"{p.doc} (default {_default(p.default)})") for p in cls.param_info()]
+    rows += [
+        ("loss ℓ", cls.formula),
+        ("gradient ∂ℓ/∂ŷ", cls.gradient),
+        ("reference", cls.reference),
+    ]
+    for field, value in rows:
+        t.add_row(Text(field), Text(value))
     console.print(t)
     doc = inspect.getdoc(cls)
     if doc:
-        console.print(doc)
+        console.print(Text(plain(doc)))

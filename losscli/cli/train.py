@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from losscli.cli import numbers
 from losscli.cli.app import cli
 from losscli.cli.options import (
     loss_param_options,
     require_input,
-    stderr_console,
     stdout_console,
+    stdout_is_terminal,
 )
+from losscli.cli.output import note, output_options, warn
 from losscli.fit.optimizers import OPTIMIZERS, SCHEDULES
 from losscli.losses import make_losses
 
@@ -100,7 +101,7 @@ if TYPE_CHECKING:
 )
 @click.option("--save", metavar="FILE", help="Save the model as JSON.")
 @click.option("--history", metavar="FILE", help="Write one CSV row per epoch.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar or notes.")
+@output_options
 def train(
     file: str | None,
     loss_name: str,
@@ -177,14 +178,18 @@ def train(
         val_split=val_split,
     )
     console = stdout_console()
-    fmt = fmt or ("table" if console.is_terminal else "json")
-    with _progress(config.resolved_epochs(), quiet) as callback:
-        report = run_train(request, callback=callback)
+    fmt = fmt or ("table" if stdout_is_terminal() else "json")
+    label = "standard input" if source == "-" else source
+    with _progress(label, config.resolved_epochs()) as bar:
+        report = run_train(request, callback=bar)
+        if bar is not None:
+            bar.finish(report.fit.epochs, report.fit.stop_reason.value)
     if history:
         from losscli.io.atomic import atomic_output
 
         with atomic_output(history) as handle:
             handle.writelines(render_train.history_lines(report))
+        note(f"wrote {history}: {numbers.plural(len(report.fit.history), 'epoch')}")
     fit = report.fit
     if fit.stop_reason is StopReason.DIVERGED:
         from losscli.errors import RunError
@@ -199,51 +204,36 @@ def train(
         from losscli.fit.model import save as save_model
 
         save_model(report.model, save)
+        note(f"wrote {save}: {report.model.kind} model, {len(report.model.features)} features")
     if fmt == "json":
         sys.stdout.write(render_train.train_json(report))
     else:
-        render_train.train_tables(report, console, curve=console.is_terminal)
-    if not quiet:
-        if report.dropped:
-            click.echo(f"note: dropped {report.dropped} row(s) with missing values", err=True)
-        if fit.stop_reason is StopReason.MAX_EPOCHS:
-            hint = "; the classes may be separable — add --l2" if report.model.classes else ""
-            click.echo(
-                f"warning: stopped at the epoch limit ({fit.epochs}) before converging; "
-                f"raise --epochs{hint}",
-                err=True,
-            )
+        render_train.train_tables(report, console, curve=stdout_is_terminal())
+    if report.dropped:
+        note(f"dropped {numbers.plural(report.dropped, 'row')} with missing values")
+    if fit.stop_reason is StopReason.MAX_EPOCHS:
+        warn(
+            f"stopped at the epoch limit ({numbers.count(fit.epochs)}) "
+            "before converging; raise --epochs"
+        )
+    for text in report.notes:
+        warn(text)
 
 
 class _progress:
-    """A rich progress bar on a terminal's stderr; otherwise a no-op callback."""
+    """The reading-then-epochs bar on a terminal's stderr; otherwise no callback."""
 
-    def __init__(self, total: int, quiet: bool) -> None:
-        self.total, self.quiet = total, quiet
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total = label, total
         self.bar: Any = None
 
-    def __enter__(self) -> Callable[[Any], None] | None:
-        console = stderr_console()
-        if self.quiet or not console.is_terminal:
-            return None
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    def __enter__(self) -> Any:
+        from losscli.cli import progress
 
-        self.bar = Progress(
-            TextColumn("epoch {task.completed}/{task.total}"),
-            BarColumn(),
-            TextColumn("objective {task.fields[objective]}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        )
-        self.bar.start()
-        task = self.bar.add_task("train", total=self.total, objective="…")
-
-        def update(record: Any) -> None:
-            self.bar.update(task, completed=record.epoch, objective=f"{record.objective:.6g}")
-
-        return update
+        if progress.wanted():
+            self.bar = progress.TrainBar(self.label, self.total)
+        return self.bar
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
-            self.bar.stop()
+            self.bar.close()
