@@ -139,6 +139,8 @@ class ComputeReport:
     head: Samples
     _cached: list[tuple[Batch, list[Pointwise]]] | None
     _spool: str | None
+    # --logits given, yet every prediction is in [0, 1] (rows summing to 1): a sentence saying so
+    logits_look_like_probabilities: str | None = None
 
     @property
     def predictions(self) -> Space:
@@ -259,8 +261,17 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
     head_count = n = dropped = chunks = 0
     row_numbers = len(request.losses) * (1 + len(columns.pred)) + len(columns.pred) + 2
     cached: list[tuple[Batch, list[Pointwise]]] = []
+    from losscli import guesses
+
+    classifying = any(
+        loss.logit_space == "optional" and loss.task not in ("regression", "counts")
+        for loss in request.losses
+    )
+    probable: str | None = "" if request.logits and classifying else None
     for batch in batches:
         chunks += 1
+        if probable is not None:  # one verdict over every row, not just the first block
+            probable = guesses.probabilities_as_logits(batch.y_pred)
         pws = _pointwise_all(request, columns, batch)
         n += len(batch.rows)
         dropped += batch.dropped
@@ -301,6 +312,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         head=Samples(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), [], []),
         _cached=cached if chunks == 1 else None,
         _spool=spool_name,
+        logits_look_like_probabilities=probable or None,
     )
     if report._cached is not None and spool_name:
         report.close()

@@ -131,8 +131,17 @@ def test_predict_logits_are_raw_scores(tmp_path):
     probs = invoke("predict", "-m", str(model), str(SAMPLES / "breast_cancer.csv"))
     raw = invoke("predict", "-m", str(model), "--logits", str(SAMPLES / "breast_cancer.csv"))
     p = pd.read_csv(pd.io.common.StringIO(probs.stdout))["y_pred"].to_numpy()
-    z = pd.read_csv(pd.io.common.StringIO(raw.stdout))["y_pred"].to_numpy()
+    scores = pd.read_csv(pd.io.common.StringIO(raw.stdout))
+    assert list(scores.columns) == ["y_true", "y_score"]  # never mistaken for probabilities
+    z = scores["y_score"].to_numpy()
     np.testing.assert_allclose(p, 1 / (1 + np.exp(-z)), rtol=1e-12)
+
+
+def test_predict_logits_name_one_logit_column_per_class(tmp_path):
+    model = saved_model(tmp_path, "iris.csv", "-l", "ce", "--l2", "0.01")
+    raw = invoke("predict", "-m", str(model), "--logits", str(SAMPLES / "iris.csv"))
+    header = raw.stdout.splitlines()[0]
+    assert header == "y_true,logit_setosa,logit_versicolor,logit_virginica"
 
 
 def test_predict_without_target_column(tmp_path):

@@ -11,12 +11,13 @@ from losscli.cli import numbers
 from losscli.cli.app import cli
 from losscli.cli.options import (
     FORMATS,
+    complete_losses,
     loss_param_options,
     require_input,
     stdout_console,
     stdout_is_terminal,
 )
-from losscli.cli.output import note, output_options
+from losscli.cli.output import note, output_options, warn
 from losscli.errors import InputError
 from losscli.losses import REDUCTIONS, make_losses
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     "loss_names",
     multiple=True,
     metavar="NAME",
+    shell_complete=complete_losses,
     help="Loss to compute; repeat or comma-separate for several.",
 )
 @click.option("--true", "true_col", metavar="COL", help="Target column(s): name, list or glob.")
@@ -71,6 +73,13 @@ if TYPE_CHECKING:
     "--check-grad", is_flag=True, help="Compare the gradient with central finite differences."
 )
 @click.option("--dropna", is_flag=True, help="Skip rows with missing or non-numeric cells.")
+@click.option(
+    "--plot",
+    "plot_path",
+    metavar="FILE",
+    help="Draw a figure (.png/.svg/.pdf; needs losscli[plot]): predicted vs true and "
+    "residuals, or reliability diagram and ROC curve.",
+)
 @output_options
 def compute(
     file: str | None,
@@ -86,6 +95,7 @@ def compute(
     grad_out: str | None,
     check_grad: bool,
     dropna: bool,
+    plot_path: str | None,
     **params: Any,
 ) -> None:
     """Compute losses and their gradients from a CSV of targets and predictions.
@@ -113,7 +123,11 @@ def compute(
         fmt = "table" if console is not None and stdout_is_terminal() else "tsv"
     if grad and fmt == "value":
         raise InputError("--grad does not apply to --format value", "use json, csv or tsv")
-    per_sample = bool(grad or grad_out or (reduction == "none" and fmt != "table"))
+    if plot_path:
+        from losscli import plot
+
+        plot.check_target(plot_path)  # before the work: a missing matplotlib fails fast
+    per_sample = bool(grad or grad_out or plot_path or (reduction == "none" and fmt != "table"))
     bar = progress_bars.ReadBar("standard input" if source == "-" else source)
     request = ComputeRequest(
         source=source,
@@ -135,6 +149,8 @@ def compute(
         raise
     try:
         dim(render.columns_line(report))
+        if report.logits_look_like_probabilities:
+            warn(report.logits_look_like_probabilities)
         for line in render.notes(report, checks=fmt not in ("table", "json")):
             note(line)
         if grad_out != "-":  # `--grad-out -` makes the per-sample CSV stdout's only output
@@ -147,6 +163,10 @@ def compute(
             bar.close()
             if grad_out != "-":
                 note(f"wrote {grad_out}: {numbers.plural(report.n, 'row')}")
+        if plot_path:
+            plot.compute_figure(report, plot_path)
+            bar.close()
+            note(f"wrote {plot_path}")
     finally:
         bar.close()
         report.close()

@@ -33,6 +33,22 @@ def loss_param_options(func: F) -> F:
     return func
 
 
+def complete_losses(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of loss names and aliases; after a comma, of the next name."""
+    from click.shell_completion import CompletionItem
+
+    from losscli.losses import LOSSES
+
+    done, _, part = incomplete.rpartition(",")
+    prefix = done + "," if done else ""
+    names = [n for cls in LOSSES.values() for n in (cls.name, *cls.aliases)]
+    return [
+        CompletionItem(prefix + n, help=LOSSES[n].task if n in LOSSES else None)
+        for n in names
+        if n.startswith(part)
+    ]
+
+
 def stdout_console() -> Console:
     from rich.console import Console
 

@@ -10,6 +10,7 @@ import click
 from losscli.cli import numbers
 from losscli.cli.app import cli
 from losscli.cli.options import (
+    complete_losses,
     loss_param_options,
     require_input,
     stdout_console,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     default="mse",
     show_default=True,
     metavar="NAME",
+    shell_complete=complete_losses,
     help="Loss to minimise (see `losscli losses`).",
 )
 @loss_param_options
@@ -101,6 +103,12 @@ if TYPE_CHECKING:
 )
 @click.option("--save", metavar="FILE", help="Save the model as JSON.")
 @click.option("--history", metavar="FILE", help="Write one CSV row per epoch.")
+@click.option(
+    "--plot",
+    "plot_path",
+    metavar="FILE",
+    help="Draw the objective per epoch and the coefficients (.png/.svg/.pdf; needs losscli[plot]).",
+)
 @output_options
 def train(
     file: str | None,
@@ -129,6 +137,7 @@ def train(
     fmt: str | None,
     save: str | None,
     history: str | None,
+    plot_path: str | None,
     quiet: bool,
     **params: Any,
 ) -> None:
@@ -148,6 +157,10 @@ def train(
     from losscli.train import train as run_train
 
     source = require_input(file)
+    if plot_path:
+        from losscli import plot
+
+        plot.check_target(plot_path)  # before the work: a missing matplotlib fails fast
     (loss,) = make_losses((loss_name,), params, logits=False, single=True)
     config = TrainConfig(
         optimizer=optimizer,
@@ -205,6 +218,9 @@ def train(
 
         save_model(report.model, save)
         note(f"wrote {save}: {report.model.kind} model, {len(report.model.features)} features")
+    if plot_path:
+        plot.train_figure(report, plot_path)
+        note(f"wrote {plot_path}")
     if fmt == "json":
         sys.stdout.write(render_train.train_json(report))
     else:
