@@ -38,8 +38,10 @@ def losses_cmd(name: str | None, fmt: str | None) -> None:
     fmt = fmt or ("table" if stdout_is_terminal() else "tsv")
     if fmt == "json":
         click.echo(catalogue.as_json(entries))
-    elif fmt == "tsv":
+    elif fmt == "tsv" and name is None:
         sys.stdout.writelines(catalogue.tsv_lines(entries))
+    elif fmt == "tsv":
+        sys.stdout.writelines(catalogue.detail_tsv_lines(entries[0]))
     elif name is None:
         catalogue.table(entries, stdout_console())
     else:

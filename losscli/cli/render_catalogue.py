@@ -88,6 +88,29 @@ def tsv_lines(entries: list[type[Loss]]) -> list[str]:
     return out
 
 
+def detail_rows(cls: type[Loss]) -> list[tuple[str, str]]:
+    """(field, value) of one loss: aliases, task, …, parameters, formula, gradient, reference."""
+    rows = [
+        ("aliases", ", ".join(cls.aliases) or "—"),
+        ("task", cls.task),
+        ("predictions", cls.takes),
+        ("reductions", ", ".join(cls.reductions)),
+    ]
+    rows += [(flag(p.name), f"{p.doc} (default {_default(p.default)})") for p in cls.param_info()]
+    rows += [
+        ("loss ℓ", cls.formula),
+        ("gradient ∂ℓ/∂ŷ", cls.gradient),
+        ("reference", cls.reference),
+    ]
+    return rows
+
+
+def detail_tsv_lines(cls: type[Loss]) -> list[str]:
+    """One loss for a pipe: ``field<TAB>value`` lines, the name first."""
+    rows = [("name", cls.name), *detail_rows(cls)]
+    return [f"{_tsv_cell(k)}\t{_tsv_cell(v)}\n" for k, v in rows]
+
+
 def table(entries: list[type[Loss]], console: Console) -> None:
     """The catalogue for a terminal: a table when it is wide, else one block per loss."""
     from rich.text import Text
