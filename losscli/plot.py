@@ -137,7 +137,9 @@ def _gather(report: ComputeReport) -> tuple[Array, Array]:
     stride = max(1, math.ceil(report.n / MAX_POINTS))
     trues, preds = [], []
     seen = 0
-    for chunk in report.samples():
+    from losscli.compute import samples
+
+    for chunk in samples(report):
         start = (-seen) % stride
         trues.append(chunk.y_true[start::stride])
         preds.append(chunk.y_pred[start::stride])

@@ -33,7 +33,7 @@ def prediction_frame(model: Model, frame: pd.DataFrame, *, logits: bool) -> pd.D
         out["y_true"] = _truth(model, frame[model.target])
     # Raw scores are named for what they are, so that nobody (compute included)
     # reads a logit as a probability: y_score, or logit_<class> per class.
-    raw = logits and model.link != "identity"
+    raw = logits and model.link.name != "identity"
     if pred.ndim == 1:
         out["y_score" if raw else "y_pred"] = pred
     else:

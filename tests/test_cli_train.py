@@ -272,7 +272,9 @@ def test_epoch_limit_is_said_and_overlapping_classes_are_not_called_separable():
     r = invoke("train", "-l", "ce", "-f", "json", "--epochs", "200", str(SAMPLES / "iris.csv"))
     assert r.exit_code == 0
     assert json.loads(r.stdout)["stop_reason"] == "max_epochs"
-    assert r.stderr == "warning: stopped at the epoch limit (200) before converging; raise --epochs\n"
+    assert (
+        r.stderr == "warning: stopped at the epoch limit (200) before converging; raise --epochs\n"
+    )
 
 
 def test_table_output_shows_coefficients_and_metrics():

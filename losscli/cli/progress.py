@@ -80,6 +80,13 @@ class ReadBar:
         if self.bar is not None:
             self.bar.stop()
             self.bar = None
+            self.tasks = {}
+
+    def __enter__(self) -> ReadBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class TrainBar:

@@ -55,7 +55,7 @@ def train_dict(report: TrainReport) -> dict[str, Any]:
         "n_validation": report.n_validation,
         "dropped": report.dropped,
         "seconds": report.seconds,
-        "warnings": list(report.notes),
+        "warnings": list(report.warnings),
         "separable": report.separable,
     }
     if report.n_validation and fit.history:
