@@ -97,7 +97,7 @@ def print_table(
     for part, group in enumerate(groups):
         label = title
         if len(groups) > 1:
-            label = f"{title or 'table'} ({part + 1}/{len(groups)})"
+            label = f"{title or 'table'} · columns part {part + 1} of {len(groups)}"
         table = Table(
             title=None if label is None else Text(label, style="bold"),
             caption=caption if part == len(groups) - 1 else None,

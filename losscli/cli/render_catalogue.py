@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from losscli.losses import Loss
 
-WIDE = 150  # below this the six columns cannot all hold their words: blocks instead
+WIDE = 140  # below this the formula column would be too narrow: one block per loss
 TSV_COLUMNS = ("name", "aliases", "task", "parameters", "formula")
 
 
@@ -123,35 +123,41 @@ def table(entries: list[type[Loss]], console: Console) -> None:
 
 
 def _wide_table(entries: list[type[Loss]], console: Console) -> None:
+    """Name, aliases, task, parameters, formula; widths fixed so no name or flag breaks.
+
+    The predictions column is left to ``losscli losses NAME`` (and the
+    narrow layout): six columns leave the formula too little room.
+    """
     from rich.table import Table
     from rich.text import Text
 
-    t = Table(title=Text("losscli losses", style="bold"))
-    longest = {
-        "name": max(len(c.name) for c in entries),
-        "aliases": max([len(a) + 1 for c in entries for a in c.aliases] + [1]),
+    def widest(words: list[str]) -> int:
+        return max([len(w) for w in words] + [1])
+
+    fixed = {
+        "name": widest([c.name for c in entries]),
+        "aliases": widest([a + "," for c in entries for a in c.aliases]),
+        "task": widest([w for c in entries for w in str(c.task).split()] + ["regression"]),
         "parameters": max(
-            [len(f"{flag(p.name)} {_default(p.default)},") for c in entries for p in c.param_info()]
-            + [1]
+            22,
+            widest(
+                [f"{flag(p.name)} {_default(p.default)}," for c in entries for p in c.param_info()]
+            ),
         ),
     }
-    for col in ("name", "aliases", "task", "predictions", "parameters", "formula"):
-        # names, aliases and flags never break: the column is at least their width
-        t.add_column(col, min_width=longest.get(col), no_wrap=col == "name")
+    rest = console.width - sum(fixed.values()) - 3 * (len(fixed) + 1) - 1
+    t = Table(title=Text("losscli losses", style="bold"))
+    for col, width in (*fixed.items(), ("formula", max(rest, 20))):
+        t.add_column(col, width=width, no_wrap=col == "name")
     for cls in entries:
-        cells = (
-            cls.name,
-            ", ".join(cls.aliases) or "—",
-            cls.task,
-            cls.takes,
-            param_text(cls),
-            cls.formula,
-        )
-        t.add_row(*(Text(c) for c in cells))
+        params = "\n".join(f"{flag(p.name)} {_default(p.default)}" for p in cls.param_info())
+        cells = (cls.name, ", ".join(cls.aliases) or "—", str(cls.task), params or "—")
+        t.add_row(*(Text(c) for c in (*cells, cls.formula)))
     console.print(t)
 
 
 def _blocks(entries: list[type[Loss]], console: Console) -> None:
+    from rich.table import Table
     from rich.text import Text
 
     for cls in entries:
@@ -160,14 +166,16 @@ def _blocks(entries: list[type[Loss]], console: Console) -> None:
             head.append(f" ({', '.join(cls.aliases)})")
         head.append(f" · {cls.task}", style="dim")
         console.print(head)
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(no_wrap=True, style="dim")
+        grid.add_column()  # wraps at spaces under its own indent
         for label, value in (
-            ("takes", cls.takes),
-            ("params", param_text(cls)),
-            ("loss", cls.formula),
+            ("  takes", cls.takes),
+            ("  params", param_text(cls)),
+            ("  loss", cls.formula),
         ):
-            line = Text(f"  {label:<7}", style="dim")
-            line.append(value)
-            console.print(line)
+            grid.add_row(Text(label), Text(value))
+        console.print(grid)
 
 
 def detail(cls: type[Loss], console: Console) -> None:
