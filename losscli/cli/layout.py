@@ -134,8 +134,12 @@ def _vertical(
         keys = [f"{c.header} {r[i]}" for i, c in enumerate(columns) if c.key]
         console.print(Text(" · ".join(keys) or "—", style="bold"))
         for i, c in enumerate(columns):
-            if not c.key:
-                pad = " " * (name_width - _cell_len(c.header))
-                console.print(Text(f"  {c.header}{pad}  {r[i]}"), soft_wrap=True)
+            if c.key:
+                continue
+            pad = " " * (name_width - _cell_len(c.header))
+            line = f"  {c.header}{pad}  {r[i]}"
+            if _cell_len(line) > console.width:  # the value on a line of its own, whole
+                line = f"  {c.header}\n    {r[i]}"
+            console.print(Text(line), soft_wrap=True)
     if caption:
         console.print(Text(caption, style="dim"))
