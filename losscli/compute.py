@@ -23,11 +23,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
-from losscli._lazy import lazy_module
+from losscli._lazy import callable_module, lazy_module
 from losscli.errors import BadValues, InputError
+from losscli.hazards import HazardReport, HazardScan
 from losscli.io import reader as dataio
 from losscli.io.reader import Batch, ColumnRequest, Columns
-from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights, weighted_totals
+from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ class ComputeRequest:
     per_sample: bool = False
     check_grad: bool = False
     block_bytes: int | None = None  # of CSV per parsed block; None = dataio.DEFAULT_BLOCK_BYTES
+    hazards: bool = False  # scan for fragile rows (losscli.hazards)
     # called after every block of either pass (the CLI's progress bar); never prints itself
     progress: Callable[[ReadProgress], None] | None = field(default=None, compare=False)
 
@@ -107,6 +109,7 @@ class LossSummary:
     scale: float
     clipped: int
     check: GradCheck | None
+    max_row: float = math.nan  # the largest per-row loss sᵢℓᵢ (how far --dtype moved it)
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,7 @@ class _Accumulator:
     dens: list[float] = field(default_factory=list)
     clipped: int = 0
     check: GradCheck = NO_CHECK
+    max_row: float = -math.inf
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,12 @@ class ComputeReport:
     rereads: str | None = None
     # --logits given, yet every prediction is in [0, 1] (rows summing to 1): a sentence
     logits_look_like_probabilities: str | None = None
+    hazards: HazardReport | None = None  # --hazards
+
+    @property
+    def values(self) -> dict[str, float | None]:
+        """Each loss's reduced value by name (None for ``reduction="none"``: see samples)."""
+        return {s.loss.name: s.value for s in self.summaries}
 
     @property
     def predictions(self) -> Space:
@@ -296,18 +306,26 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         loss.logit_space == "optional" and loss.task.classification for loss in request.losses
     )
     probable: str | None = "" if request.logits and classifying else None
+    scan = HazardScan(request.losses, logits=request.logits) if request.hazards else None
+    # the largest row is shown where a convention or float32 moves it (one more pass)
+    track_max = any(loss.library or loss.precision != "float64" for loss in request.losses)
     for batch in batches:
         chunks += 1
         if probable is not None:  # one verdict over every row, not just the first block
             probable = guesses.probabilities_as_logits(batch.y_pred)
         pws = _pointwise_all(request, columns, batch)
+        if scan is not None:
+            scan.feed(batch, pws)
         n += len(batch.rows)
         dropped += batch.dropped
         for acc, pw in zip(accs, pws, strict=True):
-            num, den = weighted_totals(pw, batch.weight)
+            num, den = acc.loss.totals(pw, batch.weight)
             acc.nums.append(num)
             acc.dens.append(den)
             acc.clipped += pw.clipped
+            if track_max and len(pw.loss):
+                top = pw.loss if batch.weight is None else batch.weight * pw.loss
+                acc.max_row = max(acc.max_row, float(top.max()))
             if request.check_grad:
                 with located(columns, batch):
                     check = check_gradient(
@@ -338,6 +356,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         head=_head(summaries, head, request.head_rows),
         cached=cached if single else None,
         rereads=None if single or rereads == "-" else rereads,
+        hazards=scan.finish([math.fsum(a.nums) for a in accs]) if scan is not None else None,
         logits_look_like_probabilities=probable or None,
     )
 
@@ -357,7 +376,7 @@ def _summarise(acc: _Accumulator, request: ComputeRequest) -> LossSummary:
         c = acc.check
         check = GradCheck(c.max_abs * scale, c.max_rel, c.compared, c.skipped)
     return LossSummary(
-        loss, loss.space(request.logits), reduction, value, scale, acc.clipped, check
+        loss, loss.space(request.logits), reduction, value, scale, acc.clipped, check, acc.max_row
     )
 
 
@@ -381,3 +400,6 @@ def _head(
         values=[cat([p.values[i] for p in parts]) for i in range(len(summaries))],
         grads=[cat([p.grads[i] for p in parts]) for i in range(len(summaries))],
     )
+
+
+callable_module(__name__, "compute")  # losscli.compute(...) is the public API call

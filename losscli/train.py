@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from losscli import guesses
+from losscli._lazy import callable_module
 from losscli._types import ModelKind, Task
 from losscli.errors import InputError, RunError
 from losscli.fit import metrics
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from losscli._types import Array
-MODELS = ("auto", *(kind.value for kind in ModelKind))  # --model: auto picks by the loss
 
 
 @dataclass(frozen=True)
@@ -349,3 +349,6 @@ def _options(request: TrainRequest) -> dict[str, Any]:
         "intercept": request.intercept,
         "val_split": request.val_split,
     }
+
+
+callable_module(__name__, "train")  # losscli.train(...) is the public API call

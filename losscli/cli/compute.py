@@ -10,8 +10,10 @@ from losscli.cli import numbers
 from losscli.cli.app import cli
 from losscli.cli.options import (
     REDUCTIONS,
+    CompatOptions,
     ComputeData,
-    InputOptions,
+    InputSource,
+    compat_options,
     complete_losses,
     compute_data_options,
     compute_output_options,
@@ -47,15 +49,17 @@ if TYPE_CHECKING:
 @click.option(
     "--check-grad", is_flag=True, help="Compare the gradient with central finite differences."
 )
+@compat_options
 @output_options
 def compute(
-    data_in: InputOptions,
+    data_in: InputSource,
     loss_names: tuple[str, ...],
     columns: ComputeData,
     logits: bool,
     reduction: str,
     out: OutputOptions,
     check_grad: bool,
+    conventions: CompatOptions,
     **params: Any,
 ) -> None:
     """Compute losses and their gradients from a CSV of targets and predictions.
@@ -73,7 +77,9 @@ def compute(
     from losscli.cli.output import dim
     from losscli.io.reader import ColumnRequest
 
-    losses = make_losses(loss_names, params, logits=logits)
+    losses = make_losses(
+        loss_names, params, logits=logits, compat=conventions.compat, dtype=conventions.dtype
+    )
     output = render.plan(out, stdout_console)
     bar = progress.ReadBar("standard input" if data_in.source == "-" else data_in.source)
     request = computing.ComputeRequest(
@@ -86,6 +92,7 @@ def compute(
         head_rows=output.head_rows,
         per_sample=output.per_sample(reduction),
         check_grad=check_grad,
+        hazards=conventions.hazards,
         progress=bar if progress.wanted() else None,
     )
     _freeze_imports()
@@ -93,7 +100,7 @@ def compute(
         dim(render.columns_line(report))
         if report.logits_look_like_probabilities:
             warn(report.logits_look_like_probabilities)
-        for line in render.notes(report, checks=output.fmt not in ("table", "json")):
+        for line in render.notes(report, checks=output.checks_on_stderr):
             note(line)
         if output.to_stdout:
             render.emit(report, output, computing.samples(report))

@@ -35,6 +35,15 @@ def human(x: float) -> str:
     return f"{x:.{SIGNIFICANT}g}"
 
 
+PRECISE = 10  # digits where two numbers are compared for their difference (float32 vs float64)
+
+
+def precise(x: float) -> str:
+    """A number for people set beside a near-equal one (conventions, precisions): 10 digits."""
+    x = float(x)
+    return human(x) if x == 0.0 or not math.isfinite(x) else f"{x:.{PRECISE}g}"
+
+
 def maybe(x: float | None) -> str:
     """:func:`human`, or an em dash where there is no value (a metric that is undefined)."""
     return "—" if x is None else human(x)

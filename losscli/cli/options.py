@@ -35,16 +35,20 @@ if TYPE_CHECKING:
     from losscli.fit.loop import TrainConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
+TABLE_OR_JSON = ("table", "json")  # the formats of train and losses
 Decorator = Callable[[Any], Any]
 
 __all__ = [
     "FORMATS",
     "REDUCTIONS",
+    "TABLE_OR_JSON",
+    "CompatOptions",
     "ComputeData",
-    "InputOptions",
+    "InputSource",
     "ModelOptions",
     "TrainData",
     "TrainOutput",
+    "compat_options",
     "complete_losses",
     "compute_data_options",
     "compute_output_options",
@@ -88,8 +92,11 @@ def grouped(name: str, options: Sequence[Decorator], build: Callable[..., Any]) 
 
 
 @dataclass(frozen=True)
-class InputOptions:
-    """Where the rows come from: a path, or ``-`` for standard input."""
+class InputSource:
+    """Where the rows come from: a path, or ``-`` for standard input (the FILE argument).
+
+    The input layer's reading flags (format, delimiter, header) belong with it.
+    """
 
     source: str
 
@@ -106,7 +113,7 @@ def require_input(file: str | None) -> str:
 input_options = grouped(
     "data_in",
     [click.argument("file", required=False, metavar="[FILE]")],
-    lambda file: InputOptions(require_input(file)),
+    lambda file: InputSource(require_input(file)),
 )
 
 
@@ -354,7 +361,7 @@ train_output_options = grouped(
             "--format",
             "-f",
             "fmt",
-            type=click.Choice(("table", "json")),
+            type=click.Choice(TABLE_OR_JSON),
             help="Output format [default: table on a terminal, json otherwise].",
         ),
         click.option("--save", metavar="FILE", help="Save the model as JSON."),
@@ -410,6 +417,45 @@ compute_output_options = grouped(
 
 
 # --------------------------------------------------------------------------- consoles
+
+
+# --------------------------------------------------------------------------- conventions
+
+
+@dataclass(frozen=True)
+class CompatOptions:
+    """Whose convention, in which float type, and whether to scan for hazards."""
+
+    compat: str | None
+    dtype: str | None
+    hazards: bool
+
+
+def _compat_options() -> list[Decorator]:
+    from losscli.losses.compat import STYLES, Library
+
+    libraries = tuple(lib.value for lib in Library)
+    return [
+        click.option(
+            "--compat",
+            type=click.Choice((*libraries, "all")),
+            help="Reproduce a library's convention (clips, defaults, weighted mean, float type);"
+            " all: every library beside losscli's own.",
+        ),
+        click.option(
+            "--dtype",
+            type=click.Choice(("float64", "float32")),
+            help="Compute in this float type [default: float64; "
+            + ", ".join(f"{lib.value}: {s.precision}" for lib, s in STYLES.items())
+            + "].",
+        ),
+        click.option(
+            "--hazards", is_flag=True, help="Report clipped, saturated, dominant and skipped rows."
+        ),
+    ]
+
+
+compat_options = grouped("conventions", _compat_options(), CompatOptions)
 
 
 def stdout_console() -> Console:

@@ -3,18 +3,12 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
 from losscli.cli.app import cli
-from losscli.cli.options import (
-    require_input,
-)
+from losscli.cli.options import require_input
 from losscli.cli.output import output_options
-
-if TYPE_CHECKING:
-    pass
 
 
 @cli.command()

@@ -20,6 +20,8 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from losscli.cli import render_compat
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -52,7 +54,10 @@ def plain(text: str) -> str:
 
 def entry(cls: type[Loss]) -> dict[str, Any]:
     """One loss as a JSON-ready description."""
+    from losscli.losses.compat import describe
+
     return {
+        "compat": describe(cls.name),
         "name": cls.name,
         "aliases": list(cls.aliases),
         "task": cls.task,
@@ -201,6 +206,7 @@ def detail(cls: type[Loss], console: Console) -> None:
     for field, value in rows:
         t.add_row(Text(field), Text(value))
     console.print(t)
+    render_compat.catalogue(cls.name, console)
     doc = inspect.getdoc(cls)
     if doc:
         console.print(Text(plain(doc)))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from losscli._lazy import lazy_module
-from losscli.cli import numbers
+from losscli.cli import numbers, render_compat
 from losscli.cli.layout import Col, print_table
 
 if TYPE_CHECKING:
@@ -75,6 +75,11 @@ class OutputPlan:
         return bool(self.grad or self.grad_out or self.plot or listed)
 
     @property
+    def checks_on_stderr(self) -> bool:
+        """Gradient checks go to stderr where the format itself cannot show them."""
+        return self.fmt not in ("table", "json")
+
+    @property
     def head_rows(self) -> int:
         """Rows pass 1 keeps for the table: every row for a table with --grad."""
         return sys.maxsize if self.grad and self.fmt == "table" else self.rows
@@ -128,7 +133,7 @@ def sample_header(report: ComputeReport) -> list[str]:
     header = ["row"]
     classes = report.columns.classes
     for summary in report.summaries:
-        name = summary.loss.name
+        name = render_compat.stem(summary)
         header.append(name)
         if report.head.y_pred.ndim == 2 and classes is not None:
             header.extend(f"{name}_grad_{c}" for c in classes)
@@ -176,6 +181,8 @@ def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: boo
                     grads[i].extend(g.tolist())
     results = []
     for i, s in enumerate(report.summaries):
+        if not render_compat.shown(s, report):
+            continue
         item: dict[str, Any] = {
             "loss": s.loss.name,
             "params": _params(s.loss),
@@ -188,6 +195,7 @@ def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: boo
             item["gradient"] = grads[i]
         if s.check is not None:
             item["check_grad"] = check_dict(s)
+        item.update(render_compat.result_extras(s, report))
         results.append(item)
     obj = {
         "n": report.n,
@@ -199,6 +207,7 @@ def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: boo
         },
         "dropped": report.dropped,
         "results": results,
+        **render_compat.report_extras(report),
     }
     return json.dumps(obj, allow_nan=False) + "\n"
 
@@ -218,7 +227,9 @@ def summary_lines(report: ComputeReport, sep: str) -> Iterator[str]:
     yield sep.join(["loss", "reduction", "value"]) + "\n"
     for s in report.summaries:
         assert s.value is not None
-        yield sep.join([s.loss.name, s.reduction, numbers.exact(s.value)]) + "\n"
+        if s.loss.shadow:
+            continue
+        yield sep.join([render_compat.label(s), s.reduction, numbers.exact(s.value)]) + "\n"
 
 
 def value_lines(report: ComputeReport, samples: Iterable[Samples]) -> Iterator[str]:
@@ -226,7 +237,8 @@ def value_lines(report: ComputeReport, samples: Iterable[Samples]) -> Iterator[s
     if report.request.reduction != "none":
         for s in report.summaries:
             assert s.value is not None
-            yield numbers.exact(s.value) + "\n"
+            if render_compat.shown(s, report):
+                yield numbers.exact(s.value) + "\n"
         return
     for chunk in samples:
         cols = [numbers.exact_all(v) for v in chunk.values]
@@ -262,7 +274,7 @@ def notes(report: ComputeReport, *, checks: bool = True) -> list[str]:
                 f"max rel error {numbers.human(c.max_rel)} over {numbers.count(c.compared)} values"
                 + (f" ({numbers.count(c.skipped)} clipped skipped)" if c.skipped else "")
             )
-    return out
+    return out + render_compat.notes(report)
 
 
 def columns_line(report: ComputeReport) -> str:
@@ -289,9 +301,11 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
         cols.append(Col("clipped"))
     cells = []
     for s in report.summaries:
+        if not render_compat.shown(s, report):
+            continue
         params = ", ".join(f"{k}={numbers.setting(v)}" for k, v in _changed(s.loss).items())
         value = "per row (below)" if s.value is None else numbers.human(s.value)
-        row = [s.loss.name, params or "—", s.reduction, value]
+        row = [render_compat.label(s), params or "—", s.reduction, value]
         if show_clip:
             row.append(numbers.count(s.clipped))
         cells.append(row)
@@ -310,6 +324,7 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
             if s.check is not None
         ]
         print_table(console, check_cols, check_rows, title="gradient check (central differences)")
+    render_compat.tables(report, console)
     if rows > 0:
         _gradient_tables(report, console, rows)
 

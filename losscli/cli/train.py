@@ -11,7 +11,7 @@ import click
 from losscli.cli import numbers
 from losscli.cli.app import cli
 from losscli.cli.options import (
-    InputOptions,
+    InputSource,
     ModelOptions,
     TrainData,
     TrainOutput,
@@ -52,7 +52,7 @@ if TYPE_CHECKING:
 @train_output_options
 @output_options
 def train(
-    data_in: InputOptions,
+    data_in: InputSource,
     loss_name: str,
     data: TrainData,
     model: ModelOptions,
