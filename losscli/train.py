@@ -284,7 +284,8 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         len(val_idx),
         data.dropped,
         time.perf_counter() - started,
-        _warnings(result) + tuple(n for n in notes if n is not None),
+        _warnings(result, classification=classification, separable=separable is not None)
+        + tuple(n for n in notes if n is not None),
         separable is not None,
     )
     if result.stop_reason is StopReason.DIVERGED:
@@ -292,12 +293,21 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
     return report
 
 
-def _warnings(result: FitResult) -> tuple[str, ...]:
-    """What a person should know about a fit that did not fail."""
+def _warnings(result: FitResult, *, classification: bool, separable: bool) -> tuple[str, ...]:
+    """What a person should know about a fit that did not fail.
+
+    Complete separation is tested (losscli.guesses.separable) and has its own
+    warning; a class separable from only some others is not, so an
+    unpenalised classifier that ran out of epochs is pointed at --l2 as well.
+    """
     if result.stop_reason is not StopReason.MAX_EPOCHS:
         return ()
-    # whether the classes are separable is tested, not guessed (losscli.guesses.separable)
-    return (f"stopped at the epoch limit ({result.epochs:,}) before converging; raise --epochs",)
+    hint = ""
+    if classification and not separable:
+        hint = ", or add --l2 (a class separable from the rest has no finite optimum)"
+    return (
+        f"stopped at the epoch limit ({result.epochs:,}) before converging; raise --epochs{hint}",
+    )
 
 
 def warm_start(objective: Objective, link: Link, y: Array) -> Array:

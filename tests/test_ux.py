@@ -497,3 +497,30 @@ def test_roc_and_reliability_numbers():
     mean_p, rate, count = reliability(np.array([0.0, 1, 1, 1]), np.array([0.05, 0.15, 0.95, 0.99]))
     assert count.tolist() == [1, 1, 0, 0, 0, 0, 0, 0, 0, 2]
     assert rate[9] == 1.0 and mean_p[9] == pytest.approx(0.97)
+
+
+# --------------------------------------------------------------------------- README
+
+
+def test_readme_convergence_table_is_current():
+    """The table is written by benchmarks/convergence_table.py; its figures cannot go stale."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "convergence_table.py"
+    spec = importlib.util.spec_from_file_location("convergence_table", path)
+    assert spec is not None and spec.loader is not None
+    table = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = table  # its dataclasses look their module up
+    spec.loader.exec_module(table)
+    readme = (path.parent.parent / "README.md").read_text(encoding="utf-8")
+    shown = [table.deterministic(row) for row in table.table_in(readme)]
+    assert shown == [table.deterministic(row) for row in table.rows(timed=False)], (
+        "run: python benchmarks/convergence_table.py"
+    )
+
+
+def test_readme_says_how_to_reach_losscli_and_states_the_errata():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "source .venv/bin/activate" in readme and ".venv/bin/losscli" in readme
+    assert "ERRATA.md" not in readme  # not in the repository: the errata are in the README
+    assert "**1.185841** if the rows are logits" in readme
