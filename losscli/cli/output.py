@@ -61,16 +61,29 @@ def is_quiet() -> bool:
     return bool(ctx is not None and ctx.find_root().meta.get(_QUIET, False))
 
 
+def _say(text: str) -> None:
+    """One message on stderr; on a terminal wrapped at spaces, never inside a word."""
+    from losscli.cli.options import stderr_is_terminal
+
+    if stderr_is_terminal():
+        import shutil
+        import textwrap
+
+        width = shutil.get_terminal_size().columns
+        text = "\n".join(textwrap.wrap(text, width, subsequent_indent="  ", break_long_words=False))
+    click.echo(text, err=True)
+
+
 def note(text: str) -> None:
     """A line for people on stderr, unless ``--quiet``."""
     if not is_quiet():
-        click.echo(f"note: {text}" if not text.startswith("wrote ") else text, err=True)
+        _say(f"note: {text}" if not text.startswith("wrote ") else text)
 
 
 def warn(text: str) -> None:
     """A warning on stderr, unless ``--quiet``."""
     if not is_quiet():
-        click.echo(f"warning: {text}", err=True)
+        _say(f"warning: {text}")
 
 
 def dim(text: str) -> None:

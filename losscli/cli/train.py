@@ -90,6 +90,11 @@ def train(
             raise
         if bar is not None:
             bar.finish(report.fit.epochs, report.fit.stop_reason.value)
+    fmt = out.fmt or ("table" if stdout_is_terminal() else "json")
+    if fmt == "json":  # the table's summary names them; json on its own does not say
+        from losscli.cli.output import dim
+
+        dim(f"target: {report.model.target} · features: {', '.join(report.model.features)}")
     _write_history(out.history, report)
     if out.save:
         report.model.save(out.save)
@@ -97,7 +102,7 @@ def train(
     if out.plot:
         plot.train_figure(report, out.plot)
         note(f"wrote {out.plot}")
-    if (out.fmt or ("table" if stdout_is_terminal() else "json")) == "json":
+    if fmt == "json":
         sys.stdout.write(render_train.train_json(report))
     else:
         render_train.train_tables(report, console, curve=stdout_is_terminal())
