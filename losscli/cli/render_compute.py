@@ -345,6 +345,8 @@ def _gradient_tables(report: ComputeReport, console: Console, rows: int) -> None
     true_names: Sequence[str] = report.columns.true
     soft = head.y_true.ndim == 2
     for i, s in enumerate(report.summaries):
+        if s.loss.shadow:
+            continue
         grad = head.grads[i]
         cols = [Col("row", key=True)]
         # a class-name target is text (left); numbers, and every soft-label column, right
@@ -367,7 +369,7 @@ def _gradient_tables(report: ComputeReport, console: Console, rows: int) -> None
                 + [numbers.human(head.values[i][r])]
                 + [numbers.human(g) for g in np.atleast_1d(grad[r])]
             )
-        title = f"{s.loss.name}: per-row loss and gradient ({s.reduction})"
+        title = f"{render_compat.label(s)}: per-row loss and gradient ({s.reduction})"
         print_table(console, cols, cells, title=title)
     if report.n > shown:
         console.print(
