@@ -20,6 +20,7 @@ from losscli.cli.options import (
     input_options,
     loss_param_options,
     stdout_console,
+    stdout_is_terminal,
 )
 from losscli.cli.output import note, output_options, warn
 from losscli.losses import make_losses
@@ -97,13 +98,16 @@ def compute(
     )
     _freeze_imports()
     with bar, computing.compute_session(request) as report:
+        bar.close()  # pass 1 is over: the bar must not interleave with what is printed next
         dim(render.columns_line(report))
         if report.logits_look_like_probabilities:
             warn(report.logits_look_like_probabilities)
         for line in render.notes(report, checks=output.checks_on_stderr):
             note(line)
         if output.to_stdout:
+            bar.paused = stdout_is_terminal()  # rows streaming to the screen are the progress
             render.emit(report, output, computing.samples(report))
+            bar.paused = False
         if output.grad_out:
             from losscli.io.atomic import atomic_output
 

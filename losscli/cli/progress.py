@@ -27,6 +27,10 @@ def wanted() -> bool:
     return stderr_is_terminal() and not is_quiet()
 
 
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.1f}"
+
+
 class ReadBar:
     """``compute``: bytes read of the file's size (rows, for a pipe), for each pass."""
 
@@ -35,8 +39,11 @@ class ReadBar:
         self.started = time.perf_counter()
         self.bar: Any = None
         self.tasks: dict[int, Any] = {}
+        self.paused = False  # while pass 2 streams to a terminal's stdout: its rows show progress
 
     def __call__(self, p: ReadProgress) -> None:
+        if self.paused:
+            return
         if self.bar is None:
             if time.perf_counter() - self.started < DELAY:
                 return
@@ -49,26 +56,24 @@ class ReadBar:
                     done = self.bar.tasks[t].total
                     self.bar.update(t, completed=done if done is not None else 0)
             task = self.tasks[p.phase] = self.bar.add_task(
-                f"{what} {self.label}", total=p.total, rows=""
+                f"{what} {self.label}", total=p.total, rows="", size=""
             )
-        completed = p.bytes if p.total is not None else p.rows
-        self.bar.update(task, completed=completed, rows=f"{numbers.count(p.rows)} rows")
+        if p.total is not None:  # a file: bytes of its size
+            size = f"{_mb(p.bytes)}/{_mb(p.total)} MB"
+            self.bar.update(task, completed=p.bytes)
+        else:  # a pipe has no size: the bar pulses, the rows count
+            size = f"{_mb(p.bytes)} MB"
+        self.bar.update(task, rows=f"{numbers.count(p.rows)} rows", size=size)
 
     def _start(self) -> None:
-        from rich.progress import (
-            BarColumn,
-            DownloadColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-        )
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         from losscli.cli.options import stderr_console
 
         self.bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            DownloadColumn(),
+            TextColumn("{task.fields[size]}"),
             TextColumn("{task.fields[rows]}"),
             TimeElapsedColumn(),
             console=stderr_console(),
