@@ -525,3 +525,22 @@ def test_readme_says_how_to_reach_losscli_and_states_the_errata():
     assert "source .venv/bin/activate" in readme and ".venv/bin/losscli" in readme
     assert "ERRATA.md" not in readme  # not in the repository: the errata are in the README
     assert "**1.185841** if the rows are logits" in readme
+
+
+def test_train_bar_ends_full_with_the_stop_reason(monkeypatch):
+    import io
+
+    import losscli.cli.options as options
+
+    screen = io.StringIO()
+    monkeypatch.setattr(options, "stderr_is_terminal", lambda: True)
+    monkeypatch.setattr(
+        options, "stderr_console", lambda: Console(file=screen, width=100, color_system=None)
+    )
+    r = invoke("train", "-f", "json", str(SAMPLES / "diabetes.csv"))
+    epochs = json.loads(r.stdout)["epochs"]
+    final = screen.getvalue().splitlines()[0]
+    assert final.startswith(f"✓ {epochs:,} epochs (converged) ━")  # not "epoch 41/20000"
+    assert "━╸" not in final and "╺" not in final  # the bar is full
+    r = invoke("train", "-q", "-f", "json", str(SAMPLES / "diabetes.csv"))
+    assert screen.getvalue().count("✓") == 1  # --quiet: no bar at all
