@@ -51,6 +51,17 @@ def continuous_target(
     )
 
 
+def continuous_classes(
+    classes: tuple[str, ...], column: str, loss_name: str, task: object
+) -> tuple[str, str] | None:
+    """:func:`continuous_target` on the distinct labels a reader found (their names)."""
+    try:
+        values = np.array([float(c) for c in classes])
+    except ValueError:
+        return None  # class names, not numbers
+    return continuous_target(values, column, loss_name, str(task))
+
+
 def separable(obj: Objective, theta: Array, x: Array, y: Array) -> str | None:
     """Every training row classified right and the loss still falling as θ grows.
 

@@ -76,7 +76,7 @@ def compute(
     from losscli.cli import progress
     from losscli.cli import render_compute as render
     from losscli.cli.output import dim
-    from losscli.io.reader import ColumnRequest
+    from losscli.io.columns import ColumnRequest
 
     losses = make_losses(
         loss_names, params, logits=logits, compat=conventions.compat, dtype=conventions.dtype
@@ -85,6 +85,7 @@ def compute(
     bar = progress.ReadBar("standard input" if data_in.source == "-" else data_in.source)
     request = computing.ComputeRequest(
         source=data_in.source,
+        input=data_in.reading(),
         losses=tuple(losses),
         columns=ColumnRequest(columns.true, columns.pred, columns.weight),
         logits=logits,
@@ -135,7 +136,7 @@ def _freeze_imports() -> None:
     """
     import gc
 
-    from losscli.io import reader as dataio
+    from losscli.io import csvblocks as dataio
 
     dataio.load_parser()
     gc.freeze()

@@ -7,12 +7,12 @@ import sys
 import click
 
 from losscli.cli.app import cli
-from losscli.cli.options import require_input
+from losscli.cli.options import InputSource, input_options
 from losscli.cli.output import output_options
 
 
 @cli.command()
-@click.argument("file", required=False, metavar="[FILE]")
+@input_options
 @click.option(
     "--model",
     "-m",
@@ -27,7 +27,7 @@ from losscli.cli.output import output_options
     help="Write raw scores (logits, log-rates), named y_score or logit_<class>.",
 )
 @output_options
-def predict(file: str | None, model_path: str, logits: bool) -> None:
+def predict(data_in: InputSource, model_path: str, logits: bool) -> None:
     """Apply a saved model; write CSV predictions to stdout.
 
     Output: y_pred (regression, or the probability of the second class), or one
@@ -42,6 +42,6 @@ def predict(file: str | None, model_path: str, logits: bool) -> None:
     """
     from losscli import predict as predicting
 
+    reading = data_in.reading()
     model = predicting.load_model(model_path)
-    source = require_input(file)
-    predicting.write_predictions(model, source, sys.stdout, logits=logits)
+    predicting.write_predictions(model, data_in.source, sys.stdout, logits=logits, input=reading)

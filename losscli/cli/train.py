@@ -79,7 +79,9 @@ def train(
 
         plot.check_target(out.plot)  # before the work: a missing matplotlib fails fast
     (loss,) = make_losses((loss_name,), params, logits=False, single=True)
-    request = TrainRequest(data_in.source, loss, fit, **asdict(data), **asdict(model))
+    request = TrainRequest(
+        data_in.source, loss, fit, **asdict(data), **asdict(model), input=data_in.reading()
+    )
     console = stdout_console()
     label = "standard input" if data_in.source == "-" else data_in.source
     with _progress(label, fit.resolved_epochs()) as bar:
@@ -106,6 +108,8 @@ def train(
         sys.stdout.write(render_train.train_json(report))
     else:
         render_train.train_tables(report, console, curve=stdout_is_terminal())
+    if report.note:
+        note(report.note)
     if report.dropped:
         note(f"dropped {numbers.plural(report.dropped, 'row')} with missing values")
     for warning in report.warnings:
