@@ -349,7 +349,8 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
     classifying = any(
         loss.logit_space == "optional" and loss.task.classification for loss in request.losses
     )
-    probable: str | None = "" if request.logits and classifying else None
+    assumed_logits = request.logits or columns.logits  # --logits, or logit_<class> columns
+    probable: str | None = "" if assumed_logits and classifying else None
     scan = HazardScan(request.losses, logits=request.logits) if request.hazards else None
     # the largest row is shown where a convention or float32 moves it (one more pass)
     track_max = any(loss.library or loss.precision != "float64" for loss in request.losses)

@@ -93,7 +93,7 @@ def separable(obj: Objective, theta: Array, x: Array, y: Array) -> str | None:
 
 
 def probabilities_as_logits(y_pred: Array) -> str | None:
-    """``--logits`` on values that are all in [0, 1] (rows summing to 1 for several columns)."""
+    """Logits (``--logits``, or logit_<class> columns) all in [0, 1] (rows summing to 1)."""
     if y_pred.size == 0:
         return None
     if not bool(np.all((y_pred >= 0.0) & (y_pred <= 1.0))):
@@ -103,10 +103,10 @@ def probabilities_as_logits(y_pred: Array) -> str | None:
         if not bool(np.all(np.abs(sums - 1.0) <= PROBABILITY_ROW_TOL)):
             return None
         return (
-            "--logits given, but every prediction row lies in [0, 1] and sums to 1: "
-            "they look like probabilities (drop --logits to read them so)"
+            "read as logits, but every prediction row lies in [0, 1] and sums to 1: "
+            "they look like probabilities (drop --logits, or name the columns p_<class>)"
         )
     return (
-        "--logits given, but every prediction lies in [0, 1]: they look like probabilities "
-        "(drop --logits to read them so)"
+        "read as logits, but every prediction lies in [0, 1]: they look like probabilities "
+        "(drop --logits, or name the column y_pred)"
     )

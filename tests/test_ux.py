@@ -304,7 +304,7 @@ def test_separable_classes_are_named_for_every_classification_loss():
 
 def test_logits_that_look_like_probabilities_warn():
     r = invoke("compute", "-l", "bce", "--logits", "-f", "value", str(SAMPLES / "binary_preds.csv"))
-    assert r.stderr.startswith("warning: --logits given, but every prediction lies in [0, 1]")
+    assert r.stderr.startswith("warning: read as logits, but every prediction lies in [0, 1]")
     r = invoke(
         "compute", "-l", "ce", "--logits", "-f", "value", str(SAMPLES / "multiclass_preds.csv")
     )
