@@ -97,9 +97,10 @@ def print_table(
     for part, group in enumerate(groups):
         label = title
         if len(groups) > 1:
-            label = f"{title or 'table'} · columns part {part + 1} of {len(groups)}"
+            label = f"{title or 'table'} · part {part + 1} of {len(groups)}"
+        if label:  # a line of its own: a table's title would wrap at the table's width
+            console.print(Text(label, style="bold"))
         table = Table(
-            title=None if label is None else Text(label, style="bold"),
             caption=caption if part == len(groups) - 1 else None,
             box=box.HEAVY_HEAD,
         )
