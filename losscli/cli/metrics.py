@@ -9,6 +9,7 @@ import click
 
 from losscli.cli.app import cli
 from losscli.cli.options import TABLE_OR_JSON, stdout_console
+from losscli.cli.output import output_options
 
 
 @cli.command("metrics")
@@ -20,6 +21,7 @@ from losscli.cli.options import TABLE_OR_JSON, stdout_console
     default="table",
     show_default=True,
 )
+@output_options
 def metrics_cmd(fmt: str) -> None:
     """The metrics of `compute --metric NAME[,NAME…]`, each equal to scikit-learn 1.9's.
 
