@@ -417,7 +417,8 @@ def _gradient_tables(report: ComputeReport, console: Console, rows: int) -> None
         else:
             cols += [Col(f"∂L/∂{c}") for c in pred_names]
         if hess is not None:
-            names = ("ŷ",) if hess.ndim == 1 else tuple(pred_names)
+            single = (pred_names[0],) if len(pred_names) == 1 else ("ŷ",)
+            names = single if hess.ndim == 1 else tuple(pred_names)
             cols += [Col(f"∂²L/∂{c}²") for c in names]
         cells = []
         for r in range(shown):
