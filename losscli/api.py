@@ -202,7 +202,7 @@ def _numbers(values: Any, role: str) -> Array:
 
 def compute(
     source: Any,
-    losses: str | Sequence[str] = ("mse",),
+    losses: str | Sequence[str],
     *,
     true: str | None = None,
     pred: str | None = None,
