@@ -9,8 +9,10 @@ import click
 from losscli.cli.app import cli
 from losscli.cli.options import (
     REDUCTIONS,
+    CompatOptions,
     ComputeData,
     InputSource,
+    compat_options,
     compute_data_options,
     compute_output_options,
     input_options,
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
 @click.option(
     "--check-grad", is_flag=True, help="Compare the gradient with central finite differences."
 )
+@compat_options
 def compute(
     data_in: InputSource,
     loss_names: tuple[str, ...],
@@ -51,6 +54,7 @@ def compute(
     reduction: str,
     out: OutputOptions,
     check_grad: bool,
+    conventions: CompatOptions,
     **params: Any,
 ) -> None:
     """Compute losses and their gradients from a CSV of targets and predictions.
@@ -66,7 +70,9 @@ def compute(
     from losscli.cli import render_compute as render
     from losscli.io.reader import ColumnRequest
 
-    losses = make_losses(loss_names, params, logits=logits)
+    losses = make_losses(
+        loss_names, params, logits=logits, compat=conventions.compat, dtype=conventions.dtype
+    )
     output = render.plan(out, stdout_console)
     request = computing.ComputeRequest(
         source=data_in.source,
@@ -78,6 +84,7 @@ def compute(
         head_rows=output.head_rows,
         per_sample=output.per_sample(reduction),
         check_grad=check_grad,
+        hazards=conventions.hazards,
     )
     _freeze_imports()
     with computing.compute_session(request) as report:

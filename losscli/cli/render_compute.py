@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from losscli._lazy import lazy_module
+from losscli.cli import render_compat
 
 if TYPE_CHECKING:
     import numpy as np
@@ -144,7 +145,7 @@ def sample_header(report: ComputeReport) -> list[str]:
     header = ["row"]
     classes = report.columns.classes
     for summary in report.summaries:
-        name = summary.loss.name
+        name = render_compat.stem(summary)
         header.append(name)
         if report.head.y_pred.ndim == 2 and classes is not None:
             header.extend(f"{name}_grad_{c}" for c in classes)
@@ -192,6 +193,8 @@ def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: boo
                     grads[i].extend(g.tolist())
     results = []
     for i, s in enumerate(report.summaries):
+        if not render_compat.shown(s, report):
+            continue
         item: dict[str, Any] = {
             "loss": s.loss.name,
             "params": _params(s.loss),
@@ -204,6 +207,7 @@ def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: boo
             item["gradient"] = grads[i]
         if s.check is not None:
             item["check_grad"] = check_dict(s)
+        item.update(render_compat.result_extras(s, report))
         results.append(item)
     obj = {
         "n": report.n,
@@ -215,6 +219,7 @@ def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: boo
         },
         "dropped": report.dropped,
         "results": results,
+        **render_compat.report_extras(report),
     }
     return json.dumps(obj, allow_nan=False) + "\n"
 
@@ -234,7 +239,9 @@ def summary_lines(report: ComputeReport, sep: str) -> Iterator[str]:
     yield sep.join(["loss", "reduction", "value"]) + "\n"
     for s in report.summaries:
         assert s.value is not None
-        yield sep.join([s.loss.name, s.reduction, number(s.value)]) + "\n"
+        if s.loss.shadow:
+            continue
+        yield sep.join([render_compat.label(s), s.reduction, number(s.value)]) + "\n"
 
 
 def value_lines(report: ComputeReport, samples: Iterable[Samples]) -> Iterator[str]:
@@ -242,7 +249,8 @@ def value_lines(report: ComputeReport, samples: Iterable[Samples]) -> Iterator[s
     if report.request.reduction != "none":
         for s in report.summaries:
             assert s.value is not None
-            yield number(s.value) + "\n"
+            if render_compat.shown(s, report):
+                yield number(s.value) + "\n"
         return
     for chunk in samples:
         cols = [format_floats(v) for v in chunk.values]
@@ -275,7 +283,7 @@ def notes(report: ComputeReport, *, checks: bool = True) -> list[str]:
                 f"max rel error {c.max_rel:.3g} over {c.compared} values"
                 + (f" ({c.skipped} clipped skipped)" if c.skipped else "")
             )
-    return out
+    return out + render_compat.notes(report)
 
 
 def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None:
@@ -294,9 +302,11 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
     if show_clip:
         results.add_column("clipped", justify="right")
     for s in report.summaries:
+        if not render_compat.shown(s, report):
+            continue
         params = ", ".join(f"{k}={_param_text(v)}" for k, v in _changed(s.loss).items())
         value = "per row (below)" if s.value is None else people(s.value)
-        cells = [s.loss.name, params or "—", s.reduction, value]
+        cells = [render_compat.label(s), params or "—", s.reduction, value]
         if show_clip:
             cells.append(str(s.clipped))
         results.add_row(*cells)
@@ -314,6 +324,7 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
                     str(s.check.compared),
                 )
         console.print(checks)
+    render_compat.tables(report, console)
     if rows > 0:
         _gradient_tables(report, console, rows)
 
