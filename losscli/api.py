@@ -211,14 +211,18 @@ def compute(
     reduction: Reduction = "mean",
     dropna: bool = False,
     check_grad: bool = False,
+    compat: str | None = None,
+    dtype: str | None = None,
+    hazards: bool = False,
     **params: Any,
 ) -> computing.ComputeReport:
     """``losscli compute`` on a file path (any format the CLI reads) or a pandas DataFrame.
 
     Columns are found as the command finds them (``true``/``pred``/``weight``
     are its ``--true``/``--pred``/``--weight``); loss parameters are keywords
-    (``delta=2``).  ``report.values`` maps each loss to its value; per-sample
-    losses and gradients are pass 2: :func:`samples`.
+    (``delta=2``); ``compat``, ``dtype`` and ``hazards`` are ``--compat``,
+    ``--dtype`` and ``--hazards``.  ``report.values`` maps each loss to its
+    value; per-sample losses and gradients are pass 2: :func:`samples`.
     """
     names = (losses,) if isinstance(losses, str) else tuple(losses)
     unknown = sorted(set(params) - set(PARAM_FLAGS))
@@ -228,13 +232,22 @@ def compute(
 
     request = computing.ComputeRequest(
         source=_source(source),
-        losses=tuple(make_losses(names, {k: _param(v) for k, v in params.items()}, logits=logits)),
+        losses=tuple(
+            make_losses(
+                names,
+                {k: _param(v) for k, v in params.items()},
+                logits=logits,
+                compat=compat,
+                dtype=dtype,
+            )
+        ),
         columns=ColumnRequest(true, pred, weight),
         logits=logits,
         reduction=reduction,
         dropna=dropna,
         per_sample=True,
         check_grad=check_grad,
+        hazards=hazards,
     )
     return computing.run_compute(request)
 

@@ -232,3 +232,10 @@ def test_import_is_light_and_loss_needs_numpy_only():
         "['numpy']",
         "True True <class 'losscli.errors.InputError'>",
     ]
+
+
+def test_compute_takes_the_compat_flags():
+    path = str(SAMPLES / "binary_preds.csv")
+    out = cli_json("compute", "-l", "bce", "--compat", "torch", "--dtype", "float32", path)
+    report = losscli.compute(path, "bce", compat="torch", dtype="float32")
+    assert list(report.values.values()) == [r["value"] for r in out["results"]]
