@@ -238,4 +238,8 @@ def test_compute_takes_the_compat_flags():
     path = str(SAMPLES / "binary_preds.csv")
     out = cli_json("compute", "-l", "bce", "--compat", "torch", "--dtype", "float32", path)
     report = losscli.compute(path, "bce", compat="torch", dtype="float32")
-    assert list(report.values.values()) == [r["value"] for r in out["results"]]
+    assert report.values == {"bce [torch, float32]": out["results"][0]["value"]}
+    both = losscli.compute(path, "bce", compat="all")
+    tsv = CliRunner().invoke(cli, ["compute", "-l", "bce", "--compat", "all", "-f", "tsv", path])
+    rows = [line.split("\t") for line in tsv.stdout.splitlines()[1:]]
+    assert both.values == {label: float(value) for label, _, value in rows}
