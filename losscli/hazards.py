@@ -64,8 +64,8 @@ class Hazard:
     count: int = 0
     rows: list[int] = field(default_factory=list)
 
-    def add(self, rows: Array) -> None:
-        self.count += int(rows.size)
+    def add(self, rows: Array, count: int | None = None) -> None:
+        self.count += int(rows.size) if count is None else count
         room = ROWS_KEPT - len(self.rows)
         if room > 0:
             self.rows.extend(int(r) for r in rows[:room])
@@ -110,7 +110,7 @@ class HazardScan:
 
     def feed(self, batch: Batch, pws: list[Pointwise] | tuple[Pointwise, ...]) -> None:
         rows = batch.rows
-        self._skipped(rows)
+        self._skipped(batch)
         spaces = {loss.space(self.logits) for loss in self.losses}
         flagged = {"clipped": np.zeros(len(rows), bool), "saturated": np.zeros(len(rows), bool)}
         p = batch.y_pred
@@ -137,14 +137,16 @@ class HazardScan:
             self._keep_largest(i, contrib, rows)
         self.hazards["near_overflow"].add(rows[near])
 
-    def _skipped(self, rows: Array) -> None:
-        """Rows missing from the numbering are the ones --dropna left out."""
-        if rows.size == 0:
-            return
-        expected = np.arange(self.next_row, int(rows[-1]) + 1)
-        gaps = np.setdiff1d(expected, rows, assume_unique=True)
-        self.hazards["skipped"].add(gaps)
-        self.next_row = int(rows[-1]) + 1
+    def _skipped(self, batch: Batch) -> None:
+        """--dropna's count; its rows are the gaps in the numbering (those after a
+        chunk's last kept row show as the next chunk's gap)."""
+        rows = batch.rows
+        gaps = rows[:0]
+        if rows.size:
+            expected = np.arange(self.next_row, int(rows[-1]) + 1)
+            gaps = np.setdiff1d(expected, rows, assume_unique=True)
+            self.next_row = int(rows[-1]) + 1
+        self.hazards["skipped"].add(gaps, count=batch.dropped)
 
     def _saturated(self, x: Array, loss: Loss) -> Array:
         dtype = np.float32 if loss.precision == "float32" else np.float64

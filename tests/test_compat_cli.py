@@ -24,12 +24,13 @@ def write(tmp_path: Path, text: str) -> str:
 
 def test_hazards_name_the_rows_built_with_them(tmp_path):
     # row 2: p = 0 under y = 1 (clipped, and it dominates the loss); row 4: blank (skipped)
-    rows = ["y_true,y_pred", "1,0.9", "1,0", "0,0.2", "1,", "0,0.1", "1,1"]
+    rows = ["y_true,y_pred", "1,0.9", "1,0", "0,0.2", "1,", "0,0.1", "1,1", "0,"]
     r = run("-l", "bce", "--hazards", "--dropna", "-f", "json", write(tmp_path, "\n".join(rows)))
     assert r.exit_code == 0, r.output
     hazards = json.loads(r.stdout)["hazards"]
     assert hazards["clipped"]["rows"] == [2, 6] and hazards["clipped"]["count"] == 2
-    assert hazards["skipped"] == {**hazards["skipped"], "count": 1, "rows": [4]}
+    # the last row is counted; its number is not seen after the last kept row
+    assert hazards["skipped"] == {**hazards["skipped"], "count": 2, "rows": [4]}
     assert hazards["dominant"]["rows"] == [2]
     assert hazards["dominant"]["shares"]["2"] > 0.9
     assert hazards["saturated"]["count"] == 0 and hazards["row_sum"]["count"] == 0

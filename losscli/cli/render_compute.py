@@ -349,7 +349,10 @@ def _gradient_tables(report: ComputeReport, console: Console, rows: int) -> None
     classes = report.columns.classes
     pred_names: Sequence[str] = report.columns.pred
     for i, s in enumerate(report.summaries):
-        table = Table(title=f"{s.loss.name}: per-row loss and ∂L/∂ŷ ({s.reduction})")
+        if s.loss.shadow:
+            continue
+        label = render_compat.label(s)
+        table = Table(title=f"{label}: per-row loss and ∂L/∂ŷ ({s.reduction})")
         table.add_column("row", justify="right")
         table.add_column(", ".join(report.columns.true) if head.y_true.ndim == 2 else "y_true")
         for name in pred_names:

@@ -109,14 +109,6 @@ def _clip_factor(p: Array, lo: float, hi: float) -> Array:
     return np.where((p > lo) & (p < hi), 1.0, np.where((p == lo) | (p == hi), 0.5, 0.0))
 
 
-def _no_hessian(loss: Loss, hessian: bool) -> None:
-    if hessian:
-        raise InputError(
-            f"--hessian is not available for {loss.library}'s {loss.name}",
-            "drop --hessian, or compute without --compat",
-        )
-
-
 def _check_probabilities(p: Array) -> None:
     _fail(
         (p < 0) | (p > 1),
@@ -131,13 +123,13 @@ def _smoothing(loss: Loss) -> float:
     return float(getattr(loss, "label_smoothing", 0.0))
 
 
-# --------------------------------------------------------------------------- torch
+# --------------------------------------------------------------------------- kernels
 
 
-@dataclass(frozen=True)
-class _TorchBCE(BCE):
-    """torch binary_cross_entropy: logs clamped at −100, no clipping, and the
-    backward (p − y)/max(p(1 − p), 1e-12); on logits BCE-with-logits, losscli's own."""
+class _Convention(Loss):
+    """A library's kernel in front of losscli's: ``_library`` computes the library's
+    numbers wherever ``_overrides`` says its formula differs; elsewhere the losscli
+    class behind it in the MRO computes them.  Library kernels give no Hessian."""
 
     def _pointwise(
         self,
@@ -148,9 +140,34 @@ class _TorchBCE(BCE):
         strict: bool = True,
         hessian: bool = False,
     ) -> Pointwise:
-        if logits:
+        if not self._overrides(y_pred, logits=logits):
             return super()._pointwise(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
-        _no_hessian(self, hessian)
+        if hessian:
+            raise InputError(
+                f"--hessian is not available for {self.library}'s {self.name}",
+                "drop --hessian, or compute without --compat",
+            )
+        return self._library(y_true, y_pred, logits=logits)
+
+    def _overrides(self, y_pred: Array, *, logits: bool) -> bool:
+        return True
+
+    def _library(self, y_true: Array, y_pred: Array, *, logits: bool) -> Pointwise:
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------- torch
+
+
+@dataclass(frozen=True)
+class _TorchBCE(_Convention, BCE):
+    """torch binary_cross_entropy: logs clamped at −100, no clipping, and the
+    backward (p − y)/max(p(1 − p), 1e-12); on logits BCE-with-logits, losscli's own."""
+
+    def _overrides(self, y_pred: Array, *, logits: bool) -> bool:
+        return not logits
+
+    def _library(self, y_true: Array, y_pred: Array, *, logits: bool) -> Pointwise:
         _one_d(y_true, y_pred, self.name)
         if self.pos_weight is not None:
             raise InputError(
@@ -174,22 +191,14 @@ class _TorchBCE(BCE):
 
 
 @dataclass(frozen=True)
-class _UnclippedKLDiv(KLDiv):
+class _UnclippedKLDiv(_Convention, KLDiv):
     """KL(y ‖ p) on log p taken as given (torch kl_div(p.log(), y), optax
     kl_divergence): no clipping, so p = 0 under y > 0 is an infinite loss."""
 
-    def _pointwise(
-        self,
-        y_true: Array,
-        y_pred: Array,
-        *,
-        logits: bool = False,
-        strict: bool = True,
-        hessian: bool = False,
-    ) -> Pointwise:
-        if logits or y_pred.ndim != 2:
-            return super()._pointwise(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
-        _no_hessian(self, hessian)
+    def _overrides(self, y_pred: Array, *, logits: bool) -> bool:
+        return not logits and y_pred.ndim == 2
+
+    def _library(self, y_true: Array, y_pred: Array, *, logits: bool) -> Pointwise:
         target, _ = _class_targets(y_true, y_pred.shape[1])
         _check_probabilities(y_pred)
         _fail(
@@ -232,22 +241,14 @@ class _BinaryFocal(Focal):
 
 
 @dataclass(frozen=True)
-class _KerasBCE(BCE):
+class _KerasBCE(_Convention, BCE):
     """keras BinaryCrossentropy: p clipped to [1e-7, 1 − 1e-7] (zero gradient
     outside), binary labels smoothed toward ½: y(1 − ε) + ε/2."""
 
-    def _pointwise(
-        self,
-        y_true: Array,
-        y_pred: Array,
-        *,
-        logits: bool = False,
-        strict: bool = True,
-        hessian: bool = False,
-    ) -> Pointwise:
-        if logits:
-            return super()._pointwise(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
-        _no_hessian(self, hessian)
+    def _overrides(self, y_pred: Array, *, logits: bool) -> bool:
+        return not logits
+
+    def _library(self, y_true: Array, y_pred: Array, *, logits: bool) -> Pointwise:
         _one_d(y_true, y_pred, self.name)
         y = _binary_labels(y_true, soft=True)
         if (ls := _smoothing(self)) and not hasattr(BCE, "label_smoothing"):
@@ -278,22 +279,14 @@ def _through_renormalisation(u: Array, r: Array, s: Array) -> Array:
 
 
 @dataclass(frozen=True)
-class _KerasCE(CrossEntropy):
+class _KerasCE(_Convention, CrossEntropy):
     """keras CategoricalCrossentropy on probabilities: rows renormalised to sum 1,
     then clipped to [1e-7, 1 − 1e-7]; on logits log_softmax, losscli's own."""
 
-    def _pointwise(
-        self,
-        y_true: Array,
-        y_pred: Array,
-        *,
-        logits: bool = False,
-        strict: bool = True,
-        hessian: bool = False,
-    ) -> Pointwise:
-        if logits or y_pred.ndim != 2:
-            return super()._pointwise(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
-        _no_hessian(self, hessian)
+    def _overrides(self, y_pred: Array, *, logits: bool) -> bool:
+        return not logits and y_pred.ndim == 2
+
+    def _library(self, y_true: Array, y_pred: Array, *, logits: bool) -> Pointwise:
         target, _ = _class_targets(y_true, y_pred.shape[1])
         k = y_pred.shape[1]
         if self.label_smoothing:
@@ -305,7 +298,7 @@ class _KerasCE(CrossEntropy):
 
 
 @dataclass(frozen=True)
-class _KerasFocal(Focal):
+class _KerasFocal(_Convention, Focal):
     """keras BinaryFocalCrossentropy / CategoricalFocalCrossentropy.
 
     Binary: (1 − p_t)^γ·bce(clip p), with α_t only when --alpha is given
@@ -314,16 +307,7 @@ class _KerasFocal(Focal):
     q (α = 0.25 unless --alpha is given).
     """
 
-    def _pointwise(
-        self,
-        y_true: Array,
-        y_pred: Array,
-        *,
-        logits: bool = False,
-        strict: bool = True,
-        hessian: bool = False,
-    ) -> Pointwise:
-        _no_hessian(self, hessian)
+    def _library(self, y_true: Array, y_pred: Array, *, logits: bool) -> Pointwise:
         if y_pred.ndim == 2 and y_pred.shape[1] > 1:
             return self._categorical(y_true, y_pred, logits=logits)
         _one_d(y_true, y_pred, self.name)
@@ -369,21 +353,13 @@ class _KerasFocal(Focal):
 
 
 @dataclass(frozen=True)
-class _KerasKLDiv(KLDiv):
+class _KerasKLDiv(_Convention, KLDiv):
     """keras KLDivergence: targets and predictions both clipped to [1e-7, 1]."""
 
-    def _pointwise(
-        self,
-        y_true: Array,
-        y_pred: Array,
-        *,
-        logits: bool = False,
-        strict: bool = True,
-        hessian: bool = False,
-    ) -> Pointwise:
-        if y_pred.ndim != 2:
-            return super()._pointwise(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
-        _no_hessian(self, hessian)
+    def _overrides(self, y_pred: Array, *, logits: bool) -> bool:
+        return y_pred.ndim == 2
+
+    def _library(self, y_true: Array, y_pred: Array, *, logits: bool) -> Pointwise:
         target, _ = _class_targets(y_true, y_pred.shape[1])
         _check_probabilities(y_pred)
         lo, _ = _clip_bounds(self.eps, self.precision)
@@ -395,19 +371,10 @@ class _KerasKLDiv(KLDiv):
 
 
 @dataclass(frozen=True)
-class _KerasPoisson(Poisson):
+class _KerasPoisson(_Convention, Poisson):
     """keras Poisson: λ − y·log(λ + 1e-7) (torch's eps is 1e-8)."""
 
-    def _pointwise(
-        self,
-        y_true: Array,
-        y_pred: Array,
-        *,
-        logits: bool = False,
-        strict: bool = True,
-        hessian: bool = False,
-    ) -> Pointwise:
-        _no_hessian(self, hessian)
+    def _library(self, y_true: Array, y_pred: Array, *, logits: bool) -> Pointwise:
         _one_d(y_true, y_pred, self.name)
         _fail(y_true < 0, "y_true", "has negative counts", y_true, "poisson needs targets ≥ 0")
         _fail(y_pred < 0, "y_pred", "has negative rates", y_pred, "keras Poisson takes rates λ ≥ 0")
