@@ -15,6 +15,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from losscli._types import ModelKind
 from losscli.errors import InputError
 from losscli.fit.model import Model, load
 from losscli.io.design import predict_blocks
@@ -45,7 +46,7 @@ def prediction_frame(model: Model, x: np.ndarray, truth: Any, *, logits: bool) -
 def _truth(model: Model, column: Any) -> object:
     if model.classes is None:
         return column.to_numpy() if hasattr(column, "to_numpy") else column
-    return known_classes(column, model.classes, binary=model.kind == "logistic")
+    return known_classes(column, model.classes, binary=model.kind is ModelKind.LOGISTIC)
 
 
 def write_predictions(
