@@ -48,6 +48,7 @@ __all__ = [
     "compute",
     "load_model",
     "loss",
+    "predict",
     "samples",
     "train",
 ]
@@ -381,6 +382,33 @@ def train(
         warnings.warn(text, LossCliWarning, stacklevel=2)
     model: Model = report.model
     return model
+
+
+def predict(
+    model: Model | str | os.PathLike[str],
+    source: Any,
+    *,
+    logits: bool = False,
+    input_format: str | None = None,
+    delimiter: str | None = None,
+    header: bool = True,
+) -> Any:
+    """``losscli predict``: the table it writes, as a pandas DataFrame.
+
+    ``model`` is a fitted model or the path of a model file; ``source`` a
+    path (any input format) or a DataFrame.  Columns: ``y_true`` when the
+    input has the model's target, then ``y_pred`` or one ``p_<class>`` per
+    class (raw scores with ``logits``) — ready for :func:`compute`.
+    """
+    import pandas as pd
+
+    from losscli import predict as predicting
+
+    fitted = model if not isinstance(model, (str, os.PathLike)) else load_model(os.fspath(model))
+    frames = predicting.prediction_frames(
+        fitted, _source(source), logits=logits, input=_reading(input_format, delimiter, header)
+    )
+    return pd.concat(list(frames), ignore_index=True)
 
 
 def load_model(path: str) -> Model:

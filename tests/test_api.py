@@ -292,3 +292,17 @@ def test_train_takes_arrays_and_dataframes_and_predict_equals_the_cli(tmp_path):
     assert (
         from_path.predict(frame).tolist() == pd.read_csv(io.StringIO(r.stdout))["y_pred"].tolist()
     )
+
+
+def test_predict_is_the_cli_table_and_pipes_into_compute(tmp_path):
+    path = str(SAMPLES / "iris.csv")
+    saved = tmp_path / "iris.json"
+    r = CliRunner().invoke(
+        cli, ["train", "-l", "ce", "--l2", "0.01", "-q", "--save", str(saved), path]
+    )
+    assert r.exit_code == 0, r.output
+    table = losscli.predict(saved, path)
+    printed = CliRunner().invoke(cli, ["predict", "-m", str(saved), path]).stdout
+    assert table.to_csv(index=False, lineterminator="\n") == printed
+    piped = CliRunner().invoke(cli, ["compute", "-l", "ce", "-f", "value", "-"], input=printed)
+    assert losscli.compute(table, "ce").values["cross_entropy"] == float(piped.stdout)
