@@ -11,7 +11,6 @@ the file (stdin is teed to a temporary file during pass 1 for that).
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +23,8 @@ from losscli.errors import BadValues, InputError
 from losscli.io import reader as dataio
 from losscli.io.reader import Batch, ColumnRequest, Columns
 from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights, weighted_totals
+from losscli.losses.base import check_weighted, reduce_loss
+from losscli.losses.totals import Reduced, Scaled, total
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ class LossSummary:
     scale: float
     clipped: int
     check: GradCheck | None
+    reduced: Reduced = Reduced(0.0, 1.0, 0)  # the weights' power-of-two shift (totals.py)
 
 
 @dataclass(frozen=True)
@@ -93,11 +95,11 @@ class Samples:
 
 @dataclass
 class _Accumulator:
-    """Running totals of one loss over the chunks (fsum-ed at the end)."""
+    """Running totals of one loss over the chunks (added exactly at the end)."""
 
     loss: Loss
-    nums: list[float] = field(default_factory=list)
-    dens: list[float] = field(default_factory=list)
+    nums: list[Scaled] = field(default_factory=list)
+    dens: list[Scaled] = field(default_factory=list)
     clipped: int = 0
     check: GradCheck = NO_CHECK
 
@@ -145,9 +147,16 @@ class ComputeReport:
         for summary, pw in zip(self.summaries, pws, strict=True):
             s = batch.weight
             per_sample = pw.loss if s is None else s * pw.loss
-            sg = 1.0 if s is None else (s if pw.grad.ndim == 1 else s[:, None])
+            sg = summary.reduced.weights(s)  # sᵢ·2^-k: see losses/totals.py
+            if not isinstance(sg, float) and pw.grad.ndim == 2:
+                sg = sg[:, None]
+            with np.errstate(over="ignore", invalid="ignore"):
+                grad = sg * summary.scale * pw.grad + 0.0
+            if summary.reduction != "mean":
+                with located(self.columns, batch):
+                    check_weighted(per_sample, grad)
             values.append(per_sample)
-            grads.append(sg * summary.scale * pw.grad + 0.0)
+            grads.append(grad)
         return Samples(batch.rows, batch.y_true, batch.y_pred, values, grads)
 
 
@@ -268,21 +277,14 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
 
 
 def _summarise(acc: _Accumulator, request: ComputeRequest) -> LossSummary:
-    num, den = math.fsum(acc.nums), math.fsum(acc.dens)
     loss, reduction = acc.loss, request.reduction
-    if reduction == "mean" and not den > 0:
-        raise InputError(
-            f"{loss.name}: the weights add up to 0, so the mean is undefined",
-            "give some rows a positive weight, or use --reduction sum",
-        )
-    value = None if reduction == "none" else loss.reduce_value(num, den, reduction)
-    scale = loss.grad_scale(num, den, reduction)
+    value, scale, reduced = reduce_loss(loss, total(acc.nums), total(acc.dens), reduction)
     check = None
     if request.check_grad:
         c = acc.check
-        check = GradCheck(c.max_abs * scale, c.max_rel, c.compared, c.skipped)
+        check = GradCheck(reduced.scaled(c.max_abs * scale), c.max_rel, c.compared, c.skipped)
     return LossSummary(
-        loss, loss.space(request.logits), reduction, value, scale, acc.clipped, check
+        loss, loss.space(request.logits), reduction, value, scale, acc.clipped, check, reduced
     )
 
 

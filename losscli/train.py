@@ -66,6 +66,7 @@ class TrainReport:
     n_validation: int
     dropped: int
     seconds: float
+    notes: tuple[str, ...] = ()  # for people (stderr): metrics that overflowed
 
 
 @dataclass(frozen=True)
@@ -169,13 +170,41 @@ def scaling(x: Array, *, center: bool) -> tuple[Array, Array]:
     """(μ, σ): population mean and standard deviation; σ = 1 for constant columns.
 
     Without an intercept the columns are scaled by their root mean square and
-    not centred (centring would smuggle an intercept back in).
+    not centred (centring would smuggle an intercept back in).  Each column
+    is first divided by a power of two near its largest magnitude (exact), so
+    neither x² overflows for features near 1e300 nor underflows near 1e-310.
     """
     p = x.shape[1]
-    mu = x.mean(axis=0) if center else np.zeros(p)
-    sigma = x.std(axis=0) if center else np.sqrt((x * x).mean(axis=0))
-    sigma[sigma == 0] = 1.0
+    unit = _unit_scale(x)
+    xs = x / unit
+    mu = xs.mean(axis=0) * unit if center else np.zeros(p)
+    spread = xs.std(axis=0) if center else np.sqrt((xs * xs).mean(axis=0))
+    sigma = spread * unit
+    sigma[spread == 0] = 1.0
+    if not np.isfinite(sigma).all() or not (sigma > 0).all():
+        bad = [int(j) for j in np.flatnonzero(~(np.isfinite(sigma) & (sigma > 0)))]
+        raise InputError(
+            f"feature column(s) {bad} have a spread float64 cannot hold",
+            "rescale those features (other units)",
+        )
     return mu, sigma
+
+
+def _unit_scale(x: Array) -> Array:
+    """Per column, the power of two 2^e with max|x| < 2^e (1 for all-zero columns)."""
+    if x.shape[0] == 0:
+        return np.ones(x.shape[1])
+    high = np.maximum(x.max(axis=0), -x.min(axis=0))
+    _, e = np.frexp(np.where(high > 0, high, 1.0))
+    out: Array = np.ldexp(1.0, e)
+    return out
+
+
+def standardized(x: Array, mu: Array, sigma: Array) -> Array:
+    """(x − μ)/σ computed on power-of-two-scaled columns: no overflow in x − μ."""
+    unit = np.ldexp(1.0, np.frexp(sigma)[1])
+    out: Array = (x / unit - mu / unit) / (sigma / unit)
+    return out
 
 
 def train(request: TrainRequest, callback: Callback | None = None) -> TrainReport:
@@ -202,7 +231,7 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
     if not request.standardize and request.l2:
         # Raw-scale L2 has curvature λ2/σ² per scaled coefficient; widening the
         # scale to √(σ² + λ2) balances it against the loss's (Jacobi scaling).
-        sigma = np.sqrt(sigma * sigma + request.l2)
+        sigma = np.hypot(sigma, math.sqrt(request.l2))
     objective = Objective(
         loss=request.loss,
         n_features=data.x.shape[1],
@@ -215,10 +244,10 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
     )
     validation = None
     if len(val_idx):
-        validation = ((data.x[val_idx] - mu) / sigma, data.y[val_idx])
+        validation = (standardized(data.x[val_idx], mu, sigma), data.y[val_idx])
     result = fit(
         objective,
-        (x_train - mu) / sigma,
+        standardized(x_train, mu, sigma),
         y_train,
         request.config,
         validation=validation,
@@ -239,10 +268,11 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         options=_options(request),
     )
     scores: dict[str, dict[str, float | None]] = {}
+    notes: list[str] = []
     if result.stop_reason is not StopReason.DIVERGED:
-        scores["train"] = score(model, x_train, y_train)
+        scores["train"] = score(model, x_train, y_train, notes)
         if len(val_idx):
-            scores["validation"] = score(model, data.x[val_idx], data.y[val_idx])
+            scores["validation"] = score(model, data.x[val_idx], data.y[val_idx], notes)
     model = Model(**{**model.__dict__, "metrics": scores})
     return TrainReport(
         model,
@@ -252,6 +282,7 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         len(val_idx),
         data.dropped,
         time.perf_counter() - started,
+        tuple(dict.fromkeys(notes)),
     )
 
 
@@ -283,16 +314,35 @@ def _original_scale(
 ) -> tuple[Array, Array]:
     """w = w_std/σ, b = b_std − μ·w: the same scores on unscaled features."""
     w_std, b_std = objective.split(theta)
-    w = w_std / sigma[:, None]
-    b = b_std - mu @ w
+    with np.errstate(over="ignore", invalid="ignore"):
+        w = w_std / sigma[:, None]
+        b = b_std - mu @ w
+    if not (np.isfinite(w).all() and np.isfinite(b).all()):
+        raise InputError(
+            "the fitted coefficients on the original feature scale lie beyond float64 "
+            f"(feature spreads from {float(sigma.min()):.3g} to {float(sigma.max()):.3g})",
+            "rescale the features (other units) so that they are not so tiny or huge",
+        )
     return (w[:, 0] if objective.outputs == 1 else w), b
 
 
-def score(model: Model, x: Array, y: Array) -> dict[str, float | None]:
-    """Train/validation metrics: MSE, MAE, R²; or accuracy, log loss, …, ROC AUC."""
-    if model.classes is None:
-        return metrics.regression_metrics(y, model.predict(x))
-    return metrics.classification_metrics(y.astype(np.int64), model.predict(x))
+def score(model: Model, x: Array, y: Array, notes: list[str] | None = None) -> dict[str, float | None]:
+    """Train/validation metrics: MSE, MAE, R²; or accuracy, log loss, …, ROC AUC.
+
+    A metric beyond float64 (the MSE of targets near 1e300) is None (JSON
+    null), never inf, and is named in ``notes``.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        if model.classes is None:
+            out = metrics.regression_metrics(y, model.predict(x))
+        else:
+            out = metrics.classification_metrics(y.astype(np.int64), model.predict(x))
+    for key, value in out.items():
+        if value is not None and not math.isfinite(value):
+            out[key] = None
+            if notes is not None:
+                notes.append(f"{key} overflows float64 and is reported as null")
+    return out
 
 
 def _options(request: TrainRequest) -> dict[str, Any]:
