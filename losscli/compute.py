@@ -24,8 +24,8 @@ from losscli.io import reader as dataio
 from losscli.io.reader import Batch, ColumnRequest, Columns
 from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights, weighted_totals
 from losscli.losses.base import check_weighted, reduce_loss
-from losscli.losses.totals import Reduced, Scaled, total
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient
+from losscli.losses.totals import Reduced, Scaled, total
 
 if TYPE_CHECKING:
     import numpy as np
@@ -79,7 +79,7 @@ class LossSummary:
     scale: float
     clipped: int
     check: GradCheck | None
-    reduced: Reduced = Reduced(0.0, 1.0, 0)  # the weights' power-of-two shift (totals.py)
+    reduced: Reduced  # the weights' power-of-two shift (losses/totals.py)
 
 
 @dataclass(frozen=True)

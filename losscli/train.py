@@ -326,7 +326,9 @@ def _original_scale(
     return (w[:, 0] if objective.outputs == 1 else w), b
 
 
-def score(model: Model, x: Array, y: Array, notes: list[str] | None = None) -> dict[str, float | None]:
+def score(
+    model: Model, x: Array, y: Array, notes: list[str] | None = None
+) -> dict[str, float | None]:
     """Train/validation metrics: MSE, MAE, R²; or accuracy, log loss, …, ROC AUC.
 
     A metric beyond float64 (the MSE of targets near 1e300) is None (JSON

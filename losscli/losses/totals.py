@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from losscli._lazy import lazy_module
 from losscli.errors import RunError
@@ -123,8 +123,7 @@ def _rescaled(mantissa: float, e: int) -> Scaled:
     return Scaled(s.m, s.e + e) if s.m and math.isfinite(s.m) else s
 
 
-@dataclass(frozen=True)
-class Reduced:
+class Reduced(NamedTuple):
     """What a reduction hands on: floats for the loss, and the weights' shift k.
 
     ``num`` and ``den`` are Σsᵢℓᵢ·2^-k and Σsᵢnᵢ·2^-k; the gradient uses
