@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from losscli.errors import InputError
+from losscli.errors import InputError, RunError
 from losscli.fit import metrics
 from losscli.fit.loop import Callback, FitResult, StopReason, TrainConfig, fit
 from losscli.fit.model import Model
@@ -284,6 +284,24 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         time.perf_counter() - started,
         tuple(dict.fromkeys(notes)),
     )
+
+
+def divergence_error(report: TrainReport, lr: float | None) -> RunError:
+    """Why the fit diverged, and a fix that fits: a smaller --lr only when one was given."""
+    fit = report.fit
+    finite = [r.objective for r in fit.history if math.isfinite(r.objective)]
+    if not finite:
+        what = "the objective blew up at the first step (NaN, infinite, or 10⁴ times its start)"
+    else:
+        what = (
+            f"the objective went from {finite[0]:.6g} to {finite[-1]:.6g}, then blew up "
+            "(NaN, infinite, or 10⁴ times its start)"
+        )
+    if lr is not None:
+        fix = f"try a smaller --lr (now {lr:g})"
+    else:
+        fix = "rescale the target and features (other units), or set a small --lr"
+    return RunError(f"training diverged at epoch {fit.epochs}: {what}", fix)
 
 
 def warm_start(objective: Objective, link: str, y: Array) -> Array:

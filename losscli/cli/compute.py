@@ -117,18 +117,19 @@ def compute(
         per_sample=per_sample,
         check_grad=check_grad,
     )
+    from losscli.io.atomic import atomic_output, check_output_paths
+
+    check_output_paths(grad_out)  # a bad path fails before the input is read
     _freeze_imports()
     report = run_compute(request)
     try:
         for line in render.notes(report, checks=fmt not in ("table", "json")):
             click.echo(f"note: {line}", err=True)
-        if grad_out != "-":  # `--grad-out -` makes the per-sample CSV stdout's only output
-            _emit_compute(report, fmt, grad, rows, console)
-        if grad_out:
-            from losscli.io.atomic import atomic_output
-
+        if grad_out:  # the file first: stdout never shows a result of a run that then fails
             with atomic_output(grad_out) as handle:
                 render.write_lines(handle, render.sample_lines(report, report.samples(), ","))
+        if grad_out != "-":  # `--grad-out -` makes the per-sample CSV stdout's only output
+            _emit_compute(report, fmt, grad, rows, console)
     finally:
         report.close()
 

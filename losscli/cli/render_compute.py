@@ -8,6 +8,8 @@ people (clipping, dropped rows, gradient checks) go to stderr.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
@@ -70,9 +72,17 @@ def sample_header(report: ComputeReport) -> list[str]:
     return header
 
 
+def csv_line(fields: Sequence[str], sep: str) -> str:
+    """One CSV/TSV line through the csv module: names with a comma, quote or newline
+    (a class called ``a,b``) are quoted, so the header has as many fields as a row."""
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=sep, lineterminator="\n").writerow(fields)
+    return buffer.getvalue()
+
+
 def sample_lines(report: ComputeReport, samples: Iterable[Samples], sep: str) -> Iterator[str]:
-    """Per-sample rows as delimited text, chunk by chunk."""
-    yield sep.join(sample_header(report)) + "\n"
+    """Per-sample rows as delimited text, chunk by chunk (numbers need no quoting)."""
+    yield csv_line(sample_header(report), sep)
     for chunk in samples:
         columns: list[list[str]] = [list(map(str, chunk.rows.tolist()))]
         for value, grad in zip(chunk.values, chunk.grads, strict=True):
@@ -148,10 +158,10 @@ def check_dict(s: LossSummary) -> dict[str, Any]:
 
 def summary_lines(report: ComputeReport, sep: str) -> Iterator[str]:
     """One row per loss: loss, reduction, value."""
-    yield sep.join(["loss", "reduction", "value"]) + "\n"
+    yield csv_line(["loss", "reduction", "value"], sep)
     for s in report.summaries:
         assert s.value is not None
-        yield sep.join([s.loss.name, s.reduction, number(s.value)]) + "\n"
+        yield csv_line([s.loss.name, s.reduction, number(s.value)], sep)
 
 
 def value_lines(report: ComputeReport) -> Iterator[str]:

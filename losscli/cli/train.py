@@ -176,25 +176,21 @@ def train(
         intercept=not no_intercept,
         val_split=val_split,
     )
+    from losscli.io.atomic import atomic_output, check_output_paths
+
+    check_output_paths(save, history)  # bad paths fail before the input is read
     console = stdout_console()
     fmt = fmt or ("table" if console.is_terminal else "json")
     with _progress(config.resolved_epochs(), quiet) as callback:
         report = run_train(request, callback=callback)
-    if history:
-        from losscli.io.atomic import atomic_output
+    fit = report.fit
+    if fit.stop_reason is StopReason.DIVERGED:  # a failed run leaves every file untouched
+        from losscli.train import divergence_error
 
+        raise divergence_error(report, lr)
+    if history:
         with atomic_output(history) as handle:
             handle.writelines(render_train.history_lines(report))
-    fit = report.fit
-    if fit.stop_reason is StopReason.DIVERGED:
-        from losscli.errors import RunError
-
-        rate = f" (now {lr:g})" if lr is not None else ""
-        raise RunError(
-            f"training diverged at epoch {fit.epochs}: the objective blew up "
-            "(NaN, infinite, or 10⁴ times its starting value)",
-            f"try a smaller --lr{rate}",
-        )
     if save:
         from losscli.fit.model import save as save_model
 
@@ -204,6 +200,8 @@ def train(
     else:
         render_train.train_tables(report, console, curve=console.is_terminal)
     if not quiet:
+        for note in report.notes:
+            click.echo(f"note: {note}", err=True)
         if report.dropped:
             click.echo(f"note: dropped {report.dropped} row(s) with missing values", err=True)
         if fit.stop_reason is StopReason.MAX_EPOCHS:
