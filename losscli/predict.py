@@ -13,7 +13,9 @@ from typing import IO
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
+from losscli.errors import MAX_ROWS_SHOWN, InputError, format_rows
 from losscli.fit.model import Model, load
 from losscli.io import reader as dataio
 from losscli.io import table as dataset
@@ -27,7 +29,9 @@ def load_model(path: str) -> Model:
 def prediction_frame(model: Model, frame: pd.DataFrame, *, logits: bool) -> pd.DataFrame:
     """The output table for one input table."""
     x = model.design.matrix(frame)
-    pred = model.predict(x, logits=logits)
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        pred = model.predict(x, logits=logits)
+    _check_finite(pred, frame.index.to_numpy())
     out: dict[str, object] = {}
     if model.target in frame.columns:
         out["y_true"] = _truth(model, frame[model.target])
@@ -38,6 +42,17 @@ def prediction_frame(model: Model, frame: pd.DataFrame, *, logits: bool) -> pd.D
         for j, cls in enumerate(model.classes):
             out[f"p_{cls}"] = pred[:, j]
     return pd.DataFrame(out)
+
+
+def _check_finite(pred: NDArray[np.float64], rows: NDArray[np.int64]) -> None:
+    """A score (or its exp) beyond float64 is an error naming the rows, never inf/NaN cells."""
+    bad = ~np.isfinite(pred) if pred.ndim == 1 else ~np.isfinite(pred).all(axis=1)
+    if bad.any():
+        where = format_rows([int(r) for r in rows[bad][:MAX_ROWS_SHOWN]], int(bad.sum()))
+        raise InputError(
+            f"the model's score overflows float64 in {where}",
+            "those rows' features are far outside what the model was trained on; check units",
+        )
 
 
 def _truth(model: Model, series: pd.Series) -> object:

@@ -6,6 +6,8 @@ import inspect
 import json
 from typing import TYPE_CHECKING, Any
 
+from losscli.cli.tablefit import print_table  # every table: numbers never cut
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -63,7 +65,7 @@ def table(entries: list[type[Loss]], console: Console) -> None:
             _param_text(cls),
             cls.formula,
         )
-    console.print(t)
+    print_table(console, t)
     console.print("[dim]losscli losses NAME shows a loss's gradient and reference[/dim]")
 
 
@@ -83,7 +85,7 @@ def detail(cls: type[Loss], console: Console) -> None:
     t.add_row("loss ℓ", cls.formula)
     t.add_row("gradient ∂ℓ/∂ŷ", cls.gradient)
     t.add_row("reference", cls.reference)
-    console.print(t)
+    print_table(console, t)
     doc = inspect.getdoc(cls)
     if doc:
         console.print(doc)

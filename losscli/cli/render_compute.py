@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from losscli._lazy import lazy_module
+from losscli.cli.tablefit import print_table  # every table: numbers never cut
 
 if TYPE_CHECKING:
     import numpy as np
@@ -227,7 +228,7 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
         if show_clip:
             cells.append(str(s.clipped))
         results.add_row(*cells)
-    console.print(results)
+    print_table(console, results)
     if any(s.check is not None for s in report.summaries):
         checks = Table(title="gradient check (central differences)")
         for col in ("loss", "max abs error", "max rel error", "values"):
@@ -240,7 +241,7 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
                     f"{s.check.max_rel:.3g}",
                     str(s.check.compared),
                 )
-        console.print(checks)
+        print_table(console, checks)
     if rows > 0:
         _gradient_tables(report, console, rows)
 
@@ -286,7 +287,7 @@ def _gradient_tables(report: ComputeReport, console: Console, rows: int) -> None
             grad_cells = [people(g, 6) for g in np.atleast_1d(grad[r])]
             loss_cell = people(head.values[i][r], 6)
             table.add_row(str(head.rows[r]), truth_text, *pred_cells, loss_cell, *grad_cells)
-        console.print(table)
+        print_table(console, table)
     if report.n > shown:
         console.print(
             f"[dim]showing {shown} of {report.n} rows; --rows N shows more, "

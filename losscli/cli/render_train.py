@@ -6,6 +6,8 @@ import json
 import math
 from typing import TYPE_CHECKING, Any
 
+from losscli.cli.tablefit import print_table  # every table: numbers never cut
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
@@ -71,7 +73,7 @@ def train_tables(report: TrainReport, console: Console, *, curve: bool) -> None:
     summary.add_row("epochs", f"{fit.epochs} ({fit.stop_reason.value})")
     summary.add_row("objective", _num(fit.objective, 10))
     summary.add_row("time", f"{report.seconds:.3f} s")
-    console.print(summary)
+    print_table(console, summary)
 
     coefs = Table(title="coefficients", caption="original feature scale")
     coefs.add_column("feature")
@@ -86,7 +88,7 @@ def train_tables(report: TrainReport, console: Console, *, curve: bool) -> None:
         for name, row in zip(m.features, m.coef.tolist(), strict=True):
             coefs.add_row(name, *(_num(c, 8) for c in row))
         coefs.add_row("[italic]intercept[/italic]", *(_num(c, 8) for c in m.intercept.tolist()))
-    console.print(coefs)
+    print_table(console, coefs)
 
     if report.metrics:
         table = Table(title="metrics")
@@ -96,7 +98,7 @@ def train_tables(report: TrainReport, console: Console, *, curve: bool) -> None:
             table.add_column(part, justify="right")
         for key in report.metrics[parts[0]]:
             table.add_row(key, *(_num(report.metrics[p].get(key)) for p in parts))
-        console.print(table)
+        print_table(console, table)
     if curve and len(fit.history) > 1:
         console.print(loss_curve([r.objective for r in fit.history]))
 
