@@ -148,7 +148,7 @@ def load(path: str) -> Model:
         )
     if raw[:1] == b"\x80" or raw[:2] in (b"(d", b"(l", b"cc"):
         raise InputError(
-            f"{path} is a pickle or similar; losscli models are JSON and pickles are never loaded",
+            f"{path} looks like a pickle; losscli models are JSON and pickles are never loaded",
             "retrain and save with losscli train --save FILE",
         )
     try:
