@@ -36,18 +36,23 @@ else:
     np = lazy_module("numpy", globals(), "np")
 
 
-# Per-row numbers one output object may gather (json, a table of every row): about
-# 150 MB as Python floats.  Past it the output is refused with a pointer to the
-# streaming ones (csv, tsv, --grad-out) rather than exhausting memory.
-MAX_HELD_NUMBERS = 2_000_000
+# What one output object (json, a table of every row) may hold, in bytes of memory.
+# Past it the output is refused with a pointer to the streaming ones (csv, tsv,
+# --grad-out) rather than exhausting memory or running for minutes.  The cost of
+# a number is measured per output: ~75 B as a Python float in a JSON list; ~3 kB
+# as a rich table cell (its Text, segments and layout; 20k rows × 5 cells took
+# 5 s and 100 MB), so a table of every row stops near 50k cells, json near 2M.
+MAX_HELD_BYTES = 150_000_000
+JSON_NUMBER_BYTES = 75
+TABLE_CELL_BYTES = 3_000
 
 
-def check_held(what: str, numbers: int) -> None:
+def check_held(what: str, numbers: int, cost: int = JSON_NUMBER_BYTES) -> None:
     """Output that is one object (json, a table) cannot stream: refuse past the budget."""
-    if numbers > MAX_HELD_NUMBERS:
+    if numbers > MAX_HELD_BYTES // cost:
         raise InputError(
             f"{what} holds every per-row number in memory: {numbers:,} here, "
-            f"more than the {MAX_HELD_NUMBERS:,} allowed",
+            f"more than the {MAX_HELD_BYTES // cost:,} allowed",
             "use --grad-out FILE, or --format csv or tsv with --grad: they stream",
         )
 
@@ -65,6 +70,7 @@ class ComputeRequest:
     head_rows: int = 10
     per_sample: bool = False
     check_grad: bool = False
+    table: bool = False  # the first head_rows rows are shown as a table
     block_bytes: int | None = None  # of CSV per parsed block; None = dataio.DEFAULT_BLOCK_BYTES
 
 
@@ -250,8 +256,8 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         if head_count < request.head_rows:
             head.append((batch, pws))
             head_count += len(batch.rows)
-            if request.head_rows > MAX_HELD_NUMBERS:  # every row, for a table
-                check_held("--grad with --format table", head_count * row_numbers)
+            if request.table:  # its cells cost memory and time: see TABLE_CELL_BYTES
+                check_held("--grad with --format table", head_count * row_numbers, TABLE_CELL_BYTES)
         cached = [(batch, pws)] if chunks == 1 else []
     if n == 0:
         raise InputError("no rows left to compute on after --dropna")

@@ -12,6 +12,7 @@ coefficients, and the coefficients are mapped back to the original scale.
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -120,7 +121,45 @@ def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[str
 
 
 def prepare(request: TrainRequest) -> Prepared:
-    """Read the CSV, build X and y, choose the model."""
+    """Read the CSV, build X and y, choose the model.
+
+    Training holds the whole table in memory; when it does not fit, the error
+    says how much it needs (:func:`memory_needed`), not a MemoryError traceback.
+    """
+    try:
+        return _prepare(request)
+    except MemoryError:
+        raise memory_needed(request.source) from None
+
+
+# Memory per numeric cell while training: the parsed table (8 B) and the float64
+# design matrix (8 B), its standardized copy (8 B), and pandas' per-column slack.
+BYTES_PER_CELL = 32
+
+
+def memory_needed(source: str) -> RunError:
+    """How much memory training on ``source`` needs, estimated from its size and cells."""
+    try:
+        size = os.path.getsize(source) if source != "-" else 0
+        with open(source, "rb") as handle:
+            sample = handle.read(1 << 20) if size else b""
+    except OSError:
+        size, sample = 0, b""
+    if not size or not sample:
+        return RunError(
+            "ran out of memory holding the training data (train reads the whole table)",
+            "free memory, or train on a sample of the rows",
+        )
+    cells = size * (sample.count(b",") + sample.count(b"\n")) / len(sample)
+    need = cells * BYTES_PER_CELL
+    return RunError(
+        f"ran out of memory: training on {source} ({size / 2**20:,.0f} MiB of CSV, about "
+        f"{cells:,.0f} cells) needs about {need / 2**30:,.1f} GiB of memory",
+        "free memory, or train on a sample of the rows (e.g. head -n 100000)",
+    )
+
+
+def _prepare(request: TrainRequest) -> Prepared:
     frame = dataset.read_table(request.source)
     target = dataset.target_column(frame, request.target)
     design = dataset.build_design(frame, target, request.features, request.one_hot)

@@ -116,6 +116,7 @@ def compute(
         head_rows=rows if not (grad and fmt == "table") else sys.maxsize,
         per_sample=per_sample,
         check_grad=check_grad,
+        table=fmt == "table",
     )
     from losscli.io.atomic import atomic_output, check_output_paths
 
