@@ -44,6 +44,9 @@ def prediction_frame(model: Model, frame: pd.DataFrame, *, logits: bool) -> pd.D
     return pd.DataFrame(out)
 
 
+NO_DROPNA_FIX = "predict writes one row per input row: fill in or remove those rows first"
+
+
 def _check_finite(pred: NDArray[np.float64], rows: NDArray[np.int64]) -> None:
     """A score (or its exp) beyond float64 is an error naming the rows, never inf/NaN cells."""
     bad = ~np.isfinite(pred) if pred.ndim == 1 else ~np.isfinite(pred).all(axis=1)
@@ -79,6 +82,11 @@ def write_predictions(model: Model, source: str, out: IO[str], *, logits: bool) 
     first = 1
     for frame in dataio.iter_frames(stream, name):
         frame.index = pd.RangeIndex(first, first + len(frame))  # file rows, for messages
-        table = prediction_frame(model, frame, logits=logits)
+        try:
+            table = prediction_frame(model, frame, logits=logits)
+        except InputError as exc:  # the readers' fix names --dropna, which predict lacks
+            if exc.fix and "--dropna" in exc.fix:
+                raise InputError(exc.problem, NO_DROPNA_FIX) from None
+            raise
         table.to_csv(out, index=False, header=first == 1, lineterminator="\n")
         first += len(frame)
