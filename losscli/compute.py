@@ -208,7 +208,14 @@ def _pointwise_all(request: ComputeRequest, columns: Columns, batch: Batch) -> l
 def _spool_file(request: ComputeRequest) -> IO[bytes] | None:
     """stdin cannot be read twice: copy it aside while pass 1 reads it."""
     if request.source == "-" and request.per_sample:
-        return tempfile.NamedTemporaryFile(prefix="losscli-stdin-", delete=False)
+        try:
+            return tempfile.NamedTemporaryFile(prefix="losscli-stdin-", delete=False)
+        except OSError as exc:  # no writable temporary folder (tempfile tried them all)
+            raise InputError(
+                f"per-row output reads standard input twice, and it cannot be copied aside: "
+                f"{exc.strerror or exc}",
+                "set TMPDIR to a writable folder, or give the input as a FILE",
+            ) from None
     return None
 
 
