@@ -1,22 +1,26 @@
 """``losscli compute`` as a library call: stream a CSV through the losses.
 
-Pass 1 reads the input chunk by chunk and keeps, per loss, only the totals
-Σsℓ and Σsn (so memory is bounded whatever the file size), the first rows
-for the table, and the finite-difference check.  The gradient of a *mean*
-needs Σsn, known only at the end, so per-sample output (``--grad``,
-``--grad-out``, ``--reduction none`` to a file) comes from pass 2: the
-cached chunk when the input was a single chunk, otherwise a second read of
-the file (stdin is teed to a temporary file during pass 1 for that).
+Pass 1 (:func:`run_compute`) reads the input chunk by chunk and keeps, per
+loss, only the totals Σsℓ and Σsn (so memory is bounded whatever the file
+size), the first rows for the table, and the finite-difference check; it
+returns a frozen :class:`ComputeReport`.  The gradient of a *mean* needs Σsn,
+known only at the end, so per-sample output (``--grad``, ``--grad-out``,
+``--reduction none`` to a file) is pass 2, :func:`samples`, which the caller
+asks for explicitly (rendering never reads input): the cached chunk when the
+input was a single chunk, otherwise a second read of the file.  stdin cannot
+be read twice, so :func:`compute_session` tees it to a temporary file during
+pass 1 and removes that file when its ``with`` block ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from losscli._lazy import lazy_module
 from losscli.errors import BadValues, InputError
@@ -31,7 +35,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
+    from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -110,18 +114,23 @@ class _Accumulator:
     check: GradCheck = NO_CHECK
 
 
-@dataclass
+@dataclass(frozen=True)
 class ComputeReport:
-    """The result of pass 1, and the door to pass 2 (:meth:`samples`)."""
+    """The result of pass 1; :func:`samples` is pass 2.
+
+    ``rereads`` is where pass 2 reads the rows again (the input path, or the
+    stdin copy of a :func:`compute_session`); None when the single chunk of
+    rows is kept in ``cached`` instead, or when stdin was read outside a session.
+    """
 
     request: ComputeRequest
     columns: Columns
     n: int
     dropped: int
-    summaries: list[LossSummary]
+    summaries: tuple[LossSummary, ...]
     head: Samples
-    _cached: list[tuple[Batch, list[Pointwise]]] | None
-    _spool: str | None
+    cached: tuple[tuple[Batch, tuple[Pointwise, ...]], ...] | None = field(repr=False)
+    rereads: str | None = None
 
     @property
     def predictions(self) -> Space:
@@ -132,38 +141,50 @@ class ComputeReport:
                 return space
         return "value"
 
-    def samples(self) -> Iterator[Samples]:
-        """Pass 2: per-sample values and gradients, chunk by chunk."""
-        if self._cached is not None:
-            for batch, pws in self._cached:
-                yield self._scaled(batch, pws)
-            return
-        source = self._spool or self.request.source
-        for batch in _batches(self.request, source)[1]:
-            yield self._scaled(batch, _pointwise_all(self.request, self.columns, batch))
 
-    def close(self) -> None:
-        """Remove the stdin spool file, if any."""
-        if self._spool:
-            os.unlink(self._spool)
-            self._spool = None
+def samples(report: ComputeReport) -> Iterator[Samples]:
+    """Pass 2: per-sample values and gradients (scaled by the final totals), chunk by chunk.
 
-    def _scaled(self, batch: Batch, pws: list[Pointwise]) -> Samples:
-        values, grads = [], []
-        for summary, pw in zip(self.summaries, pws, strict=True):
-            s = batch.weight
-            per_sample = pw.loss if s is None else s * pw.loss
-            sg = summary.reduced.weights(s)  # sᵢ·2^-k: see losses/totals.py
-            if not isinstance(sg, float) and pw.grad.ndim == 2:
-                sg = sg[:, None]
-            with np.errstate(over="ignore", invalid="ignore"):
-                grad = sg * summary.scale * pw.grad + 0.0
-            if summary.reduction != "mean":
-                with located(self.columns, batch):
-                    check_weighted(per_sample, grad)
-            values.append(per_sample)
-            grads.append(grad)
-        return Samples(batch.rows, batch.y_true, batch.y_pred, values, grads)
+    Lazy: nothing is read until the iterator is.  From a cached single chunk,
+    or by reading the input again.
+    """
+    if report.cached is not None:
+        for batch, pws in report.cached:
+            yield _located_scaled(report.summaries, report.columns, batch, pws)
+        return
+    if report.rereads is None:
+        raise ValueError(
+            "standard input was read once: run pass 1 in a compute_session() for pass 2"
+        )
+    for batch in _batches(report.request, report.rereads)[1]:
+        pws = _pointwise_all(report.request, report.columns, batch)
+        yield _located_scaled(report.summaries, report.columns, batch, pws)
+
+
+def _located_scaled(
+    summaries: tuple[LossSummary, ...], columns: Columns, batch: Batch, pws: tuple[Pointwise, ...]
+) -> Samples:
+    with located(columns, batch):
+        return _scaled(summaries, batch, pws)
+
+
+def _scaled(
+    summaries: tuple[LossSummary, ...], batch: Batch, pws: tuple[Pointwise, ...]
+) -> Samples:
+    values, grads = [], []
+    for summary, pw in zip(summaries, pws, strict=True):
+        s = batch.weight
+        per_sample = pw.loss if s is None else s * pw.loss
+        sg = summary.reduced.weights(s)  # sᵢ·2^-k: see losses/totals.py
+        if not isinstance(sg, float) and pw.grad.ndim == 2:
+            sg = sg[:, None]
+        with np.errstate(over="ignore", invalid="ignore"):
+            grad = sg * summary.scale * pw.grad + 0.0
+        if summary.reduction != "mean":
+            check_weighted(per_sample, grad)  # rows named by the caller's located()
+        values.append(per_sample)
+        grads.append(grad)
+    return Samples(batch.rows, batch.y_true, batch.y_pred, values, grads)
 
 
 def _batches(
@@ -197,49 +218,63 @@ def located(columns: Columns, batch: Batch) -> Iterator[None]:
         raise exc.locate(columns.describe(exc.role), batch.rows) from None
 
 
-def _pointwise_all(request: ComputeRequest, columns: Columns, batch: Batch) -> list[Pointwise]:
+def _pointwise_all(
+    request: ComputeRequest, columns: Columns, batch: Batch
+) -> tuple[Pointwise, ...]:
     with located(columns, batch):
-        return [
+        return tuple(
             loss.pointwise(batch.y_true, batch.y_pred, logits=request.logits)
             for loss in request.losses
-        ]
+        )
 
 
-def _spool_file(request: ComputeRequest) -> IO[bytes] | None:
-    """stdin cannot be read twice: copy it aside while pass 1 reads it."""
-    if request.source == "-" and request.per_sample:
-        try:
-            return tempfile.NamedTemporaryFile(prefix="losscli-stdin-", delete=False)
-        except OSError as exc:  # no writable temporary folder (tempfile tried them all)
-            raise InputError(
-                f"per-row output reads standard input twice, and it cannot be copied aside: "
-                f"{exc.strerror or exc}",
-                "set TMPDIR to a writable folder, or give the input as a FILE",
-            ) from None
-    return None
+@contextmanager
+def compute_session(request: ComputeRequest) -> Iterator[ComputeReport]:
+    """Pass 1, with whatever pass 2 needs kept until the ``with`` block ends.
+
+    For stdin with ``per_sample`` that is a temporary copy of the input
+    (stdin cannot be read twice); it is removed on leaving the block,
+    however the block ends.
+    """
+    if request.source != "-" or not request.per_sample:
+        yield run_compute(request)
+        return
+    # Closed after pass 1 and removed below: it must outlive its first `with`.
+    try:
+        spool = tempfile.NamedTemporaryFile(prefix="losscli-stdin-", delete=False)  # noqa: SIM115
+    except OSError as exc:  # no writable temporary folder (tempfile tried them all)
+        raise InputError(
+            f"per-row output reads standard input twice, and it cannot be copied aside: "
+            f"{exc.strerror or exc}",
+            "set TMPDIR to a writable folder, or give the input as a FILE",
+        ) from None
+    try:
+        with spool:
+            report = _pass_one(request, spool)
+        yield report
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(spool.name)
 
 
 def run_compute(request: ComputeRequest) -> ComputeReport:
-    """Pass 1: totals, the first rows, and the gradient check."""
-    for loss in request.losses:
-        loss.check_reduction(request.reduction)
-    spool = _spool_file(request)
-    try:
-        return _pass_one(request, spool)
-    except BaseException:
-        if spool is not None:
-            spool.close()
-            os.unlink(spool.name)
-        raise
+    """Pass 1: totals, the first rows, and the gradient check.
+
+    Pass 2 (:func:`samples`) reads a path again; for stdin it needs the copy
+    that :func:`compute_session` keeps.
+    """
+    return _pass_one(request, None)
 
 
 def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport:
+    for loss in request.losses:
+        loss.check_reduction(request.reduction)
     columns, batches = _batches(request, request.source, tee=spool)
     accs = [_Accumulator(loss) for loss in request.losses]
-    head: list[tuple[Batch, list[Pointwise]]] = []
+    head: list[tuple[Batch, tuple[Pointwise, ...]]] = []
     head_count = n = dropped = chunks = 0
     row_numbers = len(request.losses) * (1 + len(columns.pred)) + len(columns.pred) + 2
-    cached: list[tuple[Batch, list[Pointwise]]] = []
+    cached: tuple[tuple[Batch, tuple[Pointwise, ...]], ...] = ()
     for batch in batches:
         chunks += 1
         pws = _pointwise_all(request, columns, batch)
@@ -264,29 +299,24 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
             head.append((batch, pws))
             head_count += len(batch.rows)
             if request.table:  # its cells cost memory and time: see TABLE_CELL_BYTES
-                check_held("--grad with --format table", head_count * row_numbers, TABLE_CELL_BYTES)
-        cached = [(batch, pws)] if chunks == 1 else []
+                cells = head_count * row_numbers
+                check_held("--grad with --format table", cells, TABLE_CELL_BYTES)
+        cached = ((batch, pws),) if chunks == 1 else ()
     if n == 0:
         raise InputError("no rows left to compute on after --dropna")
-    summaries = [_summarise(acc, request) for acc in accs]
-    spool_name = None
-    if spool is not None:
-        spool.close()
-        spool_name = spool.name
-    report = ComputeReport(
+    summaries = tuple(_summarise(acc, request) for acc in accs)
+    single = chunks == 1
+    rereads = spool.name if spool is not None else request.source
+    return ComputeReport(
         request=request,
         columns=columns,
         n=n,
         dropped=dropped,
         summaries=summaries,
-        head=Samples(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), [], []),
-        _cached=cached if chunks == 1 else None,
-        _spool=spool_name,
+        head=_head(summaries, columns, head, request.head_rows),
+        cached=cached if single else None,
+        rereads=None if single or rereads == "-" else rereads,
     )
-    if report._cached is not None and spool_name:
-        report.close()
-    report.head = _head(report, head, request.head_rows)
-    return report
 
 
 def _summarise(acc: _Accumulator, request: ComputeRequest) -> LossSummary:
@@ -301,11 +331,16 @@ def _summarise(acc: _Accumulator, request: ComputeRequest) -> LossSummary:
     )
 
 
-def _head(report: ComputeReport, head: list[tuple[Batch, list[Pointwise]]], limit: int) -> Samples:
+def _head(
+    summaries: tuple[LossSummary, ...],
+    columns: Columns,
+    head: list[tuple[Batch, tuple[Pointwise, ...]]],
+    limit: int,
+) -> Samples:
     """The first ``limit`` rows, scaled like the final gradient."""
-    parts = [report._scaled(batch, pws) for batch, pws in head]
+    parts = [_located_scaled(summaries, columns, batch, pws) for batch, pws in head]
     if not parts:
-        return report.head
+        return Samples(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), [], [])
 
     def cat(arrays: list[Array]) -> Array:
         return np.concatenate(arrays)[:limit]
@@ -314,6 +349,6 @@ def _head(report: ComputeReport, head: list[tuple[Batch, list[Pointwise]]], limi
         rows=cat([p.rows for p in parts]),
         y_true=cat([p.y_true for p in parts]),
         y_pred=cat([p.y_pred for p in parts]),
-        values=[cat([p.values[i] for p in parts]) for i in range(len(report.summaries))],
-        grads=[cat([p.grads[i] for p in parts]) for i in range(len(report.summaries))],
+        values=[cat([p.values[i] for p in parts]) for i in range(len(summaries))],
+        grads=[cat([p.grads[i] for p in parts]) for i in range(len(summaries))],
     )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from losscli._types import ModelKind, Task
 from losscli.errors import InputError, RunError
 from losscli.fit import metrics
 from losscli.fit.loop import Callback, FitResult, StopReason, TrainConfig, fit
@@ -26,15 +27,13 @@ from losscli.fit.model import Model
 from losscli.fit.objective import Objective
 from losscli.io import table as dataset
 from losscli.losses import Loss
+from losscli.losses.links import IDENTITY, LOG, LOGIT, SOFTMAX, Link
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    Array = NDArray[Any]  # float64 by convention
-
-MODELS = ("auto", "linear", "logistic", "softmax")
-REGRESSION_TASKS = ("regression", "counts")
-MULTICLASS_LOSSES_TASKS = ("multi-class", "binary or multi-class", "distributions")
+    from losscli._types import Array
+MODELS = ("auto", *(kind.value for kind in ModelKind))  # --model: auto picks by the loss
 
 
 @dataclass(frozen=True)
@@ -67,15 +66,40 @@ class TrainReport:
     n_validation: int
     dropped: int
     seconds: float
-    notes: tuple[str, ...] = ()  # for people (stderr): metrics that overflowed
+    warnings: tuple[str, ...] = ()
+
+
+class TrainingDiverged(RunError):
+    """The objective blew up; ``report`` holds the failed run.
+
+    The fix suggests a smaller ``--lr`` only when one was given (``lr``);
+    a default step that diverges points at the data's scale instead.
+    """
+
+    def __init__(self, report: TrainReport, lr: float | None) -> None:
+        fit = report.fit
+        finite = [r.objective for r in fit.history if math.isfinite(r.objective)]
+        if not finite:
+            what = "the objective blew up at the first step (NaN, infinite, or 10⁴ times its start)"
+        else:
+            what = (
+                f"the objective went from {finite[0]:.6g} to {finite[-1]:.6g}, then blew up "
+                "(NaN, infinite, or 10⁴ times its start)"
+            )
+        if lr is not None:
+            fix = f"try a smaller --lr (now {lr:g})"
+        else:
+            fix = "rescale the target and features (other units), or set a small --lr"
+        super().__init__(f"training diverged at epoch {fit.epochs}: {what}", fix)
+        self.report = report
 
 
 @dataclass(frozen=True)
 class Prepared:
     """Data ready for the objective: standardized features and numeric labels."""
 
-    kind: str
-    link: str
+    kind: ModelKind
+    link: Link
     x: Array
     y: Array
     classes: tuple[str, ...] | None
@@ -84,40 +108,40 @@ class Prepared:
     dropped: int
 
 
-def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[str, str]:
+def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[ModelKind, Link]:
     """(kind, link) for a loss, the --model flag and the number of classes."""
-    if loss.task in REGRESSION_TASKS:
-        if requested not in ("auto", "linear"):
+    task: Task = loss.task
+    if task.regression:
+        if requested not in ("auto", ModelKind.LINEAR):
             raise InputError(
                 f"{loss.name} is a regression loss and fits a linear model, not {requested}",
                 "use --model linear (or auto)",
             )
-        return "linear", "log" if loss.task == "counts" else "identity"
+        return ModelKind.LINEAR, LOG if task is Task.COUNTS else IDENTITY
     assert n_classes is not None
     if n_classes < 2:
         raise InputError(
             "the target has a single class", "classification needs at least two classes"
         )
-    multi_ok = loss.task in MULTICLASS_LOSSES_TASKS
-    if requested == "linear":
+    if requested == ModelKind.LINEAR:
         raise InputError(
             f"{loss.name} is a classification loss; a linear model predicts values",
             "use --model logistic (two classes) or softmax",
         )
-    if n_classes > 2 and not multi_ok:
+    if n_classes > 2 and not task.multiclass:
         raise InputError(
             f"{loss.name} is a binary loss but the target has {n_classes} classes",
             "use --loss cross_entropy (or focal) for several classes",
         )
-    if requested == "logistic" and n_classes > 2:
+    if requested == ModelKind.LOGISTIC and n_classes > 2:
         raise InputError(
             f"a logistic model has two classes, the target has {n_classes}", "use --model softmax"
         )
-    if requested == "softmax" and not multi_ok:
+    if requested == ModelKind.SOFTMAX and not task.multiclass:
         raise InputError(f"{loss.name} is a binary loss; use --model logistic")
-    if requested == "softmax" or (requested == "auto" and n_classes > 2):
-        return "softmax", "softmax"
-    return "logistic", "logit"
+    if requested == ModelKind.SOFTMAX or (requested == "auto" and n_classes > 2):
+        return ModelKind.SOFTMAX, SOFTMAX
+    return ModelKind.LOGISTIC, LOGIT
 
 
 def prepare(request: TrainRequest) -> Prepared:
@@ -160,6 +184,7 @@ def memory_needed(source: str) -> RunError:
 
 
 def _prepare(request: TrainRequest) -> Prepared:
+    """Read the CSV, build X and y, choose the model."""
     frame = dataset.read_table(request.source)
     target = dataset.target_column(frame, request.target)
     design = dataset.build_design(frame, target, request.features, request.one_hot)
@@ -169,7 +194,7 @@ def _prepare(request: TrainRequest) -> Prepared:
         if len(frame) == 0:
             raise InputError("no rows left after --dropna")
     x = design.matrix(frame)
-    regression = request.loss.task in REGRESSION_TASKS
+    regression = request.loss.task.regression
     labels = (
         dataset.regression_labels(frame[target], target)
         if regression
@@ -247,14 +272,18 @@ def standardized(x: Array, mu: Array, sigma: Array) -> Array:
 
 
 def train(request: TrainRequest, callback: Callback | None = None) -> TrainReport:
-    """Fit the model the request describes."""
+    """Fit the model the request describes.
+
+    Raises :class:`TrainingDiverged` (a RunError, exit code 1) when the fit
+    blew up; a fit that ran out of epochs is a report with a warning.
+    """
     started = time.perf_counter()
     request.config.validate()
     for name, value in (("--l1", request.l1), ("--l2", request.l2)):
         if not (value >= 0 and math.isfinite(value)):
             raise InputError(f"{name} must be a number ≥ 0 (got {value})")
     data = prepare(request)
-    outputs = len(data.classes) if data.kind == "softmax" and data.classes else 1
+    outputs = len(data.classes) if data.kind is ModelKind.SOFTMAX and data.classes else 1
     classification = data.classes is not None
     train_idx, val_idx = (
         split(
@@ -313,7 +342,7 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         if len(val_idx):
             scores["validation"] = score(model, data.x[val_idx], data.y[val_idx], notes)
     model = Model(**{**model.__dict__, "metrics": scores})
-    return TrainReport(
+    report = TrainReport(
         model,
         result,
         scores,
@@ -321,30 +350,25 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         len(val_idx),
         data.dropped,
         time.perf_counter() - started,
-        tuple(dict.fromkeys(notes)),
+        (*dict.fromkeys(notes), *_warnings(model, result)),
+    )
+    if result.stop_reason is StopReason.DIVERGED:
+        raise TrainingDiverged(report, request.config.lr)
+    return report
+
+
+def _warnings(model: Model, result: FitResult) -> tuple[str, ...]:
+    """What a person should know about a fit that did not fail."""
+    if result.stop_reason is not StopReason.MAX_EPOCHS:
+        return ()
+    hint = "; the classes may be separable — add --l2" if model.classes else ""
+    return (
+        f"stopped at the epoch limit ({result.epochs}) before converging; raise --epochs{hint}",
     )
 
 
-def divergence_error(report: TrainReport, lr: float | None) -> RunError:
-    """Why the fit diverged, and a fix that fits: a smaller --lr only when one was given."""
-    fit = report.fit
-    finite = [r.objective for r in fit.history if math.isfinite(r.objective)]
-    if not finite:
-        what = "the objective blew up at the first step (NaN, infinite, or 10⁴ times its start)"
-    else:
-        what = (
-            f"the objective went from {finite[0]:.6g} to {finite[-1]:.6g}, then blew up "
-            "(NaN, infinite, or 10⁴ times its start)"
-        )
-    if lr is not None:
-        fix = f"try a smaller --lr (now {lr:g})"
-    else:
-        fix = "rescale the target and features (other units), or set a small --lr"
-    return RunError(f"training diverged at epoch {fit.epochs}: {what}", fix)
-
-
-def warm_start(objective: Objective, link: str, y: Array) -> Array:
-    """θ0 with the intercept at the best constant for the link, coefficients 0.
+def warm_start(objective: Objective, link: Link, y: Array) -> Array:
+    """θ0 with the intercept at the link's best constant, coefficients 0.
 
     The optimum's intercept sits near the target's mean (features are centred),
     so starting there saves the mini-batch optimizers hundreds of epochs on
@@ -352,17 +376,7 @@ def warm_start(objective: Objective, link: str, y: Array) -> Array:
     """
     theta = np.zeros(objective.size)
     _, b = objective.split(theta)
-    if link == "identity":
-        b[:] = y.mean()
-    elif link == "log":
-        b[:] = math.log(max(float(y.mean()), 1e-8))
-    elif link == "logit":
-        p = min(max(float(y.mean()), 1e-6), 1 - 1e-6)
-        b[:] = math.log(p / (1 - p))
-    else:
-        freq = np.bincount(y.astype(np.int64), minlength=objective.outputs) / len(y)
-        logf = np.log(np.clip(freq, 1e-6, None))
-        b[:] = logf - logf.mean()
+    b[:] = link.intercept_only(y, objective.outputs)
     return theta
 
 

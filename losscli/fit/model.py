@@ -18,19 +18,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from losscli import __version__
+from losscli._types import ModelKind
 from losscli.errors import InputError
 from losscli.io.atomic import atomic_output
 from losscli.io.table import Design
-from losscli.losses import links
+from losscli.losses.links import IDENTITY, LINKS, Link
 
 if TYPE_CHECKING:
-    from numpy.typing import NDArray
-
-    Array = NDArray[Any]  # float64 by convention
-
+    from losscli._types import Array
 FORMAT = "losscli-model"
 VERSION = 1
-LINKS = {"linear": ("identity", "log"), "logistic": ("logit",), "softmax": ("softmax",)}
 
 
 @dataclass(frozen=True)
@@ -41,8 +38,8 @@ class Model:
     one entry per output.
     """
 
-    kind: str
-    link: str
+    kind: ModelKind
+    link: Link
     design: Design
     target: str
     classes: tuple[str, ...] | None
@@ -65,27 +62,24 @@ class Model:
     def predict(self, x: Array, *, logits: bool = False) -> Array:
         """Predictions through the inverse link (raw scores with ``logits``)."""
         raw = self.scores(x)
-        if logits or self.link == "identity":
-            return raw
-        if self.link == "log":
-            with np.errstate(over="ignore"):
-                return np.exp(raw)
-        if self.link == "logit":
-            return links.sigmoid(raw)
-        return links.softmax(raw)
+        return raw if logits or self.link is IDENTITY else self.link.inverse(raw)
+
+    def save(self, path: str) -> None:
+        """Write the model as versioned JSON, atomically (:func:`load` reads it back)."""
+        save(self, path)
 
     # -- JSON ---------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
         coef: Any = self.coef.T.tolist() if self.coef.ndim == 2 else self.coef.tolist()
         intercept: Any = (
-            self.intercept.tolist() if self.kind == "softmax" else float(self.intercept[0])
+            self.intercept.tolist() if self.kind is ModelKind.SOFTMAX else float(self.intercept[0])
         )
         return {
             "format": FORMAT,
             "version": VERSION,
-            "kind": self.kind,
-            "link": self.link,
+            "kind": self.kind.value,
+            "link": self.link.name,
             "target": self.target,
             "features": self.features,
             "inputs": {
@@ -211,12 +205,15 @@ def _from_json(obj: Any) -> Model:
         raise _Invalid(
             f"file version {version}, this losscli {__version__} reads version {VERSION}"
         )
-    kind = _field(obj, "kind", str)
-    if kind not in LINKS:
-        raise _Invalid(f"unknown kind {kind!r}")
-    link = _field(obj, "link", str)
-    if link not in LINKS[kind]:
-        raise _Invalid(f"link {link!r} does not fit a {kind} model")
+    kind_name = _field(obj, "kind", str)
+    if kind_name not in {k.value for k in ModelKind}:
+        raise _Invalid(f"unknown kind {kind_name!r}")
+    kind = ModelKind(kind_name)
+    link_name = _field(obj, "link", str)
+    link = LINKS.get(link_name)
+    if link not in kind.links:
+        raise _Invalid(f"link {link_name!r} does not fit a {kind} model")
+    assert link is not None
     features = _strings(_field(obj, "features", list), "features")
     inputs = _field(obj, "inputs", dict)
     columns = _strings(inputs.get("columns"), "inputs.columns")
@@ -230,7 +227,7 @@ def _from_json(obj: Any) -> Model:
     classes_raw = obj.get("classes")
     classes = None if classes_raw is None else tuple(_strings(classes_raw, "classes"))
     p = len(features)
-    if kind == "softmax":
+    if kind is ModelKind.SOFTMAX:
         if classes is None or len(classes) < 3:
             raise _Invalid("a softmax model needs three or more classes")
         rows = _field(obj, "coef", list)
@@ -239,7 +236,7 @@ def _from_json(obj: Any) -> Model:
         coef = np.stack([_numbers(r, p, "coef") for r in rows], axis=1)
         intercept = _numbers(_field(obj, "intercept", list), len(classes), "intercept")
     else:
-        if kind == "logistic" and (classes is None or len(classes) != 2):
+        if kind is ModelKind.LOGISTIC and (classes is None or len(classes) != 2):
             raise _Invalid("a logistic model needs two classes")
         coef = _numbers(_field(obj, "coef", list), p, "coef")
         value = _field(obj, "intercept", (int, float))

@@ -9,16 +9,14 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from losscli._types import REDUCTIONS, Reduction, Space
 from losscli.errors import InputError
 from losscli.losses.base import (
     MACHINE_EPS,
-    REDUCTIONS,
     Loss,
     LossResult,
     ParamInfo,
     Pointwise,
-    Reduction,
-    Space,
     check_finite,
     check_weights,
     weighted_totals,

@@ -38,9 +38,10 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from losscli._lazy import lazy_module
+from losscli._types import REDUCTIONS, LogitSpace, Reduction, Space, Task
 from losscli.errors import BadValues, InputError
 from losscli.losses.totals import Reduced, Scaled, reduce_totals, scaled_dot, scaled_sum
 
@@ -48,15 +49,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     import numpy as np
-    from numpy.typing import NDArray
 
-    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
+    from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
 
-Space = Literal["value", "probability", "logit"]
-Reduction = Literal["mean", "sum", "none"]
-REDUCTIONS: tuple[Reduction, ...] = ("mean", "sum", "none")
 MACHINE_EPS = sys.float_info.epsilon  # 2.220446049250313e-16, float64
 ROW_SUM_TOL = 1e-4  # probability rows printed with a few decimals still sum to 1
 POISSON_EPS = 1e-8  # torch poisson_nll_loss default, guards log(0)
@@ -210,13 +207,13 @@ class Loss:
 
     name: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
-    task: ClassVar[str]
+    task: ClassVar[Task]
     takes: ClassVar[str]
     formula: ClassVar[str]
     gradient: ClassVar[str]
     hessian: ClassVar[str]  # ∂²ℓ/∂ŷ², and the value reported at a kink
     reference: ClassVar[str]
-    logit_space: ClassVar[Literal["never", "optional", "always"]] = "never"
+    logit_space: ClassVar[LogitSpace] = "never"
     default_space: ClassVar[Space] = "value"
     reductions: ClassVar[tuple[Reduction, ...]] = REDUCTIONS
     multiclass: ClassVar[bool] = False
