@@ -532,7 +532,9 @@ class _FastPath:
             if column.null_count:
                 return None
             values = _float64_view(column)
-            if not math.isfinite(values.sum()):
+            with np.errstate(over="ignore", invalid="ignore"):  # thread-local: set here
+                total = values.sum()
+            if not math.isfinite(total):
                 return None
             columns[name] = values
         return _Numbers(columns, table.num_rows)
