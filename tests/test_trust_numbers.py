@@ -19,6 +19,10 @@ from losscli.losses import make_loss
 from losscli.losses.totals import Scaled, TotalOverflow, scaled_dot, scaled_sum, total
 
 
+# no raw NumPy warning on any of these paths, library or command line
+pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
+
+
 def invoke(*args: str, stdin: str | None = None, env: dict[str, str] | None = None):
     return CliRunner().invoke(cli, list(args), input=stdin, env=env)
 

@@ -756,7 +756,9 @@ def _clean_batch(frame: pd.DataFrame, columns: Columns, first_row: int) -> Batch
     else:
         used = [*columns.true, *columns.pred, *weight_col]
         arrays = {name: frame[name].to_numpy(dtype=np.float64) for name in used}
-        if not all(math.isfinite(arrays[n].sum()) for n in used if kinds[n].kind == "f"):
+        with np.errstate(over="ignore", invalid="ignore"):  # a sum past float64 is fine here
+            finite = all(math.isfinite(arrays[n].sum()) for n in used if kinds[n].kind == "f")
+        if not finite:
             return None
 
         def take(names: Sequence[str]) -> Array:
