@@ -18,7 +18,6 @@ from losscli.errors import InputError
 from losscli.losses import make_loss
 from losscli.losses.totals import Scaled, TotalOverflow, scaled_dot, scaled_sum, total
 
-
 # no raw NumPy warning on any of these paths, library or command line
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
