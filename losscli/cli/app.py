@@ -45,6 +45,12 @@ def cli_error(error: LossCliError) -> CliError:
     return (CliInputError if error.exit_code == 2 else CliError)(str(error))
 
 
+def compact_usage(exc: click.UsageError) -> CliInputError:
+    """A usage error in two lines (the problem, where the help is), not click's four."""
+    where = f"\nsee '{exc.ctx.command_path} --help'" if exc.ctx is not None else ""
+    return CliInputError(exc.format_message() + where)
+
+
 class LossCliGroup(click.Group):
     """Converts what any subcommand raises into one-to-three-line errors.
 
@@ -61,6 +67,8 @@ class LossCliGroup(click.Group):
             return super().invoke(ctx)
         except LossCliError as exc:
             raise cli_error(exc) from None
+        except click.UsageError as exc:
+            raise compact_usage(exc) from None
         except BrokenPipeError:
             streams.quiet_pipe()
         except OSError as exc:
@@ -106,6 +114,8 @@ def main() -> None:
         code = 130
     except click.ClickException as exc:
         _flush_or_fail(streams)
+        if isinstance(exc, click.UsageError):
+            exc = compact_usage(exc)
         exc.show()
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
