@@ -162,10 +162,19 @@ def samples(report: ComputeReport) -> Iterator[Samples]:
 
 
 def _located_scaled(
-    summaries: tuple[LossSummary, ...], columns: Columns, batch: Batch, pws: tuple[Pointwise, ...]
+    summaries: tuple[LossSummary, ...],
+    columns: Columns,
+    batch: Batch,
+    pws: tuple[Pointwise, ...],
+    shown: bool = True,
 ) -> Samples:
-    with located(columns, batch):
-        return _scaled(summaries, batch, pws)
+    """Scaled per-sample output; when it is ``shown``, every number must be finite."""
+    out = _scaled(summaries, batch, pws)
+    if shown:
+        with located(columns, batch):
+            for value, grad in zip(out.values, out.grads, strict=True):
+                check_weighted(value, grad)  # sᵢℓᵢ or a gradient past float64
+    return out
 
 
 def _scaled(
@@ -174,14 +183,12 @@ def _scaled(
     values, grads = [], []
     for summary, pw in zip(summaries, pws, strict=True):
         s = batch.weight
-        per_sample = pw.loss if s is None else s * pw.loss
         sg = summary.reduced.weights(s)  # sᵢ·2^-k: see losses/totals.py
         if not isinstance(sg, float) and pw.grad.ndim == 2:
             sg = sg[:, None]
         with np.errstate(over="ignore", invalid="ignore"):
+            per_sample = pw.loss if s is None else s * pw.loss
             grad = sg * summary.scale * pw.grad + 0.0
-        if summary.reduction != "mean":
-            check_weighted(per_sample, grad)  # rows named by the caller's located()
         values.append(per_sample)
         grads.append(grad)
     return Samples(batch.rows, batch.y_true, batch.y_pred, values, grads)
@@ -313,7 +320,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         n=n,
         dropped=dropped,
         summaries=summaries,
-        head=_head(summaries, columns, head, request.head_rows),
+        head=_head(summaries, columns, head, request.head_rows, request.table),
         cached=cached if single else None,
         rereads=None if single or rereads == "-" else rereads,
     )
@@ -336,9 +343,10 @@ def _head(
     columns: Columns,
     head: list[tuple[Batch, tuple[Pointwise, ...]]],
     limit: int,
+    shown: bool,
 ) -> Samples:
     """The first ``limit`` rows, scaled like the final gradient."""
-    parts = [_located_scaled(summaries, columns, batch, pws) for batch, pws in head]
+    parts = [_located_scaled(summaries, columns, batch, pws, shown) for batch, pws in head]
     if not parts:
         return Samples(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), [], [])
 

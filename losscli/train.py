@@ -255,18 +255,21 @@ def scaling(x: Array, *, center: bool) -> tuple[Array, Array]:
 
 
 def _unit_scale(x: Array) -> Array:
-    """Per column, the power of two 2^e with max|x| < 2^e (1 for all-zero columns)."""
+    """Per column, the power of two 2^k with 1 ≤ max|x|/2^k < 2 (1 for all-zero columns).
+
+    (2^k rather than frexp's 2^(k+1): near float64's top 2^1024 itself overflows.)
+    """
     if x.shape[0] == 0:
         return np.ones(x.shape[1])
     high = np.maximum(x.max(axis=0), -x.min(axis=0))
     _, e = np.frexp(np.where(high > 0, high, 1.0))
-    out: Array = np.ldexp(1.0, e)
+    out: Array = np.ldexp(1.0, e - 1)
     return out
 
 
 def standardized(x: Array, mu: Array, sigma: Array) -> Array:
     """(x − μ)/σ computed on power-of-two-scaled columns: no overflow in x − μ."""
-    unit = np.ldexp(1.0, np.frexp(sigma)[1])
+    unit = np.ldexp(1.0, np.frexp(sigma)[1] - 1)
     out: Array = (x / unit - mu / unit) / (sigma / unit)
     return out
 

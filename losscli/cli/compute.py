@@ -85,14 +85,15 @@ def compute(
     check_output_paths(output.grad_out)  # a bad path fails before the input is read
     _freeze_imports()
     with computing.compute_session(request) as report:
-        for line in render.notes(report, checks=output.fmt not in ("table", "json")):
-            click.echo(f"note: {line}", err=True)
         if output.grad_out:  # the file first: stdout never shows a result of a failed run
             with atomic_output(output.grad_out) as handle:
                 lines = render.sample_lines(report, computing.samples(report), ",")
                 render.write_lines(handle, lines)
         if output.to_stdout:
             render.emit(report, output, computing.samples(report))
+        # notes last: a run that fails prints its error alone (one to three lines)
+        for line in render.notes(report, checks=output.fmt not in ("table", "json")):
+            click.echo(f"note: {line}", err=True)
 
 
 def _freeze_imports() -> None:
