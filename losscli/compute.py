@@ -15,18 +15,22 @@ pass 1 and removes that file when its ``with`` block ends.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import math
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
-from losscli._lazy import lazy_module
+from losscli._lazy import callable_module, lazy_module
 from losscli.errors import BadValues, InputError
-from losscli.io import reader as dataio
-from losscli.io.reader import Batch, ColumnRequest, Columns
-from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights, weighted_totals
+from losscli.hazards import HazardReport, HazardScan
+from losscli.io import source as sources
+from losscli.io.blocks import Batch, to_batch
+from losscli.io.columns import ColumnRequest, Columns, resolve_columns
+from losscli.io.formats import InputOptions, open_any
+from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights
 from losscli.losses.base import check_weighted, reduce_loss
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient
 from losscli.losses.totals import Reduced, Scaled, total
@@ -65,9 +69,10 @@ def check_held(what: str, numbers: int, cost: int = JSON_NUMBER_BYTES) -> None:
 class ComputeRequest:
     """Everything ``compute`` needs; the CLI builds one from its flags."""
 
-    source: str
+    source: Any  # a path, "-" (stdin) or a pandas DataFrame
     losses: tuple[Loss, ...]
     columns: ColumnRequest = field(default_factory=ColumnRequest)
+    input: InputOptions = field(default_factory=InputOptions)
     logits: bool = False
     reduction: Reduction = "mean"
     dropna: bool = False
@@ -75,7 +80,11 @@ class ComputeRequest:
     per_sample: bool = False
     check_grad: bool = False
     table: bool = False  # the first head_rows rows are shown as a table
-    block_bytes: int | None = None  # of CSV per parsed block; None = dataio.DEFAULT_BLOCK_BYTES
+    block_bytes: int | None = None  # of text per parsed block; None = the reader's default
+    hazards: bool = False  # scan for fragile rows (losscli.hazards)
+
+
+NO_SHIFT = Reduced(0.0, 1.0, 0)
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,8 @@ class LossSummary:
     scale: float
     clipped: int
     check: GradCheck | None
-    reduced: Reduced  # the weights' power-of-two shift (losses/totals.py)
+    max_row: float = math.nan  # the largest per-row loss sᵢℓᵢ (how far --dtype moved it)
+    reduced: Reduced = NO_SHIFT  # the weights' power-of-two shift (losses/totals.py)
 
 
 @dataclass(frozen=True)
@@ -112,6 +122,7 @@ class _Accumulator:
     dens: list[Scaled] = field(default_factory=list)
     clipped: int = 0
     check: GradCheck = NO_CHECK
+    max_row: float = -math.inf
 
 
 @dataclass(frozen=True)
@@ -131,6 +142,14 @@ class ComputeReport:
     head: Samples
     cached: tuple[tuple[Batch, tuple[Pointwise, ...]], ...] | None = field(repr=False)
     rereads: str | None = None
+    signature: tuple[int, int] | None = None  # of a file pass 2 reads again (size, mtime)
+    rows_read: int = 0  # by pass 1, dropped rows included: pass 2 must read as many
+    hazards: HazardReport | None = None  # --hazards
+
+    @property
+    def values(self) -> dict[str, float | None]:
+        """Each loss's reduced value by name (None for ``reduction="none"``: see samples)."""
+        return {s.loss.name: s.value for s in self.summaries}
 
     @property
     def predictions(self) -> Space:
@@ -152,13 +171,29 @@ def samples(report: ComputeReport) -> Iterator[Samples]:
         for batch, pws in report.cached:
             yield _located_scaled(report.summaries, report.columns, batch, pws)
         return
-    if report.rereads is None:
-        raise ValueError(
-            "standard input was read once: run pass 1 in a compute_session() for pass 2"
-        )
-    for batch in _batches(report.request, report.rereads)[1]:
+    again: Any = report.rereads
+    if again is None:
+        if isinstance(report.request.source, str):
+            raise ValueError(
+                "standard input was read once: run pass 1 in a compute_session() for pass 2"
+            )
+        again = report.request.source  # a DataFrame: read again from memory
+    else:
+        sources.check_unchanged(again, report.signature)
+    seen = 0
+    for batch in _batches(report.request, again)[1]:
+        seen += len(batch.rows) + batch.dropped
+        if seen > report.rows_read:
+            break
         pws = _pointwise_all(report.request, report.columns, batch)
         yield _located_scaled(report.summaries, report.columns, batch, pws)
+    if seen != report.rows_read:
+        second = "more" if seen > report.rows_read else f"{seen:,}"
+        raise InputError(
+            f"{sources.display_name(str(again))} changed while it was being read "
+            f"({report.rows_read:,} rows in the first pass, {second} in the second)",
+            "write the input to a file that nothing else modifies, then run again",
+        )
 
 
 def _located_scaled(
@@ -195,25 +230,42 @@ def _scaled(
 
 
 def _batches(
-    request: ComputeRequest, source: str, tee: IO[bytes] | None = None
+    request: ComputeRequest, source: Any, tee: IO[bytes] | None = None
 ) -> tuple[Columns, Iterator[Batch]]:
-    """Open the source, resolve the columns, and iterate converted chunks."""
-    name = "standard input" if source == "-" else source
-    stream = dataio.open_source(source, tee=tee)
-    header = dataio.read_header(stream, name)
-    columns = dataio.resolve_columns(header, request.columns)
+    """Open the source, read its header, resolve the columns, and iterate typed blocks."""
+    options = request.input
+    if request.block_bytes:
+        options = dataclasses.replace(options, block_bytes=request.block_bytes)
+    table = open_any(source, options, tee=tee)
+    try:
+        columns = resolve_columns(table.names, request.columns)
+    except BaseException:
+        table.close()
+        raise
 
     def generate() -> Iterator[Batch]:
-        for batch in dataio.iter_batches(
-            stream, name, columns, dropna=request.dropna, block_bytes=request.block_bytes
-        ):
-            if batch.weight is not None:
-                with located(columns, batch):
-                    check_weights(batch.weight, len(batch.rows))
-            yield batch
-        stream.close()
+        first_row = 1
+        seen = False
+        try:
+            for block in table.blocks(columns.used_at):
+                batch = to_batch(block, columns, dropna=request.dropna, first_row=first_row)
+                first_row += block.rows
+                seen = True
+                if batch.weight is not None:
+                    with located(columns, batch):
+                        check_weights(batch.weight, len(batch.rows))
+                yield batch
+        finally:
+            table.close()
+        if not seen:
+            raise InputError(f"{table.name} has a header but no data rows")
 
     return columns, generate()
+
+
+def effective_logits(request: ComputeRequest, columns: Columns, loss: Loss) -> bool:
+    """--logits, or prediction columns named as raw scores (logit_<class>, y_score)."""
+    return request.logits or (columns.logits and loss.logit_space != "never")
 
 
 @contextmanager
@@ -230,7 +282,9 @@ def _pointwise_all(
 ) -> tuple[Pointwise, ...]:
     with located(columns, batch):
         return tuple(
-            loss.pointwise(batch.y_true, batch.y_pred, logits=request.logits)
+            loss.pointwise(
+                batch.y_true, batch.y_pred, logits=effective_logits(request, columns, loss)
+            )
             for loss in request.losses
         )
 
@@ -239,22 +293,17 @@ def _pointwise_all(
 def compute_session(request: ComputeRequest) -> Iterator[ComputeReport]:
     """Pass 1, with whatever pass 2 needs kept until the ``with`` block ends.
 
-    For stdin with ``per_sample`` that is a temporary copy of the input
-    (stdin cannot be read twice); it is removed on leaving the block,
-    however the block ends.
+    For stdin, a FIFO or ``<(process substitution)`` with ``per_sample`` that
+    is a temporary copy of the input (they cannot be read twice; re-opening a
+    FIFO would wait for ever); it is removed on leaving the block, however
+    the block ends.
     """
-    if request.source != "-" or not request.per_sample:
+    source = request.source
+    if not (request.per_sample and isinstance(source, str)) or sources.is_regular_file(source):
         yield run_compute(request)
         return
     # Closed after pass 1 and removed below: it must outlive its first `with`.
-    try:
-        spool = tempfile.NamedTemporaryFile(prefix="losscli-stdin-", delete=False)  # noqa: SIM115
-    except OSError as exc:  # no writable temporary folder (tempfile tried them all)
-        raise InputError(
-            f"per-row output reads standard input twice, and it cannot be copied aside: "
-            f"{exc.strerror or exc}",
-            "set TMPDIR to a writable folder, or give the input as a FILE",
-        ) from None
+    spool = sources.spool_file()
     try:
         with spool:
             report = _pass_one(request, spool)
@@ -276,29 +325,40 @@ def run_compute(request: ComputeRequest) -> ComputeReport:
 def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport:
     for loss in request.losses:
         loss.check_reduction(request.reduction)
-    columns, batches = _batches(request, request.source, tee=spool)
+    source = request.source
+    signature = sources.signature(source) if isinstance(source, str) and spool is None else None
+    columns, batches = _batches(request, source, tee=spool)
     accs = [_Accumulator(loss) for loss in request.losses]
     head: list[tuple[Batch, tuple[Pointwise, ...]]] = []
     head_count = n = dropped = chunks = 0
     row_numbers = len(request.losses) * (1 + len(columns.pred)) + len(columns.pred) + 2
     cached: tuple[tuple[Batch, tuple[Pointwise, ...]], ...] = ()
+    scan = HazardScan(request.losses, logits=request.logits) if request.hazards else None
+    # the largest row is shown where a convention or float32 moves it (one more pass)
+    track_max = any(loss.library or loss.precision != "float64" for loss in request.losses)
     for batch in batches:
         chunks += 1
         pws = _pointwise_all(request, columns, batch)
+        if scan is not None:
+            scan.feed(batch, pws)
         n += len(batch.rows)
         dropped += batch.dropped
         for acc, pw in zip(accs, pws, strict=True):
-            num, den = weighted_totals(pw, batch.weight)
+            num, den = acc.loss.totals(pw, batch.weight)
             acc.nums.append(num)
             acc.dens.append(den)
             acc.clipped += pw.clipped
+            if track_max and len(pw.loss):
+                with np.errstate(over="ignore"):
+                    top = pw.loss if batch.weight is None else batch.weight * pw.loss
+                acc.max_row = max(acc.max_row, float(top.max()))
             if request.check_grad:
                 with located(columns, batch):
                     check = check_gradient(
                         acc.loss,
                         batch.y_true,
                         batch.y_pred,
-                        logits=request.logits,
+                        logits=effective_logits(request, columns, acc.loss),
                         weight=batch.weight,
                     )
                 acc.check = acc.check.merge(check)
@@ -311,9 +371,11 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         cached = ((batch, pws),) if chunks == 1 else ()
     if n == 0:
         raise InputError("no rows left to compute on after --dropna")
-    summaries = tuple(_summarise(acc, request) for acc in accs)
+    summaries = tuple(_summarise(acc, request, columns) for acc in accs)
     single = chunks == 1
-    rereads = spool.name if spool is not None else request.source
+    rereads = spool.name if spool is not None else source
+    if not isinstance(rereads, str) or not (spool or sources.is_regular_file(rereads)):
+        rereads = "-"  # a DataFrame is cached whole below; a pipe read once cannot be reread
     return ComputeReport(
         request=request,
         columns=columns,
@@ -323,10 +385,13 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         head=_head(summaries, columns, head, request.head_rows, request.table),
         cached=cached if single else None,
         rereads=None if single or rereads == "-" else rereads,
+        signature=signature,
+        rows_read=n + dropped,
+        hazards=scan.finish([float(total(a.nums)) for a in accs]) if scan is not None else None,
     )
 
 
-def _summarise(acc: _Accumulator, request: ComputeRequest) -> LossSummary:
+def _summarise(acc: _Accumulator, request: ComputeRequest, columns: Columns) -> LossSummary:
     loss, reduction = acc.loss, request.reduction
     value, scale, reduced = reduce_loss(loss, total(acc.nums), total(acc.dens), reduction)
     check = None
@@ -334,7 +399,15 @@ def _summarise(acc: _Accumulator, request: ComputeRequest) -> LossSummary:
         c = acc.check
         check = GradCheck(reduced.scaled(c.max_abs * scale), c.max_rel, c.compared, c.skipped)
     return LossSummary(
-        loss, loss.space(request.logits), reduction, value, scale, acc.clipped, check, reduced
+        loss,
+        loss.space(effective_logits(request, columns, loss)),
+        reduction,
+        value,
+        scale,
+        acc.clipped,
+        check,
+        acc.max_row,
+        reduced=reduced,
     )
 
 
@@ -360,3 +433,6 @@ def _head(
         values=[cat([p.values[i] for p in parts]) for i in range(len(summaries))],
         grads=[cat([p.grads[i] for p in parts]) for i in range(len(summaries))],
     )
+
+
+callable_module(__name__, "compute")  # losscli.compute(...) is the public API call

@@ -1,15 +1,16 @@
-"""``losscli predict``: a saved model applied to a CSV, written as CSV.
+"""``losscli predict``: a saved model applied to an input, written as CSV.
 
 The output pipes into ``compute`` without flags: ``y_true`` (when the input
 has the model's target column), then ``y_pred`` or one ``p_<class>`` column
 per class.  Binary targets are written as 0/1 (1 = the model's second
 class); multi-class targets keep their class names, which ``compute``
-matches to the ``p_<class>`` columns.
+matches to the ``p_<class>`` columns.  Any input format works (the one
+input layer, :mod:`losscli.io`); memory stays that of one block.
 """
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -17,8 +18,9 @@ from numpy.typing import NDArray
 
 from losscli.errors import MAX_ROWS_SHOWN, InputError, format_rows
 from losscli.fit.model import Model, load
-from losscli.io import reader as dataio
-from losscli.io import table as dataset
+from losscli.io.design import predict_blocks
+from losscli.io.formats import InputOptions, open_any
+from losscli.io.labels import known_classes
 
 
 def load_model(path: str) -> Model:
@@ -26,15 +28,19 @@ def load_model(path: str) -> Model:
     return load(path)
 
 
-def prediction_frame(model: Model, frame: pd.DataFrame, *, logits: bool) -> pd.DataFrame:
-    """The output table for one input table."""
-    x = model.design.matrix(frame)
+def prediction_frame(
+    model: Model, x: np.ndarray, truth: Any, *, logits: bool, first: int = 1
+) -> pd.DataFrame:
+    """The output table for one block: y_true (if present), then the predictions.
+
+    ``first`` is the block's first file row, for naming rows whose score overflows.
+    """
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         pred = model.predict(x, logits=logits)
-    _check_finite(pred, frame.index.to_numpy())
+    _check_finite(pred, first + np.arange(len(pred)))
     out: dict[str, object] = {}
-    if model.target in frame.columns:
-        out["y_true"] = _truth(model, frame[model.target])
+    if truth is not None:
+        out["y_true"] = _truth(model, truth)
     if pred.ndim == 1:
         out["y_pred"] = pred
     else:
@@ -58,35 +64,36 @@ def _check_finite(pred: NDArray[np.float64], rows: NDArray[np.int64]) -> None:
         )
 
 
-def _truth(model: Model, series: pd.Series) -> object:
+def _truth(model: Model, column: Any) -> object:
     if model.classes is None:
-        return series.to_numpy()
-    if model.kind == "logistic":
-        labels = dataset.class_labels(series, model.target)
-        if labels.classes != model.classes:  # this file's labels may be a subset
-            index = {c: str(i) for i, c in enumerate(model.classes)}
-            text = series.astype(str).str.strip()
-            return np.array([index.get(t, t) for t in text], dtype=object)
-        return labels.y.astype(np.int64)
-    return series.astype(str).str.strip().to_numpy()
+        return column.to_numpy() if hasattr(column, "to_numpy") else column
+    return known_classes(column, model.classes, binary=model.kind == "logistic")
 
 
-def write_predictions(model: Model, source: str, out: IO[str], *, logits: bool) -> None:
-    """Predict ``source`` block by block and write CSV (repr floats, round-trip exact).
+def write_predictions(
+    model: Model,
+    source: Any,
+    out: IO[str],
+    *,
+    logits: bool,
+    input: InputOptions | None = None,
+) -> None:
+    """Predict ``source`` (a path, "-" or a DataFrame) block by block; write CSV.
 
-    Memory stays that of one block whatever the input's size, as in compute.
+    Floats are written with repr (round-trip exact).
     """
-    name = "standard input" if source == "-" else source
-    stream = dataio.open_source(source)
-    dataio.read_header(stream, name)
-    first = 1
-    for frame in dataio.iter_frames(stream, name):
-        frame.index = pd.RangeIndex(first, first + len(frame))  # file rows, for messages
-        try:
-            table = prediction_frame(model, frame, logits=logits)
-        except InputError as exc:  # the readers' fix names --dropna, which predict lacks
-            if exc.fix and "--dropna" in exc.fix:
-                raise InputError(exc.problem, NO_DROPNA_FIX) from None
-            raise
-        table.to_csv(out, index=False, header=first == 1, lineterminator="\n")
-        first += len(frame)
+    table = open_any(source, input or InputOptions())
+    wrote = False
+    try:
+        for x, truth, first in predict_blocks(table, model.design, model.target):
+            frame = prediction_frame(model, x, truth, logits=logits, first=first)
+            frame.to_csv(out, index=False, header=first == 1, lineterminator="\n")
+            wrote = True
+    except InputError as exc:  # the readers' fix names --dropna, which predict lacks
+        if exc.fix and "--dropna" in exc.fix:
+            raise InputError(exc.problem, NO_DROPNA_FIX) from None
+        raise
+    finally:
+        table.close()
+    if not wrote:
+        raise InputError(f"{table.name} has a header but no data rows")

@@ -11,6 +11,7 @@ coefficients, and the coefficients are mapped back to the original scale.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -19,13 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from losscli._lazy import callable_module
 from losscli._types import ModelKind, Task
 from losscli.errors import InputError, RunError
 from losscli.fit import metrics
 from losscli.fit.loop import Callback, FitResult, StopReason, TrainConfig, fit
 from losscli.fit.model import Model
 from losscli.fit.objective import Objective
-from losscli.io import table as dataset
+from losscli.io.design import Design, TrainingData, read_training
+from losscli.io.formats import InputOptions, open_any
+from losscli.io.labels import Labels, encode_classes, label_cells
 from losscli.losses import Loss
 from losscli.losses.links import IDENTITY, LOG, LOGIT, SOFTMAX, Link
 
@@ -33,14 +37,13 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from losscli._types import Array
-MODELS = ("auto", *(kind.value for kind in ModelKind))  # --model: auto picks by the loss
 
 
 @dataclass(frozen=True)
 class TrainRequest:
     """Everything ``train`` needs; the CLI builds one from its flags."""
 
-    source: str
+    source: Any  # a path, "-", a pandas DataFrame, or an (X, y) pair of arrays
     loss: Loss
     config: TrainConfig = field(default_factory=TrainConfig)
     model: str = "auto"
@@ -53,6 +56,7 @@ class TrainRequest:
     standardize: bool = True
     intercept: bool = True
     val_split: float = 0.0
+    input: InputOptions = field(default_factory=InputOptions)  # format, delimiter, header
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,7 @@ class TrainReport:
     dropped: int
     seconds: float
     warnings: tuple[str, ...] = ()
+    note: str | None = None  # how a default column was chosen ("target: the last column …")
 
 
 class TrainingDiverged(RunError):
@@ -103,9 +108,10 @@ class Prepared:
     x: Array
     y: Array
     classes: tuple[str, ...] | None
-    design: dataset.Design
+    design: Design
     target: str
     dropped: int
+    note: str | None = None
 
 
 def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[ModelKind, Link]:
@@ -161,10 +167,12 @@ def prepare(request: TrainRequest) -> Prepared:
 BYTES_PER_CELL = 32
 
 
-def memory_needed(source: str) -> RunError:
+def memory_needed(source: object) -> RunError:
     """How much memory training on ``source`` needs, estimated from its size and cells."""
     try:
-        size = os.path.getsize(source) if source != "-" else 0
+        if not isinstance(source, str) or source == "-":
+            raise OSError
+        size = os.path.getsize(source)
         with open(source, "rb") as handle:
             sample = handle.read(1 << 20) if size else b""
     except OSError:
@@ -184,25 +192,65 @@ def memory_needed(source: str) -> RunError:
 
 
 def _prepare(request: TrainRequest) -> Prepared:
-    """Read the CSV, build X and y, choose the model."""
-    frame = dataset.read_table(request.source)
-    target = dataset.target_column(frame, request.target)
-    design = dataset.build_design(frame, target, request.features, request.one_hot)
-    dropped = 0
-    if request.dropna:
-        frame, dropped = dataset.drop_missing(frame, [target, *design.columns])
-        if len(frame) == 0:
-            raise InputError("no rows left after --dropna")
-    x = design.matrix(frame)
-    regression = request.loss.task.regression
-    labels = (
-        dataset.regression_labels(frame[target], target)
-        if regression
-        else dataset.class_labels(frame[target], target)
-    )
+    """Read the input straight into X and y (:mod:`losscli.io.design`), choose the model."""
+    classification = not request.loss.task.regression
+    if isinstance(request.source, tuple):
+        data = _arrays(request.source, classification=classification)
+    else:
+        table = open_any(request.source, request.input)
+        try:
+            data = read_training(
+                table,
+                target=request.target,
+                features=request.features,
+                one_hot=request.one_hot,
+                dropna=request.dropna,
+                classification=classification,
+            )
+        finally:
+            table.close()
+    labels = data.labels
     n_classes = None if labels.classes is None else len(labels.classes)
     kind, link = choose_model(request.loss, request.model, n_classes)
-    return Prepared(kind, link, x, labels.y, labels.classes, design, target, dropped)
+    return Prepared(
+        kind,
+        link,
+        data.x,
+        labels.y,
+        labels.classes,
+        data.design,
+        data.target,
+        data.dropped,
+        data.note,
+    )
+
+
+def _arrays(pair: tuple[Any, Any], *, classification: bool) -> TrainingData:
+    """An (X, y) pair given to the library: features x1…xd, target y (X is copied)."""
+    if len(pair) != 2:
+        raise InputError("train's source pair must be (X, y)")
+    x = np.array(pair[0], dtype=np.float64, order="C", ndmin=2)
+    y_raw = np.asarray(pair[1])
+    if x.ndim != 2 or y_raw.ndim != 1 or len(y_raw) != len(x):
+        raise InputError(
+            f"X must be 2-D and y 1-D with one label per row (got X {x.shape}, y {y_raw.shape})"
+        )
+    if len(x) == 0:
+        raise InputError("X has no rows")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise InputError(f"X has a missing or infinite value in row {row + 1}, column {col + 1}")
+    if classification:
+        cells = y_raw.astype(np.float64) if y_raw.dtype.kind in "iufb" else y_raw.astype(object)
+        labels = encode_classes([label_cells(cells)], "y")
+    else:
+        y = y_raw.astype(np.float64)
+        if not np.isfinite(y).all():
+            raise InputError("y has a missing or infinite value")
+        labels = Labels(y, None)
+    names = tuple(f"x{j + 1}" for j in range(x.shape[1]))
+    return TrainingData(x, labels, Design(names, {}), "y", 0, None)
 
 
 def split(
@@ -230,20 +278,35 @@ def split(
     return train, val
 
 
+SCALING_ROWS_BYTES = 32 << 20  # of X per chunk while scaling: no full-size temporary
+
+
+def _chunks(x: Array) -> list[Array]:
+    step = max(1, SCALING_ROWS_BYTES // (8 * max(1, x.shape[1])))
+    return [x[i : i + step] for i in range(0, len(x), step)]
+
+
 def scaling(x: Array, *, center: bool) -> tuple[Array, Array]:
     """(μ, σ): population mean and standard deviation; σ = 1 for constant columns.
 
     Without an intercept the columns are scaled by their root mean square and
-    not centred (centring would smuggle an intercept back in).  Each column
-    is first divided by a power of two near its largest magnitude (exact), so
-    neither x² overflows for features near 1e300 nor underflows near 1e-310.
+    not centred (centring would smuggle an intercept back in).  Computed in
+    chunks of rows, so no temporary the size of X exists (one chunk is the
+    whole of a small X: the same numbers as ``x.mean``/``x.std``).  Each
+    column is first divided by a power of two near its largest magnitude
+    (exact), so neither x² overflows for features near 1e300 nor underflows
+    near 1e-310; a spread float64 cannot hold is refused.
     """
-    p = x.shape[1]
+    n, p = x.shape
+    chunks = _chunks(x)
     unit = _unit_scale(x)
-    xs = x / unit
-    mu = xs.mean(axis=0) * unit if center else np.zeros(p)
-    spread = xs.std(axis=0) if center else np.sqrt((xs * xs).mean(axis=0))
-    sigma = spread * unit
+    mu_s = sum(((c / unit).sum(axis=0) for c in chunks), np.zeros(p)) / n if center else np.zeros(p)
+    squares = np.zeros(p)
+    for c in chunks:
+        d = c / unit - mu_s
+        squares += (d * d).sum(axis=0)
+    spread = np.sqrt(squares / n)
+    mu, sigma = mu_s * unit, spread * unit
     sigma[spread == 0] = 1.0
     if not np.isfinite(sigma).all() or not (sigma > 0).all():
         bad = [int(j) for j in np.flatnonzero(~(np.isfinite(sigma) & (sigma > 0)))]
@@ -267,11 +330,16 @@ def _unit_scale(x: Array) -> Array:
     return out
 
 
-def standardized(x: Array, mu: Array, sigma: Array) -> Array:
-    """(x − μ)/σ computed on power-of-two-scaled columns: no overflow in x − μ."""
+def standardize_in_place(x: Array, mu: Array, sigma: Array) -> Array:
+    """x ← (x − μ)/σ without a second copy of X, on columns divided by a power of
+    two first (exact), so x − μ cannot overflow."""
     unit = np.ldexp(1.0, np.frexp(sigma)[1] - 1)
-    out: Array = (x / unit - mu / unit) / (sigma / unit)
-    return out
+    mu_s, sigma_s = mu / unit, sigma / unit
+    for c in _chunks(x):
+        c /= unit
+        c -= mu_s
+        c /= sigma_s
+    return x
 
 
 def train(request: TrainRequest, callback: Callback | None = None) -> TrainReport:
@@ -295,7 +363,11 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         if request.val_split
         else (np.arange(len(data.y)), np.arange(0))
     )
-    x_train, y_train = data.x[train_idx], data.y[train_idx]
+    if len(val_idx):
+        x_train, y_train = data.x[train_idx], data.y[train_idx]
+        x_val: Array | None = data.x[val_idx]
+    else:  # the matrix as read, scaled in place: no second copy of X
+        x_train, y_train, x_val = data.x, data.y, None
     # Always optimise on scaled features (conditioning); --no-standardize only
     # moves the penalty onto the original coefficients w = w_scaled/σ.
     mu, sigma = scaling(x_train, center=request.intercept)
@@ -313,12 +385,13 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         intercept=request.intercept,
         penalty_scale=None if request.standardize else 1.0 / sigma,
     )
+    x_train = standardize_in_place(x_train, mu, sigma)
     validation = None
-    if len(val_idx):
-        validation = (standardized(data.x[val_idx], mu, sigma), data.y[val_idx])
+    if x_val is not None:
+        validation = (standardize_in_place(x_val, mu, sigma), data.y[val_idx])
     result = fit(
         objective,
-        standardized(x_train, mu, sigma),
+        x_train,
         y_train,
         request.config,
         validation=validation,
@@ -341,9 +414,14 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
     scores: dict[str, dict[str, float | None]] = {}
     notes: list[str] = []
     if result.stop_reason is not StopReason.DIVERGED:
-        scores["train"] = score(model, x_train, y_train, notes)
-        if len(val_idx):
-            scores["validation"] = score(model, data.x[val_idx], data.y[val_idx], notes)
+        # X is standardized now: score it with the coefficients of that scale
+        w_std, b_std = objective.split(result.theta)
+        scaled = dataclasses.replace(
+            model, coef=w_std[:, 0] if objective.outputs == 1 else w_std, intercept=b_std
+        )
+        scores["train"] = score(scaled, x_train, y_train, notes)
+        if validation is not None:
+            scores["validation"] = score(scaled, validation[0], validation[1], notes)
     model = Model(**{**model.__dict__, "metrics": scores})
     report = TrainReport(
         model,
@@ -354,6 +432,7 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         data.dropped,
         time.perf_counter() - started,
         (*dict.fromkeys(notes), *_warnings(model, result)),
+        note=data.note,
     )
     if result.stop_reason is StopReason.DIVERGED:
         raise TrainingDiverged(report, request.config.lr)
@@ -439,3 +518,6 @@ def _options(request: TrainRequest) -> dict[str, Any]:
         "intercept": request.intercept,
         "val_split": request.val_split,
     }
+
+
+callable_module(__name__, "train")  # losscli.train(...) is the public API call

@@ -237,12 +237,12 @@ def test_per_row_output_from_stdin_without_a_temp_folder(monkeypatch):
 
 
 def test_train_out_of_memory_says_how_much_it_needs(monkeypatch):
-    from losscli.io import table
+    from losscli import train
 
     def exhausted(*args: object, **kwargs: object) -> None:
         raise MemoryError
 
-    monkeypatch.setattr(table, "read_table", exhausted)
+    monkeypatch.setattr(train, "read_training", exhausted)
     r = invoke("train", str(SAMPLES / "diabetes.csv"))
     assert r.exit_code == 1
     one_error(r.stderr)

@@ -9,8 +9,10 @@ import click
 from losscli.cli.app import cli
 from losscli.cli.options import (
     REDUCTIONS,
+    CompatOptions,
     ComputeData,
-    InputOptions,
+    InputSource,
+    compat_options,
     compute_data_options,
     compute_output_options,
     input_options,
@@ -43,14 +45,16 @@ if TYPE_CHECKING:
 @click.option(
     "--check-grad", is_flag=True, help="Compare the gradient with central finite differences."
 )
+@compat_options
 def compute(
-    data_in: InputOptions,
+    data_in: InputSource,
     loss_names: tuple[str, ...],
     columns: ComputeData,
     logits: bool,
     reduction: str,
     out: OutputOptions,
     check_grad: bool,
+    conventions: CompatOptions,
     **params: Any,
 ) -> None:
     """Compute losses and their gradients from a CSV of targets and predictions.
@@ -64,12 +68,15 @@ def compute(
     """
     from losscli import compute as computing
     from losscli.cli import render_compute as render
-    from losscli.io.reader import ColumnRequest
+    from losscli.io.columns import ColumnRequest
 
-    losses = make_losses(loss_names, params, logits=logits)
+    losses = make_losses(
+        loss_names, params, logits=logits, compat=conventions.compat, dtype=conventions.dtype
+    )
     output = render.plan(out, stdout_console)
     request = computing.ComputeRequest(
         source=data_in.source,
+        input=data_in.reading(),
         losses=tuple(losses),
         columns=ColumnRequest(columns.true, columns.pred, columns.weight),
         logits=logits,
@@ -79,6 +86,7 @@ def compute(
         per_sample=output.per_sample(reduction),
         check_grad=check_grad,
         table=output.fmt == "table",
+        hazards=conventions.hazards,
     )
     from losscli.io.atomic import atomic_output, check_output_paths
 
@@ -92,7 +100,7 @@ def compute(
         if output.to_stdout:
             render.emit(report, output, computing.samples(report))
         # notes last: a run that fails prints its error alone (one to three lines)
-        for line in render.notes(report, checks=output.fmt not in ("table", "json")):
+        for line in render.notes(report, checks=output.checks_on_stderr):
             click.echo(f"note: {line}", err=True)
 
 
@@ -106,7 +114,7 @@ def _freeze_imports() -> None:
     """
     import gc
 
-    from losscli.io import reader as dataio
+    from losscli.io import csvblocks as dataio
 
     dataio.load_parser()
     gc.freeze()

@@ -27,6 +27,7 @@ from losscli.fit.optimizers import (
     OptimizerSpec,
     exposed_hyperparameters,
 )
+from losscli.io import INPUT_FORMATS
 from losscli.losses import PARAM_FLAGS, REDUCTIONS
 
 if TYPE_CHECKING:
@@ -35,16 +36,20 @@ if TYPE_CHECKING:
     from losscli.fit.loop import TrainConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
+TABLE_OR_JSON = ("table", "json")  # the formats of train and losses
 Decorator = Callable[[Any], Any]
 
 __all__ = [
     "FORMATS",
     "REDUCTIONS",
+    "TABLE_OR_JSON",
+    "CompatOptions",
     "ComputeData",
-    "InputOptions",
+    "InputSource",
     "ModelOptions",
     "TrainData",
     "TrainOutput",
+    "compat_options",
     "compute_data_options",
     "compute_output_options",
     "input_options",
@@ -85,10 +90,22 @@ def grouped(name: str, options: Sequence[Decorator], build: Callable[..., Any]) 
 
 
 @dataclass(frozen=True)
-class InputOptions:
-    """Where the rows come from: a path, or ``-`` for standard input."""
+class InputSource:
+    """Where the rows come from (a path, or ``-`` for standard input: the FILE argument),
+    and the input layer's reading flags (format, delimiter, header)."""
 
     source: str
+    format: str | None = None
+    delimiter: str | None = None
+    header: bool = True
+
+    def reading(self) -> Any:
+        """The library's :class:`losscli.io.formats.InputOptions` (imported only now)."""
+        from losscli.io.formats import InputOptions as Reading
+
+        reading = Reading(format=self.format, delimiter=self.delimiter, header=self.header)
+        reading.check()
+        return reading
 
 
 def require_input(file: str | None) -> str:
@@ -102,10 +119,49 @@ def require_input(file: str | None) -> str:
     return file
 
 
+def _input(
+    file: str | None, input_format: str | None, delimiter: str | None, tab: bool, no_header: bool
+) -> InputSource:
+    if tab:
+        if delimiter not in (None, "\t"):
+            raise click.UsageError("--tab and --delimiter disagree: give one of them")
+        delimiter = "\t"
+    if delimiter == "\\t":  # -d '\t' typed literally
+        delimiter = "\t"
+    if delimiter is not None and len(delimiter) != 1:
+        raise click.BadParameter(
+            f"the delimiter must be one character (got {delimiter!r})", param_hint="--delimiter"
+        )
+    return InputSource(require_input(file), input_format, delimiter, not no_header)
+
+
+# The same input flags on every command (the one input layer, losscli/io/).
 input_options = grouped(
     "data_in",
-    [click.argument("file", required=False, metavar="[FILE]")],
-    lambda file: InputOptions(require_input(file)),
+    [
+        click.argument("file", required=False, metavar="[FILE]"),
+        click.option(
+            "--input-format",
+            "input_format",
+            type=click.Choice(INPUT_FORMATS),
+            help="Input format [default: from the content, then the extension, else csv].",
+        ),
+        click.option(
+            "--delimiter",
+            "-d",
+            "delimiter",
+            metavar="CHAR",
+            help="Field delimiter of CSV input [default: ',', tab for .tsv/.tab].",
+        ),
+        click.option("--tab", "-t", "tab", is_flag=True, help="CSV input is tab-separated."),
+        click.option(
+            "--no-header",
+            "no_header",
+            is_flag=True,
+            help="The first row is data; columns are named 1, 2, … (--true 1 --pred 2).",
+        ),
+    ],
+    _input,
 )
 
 
@@ -353,7 +409,7 @@ train_output_options = grouped(
             "--format",
             "-f",
             "fmt",
-            type=click.Choice(("table", "json")),
+            type=click.Choice(TABLE_OR_JSON),
             help="Output format [default: table on a terminal, json otherwise].",
         ),
         click.option("--save", metavar="FILE", help="Save the model as JSON."),
@@ -396,6 +452,45 @@ compute_output_options = grouped(
 
 
 # --------------------------------------------------------------------------- consoles
+
+
+# --------------------------------------------------------------------------- conventions
+
+
+@dataclass(frozen=True)
+class CompatOptions:
+    """Whose convention, in which float type, and whether to scan for hazards."""
+
+    compat: str | None
+    dtype: str | None
+    hazards: bool
+
+
+def _compat_options() -> list[Decorator]:
+    from losscli.losses.compat import STYLES, Library
+
+    libraries = tuple(lib.value for lib in Library)
+    return [
+        click.option(
+            "--compat",
+            type=click.Choice((*libraries, "all")),
+            help="Reproduce a library's convention (clips, defaults, weighted mean, float type);"
+            " all: every library beside losscli's own.",
+        ),
+        click.option(
+            "--dtype",
+            type=click.Choice(("float64", "float32")),
+            help="Compute in this float type [default: float64; "
+            + ", ".join(f"{lib.value}: {s.precision}" for lib, s in STYLES.items())
+            + "].",
+        ),
+        click.option(
+            "--hazards", is_flag=True, help="Report clipped, saturated, dominant and skipped rows."
+        ),
+    ]
+
+
+compat_options = grouped("conventions", _compat_options(), CompatOptions)
 
 
 def _console(**kwargs: Any) -> Console:

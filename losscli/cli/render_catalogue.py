@@ -6,6 +6,7 @@ import inspect
 import json
 from typing import TYPE_CHECKING, Any
 
+from losscli.cli import render_compat
 from losscli.cli.tablefit import print_table  # every table: numbers never cut
 
 if TYPE_CHECKING:
@@ -24,7 +25,10 @@ def _param_text(cls: type[Loss]) -> str:
 
 def entry(cls: type[Loss]) -> dict[str, Any]:
     """One loss as a JSON-ready description."""
+    from losscli.losses.compat import describe
+
     return {
+        "compat": describe(cls.name),
         "name": cls.name,
         "aliases": list(cls.aliases),
         "task": cls.task,
@@ -86,6 +90,7 @@ def detail(cls: type[Loss], console: Console) -> None:
     t.add_row("gradient ∂ℓ/∂ŷ", cls.gradient)
     t.add_row("reference", cls.reference)
     print_table(console, t)
+    render_compat.catalogue(cls.name, console)
     doc = inspect.getdoc(cls)
     if doc:
         console.print(doc)

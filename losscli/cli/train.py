@@ -11,7 +11,7 @@ import click
 
 from losscli.cli.app import cli
 from losscli.cli.options import (
-    InputOptions,
+    InputSource,
     ModelOptions,
     TrainData,
     TrainOutput,
@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 @optimizer_options
 @train_output_options
 def train(
-    data_in: InputOptions,
+    data_in: InputSource,
     loss_name: str,
     data: TrainData,
     model: ModelOptions,
@@ -72,7 +72,9 @@ def train(
     from losscli.train import train as run_train
 
     (loss,) = make_losses((loss_name,), params, logits=False, single=True)
-    request = TrainRequest(data_in.source, loss, fit, **asdict(data), **asdict(model))
+    request = TrainRequest(
+        data_in.source, loss, fit, **asdict(data), **asdict(model), input=data_in.reading()
+    )
     check_output_paths(out.save, out.history)  # bad paths fail before the input is read
     console = stdout_console()
     with _progress(fit.resolved_epochs(), out.quiet) as callback:
@@ -85,6 +87,8 @@ def train(
     else:
         render_train.train_tables(report, console, curve=console.is_terminal)
     if not out.quiet:
+        if report.note:
+            click.echo(f"note: {report.note}", err=True)
         if report.dropped:
             click.echo(f"note: dropped {report.dropped} row(s) with missing values", err=True)
         for warning in report.warnings:

@@ -21,7 +21,7 @@ from losscli import __version__
 from losscli._types import ModelKind
 from losscli.errors import InputError
 from losscli.io.atomic import atomic_output
-from losscli.io.table import Design
+from losscli.io.design import Design
 from losscli.losses.links import IDENTITY, LINKS, Link
 
 if TYPE_CHECKING:
@@ -59,10 +59,31 @@ class Model:
         out: Array = x @ self.coef + (self.intercept if self.coef.ndim == 2 else self.intercept[0])
         return out
 
-    def predict(self, x: Array, *, logits: bool = False) -> Array:
-        """Predictions through the inverse link (raw scores with ``logits``)."""
-        raw = self.scores(x)
+    def predict(self, x: Any, *, logits: bool = False) -> Array:
+        """Predictions through the inverse link (raw scores with ``logits``).
+
+        ``x`` is the design matrix, one column per feature in ``features``
+        order (a list of rows, or an array).
+        """
+        raw = self.scores(self._matrix(x))
         return raw if logits or self.link is IDENTITY else self.link.inverse(raw)
+
+    def _matrix(self, x: Any) -> Array:
+        if isinstance(x, np.ndarray) and x.dtype == np.float64 and x.ndim == 2:
+            matrix = x
+        else:
+            matrix = np.asarray(x, dtype=np.float64)
+            if matrix.ndim == 1 and len(self.features) == 1:
+                matrix = matrix[:, None]
+        p = len(self.features)
+        if matrix.ndim != 2 or matrix.shape[1] != p:
+            raise InputError(
+                f"X has shape {matrix.shape}; the model takes {p} feature column(s): "
+                + ", ".join(self.features[:5])
+                + (", …" if p > 5 else ""),
+                "pass one row per sample with the features in that order",
+            )
+        return matrix
 
     def save(self, path: str) -> None:
         """Write the model as versioned JSON, atomically (:func:`load` reads it back)."""

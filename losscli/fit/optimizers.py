@@ -405,6 +405,7 @@ MINI_BATCH = TrainingDefaults(
 MOMENTUM = Hyperparameter("momentum", "Momentum μ")
 BETA1 = Hyperparameter("beta1", "Adam β1")
 BETA2 = Hyperparameter("beta2", "Adam β2")
+WEIGHT_DECAY = Hyperparameter("weight_decay", "Decoupled weight decay λ (intercepts never decay)")
 
 
 @dataclass(frozen=True)
@@ -463,7 +464,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         OptimizerSpec("adagrad", adagrad, (), "per-coordinate steps lr/√(Σg²)", 0.3),
         OptimizerSpec("rmsprop", rmsprop, (), "per-coordinate steps lr/√(EMA of g²)", 0.03),
         OptimizerSpec("adam", adam, (BETA1, BETA2), "Adam, bias-corrected moments", 0.1),
-        OptimizerSpec("adamw", adamw, (BETA1, BETA2), "Adam with decoupled weight decay", 0.1),
+        OptimizerSpec(
+            "adamw", adamw, (BETA1, BETA2, WEIGHT_DECAY), "Adam with decoupled weight decay", 0.1
+        ),
     )
 }
 
