@@ -416,7 +416,7 @@ def test_predict_contract(tmp_path_factory, linear_model, text):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="a private device node needs root")
-@settings(FUZZ, max_examples=6)
+@settings(FUZZ, max_examples=4)
 @given(case=compute_case())
 def test_compute_contract_in_a_process_with_a_device_target(tmp_path_factory, case):
     """The installed entry point: no traceback, no warning, and the device node stays."""
