@@ -29,7 +29,7 @@ from losscli.hazards import HazardReport, HazardScan
 from losscli.io import source as sources
 from losscli.io.blocks import Batch, to_batch
 from losscli.io.columns import ColumnRequest, Columns, resolve_columns
-from losscli.io.formats import InputOptions, open_any
+from losscli.io.formats import InputOptions, guarded_blocks, open_any
 from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights
 from losscli.losses.base import check_weighted, reduce_loss
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient
@@ -247,7 +247,7 @@ def _batches(
         first_row = 1
         seen = False
         try:
-            for block in table.blocks(columns.used_at):
+            for block in guarded_blocks(table, columns.used_at):
                 batch = to_batch(block, columns, dropna=request.dropna, first_row=first_row)
                 first_row += block.rows
                 seen = True
