@@ -224,3 +224,19 @@ def test_concurrent_saves_to_one_file_leave_one_whole_model(tmp_path):
 
     assert json.loads(model.read_text())["format"] == "losscli-model"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.json"]
+
+
+def test_dev_stdout_redirected_to_a_file_is_written_through_not_replaced(tmp_path):
+    """`--grad-out /dev/stdout > out.txt`: the file the shell opened gets both outputs, in
+    order; it is neither replaced (a new inode) nor truncated."""
+    data = write(tmp_path, "y_true,y_pred\n1,2\n")
+    out = tmp_path / "out.txt"
+    out.write_text("")
+    inode = os.stat(out).st_ino
+    command = [*LOSSCLI, "compute", "-l", "mse", "--grad-out", "/dev/stdout", data]
+    with out.open("w") as handle:
+        subprocess.run(command, stdout=handle, check=True, timeout=60)
+    assert os.stat(out).st_ino == inode
+    assert out.read_text() == (
+        "row,mse,mse_grad\n1,1.0,2.0\nloss\treduction\tvalue\nmse\tmean\t1.0\n"
+    )

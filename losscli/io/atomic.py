@@ -8,9 +8,15 @@ files only:
 
 * a symlink is followed, and the file it points to is replaced (the link stays);
 * an existing file keeps its permission bits (and, where allowed, its owner);
-* a device, FIFO or socket (``/dev/null``, ``/dev/stdout``, a named pipe) is
-  opened and written directly: renaming over it would replace the device
-  node with a regular file (as root) or fail.
+* a device, FIFO or socket (``/dev/null``, a named pipe) is opened and
+  written directly: renaming over it would replace the device node with a
+  regular file (as root) or fail;
+* ``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N`` name a
+  descriptor the shell opened, whatever it points at — possibly a regular
+  file (``> out.txt``): it is written through a duplicate of that descriptor
+  (sharing its offset, so the run's other output is not overwritten), never
+  replaced or truncated; any other path under ``/dev`` or ``/proc`` is
+  opened for appending.
 
 :func:`check_output_paths` runs before any input is read, so a bad path
 (a missing folder, an unwritable file) costs nothing.
@@ -50,10 +56,10 @@ def check_output_paths(*paths: str | None) -> None:
     for path in paths:
         if path is None or path == "-":
             continue
-        st = _stat(path)  # follows symlinks (/dev/stdout → a pipe or terminal)
+        st = _stat(path)  # follows symlinks (/dev/stdout → a pipe, terminal or file)
         if st is not None and stat.S_ISDIR(st.st_mode):
             raise InputError(f"cannot write {path}: it is a folder", "give a file name")
-        if st is not None and not stat.S_ISREG(st.st_mode):
+        if st is not None and (not stat.S_ISREG(st.st_mode) or _stream_alias(path)):
             if not os.access(path, os.W_OK):
                 raise InputError(f"cannot write {path}: permission denied")
             continue
@@ -113,8 +119,11 @@ def atomic_output(path: str) -> Iterator[IO[str]]:
         return
     check_output_paths(path)
     st = _stat(path)
+    if _stream_alias(path):
+        yield from _descriptor(path)
+        return
     if st is not None and not stat.S_ISREG(st.st_mode):
-        yield from _direct(path)
+        yield from _direct(path, "w")
         return
     target = os.path.realpath(path)  # a symlink's own file is the one replaced
     folder = os.path.dirname(target)
@@ -143,10 +152,48 @@ def atomic_output(path: str) -> Iterator[IO[str]]:
         raise
 
 
-def _direct(path: str) -> Iterator[IO[str]]:
-    """A device, FIFO or socket: write into it; there is nothing to replace."""
+def _stream_alias(path: str) -> bool:
+    """``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``, …: a stream, not a file name."""
+    return os.path.abspath(path).startswith(("/dev/", "/proc/"))
+
+
+_STANDARD = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def _descriptor_number(path: str) -> int | None:
+    """N for /dev/stdout (1), /dev/stderr (2), /dev/fd/N, /proc/self/fd/N; else None."""
+    target = os.path.abspath(path)
+    if target in _STANDARD:
+        return _STANDARD[target]
+    for prefix in ("/dev/fd/", "/proc/self/fd/", f"/proc/{os.getpid()}/fd/"):
+        if target.startswith(prefix) and target[len(prefix) :].isdigit():
+            return int(target[len(prefix) :])
+    return None
+
+
+def _descriptor(path: str) -> Iterator[IO[str]]:
+    """Write through a duplicate of the descriptor ``path`` names (shared offset)."""
+    number = _descriptor_number(path)
+    if number is None:
+        yield from _direct(path, "a")
+        return
+    for stream in (sys.stdout, sys.stderr):  # what they hold goes first, in order
+        with suppress(OSError, ValueError, AttributeError):
+            stream.flush()
     try:
-        handle = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        handle = os.fdopen(os.dup(number), "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+    with handle:
+        writer = _Writer(handle, path)
+        yield cast(IO[str], writer)
+        writer.flush()
+
+
+def _direct(path: str, mode: str) -> Iterator[IO[str]]:
+    """A device, FIFO, socket or stream alias: write into it; nothing is replaced."""
+    try:
+        handle = open(path, mode, encoding="utf-8", newline="")  # noqa: SIM115
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror}") from None
     with handle:
