@@ -240,3 +240,22 @@ def test_dev_stdout_redirected_to_a_file_is_written_through_not_replaced(tmp_pat
     assert out.read_text() == (
         "row,mse,mse_grad\n1,1.0,2.0\nloss\treduction\tvalue\nmse\tmean\t1.0\n"
     )
+
+
+@pytest.mark.parametrize("command", ["compute", "train"])
+def test_a_failed_stdout_leaves_every_file_untouched(tmp_path, command):
+    """`> /dev/full`: the files were written, but appear only if stdout succeeded too."""
+    target = tmp_path / "out"
+    target.write_text("previous\n")
+    if command == "compute":
+        args = ["compute", "-l", "mse", "--grad-out", str(target), write(tmp_path, "y,p\n1,2\n")]
+    else:
+        args = ["train", "-q", "--save", str(target), str(SAMPLES / "diabetes.csv")]
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [*LOSSCLI, *args], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    assert proc.returncode == 1
+    assert proc.stderr == "Error: cannot write to standard output: No space left on device\n"
+    assert target.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".part")) == []

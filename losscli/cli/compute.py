@@ -88,12 +88,14 @@ def compute(
         table=output.fmt == "table",
         hazards=conventions.hazards,
     )
-    from losscli.io.atomic import atomic_output, check_output_paths
+    from losscli.io.atomic import atomic_output, check_output_paths, staged_outputs
 
     check_output_paths(output.grad_out)  # a bad path fails before the input is read
     _freeze_imports()
-    with computing.compute_session(request) as report:
-        if output.grad_out:  # the file first: stdout never shows a result of a failed run
+    with computing.compute_session(request) as report, staged_outputs():
+        # the file first (stdout never shows a result of a failed run); it is renamed
+        # into place only once stdout has been written too (staged_outputs)
+        if output.grad_out:
             with atomic_output(output.grad_out) as handle:
                 lines = render.sample_lines(report, computing.samples(report), ",")
                 render.write_lines(handle, lines)

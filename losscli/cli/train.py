@@ -67,7 +67,7 @@ def train(
       losscli train --loss bce --optimizer adam --val-split 0.2 sample_data/breast_cancer.csv
     """
     from losscli.cli import render_train
-    from losscli.io.atomic import check_output_paths
+    from losscli.io.atomic import check_output_paths, staged_outputs
     from losscli.train import TrainRequest
     from losscli.train import train as run_train
 
@@ -79,13 +79,14 @@ def train(
     console = stdout_console()
     with _progress(fit.resolved_epochs(), out.quiet) as callback:
         report = run_train(request, callback=callback)  # a failed fit leaves files untouched
-    _write_history(out.history, report)
-    if out.save:
-        report.model.save(out.save)
-    if (out.fmt or ("table" if console.is_terminal else "json")) == "json":
-        sys.stdout.write(render_train.train_json(report))
-    else:
-        render_train.train_tables(report, console, curve=console.is_terminal)
+    with staged_outputs():  # files first, then stdout; renamed only when both succeeded
+        _write_history(out.history, report)
+        if out.save:
+            report.model.save(out.save)
+        if (out.fmt or ("table" if console.is_terminal else "json")) == "json":
+            sys.stdout.write(render_train.train_json(report))
+        else:
+            render_train.train_tables(report, console, curve=console.is_terminal)
     if not out.quiet:
         if report.note:
             click.echo(f"note: {report.note}", err=True)

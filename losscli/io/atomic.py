@@ -31,6 +31,7 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from typing import IO, cast
 
 from losscli.errors import InputError, RunError
@@ -141,7 +142,11 @@ def atomic_output(path: str) -> Iterator[IO[str]]:
             yield cast(IO[str], writer)
             writer.flush()
         _keep_metadata(tmp, st)
-        os.replace(tmp, target)
+        pending = _STAGED.get()
+        if pending is not None:  # inside staged_outputs(): renamed at its end
+            pending.append((tmp, target, path))
+        else:
+            os.replace(tmp, target)
     except OSError as exc:
         with suppress(OSError):
             os.unlink(tmp)
@@ -150,6 +155,52 @@ def atomic_output(path: str) -> Iterator[IO[str]]:
         with suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+_STAGED: ContextVar[list[tuple[str, str, str]] | None] = ContextVar("staged", default=None)
+
+
+@contextmanager
+def staged_outputs() -> Iterator[None]:
+    """Files written inside appear only when the whole block succeeded — stdout included.
+
+    A command writes its files and prints its result inside one block; the
+    renames wait until the result has been flushed to stdout, so a run whose
+    stdout fails (a full disk, a closed descriptor) leaves every file as it
+    was, and a run whose file fails has printed nothing (the files are written
+    first).  A closed pipe (``| head``) still commits: the work is done and
+    the reader chose to stop.
+    """
+    pending: list[tuple[str, str, str]] = []
+    token = _STAGED.set(pending)
+    reader_left = False
+    try:
+        try:
+            yield
+            sys.stdout.flush()
+        except BrokenPipeError:
+            reader_left = True
+        except SystemExit as exc:
+            if exc.code != 141:  # quiet_pipe's exit: the reader left
+                raise
+            reader_left = True
+    except BaseException:
+        for tmp, _, _ in pending:
+            with suppress(OSError):
+                os.unlink(tmp)
+        raise
+    finally:
+        _STAGED.reset(token)
+    for i, (tmp, target, path) in enumerate(pending):
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            for rest, _, _ in pending[i:]:
+                with suppress(OSError):
+                    os.unlink(rest)
+            raise RunError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if reader_left:
+        raise BrokenPipeError
 
 
 def _stream_alias(path: str) -> bool:
