@@ -167,7 +167,9 @@ def load(path: str) -> Model:
             "retrain and save with losscli train --save FILE",
         )
     try:
-        obj = json.loads(raw.decode("utf-8"), parse_constant=_no_constants, parse_int=_parse_int)
+        obj = json.loads(
+            raw.decode("utf-8-sig"), parse_constant=_no_constants, parse_int=_parse_int
+        )
         return _from_json(obj)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise InputError(
