@@ -126,6 +126,14 @@ class LossSummary:
     max_row: float = math.nan  # the largest per-row loss sᵢℓᵢ (how far --dtype moved it)
     reduced: Reduced = NO_SHIFT  # the weights' power-of-two shift (losses/totals.py)
 
+    @property
+    def label(self) -> str:
+        """The loss's name, with the library and float type it follows: ``bce [keras, float32]``."""
+        loss = self.loss
+        tags = [loss.library or "", "" if loss.precision == "float64" else loss.precision]
+        tags = [t for t in tags if t]
+        return loss.name + (f" [{', '.join(tags)}]" if tags else "")
+
 
 @dataclass(frozen=True)
 class Samples:
@@ -175,8 +183,12 @@ class ComputeReport:
 
     @property
     def values(self) -> dict[str, float | None]:
-        """Each loss's reduced value by name (None for ``reduction="none"``: see samples)."""
-        return {s.loss.name: s.value for s in self.summaries}
+        """Each loss's reduced value by its label (None for ``reduction="none"``: see samples).
+
+        The label is the name, plus the library and float type under --compat/--dtype
+        (``"bce [torch, float32]"``), as the csv/tsv ``loss`` column shows it.
+        """
+        return {s.label: s.value for s in self.summaries if not s.loss.shadow}
 
     @property
     def predictions(self) -> Space:

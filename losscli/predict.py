@@ -10,12 +10,15 @@ input layer, :mod:`losscli.io`); memory stays that of one block.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from losscli._lazy import callable_module
+from losscli._types import ModelKind
 from losscli.errors import MAX_ROWS_SHOWN, InputError, format_rows
 from losscli.fit.model import Model, load
 from losscli.io.design import predict_blocks
@@ -70,7 +73,27 @@ def _check_finite(pred: NDArray[np.float64], rows: NDArray[np.int64]) -> None:
 def _truth(model: Model, column: Any) -> object:
     if model.classes is None:
         return column.to_numpy() if hasattr(column, "to_numpy") else column
-    return known_classes(column, model.classes, binary=model.kind == "logistic")
+    return known_classes(column, model.classes, binary=model.kind is ModelKind.LOGISTIC)
+
+
+def prediction_frames(
+    model: Model, source: Any, *, logits: bool, input: InputOptions | None = None
+) -> Iterator[pd.DataFrame]:
+    """The output table of ``source`` (a path, "-" or a DataFrame), one block at a time."""
+    table = open_any(source, input or InputOptions())
+    wrote = False
+    try:
+        for x, truth, first in predict_blocks(table, model.design, model.target):
+            yield prediction_frame(model, x, truth, logits=logits, first=first)
+            wrote = True
+    except InputError as exc:  # the readers' fix names --dropna, which predict lacks
+        if exc.fix and "--dropna" in exc.fix:
+            raise InputError(exc.problem, NO_DROPNA_FIX) from None
+        raise
+    finally:
+        table.close()
+    if not wrote:
+        raise InputError(f"{table.name} has a header but no data rows")
 
 
 def write_predictions(
@@ -81,22 +104,12 @@ def write_predictions(
     logits: bool,
     input: InputOptions | None = None,
 ) -> None:
-    """Predict ``source`` (a path, "-" or a DataFrame) block by block; write CSV.
+    """Predict ``source`` block by block and write CSV; memory stays that of one block.
 
     Floats are written with repr (round-trip exact).
     """
-    table = open_any(source, input or InputOptions())
-    wrote = False
-    try:
-        for x, truth, first in predict_blocks(table, model.design, model.target):
-            frame = prediction_frame(model, x, truth, logits=logits, first=first)
-            frame.to_csv(out, index=False, header=first == 1, lineterminator="\n")
-            wrote = True
-    except InputError as exc:  # the readers' fix names --dropna, which predict lacks
-        if exc.fix and "--dropna" in exc.fix:
-            raise InputError(exc.problem, NO_DROPNA_FIX) from None
-        raise
-    finally:
-        table.close()
-    if not wrote:
-        raise InputError(f"{table.name} has a header but no data rows")
+    for i, frame in enumerate(prediction_frames(model, source, logits=logits, input=input)):
+        frame.to_csv(out, index=False, header=i == 0, lineterminator="\n")
+
+
+callable_module(__name__, "predict")  # losscli.predict(...) is the public API call

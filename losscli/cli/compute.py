@@ -26,7 +26,9 @@ from losscli.cli.output import note, output_options, warn
 from losscli.losses import make_losses
 
 if TYPE_CHECKING:
-    from losscli.cli.render_compute import OutputOptions
+    from losscli.cli.progress import ReadBar
+    from losscli.cli.render_compute import OutputOptions, OutputPlan
+    from losscli.compute import ComputeReport
 
 
 @cli.command()
@@ -75,7 +77,6 @@ def compute(
     from losscli import compute as computing
     from losscli.cli import progress
     from losscli.cli import render_compute as render
-    from losscli.cli.output import dim
     from losscli.io.columns import ColumnRequest
 
     losses = make_losses(
@@ -98,30 +99,47 @@ def compute(
         hazards=conventions.hazards,
         progress=bar if progress.wanted() else None,
     )
-    from losscli.io.atomic import atomic_output, check_output_paths, staged_outputs
+    from losscli.io.atomic import check_output_paths, staged_outputs
 
     check_output_paths(output.grad_out, output.plot)  # bad paths fail before reading input
     _freeze_imports()
-    with bar, computing.compute_session(request) as report, staged_outputs():
+    with bar, computing.compute_session(request) as report:
         bar.close()  # pass 1 is over: the bar must not interleave with what is printed next
-        dim(render.columns_line(report))
-        # files first (stdout never shows a result of a failed run); they are renamed
-        # into place only once stdout has been written too (staged_outputs)
-        if output.grad_out:
-            with atomic_output(output.grad_out) as handle:
-                lines = render.sample_lines(report, computing.samples(report), ",")
-                render.write_lines(handle, lines)
-            bar.close()
-        if output.plot:
-            from losscli import plot
+        with staged_outputs():  # files renamed into place only once stdout succeeded too
+            _show(report, output, bar)
+        _notes(report, output)
 
-            plot.compute_figure(report, output.plot)
-            bar.close()
-        if output.to_stdout:
-            bar.paused = stdout_is_terminal()  # rows streaming to the screen are the progress
-            render.emit(report, output, computing.samples(report))
-            bar.paused = False
-    # people's lines last: a run that fails prints its error alone (one to three lines)
+
+def _show(report: ComputeReport, output: OutputPlan, bar: ReadBar) -> None:
+    """Everything printed after pass 1; pass 2 (``samples``) is asked for here, explicitly."""
+    from losscli import compute as computing
+    from losscli.cli import render_compute as render
+    from losscli.cli.output import dim
+
+    dim(render.columns_line(report))
+    # files first: stdout never shows a result of a run that then fails
+    if output.grad_out:
+        from losscli.io.atomic import atomic_output
+
+        with atomic_output(output.grad_out) as handle:
+            lines = render.sample_lines(report, computing.samples(report), ",")
+            render.write_lines(handle, lines)
+        bar.close()
+    if output.plot:
+        from losscli import plot
+
+        plot.compute_figure(report, output.plot)
+        bar.close()
+    if output.to_stdout:
+        bar.paused = stdout_is_terminal()  # rows streaming to the screen are the progress
+        render.emit(report, output, computing.samples(report))
+        bar.paused = False
+
+
+def _notes(report: ComputeReport, output: OutputPlan) -> None:
+    """People's lines, last: a run that fails prints its error alone (one to three lines)."""
+    from losscli.cli import render_compute as render
+
     if report.logits_look_like_probabilities:
         warn(report.logits_look_like_probabilities)
     for line in render.notes(report, checks=output.checks_on_stderr):

@@ -29,6 +29,8 @@ from losscli.cli.output import note, output_options, warn
 from losscli.losses import make_losses
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from losscli.fit.loop import TrainConfig
     from losscli.train import TrainReport
 
@@ -70,8 +72,7 @@ def train(
       losscli train --loss ce sample_data/iris.csv --l2 0.01 --save iris.json
       losscli train --loss bce --optimizer adam --val-split 0.2 sample_data/breast_cancer.csv
     """
-    from losscli.cli import render_train
-    from losscli.io.atomic import check_output_paths, staged_outputs
+    from losscli.io.atomic import check_output_paths
     from losscli.train import TrainRequest
     from losscli.train import train as run_train
 
@@ -90,21 +91,34 @@ def train(
         report = run_train(request, callback=bar)  # a failed fit leaves every file untouched
         if bar is not None:
             bar.finish(report.fit.epochs, report.fit.stop_reason.value)
+    _show(report, out, console)
+
+
+def _show(report: TrainReport, out: TrainOutput, console: Console) -> None:
+    """Everything written after the fit: files, the report, notes and warnings."""
+    from losscli.cli import render_train
+
     fmt = out.fmt or ("table" if stdout_is_terminal() else "json")
     if fmt == "json":  # the table's summary names them; json on its own does not say
         from losscli.cli.output import dim
 
         dim(f"target: {report.model.target} · features: {', '.join(report.model.features)}")
+    from losscli.io.atomic import staged_outputs
+
     with staged_outputs():  # files first, then stdout; renamed only when both succeeded
         _write_history(out.history, report)
         if out.save:
             report.model.save(out.save)
         if out.plot:
+            from losscli import plot
+
             plot.train_figure(report, out.plot)
         if fmt == "json":
             sys.stdout.write(render_train.train_json(report))
         else:
             render_train.train_tables(report, console, curve=stdout_is_terminal())
+    if out.history:
+        note(f"wrote {out.history}: {numbers.plural(len(report.fit.history), 'epoch')}")
     if out.save:
         note(f"wrote {out.save}: {report.model.kind} model, {len(report.model.features)} features")
     if out.plot:
@@ -124,7 +138,6 @@ def _write_history(path: str | None, report: TrainReport) -> None:
 
         with atomic_output(path) as handle:
             handle.writelines(render_train.history_lines(report))
-        note(f"wrote {path}: {numbers.plural(len(report.fit.history), 'epoch')}")
 
 
 class _progress:
