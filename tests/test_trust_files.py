@@ -259,3 +259,62 @@ def test_a_failed_stdout_leaves_every_file_untouched(tmp_path, command):
     assert proc.stderr == "Error: cannot write to standard output: No space left on device\n"
     assert target.read_text() == "previous\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".part")) == []
+
+
+# --------------------------------------------------------------------------- --plot
+
+
+def test_plot_is_written_through_the_one_output_mechanism(tmp_path):
+    """--plot follows a symlink, keeps permission bits, writes a FIFO directly, and leaves
+    no ``.part`` file: the rules of --grad-out, because it is the same code."""
+    pytest.importorskip("matplotlib")
+    data = str(SAMPLES / "regression_preds.csv")
+    real = tmp_path / "real.png"
+    real.write_bytes(b"old")
+    os.chmod(real, 0o640)
+    link = tmp_path / "fig.png"
+    link.symlink_to(real)
+    r = invoke("compute", "-l", "mse", "-q", "-f", "value", "--plot", str(link), data)
+    assert r.exit_code == 0, r.output
+    assert link.is_symlink() and real.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert stat.S_IMODE(os.stat(real).st_mode) == 0o640
+    fifo = tmp_path / "pipe.svg"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    r = invoke("compute", "-l", "mse", "-q", "-f", "value", "--plot", str(fifo), data)
+    reader.join(30)
+    assert r.exit_code == 0, r.output
+    assert b"<svg" in got[0][:400] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png", "pipe.svg", "real.png"]
+
+
+@pytest.mark.parametrize("command", ["compute", "train"])
+def test_a_failed_stdout_leaves_the_plot_untouched(tmp_path, command):
+    """The figure is staged: renamed into place only after stdout was written."""
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "fig.png"
+    target.write_bytes(b"previous")
+    if command == "compute":
+        args = ["compute", "-l", "mse", "-f", "value", str(SAMPLES / "regression_preds.csv")]
+    else:
+        args = ["train", "-f", "json", str(SAMPLES / "diabetes.csv")]
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [*LOSSCLI, *args, "--plot", str(target)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == "Error: cannot write to standard output: No space left on device\n"
+    assert target.read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"]
+
+
+def test_a_bad_plot_path_fails_before_the_input_is_read(tmp_path):
+    pytest.importorskip("matplotlib")
+    r = invoke("compute", "-l", "mse", "--plot", str(tmp_path / "no" / "f.png"), "-", stdin="")
+    assert r.exit_code == 2 and "does not exist" in r.stderr

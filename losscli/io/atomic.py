@@ -1,6 +1,6 @@
 """Files the tool writes appear whole or not at all — and special files stay special.
 
-``--grad-out``, ``--save`` and ``--history`` write to a temporary file in
+``--grad-out``, ``--save``, ``--history`` and ``--plot`` (bytes) write to a temporary file in
 the target's folder and rename it over the target at the end (a rename is
 atomic within one file system), so a failed or interrupted run leaves no
 partial file and an existing file untouched.  The rename is for *regular*
@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
-from typing import IO, cast
+from typing import IO, Any
 
 from losscli.errors import InputError, RunError
 
@@ -86,13 +86,13 @@ def check_output_paths(*paths: str | None) -> None:
 class _Writer(io.TextIOBase):
     """A text handle whose failed writes name the file (not standard output)."""
 
-    def __init__(self, handle: IO[str], path: str) -> None:
+    def __init__(self, handle: IO[Any], path: str) -> None:
         self._handle, self._path = handle, path
 
     def _failed(self, exc: OSError) -> RunError:
         return RunError(f"cannot write {self._path}: {exc.strerror or exc}")
 
-    def write(self, text: str) -> int:
+    def write(self, text: Any) -> int:
         try:
             return self._handle.write(text)
         except OSError as exc:
@@ -115,16 +115,27 @@ class _Writer(io.TextIOBase):
 @contextmanager
 def atomic_output(path: str) -> Iterator[IO[str]]:
     """A text file handle for ``path`` (``-`` = stdout) committed on success."""
+    yield from _output(path, binary=False)
+
+
+@contextmanager
+def atomic_binary_output(path: str) -> Iterator[IO[bytes]]:
+    """:func:`atomic_output` for bytes (a figure): the same checks, staging and rename."""
+    yield from _output(path, binary=True)
+
+
+def _output(path: str, *, binary: bool) -> Iterator[Any]:
+    """The one way a file is written: every rule in this module's docstring applies."""
     if path == "-":
-        yield sys.stdout
+        yield sys.stdout.buffer if binary else sys.stdout
         return
     check_output_paths(path)
     st = _stat(path)
     if _stream_alias(path):
-        yield from _descriptor(path)
+        yield from _descriptor(path, binary)
         return
     if st is not None and not stat.S_ISREG(st.st_mode):
-        yield from _direct(path, "w")
+        yield from _direct(path, "wb" if binary else "w")
         return
     target = os.path.realpath(path)  # a symlink's own file is the one replaced
     folder = os.path.dirname(target)
@@ -137,9 +148,9 @@ def atomic_output(path: str) -> Iterator[IO[str]]:
             f"cannot write {path}: {exc.strerror}", "check that the folder exists and is writable"
         ) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with _fdopen(fd, binary) as handle:
             writer = _Writer(handle, path)
-            yield cast(IO[str], writer)
+            yield writer
             writer.flush()
         _keep_metadata(tmp, st)
         pending = _STAGED.get()
@@ -222,34 +233,43 @@ def _descriptor_number(path: str) -> int | None:
     return None
 
 
-def _descriptor(path: str) -> Iterator[IO[str]]:
+def _fdopen(fd: int, binary: bool) -> IO[Any]:
+    if binary:
+        return os.fdopen(fd, "wb")
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+
+def _descriptor(path: str, binary: bool) -> Iterator[Any]:
     """Write through a duplicate of the descriptor ``path`` names (shared offset)."""
     number = _descriptor_number(path)
     if number is None:
-        yield from _direct(path, "a")
+        yield from _direct(path, "ab" if binary else "a")
         return
     for stream in (sys.stdout, sys.stderr):  # what they hold goes first, in order
         with suppress(OSError, ValueError, AttributeError):
             stream.flush()
     try:
-        handle = os.fdopen(os.dup(number), "w", encoding="utf-8", newline="")
+        handle = _fdopen(os.dup(number), binary)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror}") from None
     with handle:
         writer = _Writer(handle, path)
-        yield cast(IO[str], writer)
+        yield writer
         writer.flush()
 
 
-def _direct(path: str, mode: str) -> Iterator[IO[str]]:
+def _direct(path: str, mode: str) -> Iterator[Any]:
     """A device, FIFO, socket or stream alias: write into it; nothing is replaced."""
     try:
-        handle = open(path, mode, encoding="utf-8", newline="")  # noqa: SIM115
+        if "b" in mode:
+            handle: IO[Any] = open(path, mode)  # noqa: SIM115
+        else:
+            handle = open(path, mode, encoding="utf-8", newline="")  # noqa: SIM115
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror}") from None
     with handle:
         writer = _Writer(handle, path)
-        yield cast(IO[str], writer)
+        yield writer
         writer.flush()
 
 
