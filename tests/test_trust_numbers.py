@@ -195,3 +195,21 @@ def test_eps_that_rounds_away_is_refused():
     with pytest.raises(InputError, match="1 − eps rounds to 1"):
         make_loss("bce", eps=1e-17)
     assert make_loss("bce", eps=1.2e-16).eps == 1.2e-16
+
+
+@pytest.mark.parametrize(
+    ("loss", "text"),
+    [
+        ("ce", "y_true,logit_a,logit_b\n0,17.0,0.0\n"),
+        ("ce", "y_true,y_pred\n0,-17.0\n"),  # one column: the binary case, logits [0, x]
+    ],
+)
+def test_cross_entropy_near_p_1_keeps_its_digits(tmp_path, loss, text):
+    """−log p for p = 1 − 4.1e-8: log(1 + r) lost the ninth digit, log1p(r) keeps it.
+    Oracle: Python's math.log1p(math.exp(-17)) = 4.139937633089748e-08 (correctly rounded)."""
+    path = tmp_path / "in.csv"
+    path.write_text(text)
+    r = CliRunner().invoke(cli, ["compute", "-l", loss, "--logits", "-f", "value", str(path)])
+    assert r.exit_code == 0, r.output
+    value = float(r.stdout)
+    assert abs(value - 4.139937633089748e-08) <= 1e-15 * 4.139937633089748e-08
