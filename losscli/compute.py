@@ -21,6 +21,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from losscli._lazy import lazy_module
 from losscli.errors import BadValues, InputError
+from losscli.evaluate import EvaluateOptions
 from losscli.io import reader as dataio
 from losscli.io.reader import Batch, ColumnRequest, Columns
 from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights, weighted_totals
@@ -29,6 +30,8 @@ from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
+
+    from losscli.evaluate.tracker import EvaluationReport
 
     Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
 else:
@@ -65,6 +68,7 @@ class ComputeRequest:
     per_sample: bool = False
     check_grad: bool = False
     block_bytes: int | None = None  # of CSV per parsed block; None = dataio.DEFAULT_BLOCK_BYTES
+    evaluate: EvaluateOptions = field(default_factory=EvaluateOptions)  # losscli.evaluate
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,7 @@ class ComputeReport:
     head: Samples
     _cached: list[tuple[Batch, list[Pointwise]]] | None
     _spool: str | None
+    evaluation: EvaluationReport | None = None  # baselines, intervals, groups, worst rows
 
     @property
     def predictions(self) -> Space:
@@ -218,9 +223,12 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
     head_count = n = dropped = chunks = 0
     row_numbers = len(request.losses) * (1 + len(columns.pred)) + len(columns.pred) + 2
     cached: list[tuple[Batch, list[Pointwise]]] = []
+    evaluation = _evaluation(request)  # hook: losscli.evaluate (None when no option asks)
     for batch in batches:
         chunks += 1
         pws = _pointwise_all(request, columns, batch)
+        if evaluation is not None:
+            evaluation.feed(batch, pws)
         n += len(batch.rows)
         dropped += batch.dropped
         for acc, pw in zip(accs, pws, strict=True):
@@ -247,6 +255,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
     if n == 0:
         raise InputError("no rows left to compute on after --dropna")
     summaries = [_summarise(acc, request) for acc in accs]
+    evaluated = evaluation.finish([s.value for s in summaries]) if evaluation else None
     spool_name = None
     if spool is not None:
         spool.close()
@@ -260,11 +269,21 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         head=Samples(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), [], []),
         _cached=cached if chunks == 1 else None,
         _spool=spool_name,
+        evaluation=evaluated,
     )
     if report._cached is not None and spool_name:
         report.close()
     report.head = _head(report, head, request.head_rows)
     return report
+
+
+def _evaluation(request: ComputeRequest) -> Any:
+    """The evaluate package's state for this run, or None when no option asks for it."""
+    if not request.evaluate.active:
+        return None
+    from losscli.evaluate.tracker import Evaluation
+
+    return Evaluation(request.evaluate, request.losses, request.reduction, request.logits)
 
 
 def _summarise(acc: _Accumulator, request: ComputeRequest) -> LossSummary:

@@ -8,6 +8,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from losscli.cli.app import cli
+from losscli.cli.evaluate_options import evaluate_options, evaluate_options_from
 from losscli.cli.options import (
     FORMATS,
     loss_param_options,
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     "--check-grad", is_flag=True, help="Compare the gradient with central finite differences."
 )
 @click.option("--dropna", is_flag=True, help="Skip rows with missing or non-numeric cells.")
+@evaluate_options()  # hook: losscli.evaluate (--baseline, --bootstrap, --ci, --seed, --by, --worst)
 def compute(
     file: str | None,
     loss_names: tuple[str, ...],
@@ -96,6 +98,7 @@ def compute(
     from losscli.io.reader import ColumnRequest
 
     source = require_input(file)
+    evaluate = evaluate_options_from(params)
     losses = make_losses(loss_names, params, logits=logits)
     if grad_out == "-" and fmt is not None:
         raise InputError("--grad-out - and --format both write to stdout", "choose one")
@@ -109,13 +112,14 @@ def compute(
     request = ComputeRequest(
         source=source,
         losses=tuple(losses),
-        columns=ColumnRequest(true_col, pred_col, weight_col),
+        columns=ColumnRequest(true_col, pred_col, weight_col, group=evaluate.by),
         logits=logits,
         reduction=reduction,  # type: ignore[arg-type]
         dropna=dropna,
         head_rows=rows if not (grad and fmt == "table") else sys.maxsize,
         per_sample=per_sample,
         check_grad=check_grad,
+        evaluate=evaluate,
     )
     _freeze_imports()
     report = run_compute(request)

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from losscli._lazy import lazy_module
+from losscli.cli import render_evaluate
 
 if TYPE_CHECKING:
     import numpy as np
@@ -121,6 +122,7 @@ def compute_json(report: ComputeReport, *, grad: bool) -> str:
             item["gradient"] = grads[i]
         if s.check is not None:
             item["check_grad"] = check_dict(s)
+        item.update(render_evaluate.result_extras(report, i))  # hook: losscli.evaluate
         results.append(item)
     obj = {
         "n": report.n,
@@ -132,6 +134,7 @@ def compute_json(report: ComputeReport, *, grad: bool) -> str:
         },
         "dropped": report.dropped,
         "results": results,
+        **render_evaluate.report_extras(report),
     }
     return json.dumps(obj, allow_nan=False) + "\n"
 
@@ -148,7 +151,12 @@ def check_dict(s: LossSummary) -> dict[str, Any]:
 
 def summary_lines(report: ComputeReport, sep: str) -> Iterator[str]:
     """One row per loss: loss, reduction, value."""
-    yield sep.join(["loss", "reduction", "value"]) + "\n"
+    extra = render_evaluate.summary_header(report)  # hook: losscli.evaluate
+    lead, extra = (extra[:1], extra[1:]) if extra[:1] == ["group"] else ([], extra)
+    yield sep.join([*lead, "loss", "reduction", "value", *extra]) + "\n"
+    if report.evaluation is not None:
+        yield from render_evaluate.summary_rows(report, sep)
+        return
     for s in report.summaries:
         assert s.value is not None
         yield sep.join([s.loss.name, s.reduction, number(s.value)]) + "\n"
@@ -210,14 +218,19 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
     show_clip = any(s.clipped for s in report.summaries)
     if show_clip:
         results.add_column("clipped", justify="right")
-    for s in report.summaries:
+    for name in render_evaluate.table_headers(report):  # hook: losscli.evaluate
+        results.add_column(name, justify="right")
+    for i, s in enumerate(report.summaries):
         params = ", ".join(f"{k}={_param_text(v)}" for k, v in _changed(s.loss).items())
         value = "per row (below)" if s.value is None else people(s.value)
         cells = [s.loss.name, params or "—", s.reduction, value]
         if show_clip:
             cells.append(str(s.clipped))
+        if report.evaluation is not None:
+            cells.extend(render_evaluate.table_cells(report.evaluation.overall[i]))
         results.add_row(*cells)
     console.print(results)
+    render_evaluate.print_tables(report, console)
     if any(s.check is not None for s in report.summaries):
         checks = Table(title="gradient check (central differences)")
         for col in ("loss", "max abs error", "max rel error", "values"):

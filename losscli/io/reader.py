@@ -154,6 +154,7 @@ class ColumnRequest(NamedTuple):
     true: str | None = None
     pred: str | None = None
     weight: str | None = None
+    group: str | None = None  # --by COL (losscli.evaluate): its values come back as Batch.key
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,7 @@ class Columns:
     pred: tuple[str, ...]
     weight: str | None
     classes: tuple[str, ...] | None
+    group: str | None = None  # the --by column; it may also be the target column
 
     def describe(self, role: str) -> str:
         """'column 'y_pred'' or 'columns 'p_a', 'p_b'' for messages."""
@@ -226,7 +228,8 @@ def resolve_columns(header: Sequence[str], request: ColumnRequest) -> Columns:
             f"name it with --true; the columns are: {', '.join(header)}",
         )
     weight = _select(request.weight, header, "--weight")[0] if request.weight else None
-    used = [*true, *pred, *([weight] if weight else [])]
+    group = _select(request.group, header, "--by")[0] if request.group else None
+    used = [*true, *pred, *([weight] if weight else []), *([group] if group else [])]
     for name in set(used):
         if header.count(name) > 1:
             raise InputError(
@@ -240,7 +243,7 @@ def resolve_columns(header: Sequence[str], request: ColumnRequest) -> Columns:
     if len(pred) > 1:
         strip = all(p.startswith(CLASS_PREFIX) for p in pred)
         classes = tuple(p[len(CLASS_PREFIX) :] if strip else p for p in pred)
-    return Columns(true, pred, weight, classes)
+    return Columns(true, pred, weight, classes, group)
 
 
 # --------------------------------------------------------------------------- body
@@ -582,6 +585,8 @@ def iter_batches(
     header, header_lines = _header_record(stream, name)
     names = _frame_names(header)
     used = [*columns.true, *columns.pred, *([columns.weight] if columns.weight else [])]
+    if columns.group and columns.group not in used:
+        used.append(columns.group)  # numbers take the fast path; text falls back to pandas
     fast = _FastPath(names, used)
     if columns.classes and _numeric_names(columns.classes):
         fast.arrow = None  # numeric labels that name classes need mapping
@@ -616,7 +621,8 @@ def _numbers_batch(numbers: _Numbers, columns: Columns, first_row: int) -> Batch
 
     weight = numbers.columns[columns.weight] if columns.weight else None
     rows = np.arange(first_row, first_row + numbers.rows, dtype=np.int64)
-    return Batch(take(columns.true), take(columns.pred), weight, rows, 0)
+    key = numbers.columns[columns.group] if columns.group else None
+    return Batch(take(columns.true), take(columns.pred), weight, rows, 0, key)
 
 
 # --------------------------------------------------------------------------- conversion
@@ -631,6 +637,7 @@ class Batch:
     weight: Array | None
     rows: NDArray[np.int64]
     dropped: int
+    key: Array | None = None  # the --by column's values (numbers, or text as objects)
 
 
 class _Problems:
@@ -765,7 +772,12 @@ def _clean_batch(frame: pd.DataFrame, columns: Columns, first_row: int) -> Batch
         y_true, y_pred = take(columns.true), take(columns.pred)
         weight = arrays[columns.weight] if columns.weight else None
     rows = np.arange(first_row, first_row + len(frame), dtype=np.int64)
-    return Batch(y_true, y_pred, weight, rows, 0)
+    if columns.group is None:
+        return Batch(y_true, y_pred, weight, rows, 0)
+    key = frame[columns.group]
+    if key.isna().any():
+        return None  # to_batch reports (or drops) the missing group values
+    return Batch(y_true, y_pred, weight, rows, 0, _group_values(key))
 
 
 def to_batch(frame: pd.DataFrame, columns: Columns, *, dropna: bool, first_row: int) -> Batch:
@@ -781,6 +793,11 @@ def to_batch(frame: pd.DataFrame, columns: Columns, *, dropna: bool, first_row: 
     preds = [_numeric(frame[c], c, problems) for c in columns.pred]
     y_pred = preds[0] if len(preds) == 1 else np.column_stack(preds)
     weight = _numeric(frame[columns.weight], columns.weight, problems) if columns.weight else None
+    key = None
+    if columns.group:
+        series = frame[columns.group]
+        problems.add(columns.group, "missing values", series.isna().to_numpy(), [])
+        key = _group_values(series)
     rows = np.arange(first_row, first_row + n, dtype=np.int64)
     dropped = 0
     if problems.first is not None:
@@ -796,11 +813,19 @@ def to_batch(frame: pd.DataFrame, columns: Columns, *, dropna: bool, first_row: 
         dropped = int(n - keep.sum())
         y_true, y_pred, rows = y_true[keep], y_pred[keep], rows[keep]
         weight = weight[keep] if weight is not None else None
+        key = key[keep] if key is not None else None
     _check_finite(y_true, columns.true, rows)
     _check_finite(y_pred, columns.pred, rows)
     if weight is not None and columns.weight:
         _check_finite(weight, (columns.weight,), rows)
-    return Batch(y_true, y_pred, weight, rows, dropped)
+    return Batch(y_true, y_pred, weight, rows, dropped, key)
+
+
+def _group_values(series: pd.Series) -> Array:
+    """The --by column's values: float64 for numbers, stripped text otherwise."""
+    if series.dtype.kind in "ifb":
+        return series.to_numpy(dtype=np.float64)
+    return series.astype(str).str.strip().to_numpy(dtype=object)
 
 
 def _check_finite(values: Array, names: tuple[str, ...], rows: NDArray[np.int64]) -> None:

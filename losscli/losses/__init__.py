@@ -13,6 +13,7 @@ from losscli.errors import InputError
 from losscli.losses.base import (
     MACHINE_EPS,
     REDUCTIONS,
+    BestConstant,
     Loss,
     LossResult,
     ParamInfo,
@@ -47,6 +48,7 @@ __all__ = [
     "PARAM_FLAGS",
     "REDUCTIONS",
     "RMSE",
+    "BestConstant",
     "CrossEntropy",
     "EpsilonInsensitive",
     "Focal",

@@ -48,6 +48,14 @@ else:
 
 Space = Literal["value", "probability", "logit"]
 Reduction = Literal["mean", "sum", "none"]
+# How a loss's best constant prediction argmin_c Σ wᵢ ℓ(yᵢ, c) is found (losscli.evaluate):
+# "mean" (weighted mean of y), "count_mean" (the mean; its log in logit space),
+# "rate" (the positive rate; its logit in logit space), "median", "quantile" (the
+# weighted q-quantile, q = the loss's ``quantile``), "frequencies" (class frequencies;
+# their logs in logit space), or "minimise" (exact convex minimisation, the default).
+BestConstant = Literal[
+    "mean", "count_mean", "rate", "median", "quantile", "frequencies", "minimise"
+]
 REDUCTIONS: tuple[Reduction, ...] = ("mean", "sum", "none")
 MACHINE_EPS = sys.float_info.epsilon  # 2.220446049250313e-16, float64
 ROW_SUM_TOL = 1e-4  # probability rows printed with a few decimals still sum to 1
@@ -174,6 +182,7 @@ class Loss:
     reductions: ClassVar[tuple[Reduction, ...]] = REDUCTIONS
     multiclass: ClassVar[bool] = False
     smooth: ClassVar[bool] = True  # differentiable everywhere (False: kinks, as |e|)
+    best_constant: ClassVar[BestConstant] = "minimise"  # closed form of the baseline, if any
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -201,6 +210,10 @@ class Loss:
             v = getattr(self, f.name)
             out[f.name] = list(v) if isinstance(v, tuple) else v
         return out
+
+    def constant_form(self) -> BestConstant:
+        """The closed form of the best constant for these parameters (``best_constant``)."""
+        return self.best_constant
 
     def space(self, logits: bool) -> Space:
         """The space the predictions are read in, given the ``--logits`` flag."""

@@ -9,6 +9,7 @@ from losscli._lazy import lazy_module
 from losscli.losses import links
 from losscli.losses.base import (
     MACHINE_EPS,
+    BestConstant,
     Loss,
     Pointwise,
     Space,
@@ -54,8 +55,13 @@ class BCE(Loss):
     )
     logit_space: ClassVar[Literal["never", "optional", "always"]] = "optional"
     default_space: ClassVar[Space] = "probability"
+    best_constant: ClassVar[BestConstant] = "rate"
     pos_weight: float | None = param(None, "weight of the positive class's term", _opt_positive)
     eps: float = param(MACHINE_EPS, "probabilities are clipped to [eps, 1 − eps]", _clip_eps)
+
+    def constant_form(self) -> BestConstant:
+        # with pos_weight the optimum moves off the positive rate: minimise
+        return "rate" if self.pos_weight is None else "minimise"
 
     def _pointwise(
         self, y_true: Array, y_pred: Array, *, logits: bool = False, strict: bool = True

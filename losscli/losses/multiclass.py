@@ -11,6 +11,7 @@ from losscli.losses import links
 from losscli.losses.base import (
     MACHINE_EPS,
     ROW_SUM_TOL,
+    BestConstant,
     Loss,
     Pointwise,
     Space,
@@ -173,6 +174,11 @@ class CrossEntropy(_LogProb):
     reference: ClassVar[str] = "torch.nn.functional.cross_entropy with --logits; sklearn log_loss"
     label_smoothing: float = param(0.0, "mix targets with the uniform distribution", _unit)
     class_weights: tuple[float, ...] | None = param(None, "one weight per class", _weights)
+    best_constant: ClassVar[BestConstant] = "frequencies"
+
+    def constant_form(self) -> BestConstant:
+        plain = self.label_smoothing == 0 and self.class_weights is None
+        return "frequencies" if plain else "minimise"
 
     def _pointwise(
         self, y_true: Array, y_pred: Array, *, logits: bool = False, strict: bool = True
@@ -248,6 +254,7 @@ class KLDiv(_LogProb):
     formula: ClassVar[str] = "Σ꜀ y꜀·(log y꜀ − log p꜀)"
     gradient: ClassVar[str] = "−y꜀/p꜀; with --logits p − y"
     reference: ClassVar[str] = "torch.nn.functional.kl_div(log p, y, reduction='batchmean')"
+    best_constant: ClassVar[BestConstant] = "frequencies"
 
     def log_prob_loss(
         self, logp: Array, p: Array, target: Array, idx: Array | None

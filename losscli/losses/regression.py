@@ -10,6 +10,7 @@ from losscli._lazy import lazy_module
 from losscli.losses.base import (
     MAX_EXP,
     POISSON_EPS,
+    BestConstant,
     Loss,
     Pointwise,
     Reduction,
@@ -61,6 +62,7 @@ class MSE(_Regression):
     formula: ClassVar[str] = "(ŷ − y)²"
     gradient: ClassVar[str] = "2(ŷ − y)"
     reference: ClassVar[str] = "torch.nn.functional.mse_loss"
+    best_constant: ClassVar[BestConstant] = "mean"
 
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
         loss = e * e
@@ -105,6 +107,7 @@ class MAE(_Regression):
     formula: ClassVar[str] = "|ŷ − y|"
     gradient: ClassVar[str] = "sign(ŷ − y)"
     reference: ClassVar[str] = "torch.nn.functional.l1_loss"
+    best_constant: ClassVar[BestConstant] = "median"
     smooth: ClassVar[bool] = False
 
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
@@ -185,6 +188,7 @@ class Quantile(_Regression):
     formula: ClassVar[str] = "q·max(y − ŷ, 0) + (1 − q)·max(ŷ − y, 0)"
     gradient: ClassVar[str] = "−q if ŷ < y, 1 − q if ŷ > y, 0 at a tie"
     reference: ClassVar[str] = "sklearn.metrics.mean_pinball_loss(alpha=q)"
+    best_constant: ClassVar[BestConstant] = "quantile"
     smooth: ClassVar[bool] = False
     quantile: float = param(0.5, "the quantile q to estimate", _open_unit)
 
@@ -230,6 +234,7 @@ class Poisson(Loss):
     formula: ClassVar[str] = "λ − y·log(λ + 1e-8); with --logits eˣ − y·x"
     gradient: ClassVar[str] = "1 − y/(λ + 1e-8); with --logits eˣ − y"
     reference: ClassVar[str] = "torch.nn.functional.poisson_nll_loss(log_input=--logits)"
+    best_constant: ClassVar[BestConstant] = "count_mean"
     logit_space: ClassVar[Literal["never", "optional", "always"]] = "optional"
 
     def _pointwise(

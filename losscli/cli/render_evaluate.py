@@ -1,0 +1,209 @@
+"""Output of ``losscli.evaluate`` inside compute's formats: baseline, interval, groups, worst rows.
+
+JSON: each result gains ``"baseline": {"constant", "value", "d2"}``,
+``"ci": {"low", "high", "level", "method", "replicates"}`` and ``"worst":
+[{"row", "y_true", "y_pred", "loss", "gradient"}]``; ``--by`` adds
+``"by"`` and ``"groups": [{"key", "n", "results": [...]}]``.  Tables show
+the same beside the value; csv/tsv add columns (and one row per group).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from losscli.compute import ComputeReport
+    from losscli.evaluate.tracker import LossEvaluation
+
+
+def _number(x: float) -> str:
+    return repr(float(x))
+
+
+def _people(x: float, digits: int = 10) -> str:
+    return f"{float(x):.{digits}g}"
+
+
+def _json_value(x: Any) -> Any:
+    """JSON has no NaN: an undefined number is null."""
+    if isinstance(x, float) and x != x:
+        return None
+    return x
+
+
+def evaluation_json(e: LossEvaluation) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if e.baseline is not None:
+        out["baseline"] = e.baseline.to_json()
+    if e.ci is not None:
+        out["ci"] = {k: _json_value(v) for k, v in e.ci.to_json().items()}
+    return out
+
+
+def result_extras(report: ComputeReport, i: int) -> dict[str, Any]:
+    """Keys added to the i-th result of compute's JSON."""
+    ev = report.evaluation
+    if ev is None:
+        return {}
+    out = evaluation_json(ev.overall[i])
+    if ev.worst is not None:
+        kept = ev.worst[i]
+        scale = report.summaries[i].scale
+        out["worst"] = [
+            {
+                "row": int(kept.rows[r]),
+                "y_true": kept.y_true[r].tolist(),
+                "y_pred": kept.y_pred[r].tolist(),
+                "loss": float(kept.loss[r]),
+                "gradient": (kept.grad[r] * scale + 0.0).tolist(),
+            }
+            for r in range(kept.rows.shape[0])
+        ]
+    return out
+
+
+def report_extras(report: ComputeReport) -> dict[str, Any]:
+    """Top-level keys: ``by`` and ``groups`` for --by, ``seed`` with --bootstrap."""
+    ev = report.evaluation
+    if ev is None:
+        return {}
+    out: dict[str, Any] = {}
+    if any(e.ci is not None for e in ev.overall):
+        out["seed"] = ev.seed
+    if ev.groups is not None:
+        out["by"] = ev.by
+        out["groups"] = [
+            {
+                "key": g.key,
+                "n": g.n,
+                "results": [
+                    {
+                        "loss": s.loss.name,
+                        "value": _json_value(e.value),
+                        **evaluation_json(e),
+                    }
+                    for s, e in zip(report.summaries, g.results, strict=True)
+                ],
+            }
+            for g in ev.groups
+        ]
+    return out
+
+
+# --------------------------------------------------------------------------- csv / tsv
+
+
+def summary_header(report: ComputeReport) -> list[str]:
+    ev = report.evaluation
+    if ev is None:
+        return []
+    head = ["group"] if ev.groups is not None else []
+    first = ev.overall[0] if ev.overall else None
+    if first is not None and first.baseline is not None:
+        head += ["baseline", "baseline_value", "d2"]
+    if first is not None and first.ci is not None:
+        head += ["ci_low", "ci_high", "ci_level", "ci_method"]
+    return head
+
+
+def _cells(e: LossEvaluation) -> list[str]:
+    cells = []
+    if e.baseline is not None:
+        c = e.baseline.constant
+        cells += [
+            ",".join(_number(x) for x in c) if isinstance(c, tuple) else _number(c),
+            _number(e.baseline.value),
+            "" if e.baseline.d2 is None else _number(e.baseline.d2),
+        ]
+    if e.ci is not None:
+        cells += [_number(e.ci.low), _number(e.ci.high), _number(e.ci.level), e.ci.method]
+    return cells
+
+
+def summary_rows(report: ComputeReport, sep: str) -> Iterator[str]:
+    """Rows of the summary table: loss, reduction, value, then the evaluation's columns."""
+    ev = report.evaluation
+    assert ev is not None
+    lead = ["(all)"] if ev.groups is not None else []
+    for s, e in zip(report.summaries, ev.overall, strict=True):
+        assert s.value is not None
+        yield sep.join([*lead, s.loss.name, s.reduction, _number(s.value), *_cells(e)]) + "\n"
+    for g in ev.groups or []:
+        for s, e in zip(report.summaries, g.results, strict=True):
+            value = "" if e.value is None else _number(e.value)
+            yield sep.join([str(g.key), s.loss.name, s.reduction, value, *_cells(e)]) + "\n"
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def table_headers(report: ComputeReport) -> list[str]:
+    """Columns added beside ``value`` in the results table."""
+    ev = report.evaluation
+    if ev is None or not ev.overall:
+        return []
+    first = ev.overall[0]
+    head = []
+    if first.baseline is not None:
+        head += ["baseline c*", "L₀", "D²"]
+    if first.ci is not None:
+        head.append(f"{first.ci.level:.0%} CI")
+    return head
+
+
+def table_cells(e: LossEvaluation) -> list[str]:
+    cells = []
+    if e.baseline is not None:
+        c = e.baseline.constant
+        const = ", ".join(_people(x, 4) for x in c) if isinstance(c, tuple) else _people(c, 6)
+        d2 = "—" if e.baseline.d2 is None else _people(e.baseline.d2, 6)
+        cells += [const, _people(e.baseline.value), d2]
+    if e.ci is not None:
+        cells.append(f"[{_people(e.ci.low, 6)}, {_people(e.ci.high, 6)}]")
+    return cells
+
+
+def print_tables(report: ComputeReport, console: Console) -> None:
+    """After the results: the interval method, the groups table and the worst rows."""
+    from rich.table import Table
+
+    ev = report.evaluation
+    if ev is None:
+        return
+    methods = {e.ci.method for e in ev.overall if e.ci is not None}
+    if methods:
+        first = next(e.ci for e in ev.overall if e.ci is not None)
+        console.print(
+            f"[dim]intervals: {', '.join(sorted(methods))}, {first.replicates} replicates, "
+            f"seed {ev.seed}[/dim]"
+        )
+    if ev.groups is not None:
+        table = Table(title=f"by {ev.by}")
+        table.add_column(ev.by or "group")
+        table.add_column("n", justify="right")
+        table.add_column("loss")
+        table.add_column("value", justify="right")
+        for name in table_headers(report):
+            table.add_column(name, justify="right")
+        for g in ev.groups:
+            for s, e in zip(report.summaries, g.results, strict=True):
+                value = "—" if e.value is None else _people(e.value)
+                table.add_row(str(g.key), str(g.n), s.loss.name, value, *table_cells(e))
+        console.print(table)
+    for i, kept in enumerate(ev.worst or []):
+        s = report.summaries[i]
+        table = Table(title=f"{s.loss.name}: the {kept.rows.shape[0]} worst rows (sᵢℓᵢ)")
+        for col in ("row", "y_true", "y_pred", "loss", "∂L/∂ŷ"):
+            table.add_column(col, justify="right")
+        for r in range(kept.rows.shape[0]):
+            table.add_row(
+                str(int(kept.rows[r])),
+                ", ".join(_people(x, 6) for x in kept.y_true[r].reshape(-1)),
+                ", ".join(_people(x, 6) for x in kept.y_pred[r].reshape(-1)),
+                _people(kept.loss[r], 6),
+                ", ".join(_people(x, 6) for x in (kept.grad[r] * s.scale).reshape(-1)),
+            )
+        console.print(table)
