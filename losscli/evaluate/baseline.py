@@ -152,7 +152,7 @@ def _constants_1d(loss: Loss, data: PassData, groups: int, space: str) -> Array:
             return np.log(np.maximum(mean, np.finfo(np.float64).tiny))
         return mean
     if form in ("median", "quantile") and space == "value":
-        q = 0.5 if form == "median" else float(loss.quantile)
+        q = 0.5 if form == "median" else float(loss.params()["quantile"])
         return weighted_quantiles(data, groups, q)
     return _minimise_1d(loss, data, groups, space)
 
