@@ -1,0 +1,446 @@
+"""``losscli compare``: two (or more) predictions of the same targets, loss by loss.
+
+For each loss, base and new are reduced over the same rows, and the
+difference new − base gets
+
+* a paired interval: the Poisson bootstrap with the *same* counts for both
+  (the totals (Σsℓ_base, Σsℓ_new, Σsn) are resampled together), BCa;
+* a two-sided p-value from a paired sign-flip permutation test: under the
+  null hypothesis that the two predictions are exchangeable, swapping them
+  within any row changes nothing, so each of B permutations swaps every row
+  with probability ½ and the p-value is (1 + #{|Δ_b| ≥ |Δ|}) / (B + 1),
+  exact (uniform under the null, up to its 1/(B+1) steps) for any loss and
+  reduction.
+
+Both stream in one pass with memory B × losses per group, as the bootstrap
+of ``compute`` does (see :mod:`losscli.evaluate.bootstrap`).  The first
+prediction is the base; with more than two, each is compared with the first.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from losscli._lazy import lazy_module
+from losscli.errors import InputError
+from losscli.evaluate import DEFAULT_REPLICATES, EvaluateOptions
+from losscli.evaluate.bootstrap import (
+    OVERALL,
+    Interval,
+    Resampler,
+    bca_interval,
+    gradient,
+    swap_indicators,
+)
+from losscli.evaluate.groups import GroupIndex
+from losscli.io import reader as dataio
+from losscli.io.reader import Batch, ColumnRequest, Columns
+from losscli.losses import Loss, Pointwise, Reduction, check_weights
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Array = NDArray[Any]
+else:
+    np = lazy_module("numpy", globals(), "np")
+
+TEST_NAME = "paired sign-flip permutation"
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    """Two files with the same targets, or one file with several prediction columns."""
+
+    sources: tuple[str, ...]
+    losses: tuple[Loss, ...]
+    true: str | None = None
+    preds: tuple[str, ...] = ()  # one spec per model (one file), or one for both files
+    weight: str | None = None
+    logits: bool = False
+    reduction: Reduction = "mean"
+    dropna: bool = False
+    options: EvaluateOptions = field(
+        default_factory=lambda: EvaluateOptions(replicates=DEFAULT_REPLICATES)
+    )
+    block_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class PairedResult:
+    """One loss of one comparison: values, difference, its interval and p-value."""
+
+    loss: Loss
+    base_name: str
+    new_name: str
+    base: float
+    new: float
+    diff: float
+    ci: Interval | None
+    p_value: float | None
+
+    def sentence(self) -> str:
+        """'new is lower by 0.0123 [0.0101, 0.0145], p < 0.001'."""
+        if self.diff == 0:
+            text = f"{self.new_name} equals {self.base_name}"
+        else:
+            word = "lower" if self.diff < 0 else "higher"
+            text = f"{self.new_name} is {word} by {_short(abs(self.diff))}"
+            if self.ci is not None:
+                lo, hi = (
+                    (-self.ci.high, -self.ci.low) if self.diff < 0 else (self.ci.low, self.ci.high)
+                )
+                text += f" [{_short(lo)}, {_short(hi)}]"
+        if self.p_value is not None:
+            p = self.p_value
+            text += ", p < 0.001" if p < 0.001 else f", p = {p:.3g}"
+        return text
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "loss": self.loss.name,
+            "params": self.loss.params(),
+            "base_name": self.base_name,
+            "new_name": self.new_name,
+            "base": self.base,
+            "new": self.new,
+            "diff": self.diff,
+            "ci": None if self.ci is None else self.ci.to_json(),
+            "p_value": self.p_value,
+        }
+
+
+def _short(x: float) -> str:
+    return f"{x:.3g}"
+
+
+@dataclass(frozen=True)
+class PairedGroup:
+    key: Any
+    n: int
+    results: list[PairedResult]
+
+
+@dataclass(frozen=True)
+class CompareReport:
+    n: int
+    dropped: int
+    names: tuple[str, ...]
+    results: list[PairedResult]
+    groups: list[PairedGroup] | None
+    options: EvaluateOptions
+    test: str = TEST_NAME
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class _Models:
+    """Batches of targets with one prediction array per model."""
+
+    names: tuple[str, ...]
+    batches: Iterator[tuple[Batch, list[Array]]]
+
+
+def _open(source: str) -> tuple[list[str], Any, str]:
+    name = "standard input" if source == "-" else source
+    stream = dataio.open_source(source)
+    header = dataio.read_header(stream, name)
+    return header, stream, name
+
+
+def _one_file(request: CompareRequest, by: str | None) -> _Models:
+    """Several prediction columns of one file: one model per --pred item."""
+    source = request.sources[0]
+    header, stream, name = _open(source)
+    specs = request.preds
+    if len(specs) < 2:
+        raise InputError(
+            "compare needs two predictions: two files, or --pred with two columns",
+            "e.g. losscli compare --loss mse --pred m1,m2 preds.csv",
+        )
+    models = [
+        dataio.resolve_columns(header, ColumnRequest(request.true, spec, request.weight, by))
+        for spec in specs
+    ]
+    first = models[0]
+    union = tuple(c for m in models for c in m.pred)
+    if len(set(union)) != len(union):
+        raise InputError(
+            "a prediction column is given twice to compare", "name each model's columns once"
+        )
+    columns = Columns(first.true, union, first.weight, first.classes, first.group)
+    widths = [len(m.pred) for m in models]
+    bounds = np.cumsum([0, *widths]).tolist()
+
+    def generate() -> Iterator[tuple[Batch, list[Array]]]:
+        for batch in dataio.iter_batches(
+            stream, name, columns, dropna=request.dropna, block_bytes=request.block_bytes
+        ):
+            pred = batch.y_pred if batch.y_pred.ndim == 2 else batch.y_pred[:, None]
+            parts = []
+            for lo, hi in itertools.pairwise(bounds):
+                part = pred[:, lo:hi]
+                parts.append(part[:, 0] if hi - lo == 1 else part)
+            yield batch, parts
+        stream.close()
+
+    names = tuple(",".join(m.pred) for m in models)
+    return _Models(names, generate())
+
+
+def _two_files(request: CompareRequest, by: str | None) -> _Models:
+    """Two files whose targets must agree row by row."""
+    if len(request.preds) > 1:
+        raise InputError(
+            "with two files, --pred names the prediction column(s) of both",
+            "give one --pred spec, or compare columns of one file",
+        )
+    spec = request.preds[0] if request.preds else None
+    opened = []
+    for source in request.sources:
+        header, stream, name = _open(source)
+        columns = dataio.resolve_columns(
+            header, ColumnRequest(request.true, spec, request.weight, by)
+        )
+        batches = dataio.iter_batches(
+            stream, name, columns, dropna=request.dropna, block_bytes=request.block_bytes
+        )
+        opened.append((name, stream, batches))
+
+    def generate() -> Iterator[tuple[Batch, list[Array]]]:
+        (name_a, stream_a, it_a), (name_b, stream_b, it_b) = opened
+        for a, b in _aligned(it_a, it_b, name_a, name_b):
+            if a.y_true.shape != b.y_true.shape or not np.array_equal(a.y_true, b.y_true):
+                diff = np.flatnonzero(
+                    (a.y_true != b.y_true).reshape(a.y_true.shape[0], -1).any(axis=1)
+                )
+                row = int(a.rows[diff[0]]) if diff.size else int(a.rows[0])
+                i = int(diff[0]) if diff.size else 0
+                raise InputError(
+                    f"the targets differ at row {row}: {a.y_true[i].tolist()!r} in {name_a}, "
+                    f"{b.y_true[i].tolist()!r} in {name_b}",
+                    "compare needs the same targets, row by row, in both files",
+                )
+            if not np.array_equal(a.rows, b.rows):
+                raise InputError(
+                    f"--dropna dropped different rows of {name_a} and {name_b}",
+                    "fix the missing values, or compare columns of one file",
+                )
+            yield a, [a.y_pred, b.y_pred]
+        stream_a.close()
+        stream_b.close()
+
+    return _Models((opened[0][0], opened[1][0]), generate())
+
+
+def _aligned(
+    it_a: Iterator[Batch], it_b: Iterator[Batch], name_a: str, name_b: str
+) -> Iterator[tuple[Batch, Batch]]:
+    """Batches of the two files cut to the same rows (their blocks differ in size)."""
+    buf_a: Batch | None = None
+    buf_b: Batch | None = None
+    while True:
+        if buf_a is None or buf_a.rows.shape[0] == 0:
+            buf_a = next(it_a, None)
+        if buf_b is None or buf_b.rows.shape[0] == 0:
+            buf_b = next(it_b, None)
+        if buf_a is None or buf_b is None:
+            if buf_a is not None or buf_b is not None:
+                longer = name_a if buf_a is not None else name_b
+                raise InputError(
+                    f"{name_a} and {name_b} have different numbers of rows ({longer} is longer)",
+                    "compare needs the same rows in both files",
+                )
+            return
+        n = min(buf_a.rows.shape[0], buf_b.rows.shape[0])
+        head_a, buf_a = _split(buf_a, n)
+        head_b, buf_b = _split(buf_b, n)
+        yield head_a, head_b
+
+
+def _split(b: Batch, n: int) -> tuple[Batch, Batch]:
+    def cut(x: Array | None, lo: int | None, hi: int | None) -> Array | None:
+        return None if x is None else x[lo:hi]
+
+    head = Batch(
+        b.y_true[:n],
+        b.y_pred[:n],
+        cut(b.weight, None, n),
+        b.rows[:n],
+        b.dropped,
+        cut(b.key, None, n),
+    )
+    tail = Batch(
+        b.y_true[n:], b.y_pred[n:], cut(b.weight, n, None), b.rows[n:], 0, cut(b.key, n, None)
+    )
+    return head, tail
+
+
+# --------------------------------------------------------------------------- computing
+
+
+def run_compare(request: CompareRequest) -> CompareReport:
+    """One pass over the rows: totals, bootstrap and permutation replicates."""
+    o = request.options
+    if request.reduction == "none":
+        raise InputError("compare reports reduced losses", "use --reduction mean or sum")
+    for loss in request.losses:
+        loss.check_reduction(request.reduction)
+    if len(request.sources) == 2:
+        models = _two_files(request, o.by)
+    elif len(request.sources) == 1:
+        models = _one_file(request, o.by)
+    else:
+        raise InputError("compare takes one file (with --pred m1,m2) or two files")
+    pairs = [(0, j) for j in range(1, len(models.names))]
+    k = len(request.losses)
+    units = [(p, i) for p in range(len(pairs)) for i in range(k)]  # one (pair, loss) each
+    spans = [(3 * u, 3 * u + 3) for u in range(len(units))]
+    boot = Resampler(spans, o.replicates, o.seed) if o.replicates else None
+    perm = (
+        Resampler([(u, u + 1) for u in range(len(units))], o.replicates, o.seed, swap_indicators)
+        if o.replicates
+        else None
+    )
+    index = GroupIndex(o.by) if o.by else None
+    totals = np.zeros(3 * len(units))
+    gtotals: dict[int, Array] = {}
+    gcounts: dict[int, int] = {}
+    n = dropped = 0
+    for batch, preds in models.batches:
+        rows = batch.rows.shape[0]
+        n += rows
+        dropped += batch.dropped
+        if batch.weight is not None:
+            check_weights(batch.weight, rows)
+        pws = [
+            [loss.pointwise(batch.y_true, pred, logits=request.logits) for loss in request.losses]
+            for pred in preds
+        ]
+        values = _unit_values(batch, pws, pairs, k)
+        totals += values.sum(axis=0)
+        g = None
+        if index is not None:
+            assert batch.key is not None
+            g = index.index(batch.key)
+            for grp in np.unique(g).tolist():
+                sel = g == grp
+                gtotals[grp] = gtotals.get(grp, 0.0) + values[sel].sum(axis=0)
+                gcounts[grp] = gcounts.get(grp, 0) + int(sel.sum())
+        if boot is not None and perm is not None:
+            boot.add(batch.rows, values, g)
+            diffs = values[:, 1::3] - values[:, 0::3]
+            perm.add(batch.rows, diffs, g)
+    if n == 0:
+        raise InputError("no rows left to compare after --dropna")
+    if boot is not None and perm is not None:
+        boot.finish()
+        perm.finish()
+    results = _results(request, models.names, pairs, units, totals, boot, perm, OVERALL)
+    groups = None
+    if index is not None:
+        groups = [
+            PairedGroup(
+                key,
+                gcounts.get(grp, 0),
+                _results(request, models.names, pairs, units, gtotals[grp], boot, perm, grp),
+            )
+            for key, grp in index.ordered()
+        ]
+    return CompareReport(n, dropped, models.names, results, groups, o)
+
+
+def _unit_values(
+    batch: Batch, pws: list[list[Pointwise]], pairs: list[tuple[int, int]], k: int
+) -> Array:
+    """Per row, for each (pair, loss): sℓ_base, sℓ_new, sn."""
+    s = batch.weight
+    cols = []
+    for base, new in pairs:
+        for i in range(k):
+            pb, pn = pws[base][i], pws[new][i]
+            nb = pb.loss if s is None else s * pb.loss
+            nn = pn.loss if s is None else s * pn.loss
+            if pb.norm is None:
+                den = np.ones(nb.shape[0]) if s is None else s
+            else:
+                den = pb.norm if s is None else s * pb.norm
+            cols.extend([nb, nn, den])
+    return np.column_stack(cols)
+
+
+def _results(
+    request: CompareRequest,
+    names: tuple[str, ...],
+    pairs: list[tuple[int, int]],
+    units: list[tuple[int, int]],
+    totals: Array,
+    boot: Resampler | None,
+    perm: Resampler | None,
+    grp: int,
+) -> list[PairedResult]:
+    o = request.options
+    reduction = request.reduction
+    out = []
+    for u, (p, i) in enumerate(units):
+        loss = request.losses[i]
+        nb, nn, den = (float(x) for x in totals[3 * u : 3 * u + 3])
+
+        def reduce(num: float, d: float, loss: Loss = loss) -> float:
+            if reduction == "mean" and not d > 0:
+                return math.nan
+            return loss.reduce_value(num, d, reduction)
+
+        base, new = reduce(nb, den), reduce(nn, den)
+        diff = new - base
+        ci = p_value = None
+        if boot is not None and perm is not None:
+            ci, p_value = _inference(boot, perm, grp, u, reduce, diff, o)
+        base_name, new_name = names[pairs[p][0]], names[pairs[p][1]]
+        out.append(PairedResult(loss, base_name, new_name, base, new, diff, ci, p_value))
+    return out
+
+
+def _inference(
+    boot: Resampler,
+    perm: Resampler,
+    grp: int,
+    u: int,
+    reduce: Any,
+    diff: float,
+    o: EvaluateOptions,
+) -> tuple[Interval | None, float | None]:
+    if grp == OVERALL:
+        bt, pt = boot.overall_totals(), perm.overall_totals()
+    elif grp in boot.totals:
+        bt, pt = boot.totals[grp], perm.totals[grp]
+    else:
+        return None, None
+    t = bt[3 * u : 3 * u + 3]
+
+    def f(x: Array) -> float:
+        d = float(x[2])
+        return float(reduce(float(x[1]), d) - reduce(float(x[0]), d))
+
+    reps = np.array([f(t[:, b]) for b in range(t.shape[1])])
+    point = boot.point(grp, u)
+    accel = boot.acceleration(grp, u, gradient(f, point))
+    ci = bca_interval(f(point), reps, accel, o.level)
+    ci = Interval(
+        ci.low, ci.high, ci.level, ci.method.replace("poisson", "paired poisson"), ci.replicates
+    )
+    # permutation: rows swapped move S_b from new to base
+    point_b = boot.point(grp, u)
+    nb, nn, den = (float(x) for x in point_b)
+    swaps = pt[u]
+    flipped = np.array([reduce(nn - s, den) - reduce(nb + s, den) for s in swaps.tolist()])
+    observed = f(point_b)
+    tol = 1e-12 * max(abs(observed), abs(reduce(nb, den)), 1e-300)
+    extreme = int(np.count_nonzero(np.abs(flipped) >= abs(observed) - tol))
+    return ci, (1 + extreme) / (flipped.shape[0] + 1)
