@@ -15,9 +15,14 @@ rows are summed in cells of :data:`CELL_ROWS` rows aligned to those numbers.
 The same ``--seed`` therefore gives the same interval bit for bit whatever
 the block size, the parser, or the rows that ``--dropna`` removed elsewhere.
 
-Counts are drawn from one random byte through a 256-entry table of Poisson(1)
+Counts are drawn from one random byte through the thresholds of Poisson(1)
 (the probabilities rounded to 1/256: mean 1.004, variance/mean² 0.996, a
-0.2% narrower spread, far inside the Monte-Carlo error of B = 1,000).
+0.2% narrower spread, far inside the Monte-Carlo error of B = 1,000).  The
+products Σᵢ mᵢᵦ vᵢ run in float32 on v centred at the first cell's mean
+(counts are small integers, exact in float32, and their sums are exact
+too): twice the speed of float64, with rounding ~1e-7 of the replicates'
+spread, far below their Monte-Carlo error.  B = 1,000 costs ~5 ms per
+4,096 rows.
 """
 
 from __future__ import annotations
@@ -65,34 +70,38 @@ class Interval:
         }
 
 
-def _poisson_table() -> Array:
-    """Byte → count, so that P(count = k) ≈ e⁻¹/k! in steps of 1/256."""
+def _poisson_thresholds() -> list[int]:
+    """Byte thresholds t₁ < t₂ < …: count = #{k : byte ≥ tₖ}, P(count = k) ≈ e⁻¹/k!."""
     pmf = [math.exp(-1.0) / math.factorial(k) for k in range(8)]
     sizes = [round(256 * p) for p in pmf]
     sizes[0] += 256 - sum(sizes)  # 94, 94, 47, 16, 4, 1, 0, 0
-    return np.repeat(np.arange(8, dtype=np.float64), sizes)
+    cumulative = [sum(sizes[: k + 1]) for k in range(len(sizes))]
+    return [c for c in cumulative if c < 256]  # 94, 188, 235, 251, 255
 
 
-def _random_bytes(seed: int, stream: int, cell: int, per_row: int) -> Array:
-    """(CELL_ROWS, per_row) random bytes of one cell: a fixed stretch of the Philox counter."""
+def _random_bytes(seed: int, stream: int, cell: int, per_row: int, rows: int = CELL_ROWS) -> Array:
+    """(rows, per_row) random bytes of a cell's first rows: a fixed stretch of the Philox counter."""
     width = -(-per_row // 32) * 32  # a whole number of Philox outputs (4 × 64 bits) per row
     key = np.array([seed % 2**64, stream], dtype=np.uint64)
     start = cell * CELL_ROWS * width // 32
     counter = np.array([start % 2**64, start // 2**64, 0, 0], dtype=np.uint64)
-    bits = np.random.Philox(key=key, counter=counter).random_raw(CELL_ROWS * width // 8)
-    return bits.view(np.uint8).reshape(CELL_ROWS, width)[:, :per_row]
+    bits = np.random.Philox(key=key, counter=counter).random_raw(rows * width // 8)
+    return bits.view(np.uint8).reshape(rows, width)[:, :per_row]
 
 
-def poisson_counts(seed: int, cell: int, replicates: int) -> Array:
-    """Poisson(1) counts of the cell's rows in each replicate, (CELL_ROWS, B) float64."""
-    table = _poisson_table()
-    return table[_random_bytes(seed, POISSON_STREAM, cell, replicates)]
+def poisson_counts(seed: int, cell: int, replicates: int, rows: int = CELL_ROWS) -> Array:
+    """Poisson(1) counts of the cell's first rows in each replicate, (rows, B) uint8."""
+    raw = np.ascontiguousarray(_random_bytes(seed, POISSON_STREAM, cell, replicates, rows))
+    counts = np.zeros(raw.shape, dtype=np.uint8)
+    for t in _poisson_thresholds():  # five comparisons beat a table look-up 6-fold
+        counts += raw >= t
+    return counts
 
 
-def swap_indicators(seed: int, cell: int, replicates: int) -> Array:
-    """Fair coin flips (0/1) of the cell's rows in each permutation, (CELL_ROWS, B) float64."""
-    raw = _random_bytes(seed, SWAP_STREAM, cell, -(-replicates // 8))
-    return np.unpackbits(raw, axis=1, count=replicates).astype(np.float64)
+def swap_indicators(seed: int, cell: int, replicates: int, rows: int = CELL_ROWS) -> Array:
+    """Fair coin flips (0/1) of the cell's first rows in each permutation, (rows, B) uint8."""
+    raw = _random_bytes(seed, SWAP_STREAM, cell, -(-replicates // 8), rows)
+    return np.unpackbits(raw, axis=1, count=replicates)
 
 
 class Resampler:
@@ -109,7 +118,7 @@ class Resampler:
         spans: list[tuple[int, int]],
         replicates: int,
         seed: int,
-        draw: Callable[[int, int, int], Array] = poisson_counts,
+        draw: Callable[[int, int, int, int], Array] = poisson_counts,
     ) -> None:
         self.spans = spans
         self.width = spans[-1][1]
@@ -117,6 +126,7 @@ class Resampler:
         self.seed = seed
         self.draw = draw
         self.totals: dict[int, Array] = {}
+        self._center: Array | None = None
         self.moments: dict[int, list[list[Any]]] = {}
         self._buffer: tuple[NDArray[np.int64], Array, NDArray[np.intp]] | None = None
 
@@ -155,17 +165,21 @@ class Resampler:
         bounds = np.flatnonzero(np.diff(cells)) + 1
         for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), rows.shape[0]], strict=True):
             cell = int(cells[lo])
-            counts = self.draw(self.seed, cell, self.replicates)
             local = rows[lo:hi] - cell * CELL_ROWS - 1
+            needed = int(local[-1]) + 1  # the cell's first rows only (a short input, its end)
+            counts = self.draw(self.seed, cell, self.replicates, needed)
             v, gs = values[lo:hi], g[lo:hi]
-            m = counts[local]
+            full = local.shape[0] == needed  # every row up to there: no gather
+            m = (counts if full else counts[local]).astype(np.float32)
+            if self._center is None:
+                self._center = v.mean(axis=0)
             # moments cell by cell too, so that they do not depend on the block size
             self._accumulate_moments(OVERALL, v)
             groups = np.unique(gs)
             if groups.size == 1:
                 if int(groups[0]) != OVERALL:
                     self._accumulate_moments(int(groups[0]), v)
-                self._total(int(groups[0]))[...] += v.T @ m
+                self._product(int(groups[0]), v, m)
                 continue
             order = np.argsort(gs, kind="stable")
             gs_sorted = gs[order]
@@ -175,7 +189,16 @@ class Resampler:
             ):
                 sel = order[a:b]
                 self._accumulate_moments(grp, v[sel])
-                self._total(grp)[...] += v[sel].T @ m[sel]
+                self._product(grp, v[sel], m[sel])
+
+    def _product(self, grp: int, v: Array, m: Array) -> None:
+        """totals[grp] += vᵀm, as (v − c)ᵀm + c·Σm in float32 (see the module notes)."""
+        assert self._center is not None
+        lhs = np.empty((v.shape[1] + 1, v.shape[0]), dtype=np.float32)
+        lhs[:-1] = (v - self._center).T
+        lhs[-1] = 1.0
+        prod = (lhs @ m).astype(np.float64)
+        self._total(grp)[...] += prod[:-1] + self._center[:, None] * prod[-1]
 
     def _total(self, grp: int) -> Array:
         if grp not in self.totals:
