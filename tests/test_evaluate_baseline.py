@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from losscli.evaluate import EvaluateOptions
+from losscli.evaluate import EvaluateOptions, passes
 from losscli.evaluate import baseline as baseline_module
-from losscli.evaluate import passes
 from losscli.evaluate.tracker import Evaluation, EvaluationReport
 from losscli.io.reader import Batch
 from losscli.losses import LOSSES, Loss, make_losses, weighted_totals

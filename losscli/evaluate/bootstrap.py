@@ -80,7 +80,7 @@ def _poisson_thresholds() -> list[int]:
 
 
 def _random_bytes(seed: int, stream: int, cell: int, per_row: int, rows: int = CELL_ROWS) -> Array:
-    """(rows, per_row) random bytes of a cell's first rows: a fixed stretch of the Philox counter."""
+    """(rows, per_row) random bytes of a cell's first rows: a fixed stretch of Philox's counter."""
     width = -(-per_row // 32) * 32  # a whole number of Philox outputs (4 × 64 bits) per row
     key = np.array([seed % 2**64, stream], dtype=np.uint64)
     start = cell * CELL_ROWS * width // 32

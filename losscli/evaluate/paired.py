@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -236,7 +237,13 @@ def _two_files(request: CompareRequest, by: str | None) -> _Models:
         stream_a.close()
         stream_b.close()
 
-    return _Models((opened[0][0], opened[1][0]), generate())
+    return _Models(_file_names(opened[0][0], opened[1][0]), generate())
+
+
+def _file_names(a: str, b: str) -> tuple[str, str]:
+    """Files are named by their base names, unless those are the same."""
+    short = (os.path.basename(a), os.path.basename(b))
+    return short if short[0] != short[1] else (a, b)
 
 
 def _aligned(
@@ -298,8 +305,22 @@ def run_compare(request: CompareRequest) -> CompareReport:
         models = _one_file(request, o.by)
     else:
         raise InputError("compare takes one file (with --pred m1,m2) or two files")
-    pairs = [(0, j) for j in range(1, len(models.names))]
-    k = len(request.losses)
+    return compare_batches(
+        request.losses, request.reduction, request.logits, o, models.names, models.batches
+    )
+
+
+def compare_batches(
+    losses: tuple[Loss, ...],
+    reduction: Reduction,
+    logits: bool,
+    o: EvaluateOptions,
+    names: tuple[str, ...],
+    batches: Iterator[tuple[Batch, list[Array]]],
+) -> CompareReport:
+    """The comparison of batches of targets with one prediction array per model."""
+    pairs = [(0, j) for j in range(1, len(names))]
+    k = len(losses)
     units = [(p, i) for p in range(len(pairs)) for i in range(k)]  # one (pair, loss) each
     spans = [(3 * u, 3 * u + 3) for u in range(len(units))]
     boot = Resampler(spans, o.replicates, o.seed) if o.replicates else None
@@ -313,15 +334,14 @@ def run_compare(request: CompareRequest) -> CompareReport:
     gtotals: dict[int, Array] = {}
     gcounts: dict[int, int] = {}
     n = dropped = 0
-    for batch, preds in models.batches:
+    for batch, preds in batches:
         rows = batch.rows.shape[0]
         n += rows
         dropped += batch.dropped
         if batch.weight is not None:
             check_weights(batch.weight, rows)
         pws = [
-            [loss.pointwise(batch.y_true, pred, logits=request.logits) for loss in request.losses]
-            for pred in preds
+            [loss.pointwise(batch.y_true, pred, logits=logits) for loss in losses] for pred in preds
         ]
         values = _unit_values(batch, pws, pairs, k)
         totals += values.sum(axis=0)
@@ -342,18 +362,19 @@ def run_compare(request: CompareRequest) -> CompareReport:
     if boot is not None and perm is not None:
         boot.finish()
         perm.finish()
-    results = _results(request, models.names, pairs, units, totals, boot, perm, OVERALL)
+    setting = (losses, reduction, o)
+    results = _results(setting, names, pairs, units, totals, boot, perm, OVERALL)
     groups = None
     if index is not None:
         groups = [
             PairedGroup(
                 key,
                 gcounts.get(grp, 0),
-                _results(request, models.names, pairs, units, gtotals[grp], boot, perm, grp),
+                _results(setting, names, pairs, units, gtotals[grp], boot, perm, grp),
             )
             for key, grp in index.ordered()
         ]
-    return CompareReport(n, dropped, models.names, results, groups, o)
+    return CompareReport(n, dropped, names, results, groups, o)
 
 
 def _unit_values(
@@ -376,7 +397,7 @@ def _unit_values(
 
 
 def _results(
-    request: CompareRequest,
+    setting: tuple[tuple[Loss, ...], Reduction, EvaluateOptions],
     names: tuple[str, ...],
     pairs: list[tuple[int, int]],
     units: list[tuple[int, int]],
@@ -385,11 +406,10 @@ def _results(
     perm: Resampler | None,
     grp: int,
 ) -> list[PairedResult]:
-    o = request.options
-    reduction = request.reduction
+    losses, reduction, o = setting
     out = []
     for u, (p, i) in enumerate(units):
-        loss = request.losses[i]
+        loss = losses[i]
         nb, nn, den = (float(x) for x in totals[3 * u : 3 * u + 3])
 
         def reduce(num: float, d: float, loss: Loss = loss) -> float:
