@@ -9,15 +9,21 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from losscli.cli.app import cli
-from losscli.cli.evaluate_options import evaluate_options, evaluate_options_from
-from losscli.cli.options import FORMATS, loss_param_options, stdout_console
-from losscli.errors import InputError
+from losscli.cli.evaluate_options import evaluate_options
+from losscli.cli.options import (
+    FORMATS,
+    REDUCTIONS,
+    loss_param_options,
+    stdin_is_terminal,
+    stdout_console,
+)
 from losscli.evaluate import DEFAULT_REPLICATES
-from losscli.losses import REDUCTIONS, make_losses
+from losscli.losses import make_losses
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from losscli.evaluate import EvaluateOptions
     from losscli.evaluate.paired import CompareReport
 
 
@@ -57,6 +63,7 @@ def compare(
     reduction: str,
     fmt: str | None,
     dropna: bool,
+    evaluate: EvaluateOptions,
     **params: Any,
 ) -> None:
     """Compare two predictions of the same targets: difference, paired interval, p-value.
@@ -73,11 +80,9 @@ def compare(
     """
     from losscli.evaluate.paired import CompareRequest, run_compare
 
-    options = evaluate_options_from(params)
-    if options.worst:
-        raise InputError("compare does not list worst rows", "use compute --worst N per model")
+    options = evaluate
     if not files:
-        files = ("-",) if not sys.stdin.isatty() else ()
+        files = ("-",) if not stdin_is_terminal() else ()
     if len(files) not in (1, 2):
         raise click.UsageError("give two files (base, new), or one file with --pred m1,m2")
     losses = make_losses(loss_names, params, logits=logits)

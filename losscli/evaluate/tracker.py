@@ -22,7 +22,7 @@ from losscli.evaluate.worst import Worst, WorstRows
 from losscli.losses import Loss, Pointwise, Reduction
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Sequence
 
     import numpy as np
     from numpy.typing import NDArray
@@ -105,7 +105,7 @@ class Evaluation:
             self.worst = [Worst(o.worst) for _ in self.losses]
         self._sums = {"num": {}, "den": {}, "n": {}}
 
-    def feed(self, batch: Batch, pws: list[Pointwise]) -> None:
+    def feed(self, batch: Batch, pws: Sequence[Pointwise]) -> None:
         """One block of pass 1."""
         n = batch.rows.shape[0]
         if n == 0:

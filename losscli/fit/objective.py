@@ -19,7 +19,7 @@ the scaled coefficients (``--standardize``), c = 1/σ the original ones
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,7 +28,7 @@ from losscli.losses import Loss
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    Array = NDArray[Any]  # float64 by convention
+    from losscli._types import Array
 
 
 @dataclass(frozen=True)

@@ -9,17 +9,15 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from losscli._types import REDUCTIONS, Reduction, Space
 from losscli.errors import InputError
 from losscli.losses.base import (
     MACHINE_EPS,
-    REDUCTIONS,
     BestConstant,
     Loss,
     LossResult,
     ParamInfo,
     Pointwise,
-    Reduction,
-    Space,
     check_finite,
     check_weights,
     weighted_totals,
@@ -69,6 +67,7 @@ __all__ = [
     "SquaredHinge",
     "canonical_name",
     "check_finite",
+    "check_logits",
     "check_weights",
     "get_loss",
     "make_loss",
@@ -172,16 +171,21 @@ def make_losses(
                 f"--{key.replace('_', '-')} is not a parameter of {', '.join(chosen)}",
                 f"it applies to {', '.join(users)}; remove it or choose one of those losses",
             )
-    if logits and all(LOSSES[n].logit_space == "never" for n in chosen):
-        raise InputError(
-            f"--logits does not apply to {', '.join(chosen)} (they take predicted values)",
-            "remove --logits",
-        )
+    check_logits(tuple(chosen), logits)
     losses = []
     for name in chosen:
         taken = {p.name for p in LOSSES[name].param_info()}
         losses.append(make_loss(name, **{k: v for k, v in given.items() if k in taken}))
     return losses
+
+
+def check_logits(names: tuple[str, ...], logits: bool) -> None:
+    """--logits with losses that all take plain values is an error, not ignored."""
+    if logits and all(LOSSES[n].logit_space == "never" for n in names):
+        raise InputError(
+            f"--logits does not apply to {', '.join(names)} (they take predicted values)",
+            "remove --logits",
+        )
 
 
 def _parse_param(name: str, value: Any) -> Any:
