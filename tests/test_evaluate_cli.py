@@ -300,3 +300,53 @@ def test_compare_several_columns_against_the_first_and_by_group(tmp_path):
             (part["m3"] - part["y_true"]).abs().mean() - rows.loc[part.index, "mae"].mean()
         )
         assert group["results"][1]["diff"] == pytest.approx(want, rel=1e-9, abs=1e-15)
+
+
+def test_a_group_without_weight_is_null_not_nan(tmp_path):
+    df = pd.DataFrame(
+        {
+            "y_true": [1.0, 2, 3, 4, 5, 6],
+            "y_pred": [1.5, 2, 3, 4, 5, 7],
+            "m2": [1.0, 2, 3, 4, 5, 6.5],
+            "w": [0.0, 0, 1, 1, 2, 1],
+            "g": ["z", "z", "a", "a", "b", "b"],
+        }
+    )
+    path = write(tmp_path, df)
+    for loss in ("mse", "mae", "huber"):
+        r = run(
+            "compute",
+            "-l",
+            loss,
+            "--weight",
+            "w",
+            "--by",
+            "g",
+            "--baseline",
+            "--bootstrap",
+            "50",
+            "-f",
+            "json",
+            path,
+        )
+        assert r.exit_code == 0, r.output
+        (z,) = [g for g in json.loads(r.stdout)["groups"] if g["key"] == "z"]
+        assert z["results"][0]["value"] is None
+        assert z["results"][0]["baseline"] == {"constant": None, "value": None, "d2": None}
+    r = run(
+        "compare",
+        "-l",
+        "mse",
+        "--weight",
+        "w",
+        "--pred",
+        "y_pred,m2",
+        "--by",
+        "g",
+        "-f",
+        "json",
+        path,
+    )
+    assert r.exit_code == 0, r.output
+    (z,) = [g for g in json.loads(r.stdout)["groups"] if g["key"] == "z"]
+    assert (z["results"][0]["diff"], z["results"][0]["p_value"]) == (None, None)

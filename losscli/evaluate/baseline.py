@@ -64,8 +64,15 @@ class Baseline:
     d2: float | None  # None where L₀ = 0 (every target the same: no skill to measure)
 
     def to_json(self) -> dict[str, Any]:
+        """JSON has no NaN: an undefined number (a group without weight) is null."""
         c = list(self.constant) if isinstance(self.constant, tuple) else self.constant
-        return {"constant": c, "value": self.value, "d2": self.d2}
+        return {"constant": _finite(c), "value": _finite(self.value), "d2": _finite(self.d2)}
+
+
+def _finite(x: Any) -> Any:
+    if isinstance(x, list):
+        return [_finite(v) for v in x]
+    return x if x is None or math.isfinite(x) else None
 
 
 def baselines(
@@ -94,6 +101,9 @@ def baselines(
     num, den = _totals_at(loss, data, groups, preds, logits=logits)
     out = []
     for g in range(groups):
+        if reduction == "mean" and not den[g] > 0:  # a group of zero-weight rows only
+            out.append(Baseline(math.nan, math.nan, None))
+            continue
         l0 = loss.reduce_value(float(num[g]), float(den[g]), reduction)
         d2 = 1.0 - values[g] / l0 if l0 > 0 else None
         c = preds[g]
@@ -176,13 +186,14 @@ def weighted_quantiles(data: PassData, groups: int, q: float) -> Array:
     start = lo.copy()  # the smallest value in (a, b]: bins span [start, b]
     count = np.full(groups, np.inf)
     answer = np.full(groups, np.nan)
+    live = sw > 0  # a group of zero-weight rows only has no quantile
     for _ in range(MAX_PASSES):
-        todo = np.isnan(answer)
+        todo = np.isnan(answer) & live
         if not todo.any():
             break
         collect = todo & (count <= COLLECT_ROWS / max(1, int(todo.sum())))
         collect |= todo & (start >= b)  # one value left in the bracket
-        _selection_pass(data, groups, a, b, start, below, target, count, answer, collect)
+        _selection_pass(data, groups, a, b, start, below, target, count, answer, todo, collect)
     # x₁ found; where C(x₁) = qW exactly, average with the next value above
     nxt = _next_above(data, groups, answer, target)
     return np.where(np.isnan(nxt), answer, 0.5 * (answer + nxt))
@@ -198,10 +209,10 @@ def _selection_pass(
     target: Array,
     count: Array,
     answer: Array,
+    todo: Array,
     collect: Array,
 ) -> None:
     """One pass: narrow each open bracket to one bin, or finish it by sorting its rows."""
-    todo = np.isnan(answer)
     bins = BUCKETS
     width = np.where(b > start, b - start, 1.0)
     weight = np.zeros((groups, bins))
@@ -238,6 +249,7 @@ def _selection_pass(
             target,
             answer,
         )
+    width = np.where(todo, width, 1.0)
     for grp in np.flatnonzero(todo & ~collect):
         cum = below[grp] + np.cumsum(weight[grp])
         # the first bin where the cumulative weight reaches the target
@@ -335,10 +347,13 @@ def _minimise_1d(loss: Loss, data: PassData, groups: int, space: str) -> Array:
             ends = _derivatives(loss, data, groups, np.column_stack([a, b]), logits)
             fa, fb = ends[:, 0], ends[:, 1]
             break
-    done = np.zeros(groups, dtype=bool)
+    empty = ~(a <= b)  # a group without (weighted) rows: no constant
+    a, b = np.where(empty, 0.0, a), np.where(empty, 0.0, b)
+    done = empty.copy()
     answer = np.full(groups, np.nan)
     # A bracket end where F' already has the optimum's sign is the answer (bounded domain).
     at_a, at_b = fa >= 0, fb <= 0
+    at_a, at_b = at_a & ~empty, at_b & ~empty
     answer[at_a] = a[at_a]
     answer[at_b & ~at_a] = b[at_b & ~at_a]
     done |= at_a | at_b
@@ -366,7 +381,7 @@ def _minimise_1d(loss: Loss, data: PassData, groups: int, space: str) -> Array:
                 continue
             k = int(np.flatnonzero(fs > 0)[0])
             a[grp], b[grp], fa[grp], fb[grp] = xs[k - 1], xs[k], fs[k - 1], fs[k]
-    open_ = np.isnan(answer)
+    open_ = np.isnan(answer) & ~empty
     # within the final bracket, the regula-falsi point
     rf = a - fa * (b - a) / np.where(fb - fa > 0, fb - fa, 1.0)
     answer[open_] = np.clip(rf, a, b)[open_]

@@ -86,6 +86,8 @@ class PairedResult:
 
     def sentence(self) -> str:
         """'new is lower by 0.0123 [0.0101, 0.0145], p < 0.001'."""
+        if not math.isfinite(self.diff):
+            return "undefined: no rows of positive weight"
         if self.diff == 0:
             text = f"{self.new_name} equals {self.base_name}"
         else:
@@ -107,12 +109,17 @@ class PairedResult:
             "params": self.loss.params(),
             "base_name": self.base_name,
             "new_name": self.new_name,
-            "base": self.base,
-            "new": self.new,
-            "diff": self.diff,
+            "base": _finite(self.base),
+            "new": _finite(self.new),
+            "diff": _finite(self.diff),
             "ci": None if self.ci is None else self.ci.to_json(),
             "p_value": self.p_value,
         }
+
+
+def _finite(x: float) -> float | None:
+    """JSON has no NaN: the value of a group without weight is null."""
+    return x if math.isfinite(x) else None
 
 
 def _short(x: float) -> str:
@@ -420,7 +427,7 @@ def _results(
         base, new = reduce(nb, den), reduce(nn, den)
         diff = new - base
         ci = p_value = None
-        if boot is not None and perm is not None:
+        if boot is not None and perm is not None and math.isfinite(diff):
             ci, p_value = _inference(boot, perm, grp, u, reduce, diff, o)
         base_name, new_name = names[pairs[p][0]], names[pairs[p][1]]
         out.append(PairedResult(loss, base_name, new_name, base, new, diff, ci, p_value))
