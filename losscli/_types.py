@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from losscli.losses.links import Link
 
 __all__ = [
+    "PRECISIONS",
     "REDUCTIONS",
     "SPACES",
     "Array",
@@ -29,6 +30,7 @@ __all__ = [
     "IntArray",
     "LogitSpace",
     "ModelKind",
+    "Precision",
     "Reduction",
     "Space",
     "Task",
@@ -40,6 +42,10 @@ SPACES: tuple[Space, ...] = ("value", "probability", "logit")
 
 LogitSpace = Literal["never", "optional", "always"]
 """Whether a loss reads logits: never (values only), with --logits, or always (raw scores)."""
+
+Precision = Literal["float64", "float32"]
+"""The float type a loss computes in (``--dtype``; Keras's convention is float32)."""
+PRECISIONS: tuple[Precision, ...] = ("float64", "float32")
 
 Reduction = Literal["mean", "sum", "none"]
 REDUCTIONS: tuple[Reduction, ...] = ("mean", "sum", "none")

@@ -26,9 +26,10 @@ from typing import IO, TYPE_CHECKING
 from losscli._lazy import callable_module, lazy_module
 from losscli.errors import BadValues, InputError
 from losscli.evaluate import EvaluateOptions
+from losscli.hazards import HazardReport, HazardScan
 from losscli.io import reader as dataio
 from losscli.io.reader import Batch, ColumnRequest, Columns
-from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights, weighted_totals
+from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class ComputeRequest:
     check_grad: bool = False
     block_bytes: int | None = None  # of CSV per parsed block; None = dataio.DEFAULT_BLOCK_BYTES
     evaluate: EvaluateOptions = field(default_factory=EvaluateOptions)  # losscli.evaluate
+    hazards: bool = False  # scan for fragile rows (losscli.hazards)
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class LossSummary:
     scale: float
     clipped: int
     check: GradCheck | None
+    max_row: float = math.nan  # the largest per-row loss sᵢℓᵢ (how far --dtype moved it)
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,7 @@ class _Accumulator:
     dens: list[float] = field(default_factory=list)
     clipped: int = 0
     check: GradCheck = NO_CHECK
+    max_row: float = -math.inf
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,7 @@ class ComputeReport:
     cached: tuple[tuple[Batch, tuple[Pointwise, ...]], ...] | None = field(repr=False)
     rereads: str | None = None
     evaluation: EvaluationReport | None = None  # baselines, intervals, groups, worst rows
+    hazards: HazardReport | None = None  # --hazards
 
     @property
     def values(self) -> dict[str, float | None]:
@@ -257,18 +262,26 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
     row_numbers = len(request.losses) * (1 + len(columns.pred)) + len(columns.pred) + 2
     cached: tuple[tuple[Batch, tuple[Pointwise, ...]], ...] = ()
     evaluation = _evaluation(request)  # hook: losscli.evaluate (None when no option asks)
+    scan = HazardScan(request.losses, logits=request.logits) if request.hazards else None
+    # the largest row is shown where a convention or float32 moves it (one more pass)
+    track_max = any(loss.library or loss.precision != "float64" for loss in request.losses)
     for batch in batches:
         chunks += 1
         pws = _pointwise_all(request, columns, batch)
         if evaluation is not None:
             evaluation.feed(batch, pws)
+        if scan is not None:
+            scan.feed(batch, pws)
         n += len(batch.rows)
         dropped += batch.dropped
         for acc, pw in zip(accs, pws, strict=True):
-            num, den = weighted_totals(pw, batch.weight)
+            num, den = acc.loss.totals(pw, batch.weight)
             acc.nums.append(num)
             acc.dens.append(den)
             acc.clipped += pw.clipped
+            if track_max and len(pw.loss):
+                top = pw.loss if batch.weight is None else batch.weight * pw.loss
+                acc.max_row = max(acc.max_row, float(top.max()))
             if request.check_grad:
                 with located(columns, batch):
                     check = check_gradient(
@@ -301,6 +314,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         cached=cached if single else None,
         rereads=None if single or rereads == "-" else rereads,
         evaluation=evaluated,
+        hazards=scan.finish([math.fsum(a.nums) for a in accs]) if scan is not None else None,
     )
 
 
@@ -328,7 +342,7 @@ def _summarise(acc: _Accumulator, request: ComputeRequest) -> LossSummary:
         c = acc.check
         check = GradCheck(c.max_abs * scale, c.max_rel, c.compared, c.skipped)
     return LossSummary(
-        loss, loss.space(request.logits), reduction, value, scale, acc.clipped, check
+        loss, loss.space(request.logits), reduction, value, scale, acc.clipped, check, acc.max_row
     )
 
 

@@ -10,8 +10,10 @@ from losscli.cli.app import cli
 from losscli.cli.evaluate_options import evaluate_options
 from losscli.cli.options import (
     REDUCTIONS,
+    CompatOptions,
     ComputeData,
     InputSource,
+    compat_options,
     compute_data_options,
     compute_output_options,
     input_options,
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
     "--check-grad", is_flag=True, help="Compare the gradient with central finite differences."
 )
 @evaluate_options()  # hook: losscli.evaluate (--baseline, --bootstrap, --ci, --seed, --by, --worst)
+@compat_options
 def compute(
     data_in: InputSource,
     loss_names: tuple[str, ...],
@@ -55,6 +58,7 @@ def compute(
     out: OutputOptions,
     check_grad: bool,
     evaluate: EvaluateOptions,
+    conventions: CompatOptions,
     **params: Any,
 ) -> None:
     """Compute losses and their gradients from a CSV of targets and predictions.
@@ -70,7 +74,9 @@ def compute(
     from losscli.cli import render_compute as render
     from losscli.io.reader import ColumnRequest
 
-    losses = make_losses(loss_names, params, logits=logits)
+    losses = make_losses(
+        loss_names, params, logits=logits, compat=conventions.compat, dtype=conventions.dtype
+    )
     output = render.plan(out, stdout_console)
     request = computing.ComputeRequest(
         source=data_in.source,
@@ -83,6 +89,7 @@ def compute(
         per_sample=output.per_sample(reduction),
         check_grad=check_grad,
         evaluate=evaluate,
+        hazards=conventions.hazards,
     )
     _freeze_imports()
     with computing.compute_session(request) as report:

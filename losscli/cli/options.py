@@ -42,11 +42,13 @@ __all__ = [
     "FORMATS",
     "REDUCTIONS",
     "TABLE_OR_JSON",
+    "CompatOptions",
     "ComputeData",
     "InputSource",
     "ModelOptions",
     "TrainData",
     "TrainOutput",
+    "compat_options",
     "compute_data_options",
     "compute_output_options",
     "input_options",
@@ -399,6 +401,45 @@ compute_output_options = grouped(
 
 
 # --------------------------------------------------------------------------- consoles
+
+
+# --------------------------------------------------------------------------- conventions
+
+
+@dataclass(frozen=True)
+class CompatOptions:
+    """Whose convention, in which float type, and whether to scan for hazards."""
+
+    compat: str | None
+    dtype: str | None
+    hazards: bool
+
+
+def _compat_options() -> list[Decorator]:
+    from losscli.losses.compat import STYLES, Library
+
+    libraries = tuple(lib.value for lib in Library)
+    return [
+        click.option(
+            "--compat",
+            type=click.Choice((*libraries, "all")),
+            help="Reproduce a library's convention (clips, defaults, weighted mean, float type);"
+            " all: every library beside losscli's own.",
+        ),
+        click.option(
+            "--dtype",
+            type=click.Choice(("float64", "float32")),
+            help="Compute in this float type [default: float64; "
+            + ", ".join(f"{lib.value}: {s.precision}" for lib, s in STYLES.items())
+            + "].",
+        ),
+        click.option(
+            "--hazards", is_flag=True, help="Report clipped, saturated, dominant and skipped rows."
+        ),
+    ]
+
+
+compat_options = grouped("conventions", _compat_options(), CompatOptions)
 
 
 def stdout_console() -> Console:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from losscli._lazy import lazy_module
-from losscli.cli import render_evaluate
+from losscli.cli import render_compat, render_evaluate
 
 if TYPE_CHECKING:
     import numpy as np
@@ -145,7 +145,7 @@ def sample_header(report: ComputeReport) -> list[str]:
     header = ["row"]
     classes = report.columns.classes
     for summary in report.summaries:
-        name = summary.loss.name
+        name = render_compat.stem(summary)
         header.append(name)
         if report.head.y_pred.ndim == 2 and classes is not None:
             header.extend(f"{name}_grad_{c}" for c in classes)
@@ -193,6 +193,8 @@ def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: boo
                     grads[i].extend(g.tolist())
     results = []
     for i, s in enumerate(report.summaries):
+        if not render_compat.shown(s, report):
+            continue
         item: dict[str, Any] = {
             "loss": s.loss.name,
             "params": _params(s.loss),
@@ -206,6 +208,7 @@ def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: boo
         if s.check is not None:
             item["check_grad"] = check_dict(s)
         item.update(render_evaluate.result_extras(report, i))  # hook: losscli.evaluate
+        item.update(render_compat.result_extras(s, report))
         results.append(item)
     obj = {
         "n": report.n,
@@ -218,6 +221,7 @@ def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: boo
         "dropped": report.dropped,
         "results": results,
         **render_evaluate.report_extras(report),
+        **render_compat.report_extras(report),
     }
     return json.dumps(obj, allow_nan=False) + "\n"
 
@@ -242,7 +246,9 @@ def summary_lines(report: ComputeReport, sep: str) -> Iterator[str]:
         return
     for s in report.summaries:
         assert s.value is not None
-        yield sep.join([s.loss.name, s.reduction, number(s.value)]) + "\n"
+        if s.loss.shadow:
+            continue
+        yield sep.join([render_compat.label(s), s.reduction, number(s.value)]) + "\n"
 
 
 def value_lines(report: ComputeReport, samples: Iterable[Samples]) -> Iterator[str]:
@@ -250,7 +256,8 @@ def value_lines(report: ComputeReport, samples: Iterable[Samples]) -> Iterator[s
     if report.request.reduction != "none":
         for s in report.summaries:
             assert s.value is not None
-            yield number(s.value) + "\n"
+            if render_compat.shown(s, report):
+                yield number(s.value) + "\n"
         return
     for chunk in samples:
         cols = [format_floats(v) for v in chunk.values]
@@ -283,7 +290,7 @@ def notes(report: ComputeReport, *, checks: bool = True) -> list[str]:
                 f"max rel error {c.max_rel:.3g} over {c.compared} values"
                 + (f" ({c.skipped} clipped skipped)" if c.skipped else "")
             )
-    return out
+    return out + render_compat.notes(report)
 
 
 def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None:
@@ -304,9 +311,11 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
     for name in render_evaluate.table_headers(report):  # hook: losscli.evaluate
         results.add_column(name, justify="right")
     for i, s in enumerate(report.summaries):
+        if not render_compat.shown(s, report):
+            continue
         params = ", ".join(f"{k}={_param_text(v)}" for k, v in _changed(s.loss).items())
         value = "per row (below)" if s.value is None else people(s.value)
-        cells = [s.loss.name, params or "—", s.reduction, value]
+        cells = [render_compat.label(s), params or "—", s.reduction, value]
         if show_clip:
             cells.append(str(s.clipped))
         if report.evaluation is not None:
@@ -327,6 +336,7 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
                     str(s.check.compared),
                 )
         console.print(checks)
+    render_compat.tables(report, console)
     if rows > 0:
         _gradient_tables(report, console, rows)
 
@@ -351,7 +361,10 @@ def _gradient_tables(report: ComputeReport, console: Console, rows: int) -> None
     classes = report.columns.classes
     pred_names: Sequence[str] = report.columns.pred
     for i, s in enumerate(report.summaries):
-        table = Table(title=f"{s.loss.name}: per-row loss and ∂L/∂ŷ ({s.reduction})")
+        if s.loss.shadow:
+            continue
+        label = render_compat.label(s)
+        table = Table(title=f"{label}: per-row loss and ∂L/∂ŷ ({s.reduction})")
         table.add_column("row", justify="right")
         table.add_column(", ".join(report.columns.true) if head.y_true.ndim == 2 else "y_true")
         for name in pred_names:

@@ -84,11 +84,14 @@ def baselines(
     reduction: Reduction,
     values: list[float],
     classes: int | None,
+    dens: list[float] | None = None,
 ) -> list[Baseline]:
     """The baseline of ``loss`` for each of ``groups`` groups, ``values`` the loss per group.
 
     ``classes`` is K when the predictions are K columns (softmax losses),
-    None for one column.
+    None for one column.  ``dens`` are the reductions' divisors as compute
+    summed them (they count zero-weight rows where a convention divides by
+    the number of rows); by default Σwn of the rows kept for the passes.
     """
     if reduction == "none":
         raise InputError("--baseline needs a reduced loss", "use --reduction mean or sum")
@@ -99,6 +102,8 @@ def baselines(
     else:
         preds = _constants_kd(loss, data, groups, space, classes)
     num, den = _totals_at(loss, data, groups, preds, logits=logits)
+    if dens is not None:
+        den = np.asarray(dens, dtype=np.float64)
     out = []
     for g in range(groups):
         if reduction == "mean" and not den[g] > 0:  # a group of zero-weight rows only

@@ -18,10 +18,9 @@ the block size, the parser, or the rows that ``--dropna`` removed elsewhere.
 Counts are drawn from one random byte through the thresholds of Poisson(1)
 (the probabilities rounded to 1/256: mean 1.004, variance/mean² 0.996, a
 0.2% narrower spread, far inside the Monte-Carlo error of B = 1,000).  The
-products Σᵢ mᵢᵦ vᵢ run in float32 on v centred at the first cell's mean
-(counts are small integers, exact in float32, and their sums are exact
-too): twice the speed of float64, with rounding ~1e-7 of the replicates'
-spread, far below their Monte-Carlo error.  B = 1,000 costs ~5 ms per
+products Σᵢ mᵢᵦ vᵢ run in float64 on v centred at the first cell's mean
+(float32 would be twice as fast, but its 1e-8 rounding shows: a lower bound
+of −5e-9 for a loss that cannot be negative).  B = 1,000 costs ~6 ms per
 4,096 rows.
 """
 
@@ -170,7 +169,7 @@ class Resampler:
             counts = self.draw(self.seed, cell, self.replicates, needed)
             v, gs = values[lo:hi], g[lo:hi]
             full = local.shape[0] == needed  # every row up to there: no gather
-            m = (counts if full else counts[local]).astype(np.float32)
+            m = (counts if full else counts[local]).astype(np.float64)
             if self._center is None:
                 self._center = v.mean(axis=0)
             # moments cell by cell too, so that they do not depend on the block size
@@ -192,12 +191,12 @@ class Resampler:
                 self._product(grp, v[sel], m[sel])
 
     def _product(self, grp: int, v: Array, m: Array) -> None:
-        """totals[grp] += vᵀm, as (v − c)ᵀm + c·Σm in float32 (see the module notes)."""
+        """totals[grp] += vᵀm, as (v − c)ᵀm + c·Σm (see the module notes)."""
         assert self._center is not None
-        lhs = np.empty((v.shape[1] + 1, v.shape[0]), dtype=np.float32)
+        lhs = np.empty((v.shape[1] + 1, v.shape[0]))
         lhs[:-1] = (v - self._center).T
         lhs[-1] = 1.0
-        prod = (lhs @ m).astype(np.float64)
+        prod = lhs @ m
         self._total(grp)[...] += prod[:-1] + self._center[:, None] * prod[-1]
 
     def _total(self, grp: int) -> Array:

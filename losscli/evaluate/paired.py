@@ -38,6 +38,7 @@ from losscli.evaluate.bootstrap import (
     swap_indicators,
 )
 from losscli.evaluate.groups import GroupIndex
+from losscli.evaluate.tracker import row_totals
 from losscli.io import reader as dataio
 from losscli.io.reader import Batch, ColumnRequest, Columns
 from losscli.losses import Loss, Pointwise, Reduction, check_weights
@@ -350,7 +351,7 @@ def compare_batches(
         pws = [
             [loss.pointwise(batch.y_true, pred, logits=logits) for loss in losses] for pred in preds
         ]
-        values = _unit_values(batch, pws, pairs, k)
+        values = _unit_values(batch, losses, pws, pairs)
         totals += values.sum(axis=0)
         g = None
         if index is not None:
@@ -385,20 +386,18 @@ def compare_batches(
 
 
 def _unit_values(
-    batch: Batch, pws: list[list[Pointwise]], pairs: list[tuple[int, int]], k: int
+    batch: Batch,
+    losses: tuple[Loss, ...],
+    pws: list[list[Pointwise]],
+    pairs: list[tuple[int, int]],
 ) -> Array:
     """Per row, for each (pair, loss): sℓ_base, sℓ_new, sn."""
     s = batch.weight
     cols = []
     for base, new in pairs:
-        for i in range(k):
-            pb, pn = pws[base][i], pws[new][i]
-            nb = pb.loss if s is None else s * pb.loss
-            nn = pn.loss if s is None else s * pn.loss
-            if pb.norm is None:
-                den = np.ones(nb.shape[0]) if s is None else s
-            else:
-                den = pb.norm if s is None else s * pb.norm
+        for i in range(len(losses)):
+            nb, den = row_totals(losses[i], pws[base][i], s)
+            nn, _ = row_totals(losses[i], pws[new][i], s)
             cols.extend([nb, nn, den])
     return np.column_stack(cols)
 

@@ -59,6 +59,15 @@ class EvaluationReport:
     seed: int = 0
 
 
+def row_totals(loss: Loss, pw: Pointwise, s: Array | None) -> tuple[Array, Array]:
+    """Per row, what the reduction adds up: sᵢℓᵢ and the divisor's share (:meth:`Loss.totals`)."""
+    n = pw.loss.shape[0]
+    num = pw.loss if s is None else s * pw.loss
+    norm = np.ones(n) if pw.norm is None else pw.norm
+    den = norm if s is None or loss.mean_over_rows else s * norm
+    return num, den
+
+
 class _Overall:
     """A view of pass data with every row in one group."""
 
@@ -117,15 +126,11 @@ class Evaluation:
             assert key is not None, "the reader did not deliver the --by column"
             g = self.group_index.index(key)
         s = batch.weight
-        columns = []
-        for pw in pws:
-            num = pw.loss if s is None else s * pw.loss
-            if pw.norm is None:
-                den = np.ones(n) if s is None else s
-            else:
-                den = pw.norm if s is None else s * pw.norm
-            columns.extend([num, den])
+        columns: list[Array] = []
+        for loss, pw in zip(self.losses, pws, strict=True):
+            columns.extend(row_totals(loss, pw, s))
         values = np.column_stack(columns)
+        self._sums["all"] = self._sums.get("all", 0.0) + values.sum(axis=0)
         if self.group_index is not None:
             groups = max(len(self.group_index), 1)
             self._add_group_sums(values, g, groups)
@@ -184,6 +189,7 @@ class Evaluation:
                     reduction=self.reduction,
                     values=[value],
                     classes=self.classes,
+                    dens=[float(self._sums["all"][2 * i + 1])],
                 )[0]
         overall = [
             LossEvaluation(values[i], overall_base[i], self._interval(OVERALL, i, values[i]))
@@ -220,6 +226,7 @@ class Evaluation:
                     reduction=self.reduction,
                     values=vals,
                     classes=self.classes,
+                    dens=[float(table[grp, 2 * i + 1]) for grp in range(count)],
                 )
                 gbase[i] = list(found)
         out = []
