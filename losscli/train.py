@@ -11,6 +11,7 @@ coefficients, and the coefficients are mapped back to the original scale.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass, field
@@ -25,7 +26,9 @@ from losscli.fit import metrics
 from losscli.fit.loop import Callback, FitResult, StopReason, TrainConfig, fit
 from losscli.fit.model import Model
 from losscli.fit.objective import Objective
-from losscli.io import table as dataset
+from losscli.io.design import Design, TrainingData, read_training
+from losscli.io.formats import InputOptions, open_any
+from losscli.io.labels import Labels, encode_classes, label_cells
 from losscli.losses import Loss
 from losscli.losses.links import IDENTITY, LOG, LOGIT, SOFTMAX, Link
 
@@ -39,7 +42,7 @@ if TYPE_CHECKING:
 class TrainRequest:
     """Everything ``train`` needs; the CLI builds one from its flags."""
 
-    source: str
+    source: Any  # a path, "-", a pandas DataFrame, or an (X, y) pair of arrays
     loss: Loss
     config: TrainConfig = field(default_factory=TrainConfig)
     model: str = "auto"
@@ -52,6 +55,7 @@ class TrainRequest:
     standardize: bool = True
     intercept: bool = True
     val_split: float = 0.0
+    input: InputOptions = field(default_factory=InputOptions)  # format, delimiter, header
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class TrainReport:
     dropped: int
     seconds: float
     warnings: tuple[str, ...] = ()
+    note: str | None = None  # how a default column was chosen ("target: the last column …")
 
 
 class TrainingDiverged(RunError):
@@ -90,9 +95,10 @@ class Prepared:
     x: Array
     y: Array
     classes: tuple[str, ...] | None
-    design: dataset.Design
+    design: Design
     target: str
     dropped: int
+    note: str | None = None
 
 
 def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[ModelKind, Link]:
@@ -132,25 +138,65 @@ def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[Mod
 
 
 def prepare(request: TrainRequest) -> Prepared:
-    """Read the CSV, build X and y, choose the model."""
-    frame = dataset.read_table(request.source)
-    target = dataset.target_column(frame, request.target)
-    design = dataset.build_design(frame, target, request.features, request.one_hot)
-    dropped = 0
-    if request.dropna:
-        frame, dropped = dataset.drop_missing(frame, [target, *design.columns])
-        if len(frame) == 0:
-            raise InputError("no rows left after --dropna")
-    x = design.matrix(frame)
-    regression = request.loss.task.regression
-    labels = (
-        dataset.regression_labels(frame[target], target)
-        if regression
-        else dataset.class_labels(frame[target], target)
-    )
+    """Read the input straight into X and y (:mod:`losscli.io.design`), choose the model."""
+    classification = not request.loss.task.regression
+    if isinstance(request.source, tuple):
+        data = _arrays(request.source, classification=classification)
+    else:
+        table = open_any(request.source, request.input)
+        try:
+            data = read_training(
+                table,
+                target=request.target,
+                features=request.features,
+                one_hot=request.one_hot,
+                dropna=request.dropna,
+                classification=classification,
+            )
+        finally:
+            table.close()
+    labels = data.labels
     n_classes = None if labels.classes is None else len(labels.classes)
     kind, link = choose_model(request.loss, request.model, n_classes)
-    return Prepared(kind, link, x, labels.y, labels.classes, design, target, dropped)
+    return Prepared(
+        kind,
+        link,
+        data.x,
+        labels.y,
+        labels.classes,
+        data.design,
+        data.target,
+        data.dropped,
+        data.note,
+    )
+
+
+def _arrays(pair: tuple[Any, Any], *, classification: bool) -> TrainingData:
+    """An (X, y) pair given to the library: features x1…xd, target y (X is copied)."""
+    if len(pair) != 2:
+        raise InputError("train's source pair must be (X, y)")
+    x = np.array(pair[0], dtype=np.float64, order="C", ndmin=2)
+    y_raw = np.asarray(pair[1])
+    if x.ndim != 2 or y_raw.ndim != 1 or len(y_raw) != len(x):
+        raise InputError(
+            f"X must be 2-D and y 1-D with one label per row (got X {x.shape}, y {y_raw.shape})"
+        )
+    if len(x) == 0:
+        raise InputError("X has no rows")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise InputError(f"X has a missing or infinite value in row {row + 1}, column {col + 1}")
+    if classification:
+        cells = y_raw.astype(np.float64) if y_raw.dtype.kind in "iufb" else y_raw.astype(object)
+        labels = encode_classes([label_cells(cells)], "y")
+    else:
+        y = y_raw.astype(np.float64)
+        if not np.isfinite(y).all():
+            raise InputError("y has a missing or infinite value")
+        labels = Labels(y, None)
+    names = tuple(f"x{j + 1}" for j in range(x.shape[1]))
+    return TrainingData(x, labels, Design(names, {}), "y", 0, None)
 
 
 def split(
@@ -178,17 +224,40 @@ def split(
     return train, val
 
 
+SCALING_ROWS_BYTES = 32 << 20  # of X per chunk while scaling: no full-size temporary
+
+
+def _chunks(x: Array) -> list[Array]:
+    step = max(1, SCALING_ROWS_BYTES // (8 * max(1, x.shape[1])))
+    return [x[i : i + step] for i in range(0, len(x), step)]
+
+
 def scaling(x: Array, *, center: bool) -> tuple[Array, Array]:
     """(μ, σ): population mean and standard deviation; σ = 1 for constant columns.
 
     Without an intercept the columns are scaled by their root mean square and
-    not centred (centring would smuggle an intercept back in).
+    not centred (centring would smuggle an intercept back in).  Computed in
+    chunks of rows, so no temporary the size of X exists (one chunk is the
+    whole of a small X: the same numbers as ``x.mean``/``x.std``).
     """
-    p = x.shape[1]
-    mu = x.mean(axis=0) if center else np.zeros(p)
-    sigma = x.std(axis=0) if center else np.sqrt((x * x).mean(axis=0))
+    n, p = x.shape
+    chunks = _chunks(x)
+    mu = sum((c.sum(axis=0) for c in chunks), np.zeros(p)) / n if center else np.zeros(p)
+    squares = np.zeros(p)
+    for c in chunks:
+        d = c - mu if center else c
+        squares += (d * d).sum(axis=0)
+    sigma = np.sqrt(squares / n)
     sigma[sigma == 0] = 1.0
     return mu, sigma
+
+
+def standardize_in_place(x: Array, mu: Array, sigma: Array) -> Array:
+    """x ← (x − μ)/σ without a second copy of X."""
+    for c in _chunks(x):
+        c -= mu
+        c /= sigma
+    return x
 
 
 def train(request: TrainRequest, callback: Callback | None = None) -> TrainReport:
@@ -212,7 +281,11 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         if request.val_split
         else (np.arange(len(data.y)), np.arange(0))
     )
-    x_train, y_train = data.x[train_idx], data.y[train_idx]
+    if len(val_idx):
+        x_train, y_train = data.x[train_idx], data.y[train_idx]
+        x_val: Array | None = data.x[val_idx]
+    else:  # the matrix as read, scaled in place: no second copy of X
+        x_train, y_train, x_val = data.x, data.y, None
     # Always optimise on scaled features (conditioning); --no-standardize only
     # moves the penalty onto the original coefficients w = w_scaled/σ.
     mu, sigma = scaling(x_train, center=request.intercept)
@@ -230,12 +303,13 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         intercept=request.intercept,
         penalty_scale=None if request.standardize else 1.0 / sigma,
     )
+    x_train = standardize_in_place(x_train, mu, sigma)
     validation = None
-    if len(val_idx):
-        validation = ((data.x[val_idx] - mu) / sigma, data.y[val_idx])
+    if x_val is not None:
+        validation = (standardize_in_place(x_val, mu, sigma), data.y[val_idx])
     result = fit(
         objective,
-        (x_train - mu) / sigma,
+        x_train,
         y_train,
         request.config,
         validation=validation,
@@ -257,9 +331,14 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
     )
     scores: dict[str, dict[str, float | None]] = {}
     if result.stop_reason is not StopReason.DIVERGED:
-        scores["train"] = score(model, x_train, y_train)
-        if len(val_idx):
-            scores["validation"] = score(model, data.x[val_idx], data.y[val_idx])
+        # X is standardized now: score it with the coefficients of that scale
+        w_std, b_std = objective.split(result.theta)
+        scaled = dataclasses.replace(
+            model, coef=w_std[:, 0] if objective.outputs == 1 else w_std, intercept=b_std
+        )
+        scores["train"] = score(scaled, x_train, y_train)
+        if validation is not None:
+            scores["validation"] = score(scaled, validation[0], validation[1])
     model = Model(**{**model.__dict__, "metrics": scores})
     report = TrainReport(
         model,
@@ -270,6 +349,7 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         data.dropped,
         time.perf_counter() - started,
         _warnings(model, result),
+        note=data.note,
     )
     if result.stop_reason is StopReason.DIVERGED:
         raise TrainingDiverged(report, request.config.lr)

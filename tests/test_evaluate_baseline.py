@@ -18,7 +18,7 @@ import pytest
 from losscli.evaluate import EvaluateOptions, passes
 from losscli.evaluate import baseline as baseline_module
 from losscli.evaluate.tracker import Evaluation, EvaluationReport
-from losscli.io.reader import Batch
+from losscli.io.blocks import Batch
 from losscli.losses import LOSSES, Loss, make_losses, weighted_totals
 from tests import evaluate_inputs as inputs
 from tests.registry_inputs import targets_and_predictions

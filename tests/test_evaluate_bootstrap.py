@@ -16,7 +16,7 @@ from losscli.evaluate import EvaluateOptions
 from losscli.evaluate.bootstrap import CELL_ROWS, Interval, poisson_counts, swap_indicators
 from losscli.evaluate.paired import compare_batches
 from losscli.evaluate.tracker import Evaluation
-from losscli.io.reader import Batch
+from losscli.io.blocks import Batch
 from losscli.losses import make_loss, weighted_totals
 
 

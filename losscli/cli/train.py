@@ -71,7 +71,9 @@ def train(
     from losscli.train import train as run_train
 
     (loss,) = make_losses((loss_name,), params, logits=False, single=True)
-    request = TrainRequest(data_in.source, loss, fit, **asdict(data), **asdict(model))
+    request = TrainRequest(
+        data_in.source, loss, fit, **asdict(data), **asdict(model), input=data_in.reading()
+    )
     console = stdout_console()
     with _progress(fit.resolved_epochs(), out.quiet) as callback:
         try:
@@ -87,6 +89,8 @@ def train(
     else:
         render_train.train_tables(report, console, curve=console.is_terminal)
     if not out.quiet:
+        if report.note:
+            click.echo(f"note: {report.note}", err=True)
         if report.dropped:
             click.echo(f"note: dropped {report.dropped} row(s) with missing values", err=True)
         for warning in report.warnings:

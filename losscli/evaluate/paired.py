@@ -19,6 +19,7 @@ prediction is the base; with more than two, each is compared with the first.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import os
@@ -39,8 +40,9 @@ from losscli.evaluate.bootstrap import (
 )
 from losscli.evaluate.groups import GroupIndex
 from losscli.evaluate.tracker import row_totals
-from losscli.io import reader as dataio
-from losscli.io.reader import Batch, ColumnRequest, Columns
+from losscli.io.blocks import Batch, to_batch
+from losscli.io.columns import ColumnRequest, Columns, resolve_columns
+from losscli.io.formats import InputOptions, Table, open_any
 from losscli.losses import Loss, Pointwise, Reduction, check_weights
 
 if TYPE_CHECKING:
@@ -66,6 +68,7 @@ class CompareRequest:
     logits: bool = False
     reduction: Reduction = "mean"
     dropna: bool = False
+    input: InputOptions = field(default_factory=InputOptions)
     options: EvaluateOptions = field(
         default_factory=lambda: EvaluateOptions(replicates=DEFAULT_REPLICATES)
     )
@@ -156,48 +159,68 @@ class _Models:
     batches: Iterator[tuple[Batch, list[Array]]]
 
 
-def _open(source: str) -> tuple[list[str], Any, str]:
-    name = "standard input" if source == "-" else source
-    stream = dataio.open_source(source)
-    header = dataio.read_header(stream, name)
-    return header, stream, name
+def _open(request: CompareRequest, source: str) -> Table:
+    options = request.input
+    if request.block_bytes:
+        options = dataclasses.replace(options, block_bytes=request.block_bytes)
+    return open_any(source, options)
+
+
+def _read(table: Table, columns: Columns, dropna: bool) -> Iterator[Batch]:
+    """Typed blocks of one table (the input layer's rules), closed at the end."""
+    first_row = 1
+    seen = False
+    try:
+        for block in table.blocks(columns.used_at):
+            batch = to_batch(block, columns, dropna=dropna, first_row=first_row)
+            first_row += block.rows
+            seen = True
+            if batch.weight is not None:
+                check_weights(batch.weight, batch.rows.shape[0])
+            yield batch
+    finally:
+        table.close()
+    if not seen:
+        raise InputError(f"{table.name} has a header but no data rows")
 
 
 def _one_file(request: CompareRequest, by: str | None) -> _Models:
     """Several prediction columns of one file: one model per --pred item."""
-    source = request.sources[0]
-    header, stream, name = _open(source)
+    table = _open(request, request.sources[0])
+    header = table.names
     specs = request.preds
     if len(specs) < 2:
         raise InputError(
             "compare needs two predictions: two files, or --pred with two columns",
             "e.g. losscli compare --loss mse --pred m1,m2 preds.csv",
         )
-    models = [
-        dataio.resolve_columns(header, ColumnRequest(request.true, spec, request.weight, by))
-        for spec in specs
-    ]
+    try:
+        models = [
+            resolve_columns(header, ColumnRequest(request.true, spec, request.weight, by))
+            for spec in specs
+        ]
+    except BaseException:
+        table.close()
+        raise
     first = models[0]
     union = tuple(c for m in models for c in m.pred)
     if len(set(union)) != len(union):
         raise InputError(
             "a prediction column is given twice to compare", "name each model's columns once"
         )
-    columns = Columns(first.true, union, first.weight, first.classes, first.group)
+    pred_at = tuple(at for m in models for at in m.pred_at)
+    columns = dataclasses.replace(first, pred=union, pred_at=pred_at)
     widths = [len(m.pred) for m in models]
     bounds = np.cumsum([0, *widths]).tolist()
 
     def generate() -> Iterator[tuple[Batch, list[Array]]]:
-        for batch in dataio.iter_batches(
-            stream, name, columns, dropna=request.dropna, block_bytes=request.block_bytes
-        ):
+        for batch in _read(table, columns, request.dropna):
             pred = batch.y_pred if batch.y_pred.ndim == 2 else batch.y_pred[:, None]
             parts = []
             for lo, hi in itertools.pairwise(bounds):
                 part = pred[:, lo:hi]
                 parts.append(part[:, 0] if hi - lo == 1 else part)
             yield batch, parts
-        stream.close()
 
     names = tuple(",".join(m.pred) for m in models)
     return _Models(names, generate())
@@ -211,19 +234,26 @@ def _two_files(request: CompareRequest, by: str | None) -> _Models:
             "give one --pred spec, or compare columns of one file",
         )
     spec = request.preds[0] if request.preds else None
-    opened = []
+    opened: list[tuple[Table, Columns]] = []
     for source in request.sources:
-        header, stream, name = _open(source)
-        columns = dataio.resolve_columns(
-            header, ColumnRequest(request.true, spec, request.weight, by)
-        )
-        batches = dataio.iter_batches(
-            stream, name, columns, dropna=request.dropna, block_bytes=request.block_bytes
-        )
-        opened.append((name, stream, batches))
+        table = _open(request, source)
+        try:
+            columns = resolve_columns(
+                table.names, ColumnRequest(request.true, spec, request.weight, by)
+            )
+        except BaseException:
+            table.close()
+            for other, _ in opened:
+                other.close()
+            raise
+        opened.append((table, columns))
+    names = (opened[0][0].name, opened[1][0].name)
 
     def generate() -> Iterator[tuple[Batch, list[Array]]]:
-        (name_a, stream_a, it_a), (name_b, stream_b, it_b) = opened
+        (table_a, columns_a), (table_b, columns_b) = opened
+        name_a, name_b = names
+        it_a = _read(table_a, columns_a, request.dropna)
+        it_b = _read(table_b, columns_b, request.dropna)
         for a, b in _aligned(it_a, it_b, name_a, name_b):
             if a.y_true.shape != b.y_true.shape or not np.array_equal(a.y_true, b.y_true):
                 diff = np.flatnonzero(
@@ -242,10 +272,8 @@ def _two_files(request: CompareRequest, by: str | None) -> _Models:
                     "fix the missing values, or compare columns of one file",
                 )
             yield a, [a.y_pred, b.y_pred]
-        stream_a.close()
-        stream_b.close()
 
-    return _Models(_file_names(opened[0][0], opened[1][0]), generate())
+    return _Models(_file_names(*names), generate())
 
 
 def _file_names(a: str, b: str) -> tuple[str, str]:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from losscli.io.reader import Batch
+    from losscli.io.blocks import Batch
 
     Array = NDArray[Any]
 else:
@@ -86,7 +86,7 @@ class Evaluation:
     options: EvaluateOptions
     losses: tuple[Loss, ...]
     reduction: Reduction
-    logits: bool
+    logits: bool | tuple[bool, ...]  # one per loss (compute infers it from column names)
     group_index: GroupIndex | None = None
     data: PassData | None = None
     resampler: Resampler | None = None
@@ -113,6 +113,8 @@ class Evaluation:
         if o.worst:
             self.worst = [Worst(o.worst) for _ in self.losses]
         self._sums = {"num": {}, "den": {}, "n": {}}
+        if isinstance(self.logits, bool):
+            self.logits = (self.logits,) * len(self.losses)
 
     def feed(self, batch: Batch, pws: Sequence[Pointwise]) -> None:
         """One block of pass 1."""
@@ -185,7 +187,7 @@ class Evaluation:
                     loss,
                     _Overall(self.data),  # type: ignore[arg-type]
                     groups=1,
-                    logits=self.logits,
+                    logits=self._logits(i),
                     reduction=self.reduction,
                     values=[value],
                     classes=self.classes,
@@ -222,7 +224,7 @@ class Evaluation:
                     loss,
                     self.data,
                     groups=count,
-                    logits=self.logits,
+                    logits=self._logits(i),
                     reduction=self.reduction,
                     values=vals,
                     classes=self.classes,
@@ -239,6 +241,10 @@ class Evaluation:
             ]
             out.append(GroupEvaluation(key, int(counts[grp]), results))
         return out
+
+    def _logits(self, i: int) -> bool:
+        assert isinstance(self.logits, tuple)
+        return self.logits[i]
 
     def _interval(self, grp: int, i: int, value: float | None) -> Interval | None:
         r = self.resampler
