@@ -32,6 +32,7 @@ import numpy as np
 from losscli import compute as computing
 from losscli._types import Reduction
 from losscli.errors import BadValues, InputError
+from losscli.evaluate import EvaluateOptions
 from losscli.losses import PARAM_FLAGS, Loss, LossResult, check_logits, make_losses
 
 if TYPE_CHECKING:
@@ -211,6 +212,7 @@ def compute(
     reduction: Reduction = "mean",
     dropna: bool = False,
     check_grad: bool = False,
+    evaluate: EvaluateOptions | None = None,
     **params: Any,
 ) -> computing.ComputeReport:
     """``losscli compute`` on a file path (any format the CLI reads) or a pandas DataFrame.
@@ -218,9 +220,12 @@ def compute(
     Columns are found as the command finds them (``true``/``pred``/``weight``
     are its ``--true``/``--pred``/``--weight``); loss parameters are keywords
     (``delta=2``).  ``report.values`` maps each loss to its value; per-sample
-    losses and gradients are pass 2: :func:`samples`.
+    losses and gradients are pass 2: :func:`samples`.  ``evaluate`` adds
+    baselines, intervals, groups and worst rows (``report.evaluation``), as
+    ``--baseline``/``--bootstrap``/``--by``/``--worst`` do.
     """
     names = (losses,) if isinstance(losses, str) else tuple(losses)
+    evaluate = evaluate or EvaluateOptions()
     unknown = sorted(set(params) - set(PARAM_FLAGS))
     if unknown:
         raise TypeError(f"compute() got an unexpected keyword argument {unknown[0]!r}")
@@ -229,12 +234,13 @@ def compute(
     request = computing.ComputeRequest(
         source=_source(source),
         losses=tuple(make_losses(names, {k: _param(v) for k, v in params.items()}, logits=logits)),
-        columns=ColumnRequest(true, pred, weight),
+        columns=ColumnRequest(true, pred, weight, group=evaluate.by),
         logits=logits,
         reduction=reduction,
         dropna=dropna,
         per_sample=True,
         check_grad=check_grad,
+        evaluate=evaluate,
     )
     return computing.run_compute(request)
 
