@@ -350,3 +350,26 @@ def test_a_group_without_weight_is_null_not_nan(tmp_path):
     assert r.exit_code == 0, r.output
     (z,) = [g for g in json.loads(r.stdout)["groups"] if g["key"] == "z"]
     assert (z["results"][0]["diff"], z["results"][0]["p_value"]) == (None, None)
+
+
+def test_worst_in_tsv_lists_the_rows(tmp_path):
+    df = frame(300)
+    r = run("compute", "-l", "mse", "--worst", "4", "-f", "tsv", write(tmp_path, df))
+    assert r.exit_code == 0, r.output
+    head, *lines = r.stdout.splitlines()
+    assert head == "loss\trank\trow\ty_true\ty_pred\tloss_value\tgradient"
+    e2 = ((df["y_pred"] - df["y_true"]) ** 2).to_numpy()
+    want = np.lexsort((np.arange(len(df)), -e2))[:4] + 1
+    assert [int(line.split("\t")[2]) for line in lines] == want.tolist()
+    assert [line.split("\t")[1] for line in lines] == ["1", "2", "3", "4"]
+
+
+def test_compare_reads_one_file_from_stdin(tmp_path):
+    df = frame(400)
+    df["m2"] = df["y_pred"] + 0.05
+    path = write(tmp_path, df)
+    args = ["compare", "-l", "mae", "--pred", "y_pred,m2", "--bootstrap", "200", "-f", "json"]
+    from_file = run(*args, path)
+    from_stdin = run(*args, "-", stdin=Path(path).read_text())
+    assert from_file.exit_code == 0, from_file.output
+    assert json.loads(from_file.stdout)["results"] == json.loads(from_stdin.stdout)["results"]

@@ -111,6 +111,8 @@ def emit(report: ComputeReport, out: OutputPlan, samples: Iterable[Samples]) -> 
         sep = "," if out.fmt == "csv" else "\t"
         if out.grad or report.request.reduction == "none":
             write_lines(stdout, sample_lines(report, samples, sep))
+        elif report.evaluation is not None and report.evaluation.worst is not None:
+            write_lines(stdout, render_evaluate.worst_lines(report, sep))  # --worst: its rows
         else:
             write_lines(stdout, summary_lines(report, sep))
 

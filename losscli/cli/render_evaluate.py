@@ -4,7 +4,8 @@ JSON: each result gains ``"baseline": {"constant", "value", "d2"}``,
 ``"ci": {"low", "high", "level", "method", "replicates"}`` and ``"worst":
 [{"row", "y_true", "y_pred", "loss", "gradient"}]``; ``--by`` adds
 ``"by"`` and ``"groups": [{"key", "n", "results": [...]}]``.  Tables show
-the same beside the value; csv/tsv add columns (and one row per group).
+the same beside the value; csv/tsv add columns (and one row per group),
+or with ``--worst`` list the worst rows instead of the summary.
 """
 
 from __future__ import annotations
@@ -135,6 +136,30 @@ def summary_rows(report: ComputeReport, sep: str) -> Iterator[str]:
         for s, e in zip(report.summaries, g.results, strict=True):
             value = "" if e.value is None else _number(e.value)
             yield sep.join([str(g.key), s.loss.name, s.reduction, value, *_cells(e)]) + "\n"
+
+
+def worst_lines(report: ComputeReport, sep: str) -> Iterator[str]:
+    """csv/tsv with --worst: one line per kept row (as --grad lists rows instead of the summary).
+
+    Columns: loss, rank (1 = worst), row (1-based data row), y_true, y_pred
+    (comma-joined inside the cell for several columns), loss (sᵢℓᵢ), gradient.
+    """
+    ev = report.evaluation
+    assert ev is not None and ev.worst is not None
+    yield sep.join(["loss", "rank", "row", "y_true", "y_pred", "loss_value", "gradient"]) + "\n"
+    inner = ";" if sep == "," else ","
+    for s, kept in zip(report.summaries, ev.worst, strict=True):
+        for r in range(kept.rows.shape[0]):
+            cells = [
+                s.loss.name,
+                str(r + 1),
+                str(int(kept.rows[r])),
+                inner.join(_number(x) for x in kept.y_true[r].reshape(-1)),
+                inner.join(_number(x) for x in kept.y_pred[r].reshape(-1)),
+                _number(kept.loss[r]),
+                inner.join(_number(x) for x in (kept.grad[r] * s.scale + 0.0).reshape(-1)),
+            ]
+            yield sep.join(cells) + "\n"
 
 
 # --------------------------------------------------------------------------- tables
