@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from losscli._lazy import lazy_module
-from losscli.errors import InputError
+from losscli.errors import BadValues, InputError
 from losscli.losses import MACHINE_EPS, Loss, Reduction
 
 if TYPE_CHECKING:
@@ -96,12 +96,24 @@ def baselines(
     if reduction == "none":
         raise InputError("--baseline needs a reduced loss", "use --reduction mean or sum")
     space = loss.space(logits)
-    if classes is None:
-        consts = _constants_1d(loss, data, groups, space)
-        preds: list[Any] = [float(c) for c in consts]
-    else:
-        preds = _constants_kd(loss, data, groups, space, classes)
-    num, den = _totals_at(loss, data, groups, preds, logits=logits)
+    if classes is not None and not loss.multiclass:
+        raise InputError(
+            f"--baseline: {loss.name} on {classes} prediction columns has no constant baseline "
+            "(only one column, or one probability or logit column per class)",
+            "leave out --baseline for this loss",
+        )
+    try:
+        if classes is None:
+            consts = _constants_1d(loss, data, groups, space)
+            preds: list[Any] = [float(c) for c in consts]
+        else:
+            preds = _constants_kd(loss, data, groups, space, classes)
+        num, den = _totals_at(loss, data, groups, preds, logits=logits)
+    except BadValues as exc:  # a constant outside the loss's domain: a loss we cannot serve
+        raise InputError(
+            f"--baseline: no constant prediction found for {loss.name} ({exc.what})",
+            "leave out --baseline for this loss",
+        ) from None
     if dens is not None:
         den = np.asarray(dens, dtype=np.float64)
     out = []
