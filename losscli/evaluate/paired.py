@@ -455,7 +455,7 @@ def _results(
         diff = new - base
         ci = p_value = None
         if boot is not None and perm is not None and math.isfinite(diff):
-            ci, p_value = _inference(boot, perm, grp, u, reduce, diff, o)
+            ci, p_value = _inference(boot, perm, grp, u, reduce, o)
         base_name, new_name = names[pairs[p][0]], names[pairs[p][1]]
         out.append(PairedResult(loss, base_name, new_name, base, new, diff, ci, p_value))
     return out
@@ -467,7 +467,6 @@ def _inference(
     grp: int,
     u: int,
     reduce: Any,
-    diff: float,
     o: EvaluateOptions,
 ) -> tuple[Interval | None, float | None]:
     if grp == OVERALL:
