@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from losscli._types import ModelKind, Task
+from losscli.errors import InputError
 from losscli.losses import LOSSES, make_loss
 from losscli.losses.links import IDENTITY, LINKS, LOG, LOGIT, SOFTMAX
 from losscli.train import choose_model
@@ -31,7 +32,7 @@ def test_the_task_routes_every_loss_to_a_model(name):
     if loss.task.multiclass:
         assert choose_model(loss, "auto", 3) == (ModelKind.SOFTMAX, SOFTMAX)
     else:
-        with pytest.raises(Exception, match="binary loss but the target has 3 classes"):
+        with pytest.raises(InputError, match="binary loss but the target has 3 classes"):
             choose_model(loss, "auto", 3)
 
 

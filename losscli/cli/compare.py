@@ -145,22 +145,33 @@ def compare_lines(report: CompareReport, sep: str) -> Any:
 
 
 def compare_table(report: CompareReport, console: Console) -> None:
-    from rich.table import Table
+    from rich.text import Text
+
+    from losscli.cli.layout import Col, print_table
+    from losscli.cli.numbers import count, human
 
     level = f"{report.options.level:.0%}"
     console.print(
-        f"[bold]{report.n}[/bold] rows · base {report.names[0]} · "
-        f"{level} intervals: paired Poisson bootstrap (BCa) · p: {report.test} test · "
-        f"{report.options.replicates} replicates, seed {report.options.seed}"
+        Text(
+            f"{count(report.n)} rows · base {report.names[0]} · {level} intervals: paired "
+            f"Poisson bootstrap (BCa) · p: {report.test} test · "
+            f"{count(report.options.replicates)} replicates, seed {report.options.seed}"
+        )
     )
     sets = [("all rows", report.results)] + [
-        (f"{report.options.by} = {g.key} (n = {g.n})", g.results) for g in report.groups or []
+        (f"{report.options.by} = {g.key} (n = {count(g.n)})", g.results)
+        for g in report.groups or []
     ]
+    cols = [Col("loss", "left", key=True), Col("base"), Col("new"), Col("new − base")]
     for title, results in sets:
-        table = Table(title=title if report.groups is not None else None)
-        for col in ("loss", "base", "new", "new − base", "verdict"):
-            table.add_column(col, justify="left" if col in ("loss", "verdict") else "right")
-        for r in results:
-            name = r.loss.name if len(report.names) == 2 else f"{r.loss.name} ({r.new_name})"
-            table.add_row(name, f"{r.base:.6g}", f"{r.new:.6g}", f"{r.diff:.4g}", r.sentence())
-        console.print(table)
+        names = [
+            r.loss.name if len(report.names) == 2 else f"{r.loss.name} ({r.new_name})"
+            for r in results
+        ]
+        rows = [
+            [name, human(r.base), human(r.new), human(r.diff)]
+            for name, r in zip(names, results, strict=True)
+        ]
+        print_table(console, cols, rows, title=title if report.groups is not None else None)
+        for name, r in zip(names, results, strict=True):  # the verdict, in words
+            console.print(Text(f"{name}: {r.sentence()}"))

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from losscli.cli.numbers import count, human, maybe
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -22,10 +24,6 @@ if TYPE_CHECKING:
 
 def _number(x: float) -> str:
     return repr(float(x))
-
-
-def _people(x: float, digits: int = 10) -> str:
-    return f"{float(x):.{digits}g}"
 
 
 def _json_value(x: Any) -> Any:
@@ -183,52 +181,50 @@ def table_cells(e: LossEvaluation) -> list[str]:
     cells = []
     if e.baseline is not None:
         c = e.baseline.constant
-        const = ", ".join(_people(x, 4) for x in c) if isinstance(c, tuple) else _people(c, 6)
-        d2 = "—" if e.baseline.d2 is None else _people(e.baseline.d2, 6)
-        cells += [const, _people(e.baseline.value), d2]
+        const = ", ".join(human(x) for x in c) if isinstance(c, tuple) else human(c)
+        cells += [const, human(e.baseline.value), maybe(e.baseline.d2)]
     if e.ci is not None:
-        cells.append(f"[{_people(e.ci.low, 6)}, {_people(e.ci.high, 6)}]")
+        cells.append(f"[{human(e.ci.low)}, {human(e.ci.high)}]")
     return cells
 
 
 def print_tables(report: ComputeReport, console: Console) -> None:
     """After the results: the interval method, the groups table and the worst rows."""
-    from rich.table import Table
+    from rich.text import Text
+
+    from losscli.cli.layout import Col, print_table
 
     ev = report.evaluation
     if ev is None:
         return
-    methods = {e.ci.method for e in ev.overall if e.ci is not None}
-    if methods:
-        first = next(e.ci for e in ev.overall if e.ci is not None)
+    intervals = [e.ci for e in ev.overall if e.ci is not None]
+    if intervals:
+        methods = ", ".join(sorted({ci.method for ci in intervals}))
         console.print(
-            f"[dim]intervals: {', '.join(sorted(methods))}, {first.replicates} replicates, "
-            f"seed {ev.seed}[/dim]"
+            Text(f"intervals: {methods}, {intervals[0].replicates} replicates, seed {ev.seed}"),
+            style="dim",
         )
     if ev.groups is not None:
-        table = Table(title=f"by {ev.by}")
-        table.add_column(ev.by or "group")
-        table.add_column("n", justify="right")
-        table.add_column("loss")
-        table.add_column("value", justify="right")
-        for name in table_headers(report):
-            table.add_column(name, justify="right")
-        for g in ev.groups:
-            for s, e in zip(report.summaries, g.results, strict=True):
-                value = "—" if e.value is None else _people(e.value)
-                table.add_row(str(g.key), str(g.n), s.loss.name, value, *table_cells(e))
-        console.print(table)
+        cols = [Col(ev.by or "group", "left", key=True), Col("n"), Col("loss", "left", key=True)]
+        cols += [Col("value"), *(Col(name) for name in table_headers(report))]
+        rows = [
+            [str(g.key), count(g.n), s.loss.name, maybe(e.value), *table_cells(e)]
+            for g in ev.groups
+            for s, e in zip(report.summaries, g.results, strict=True)
+        ]
+        print_table(console, cols, rows, title=f"by {ev.by}")
     for i, kept in enumerate(ev.worst or []):
         s = report.summaries[i]
-        table = Table(title=f"{s.loss.name}: the {kept.rows.shape[0]} worst rows (sᵢℓᵢ)")
-        for col in ("row", "y_true", "y_pred", "loss", "∂L/∂ŷ"):
-            table.add_column(col, justify="right")
-        for r in range(kept.rows.shape[0]):
-            table.add_row(
+        cols = [Col("row", key=True), Col("y_true"), Col("y_pred"), Col("loss"), Col("∂L/∂ŷ")]
+        rows = [
+            [
                 str(int(kept.rows[r])),
-                ", ".join(_people(x, 6) for x in kept.y_true[r].reshape(-1)),
-                ", ".join(_people(x, 6) for x in kept.y_pred[r].reshape(-1)),
-                _people(kept.loss[r], 6),
-                ", ".join(_people(x, 6) for x in (kept.grad[r] * s.scale).reshape(-1)),
-            )
-        console.print(table)
+                ", ".join(human(x) for x in kept.y_true[r].reshape(-1)),
+                ", ".join(human(x) for x in kept.y_pred[r].reshape(-1)),
+                human(kept.loss[r]),
+                ", ".join(human(x) for x in (kept.grad[r] * s.scale).reshape(-1)),
+            ]
+            for r in range(kept.rows.shape[0])
+        ]
+        title = f"{s.loss.name}: the {kept.rows.shape[0]} worst rows (largest sᵢℓᵢ)"
+        print_table(console, cols, rows, title=title)
