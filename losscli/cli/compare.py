@@ -10,6 +10,7 @@ import click
 
 from losscli.cli.app import cli
 from losscli.cli.evaluate_options import evaluate_options
+from losscli.cli.output import output_options
 from losscli.cli.options import (
     FORMATS,
     REDUCTIONS,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 
 @cli.command()
+@output_options
 @click.argument("files", nargs=-1, metavar="FILE [FILE]")
 @click.option(
     "--loss", "-l", "loss_names", multiple=True, metavar="NAME", help="Loss(es) to compare."
