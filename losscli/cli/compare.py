@@ -10,7 +10,6 @@ import click
 
 from losscli.cli.app import cli
 from losscli.cli.evaluate_options import evaluate_options
-from losscli.cli.output import output_options
 from losscli.cli.options import (
     FORMATS,
     REDUCTIONS,
@@ -18,6 +17,7 @@ from losscli.cli.options import (
     stdin_is_terminal,
     stdout_console,
 )
+from losscli.cli.output import output_options
 from losscli.evaluate import DEFAULT_REPLICATES
 from losscli.losses import make_losses
 
