@@ -56,6 +56,27 @@ if TYPE_CHECKING:
 )
 @evaluate_options()  # hook: losscli.evaluate (--baseline, --bootstrap, --ci, --seed, --by, --worst)
 @compat_options
+@click.option(
+    "--metric",
+    "metric_names",
+    multiple=True,
+    metavar="NAME",
+    help="Metric(s) beside the losses, comma-separated (see `losscli metrics`).",
+)
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.5,
+    show_default=True,
+    help="Threshold metrics: class 1 when p > threshold.",
+)
+@click.option(
+    "--bins",
+    type=click.IntRange(min=1),
+    default=15,
+    show_default=True,
+    help="Equal-width bins of ece.",
+)
 @output_options
 def compute(
     data_in: InputSource,
@@ -67,6 +88,9 @@ def compute(
     check_grad: bool,
     evaluate: EvaluateOptions,
     conventions: CompatOptions,
+    metric_names: tuple[str, ...],
+    threshold: float,
+    bins: int,
     **params: Any,
 ) -> None:
     """Compute losses and their gradients from a CSV of targets and predictions.
@@ -81,10 +105,16 @@ def compute(
     from losscli import compute as computing
     from losscli.cli import progress
     from losscli.cli import render_compute as render
+    from losscli.fit.metrics import MetricOptions, metric_list
     from losscli.io.columns import ColumnRequest
 
-    losses = make_losses(
-        loss_names, params, logits=logits, compat=conventions.compat, dtype=conventions.dtype
+    metrics = metric_list(metric_names)
+    losses = (
+        make_losses(
+            loss_names, params, logits=logits, compat=conventions.compat, dtype=conventions.dtype
+        )
+        if loss_names or not metrics
+        else []
     )
     output = render.plan(out, stdout_console)
     bar = progress.ReadBar("standard input" if data_in.source == "-" else data_in.source)
@@ -92,7 +122,9 @@ def compute(
         source=data_in.source,
         input=data_in.reading(),
         losses=tuple(losses),
-        columns=ColumnRequest(columns.true, columns.pred, columns.weight, group=evaluate.by),
+        columns=ColumnRequest(
+            columns.true, columns.pred, columns.weight, columns.var, group=evaluate.by
+        ),
         logits=logits,
         reduction=reduction,  # type: ignore[arg-type]
         dropna=columns.dropna,
@@ -100,7 +132,10 @@ def compute(
         per_sample=output.per_sample(reduction),
         check_grad=check_grad,
         evaluate=evaluate,
+        hessian=out.hessian,
         hazards=conventions.hazards,
+        metrics=metrics,
+        metric_options=MetricOptions(threshold=threshold, bins=bins),
         progress=bar if progress.wanted() else None,
     )
     _freeze_imports()

@@ -96,6 +96,11 @@ def baselines(
     if reduction == "none":
         raise InputError("--baseline needs a reduced loss", "use --reduction mean or sum")
     space = loss.space(logits)
+    if loss.params().get("log_target"):
+        raise InputError(
+            f"--baseline: {loss.name} with --log-target has no constant baseline here",
+            "give probability targets, or leave out --baseline",
+        )
     if classes is not None and not loss.multiclass:
         raise InputError(
             f"--baseline: {loss.name} on {classes} prediction columns has no constant baseline "
