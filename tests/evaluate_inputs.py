@@ -37,3 +37,11 @@ def multiclass(weighted: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | Non
     p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
     w = np.round(rng.uniform(0.2, 3.0, N), 3) if weighted else None
     return y, p, w
+
+
+def positive(weighted: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    rng = np.random.default_rng(1104)
+    y = np.round(rng.gamma(2.0, 1.5, N) + 0.05, 4)
+    mu = np.round(y * np.exp(rng.normal(0.0, 0.3, N)), 4)
+    w = np.round(rng.uniform(0.2, 3.0, N), 3) if weighted else None
+    return y, mu, w

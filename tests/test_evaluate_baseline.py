@@ -42,6 +42,17 @@ SKLEARN_D2 = {
     "quantile0.9-weighted": 0.17658135692696486,
     "bce-weighted": 0.4331896072764998,
     "cross_entropy-weighted": 0.1588617689638936,
+    # d2_brier_score (binary and multi-class), d2_tweedie_score(power=p)
+    "brier-plain": 0.5326527760781425,
+    "brier-weighted": 0.517533868543131,
+    "brier_mc-plain": 0.14684103540905247,
+    "brier_mc-weighted": 0.17621827778332722,
+    "tweedie1.0-plain": 0.8202479514166197,
+    "tweedie1.5-plain": 0.8313773884819313,
+    "tweedie2.0-plain": 0.827064565926803,
+    "tweedie1.0-weighted": 0.8203409265122895,
+    "tweedie1.5-weighted": 0.8325991110466167,
+    "tweedie2.0-weighted": 0.8268675935204735,
 }
 
 
@@ -92,13 +103,19 @@ def _case(key: str):
     params = {}
     if name.startswith("quantile"):
         params, name = {"quantile": float(name[len("quantile") :])}, "quantile"
+    if name.startswith("tweedie"):
+        params, name = {"power": float(name[len("tweedie") :])}, "tweedie"
     source = {
         "mse": inputs.regression,
         "mae": inputs.regression,
         "quantile": inputs.regression,
         "bce": inputs.binary,
+        "brier": inputs.binary,
+        "brier_mc": inputs.multiclass,
+        "tweedie": inputs.positive,
         "cross_entropy": inputs.multiclass,
     }[name]
+    name = "brier" if name == "brier_mc" else name
     return name, params, source(tag == "weighted")
 
 

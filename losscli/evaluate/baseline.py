@@ -101,7 +101,7 @@ def baselines(
             f"--baseline: {loss.name} with --log-target has no constant baseline here",
             "give probability targets, or leave out --baseline",
         )
-    if classes is not None and not loss.multiclass:
+    if classes is not None and not (loss.multiclass and loss.task.multiclass):
         raise InputError(
             f"--baseline: {loss.name} on {classes} prediction columns has no constant baseline "
             "(only one column, or one probability or logit column per class)",

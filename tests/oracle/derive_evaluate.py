@@ -3,7 +3,8 @@
     /work/oracle-venv/bin/python tests/oracle/derive_evaluate.py
 
 scikit-learn 1.9.1: r2_score (mse), d2_absolute_error_score (mae),
-d2_pinball_score (quantile), d2_log_loss_score (bce, cross_entropy), on the
+d2_pinball_score (quantile), d2_log_loss_score (bce, cross_entropy),
+d2_brier_score (brier), d2_tweedie_score (tweedie), on the
 arrays of tests/evaluate_inputs.py, with and without sample weights.
 """
 
@@ -30,8 +31,15 @@ def main() -> None:
             out[f"quantile{q}-{tag}"] = metrics.d2_pinball_score(y, p, alpha=q, sample_weight=w)
         y, p, w = inputs.binary(weighted)
         out[f"bce-{tag}"] = metrics.d2_log_loss_score(y, p, sample_weight=w)
+        out[f"brier-{tag}"] = metrics.d2_brier_score(y, p, sample_weight=w)
+        y, p, w = inputs.positive(weighted)
+        for power in (1.0, 1.5, 2.0):
+            out[f"tweedie{power}-{tag}"] = metrics.d2_tweedie_score(
+                y, p, sample_weight=w, power=power
+            )
         y, p, w = inputs.multiclass(weighted)
         out[f"cross_entropy-{tag}"] = metrics.d2_log_loss_score(y, p, sample_weight=w)
+        out[f"brier_mc-{tag}"] = metrics.d2_brier_score(y, p, sample_weight=w)
     print("SKLEARN_D2 = {")
     for key, value in out.items():
         print(f"    {key!r}: {float(value)!r},")
