@@ -196,7 +196,7 @@ def _one_file(request: CompareRequest, by: str | None) -> _Models:
         )
     try:
         models = [
-            resolve_columns(header, ColumnRequest(request.true, spec, request.weight, by))
+            resolve_columns(header, ColumnRequest(request.true, spec, request.weight, group=by))
             for spec in specs
         ]
     except BaseException:
@@ -239,7 +239,7 @@ def _two_files(request: CompareRequest, by: str | None) -> _Models:
         table = _open(request, source)
         try:
             columns = resolve_columns(
-                table.names, ColumnRequest(request.true, spec, request.weight, by)
+                table.names, ColumnRequest(request.true, spec, request.weight, group=by)
             )
         except BaseException:
             table.close()
