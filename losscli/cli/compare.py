@@ -134,16 +134,18 @@ def compare_json(report: CompareReport) -> str:
 
 
 def compare_lines(report: CompareReport, sep: str) -> Any:
+    from losscli.cli.render_compute import csv_line
+
     head = ["loss", "base_name", "new_name", "base", "new", "diff", "ci_low", "ci_high", "p_value"]
     grouped = report.groups is not None
-    yield sep.join((["group"] if grouped else []) + head) + "\n"
+    yield csv_line((["group"] if grouped else []) + head, sep)
     sets = [("(all)", report.results)] + [(str(g.key), g.results) for g in report.groups or []]
     for key, results in sets:
         for r in results:
             cells = [r.loss.name, r.base_name, r.new_name, repr(r.base), repr(r.new), repr(r.diff)]
             cells += ["", ""] if r.ci is None else [repr(r.ci.low), repr(r.ci.high)]
             cells.append("" if r.p_value is None else repr(r.p_value))
-            yield sep.join(([key] if grouped else []) + cells) + "\n"
+            yield csv_line(([key] if grouped else []) + cells, sep)
 
 
 def compare_table(report: CompareReport, console: Console) -> None:

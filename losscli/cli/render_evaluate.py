@@ -18,12 +18,23 @@ from losscli.cli.numbers import count, human, maybe
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from losscli.compute import ComputeReport
+    from losscli.compute import ComputeReport, LossSummary
     from losscli.evaluate.tracker import LossEvaluation
 
 
 def _number(x: float) -> str:
     return repr(float(x))
+
+
+def _gradient(summary: LossSummary, sg: Any) -> Any:
+    """∂L/∂ŷᵢ of a kept row from its sᵢ·∂ℓᵢ/∂ŷᵢ, exactly as compute scales per-row
+    gradients: (sᵢ·2^-k)·scale·∂ℓᵢ/∂ŷᵢ, the shift k first (losses/totals.py)."""
+    import numpy as np
+
+    with np.errstate(over="ignore", under="ignore"):
+        return (
+            np.ldexp(np.asarray(sg, dtype=np.float64), -summary.reduced.shift) * summary.scale + 0.0
+        )
 
 
 def _json_value(x: Any) -> Any:
@@ -50,14 +61,13 @@ def result_extras(report: ComputeReport, i: int) -> dict[str, Any]:
     out = evaluation_json(ev.overall[i])
     if ev.worst is not None:
         kept = ev.worst[i]
-        scale = report.summaries[i].scale
         out["worst"] = [
             {
                 "row": int(kept.rows[r]),
                 "y_true": kept.y_true[r].tolist(),
                 "y_pred": kept.y_pred[r].tolist(),
                 "loss": float(kept.loss[r]),
-                "gradient": (kept.grad[r] * scale + 0.0).tolist(),
+                "gradient": _gradient(report.summaries[i], kept.grad[r]).tolist(),
             }
             for r in range(kept.rows.shape[0])
         ]
@@ -124,16 +134,18 @@ def _cells(e: LossEvaluation) -> list[str]:
 
 def summary_rows(report: ComputeReport, sep: str) -> Iterator[str]:
     """Rows of the summary table: loss, reduction, value, then the evaluation's columns."""
+    from losscli.cli.render_compute import csv_line
+
     ev = report.evaluation
     assert ev is not None
     lead = ["(all)"] if ev.groups is not None else []
     for s, e in zip(report.summaries, ev.overall, strict=True):
         assert s.value is not None
-        yield sep.join([*lead, s.loss.name, s.reduction, _number(s.value), *_cells(e)]) + "\n"
+        yield csv_line([*lead, s.loss.name, s.reduction, _number(s.value), *_cells(e)], sep)
     for g in ev.groups or []:
         for s, e in zip(report.summaries, g.results, strict=True):
             value = "" if e.value is None else _number(e.value)
-            yield sep.join([str(g.key), s.loss.name, s.reduction, value, *_cells(e)]) + "\n"
+            yield csv_line([str(g.key), s.loss.name, s.reduction, value, *_cells(e)], sep)
 
 
 def worst_lines(report: ComputeReport, sep: str) -> Iterator[str]:
@@ -142,9 +154,11 @@ def worst_lines(report: ComputeReport, sep: str) -> Iterator[str]:
     Columns: loss, rank (1 = worst), row (1-based data row), y_true, y_pred
     (comma-joined inside the cell for several columns), loss (sᵢℓᵢ), gradient.
     """
+    from losscli.cli.render_compute import csv_line
+
     ev = report.evaluation
     assert ev is not None and ev.worst is not None
-    yield sep.join(["loss", "rank", "row", "y_true", "y_pred", "loss_value", "gradient"]) + "\n"
+    yield csv_line(["loss", "rank", "row", "y_true", "y_pred", "loss_value", "gradient"], sep)
     inner = ";" if sep == "," else ","
     for s, kept in zip(report.summaries, ev.worst, strict=True):
         for r in range(kept.rows.shape[0]):
@@ -155,9 +169,9 @@ def worst_lines(report: ComputeReport, sep: str) -> Iterator[str]:
                 inner.join(_number(x) for x in kept.y_true[r].reshape(-1)),
                 inner.join(_number(x) for x in kept.y_pred[r].reshape(-1)),
                 _number(kept.loss[r]),
-                inner.join(_number(x) for x in (kept.grad[r] * s.scale + 0.0).reshape(-1)),
+                inner.join(_number(x) for x in _gradient(s, kept.grad[r]).reshape(-1)),
             ]
-            yield sep.join(cells) + "\n"
+            yield csv_line(cells, sep)
 
 
 # --------------------------------------------------------------------------- tables
@@ -222,7 +236,7 @@ def print_tables(report: ComputeReport, console: Console) -> None:
                 ", ".join(human(x) for x in kept.y_true[r].reshape(-1)),
                 ", ".join(human(x) for x in kept.y_pred[r].reshape(-1)),
                 human(kept.loss[r]),
-                ", ".join(human(x) for x in (kept.grad[r] * s.scale).reshape(-1)),
+                ", ".join(human(x) for x in _gradient(s, kept.grad[r]).reshape(-1)),
             ]
             for r in range(kept.rows.shape[0])
         ]
