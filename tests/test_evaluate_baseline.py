@@ -56,6 +56,12 @@ SKLEARN_D2 = {
 }
 
 
+def float_totals(pw, weight):
+    """(Σsℓ, Σsn) as floats (weighted_totals holds them as mantissa·2^exponent)."""
+    num, den = weighted_totals(pw, weight)
+    return float(num), float(den)
+
+
 def evaluate(
     losses: list[Loss],
     y: np.ndarray,
@@ -82,7 +88,7 @@ def evaluate(
         )
         pws = [loss.pointwise(batch.y_true, batch.y_pred, logits=logits) for loss in losses]
         for i, pw in enumerate(pws):
-            a, b = weighted_totals(pw, batch.weight)
+            a, b = float_totals(pw, batch.weight)
             nums[i] += a
             dens[i] += b
         ev.feed(batch, pws)
@@ -163,7 +169,7 @@ def _brute_1d(loss: Loss, y, w, logits: bool, lo: float, hi: float) -> tuple[flo
 
     def mean_loss(c: float) -> float:
         pw = loss.pointwise(y, np.full(y.shape[0], c), logits=logits, strict=False)
-        a, b = weighted_totals(pw, w)
+        a, b = float_totals(pw, w)
         return a / b
 
     for _ in range(6):
@@ -247,7 +253,7 @@ def test_softmax_constants_are_minima(name, params, logits):
         pw = loss.pointwise(
             y, np.tile(np.log(q) if logits else q, (y.shape[0], 1)), logits=logits, strict=False
         )
-        a, b = weighted_totals(pw, w)
+        a, b = float_totals(pw, w)
         return a / b
 
     base = mean_loss(z)
@@ -286,13 +292,11 @@ def test_every_registered_loss_has_a_baseline(name):
     c = np.atleast_1d(np.asarray(b.constant, dtype=float))
     pred = np.tile(c, (y.shape[0], 1)) if c.size > 1 else np.full(y.shape[0], c[0])
     pw = loss.pointwise(y, pred, logits=logits, strict=False)
-    assert loss.reduce_value(*weighted_totals(pw, None), "mean") == pytest.approx(
-        b.value, rel=1e-12
-    )
+    assert loss.reduce_value(*float_totals(pw, None), "mean") == pytest.approx(b.value, rel=1e-12)
     if c.size == 1 and loss.space(logits) != "probability":
         for h in (1e-3, -1e-3):  # a step away is no better
             pw = loss.pointwise(y, pred + h, logits=logits, strict=False)
-            assert loss.reduce_value(*weighted_totals(pw, None), "mean") >= b.value * (1 - 1e-12)
+            assert loss.reduce_value(*float_totals(pw, None), "mean") >= b.value * (1 - 1e-12)
 
 
 def test_selection_matches_a_full_sort_per_group(monkeypatch):

@@ -20,6 +20,12 @@ from losscli.io.blocks import Batch
 from losscli.losses import make_loss, weighted_totals
 
 
+def float_totals(pw, weight):
+    """(Σsℓ, Σsn) as floats (weighted_totals holds them as mantissa·2^exponent)."""
+    num, den = weighted_totals(pw, weight)
+    return float(num), float(den)
+
+
 def interval(loss_name: str, y, p, w=None, *, replicates=1000, seed=0, blocks=1) -> Interval:
     loss = make_loss(loss_name)
     ev = Evaluation(EvaluateOptions(replicates=replicates, seed=seed), (loss,), "mean", False)
@@ -27,7 +33,7 @@ def interval(loss_name: str, y, p, w=None, *, replicates=1000, seed=0, blocks=1)
     for idx in np.array_split(np.arange(y.shape[0]), blocks):
         batch = Batch(y[idx], p[idx], None if w is None else w[idx], (idx + 1).astype(np.int64), 0)
         pw = loss.pointwise(batch.y_true, batch.y_pred)
-        a, b = weighted_totals(pw, batch.weight)
+        a, b = float_totals(pw, batch.weight)
         num, den = num + a, den + b
         ev.feed(batch, [pw])
     ci = ev.finish([num / den]).overall[0].ci
