@@ -151,12 +151,14 @@ def reference(case: dict[str, Any]) -> tuple[float | None, list[float]] | None:
     text = case["text"].lstrip("\ufeff")
     rows = list(csv.reader(io.StringIO(text)))[1:]
     losses, weights = [], []
-    # a column of true/false words is boolean labels; mixed with numbers, it is text
+    # a column of true/false words, alone or mixed with 0 and 1, is binary labels;
+    # mixed with other numbers it is text
     words = {r[0].strip().lower() for r in rows} - {""}
-    boolean = bool(words) and words <= {"true", "false"}
+    boolean = bool(words & {"true", "false"}) and words <= {"true", "false", "0", "1"}
     for row in rows:
         word = row[0].strip().lower()
-        y = {"true": 1.0, "false": 0.0}.get(word) if boolean else _cell(row[0])
+        bits = {"true": 1.0, "false": 0.0, "0": 0.0, "1": 1.0}
+        y = bits.get(word) if boolean else _cell(row[0])
         p, w = _cell(row[1]), (_cell(row[2]) if case["weighted"] else 1.0)
         bad = y is None or p is None or w is None or w < 0
         if not bad and case["loss"] in BINARY:

@@ -7,6 +7,7 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -213,3 +214,34 @@ def test_cross_entropy_near_p_1_keeps_its_digits(tmp_path, loss, text):
     assert r.exit_code == 0, r.output
     value = float(r.stdout)
     assert abs(value - 4.139937633089748e-08) <= 1e-15 * 4.139937633089748e-08
+
+
+def test_true_false_mixed_with_0_and_1_are_binary_labels(tmp_path):
+    """`0,true,FALSE,1` was text (an all-true/false column was labels): one rule now."""
+    from losscli.io.labels import binary_words, encode_classes
+
+    preds = ["0.2", "0.9", "0.1", "0.7"]
+
+    def run(*args: str, labels: list[str], name: str) -> Any:
+        path = tmp_path / name
+        path.write_text("y,p\n" + "".join(f"{y},{p}\n" for y, p in zip(labels, preds, strict=True)))
+        return CliRunner().invoke(cli, [*args, str(path)])
+
+    words = run("compute", "-l", "bce", "-f", "value", labels=["0", "true", "FALSE", "1"], name="w")
+    numbers = run("compute", "-l", "bce", "-f", "value", labels=["0", "1", "0", "1"], name="n")
+    assert words.exit_code == 0, words.output
+    assert words.stdout == numbers.stdout
+    other = run("compute", "-l", "bce", labels=["2", "true", "0", "1"], name="o")
+    assert other.exit_code == 2 and "non-numeric" in other.stderr  # 2 is no binary label
+    train = ["train", "-l", "bce", "--target", "y", "-f", "json"]
+    mixed = run(*train, labels=[" true", "0", "1", "false"], name="tw")
+    plain = run(*train, labels=["1", "0", "1", "0"], name="tn")
+    assert mixed.exit_code == 0, mixed.output
+    a, b = json.loads(mixed.stdout), json.loads(plain.stdout)
+    assert a["classes"] == b["classes"] == ["0", "1"] and a["coef"] == b["coef"]
+    got = binary_words(np.array(["True", None, "0", "1.0", "false"], dtype=object))
+    assert got is not None and np.array_equal(got, [1, np.nan, 0, 1, 0], equal_nan=True)
+    assert binary_words(np.array(["0", "1"], dtype=object)) is None  # numbers are numbers
+    assert binary_words(np.array(["true", "yes"], dtype=object)) is None
+    blocks = encode_classes([np.array([0.0, 1.0]), np.array(["TRUE"], dtype=object)], "y")
+    assert blocks.classes == ("0", "1") and list(blocks.y) == [0, 1, 1]
