@@ -10,16 +10,19 @@ input layer, :mod:`losscli.io`); memory stays that of one block.
 
 from __future__ import annotations
 
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from losscli.errors import InputError
 from losscli.fit.model import Model, load
 from losscli.io.design import predict_blocks
 from losscli.io.formats import InputOptions, open_any
 from losscli.io.labels import known_classes
+from losscli.io.writer import BlockWriter
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def load_model(path: str) -> Model:
@@ -27,10 +30,12 @@ def load_model(path: str) -> Model:
     return load(path)
 
 
-def prediction_frame(model: Model, x: np.ndarray, truth: Any, *, logits: bool) -> pd.DataFrame:
-    """The output table for one block: y_true (if present), then the predictions."""
+def prediction_columns(
+    model: Model, x: np.ndarray, truth: Any, *, logits: bool
+) -> dict[str, np.ndarray]:
+    """The output columns for one block: y_true (if present), then the predictions."""
     pred = model.predict(x, logits=logits)
-    out: dict[str, object] = {}
+    out: dict[str, np.ndarray] = {}
     if truth is not None:
         out["y_true"] = _truth(model, truth)
     if pred.ndim == 1:
@@ -39,12 +44,19 @@ def prediction_frame(model: Model, x: np.ndarray, truth: Any, *, logits: bool) -
         assert model.classes is not None
         for j, cls in enumerate(model.classes):
             out[f"p_{cls}"] = pred[:, j]
-    return pd.DataFrame(out)
+    return out
 
 
-def _truth(model: Model, column: Any) -> object:
+def prediction_frame(model: Model, x: np.ndarray, truth: Any, *, logits: bool) -> pd.DataFrame:
+    """The output table for one block, as a DataFrame (for library callers)."""
+    import pandas as pd
+
+    return pd.DataFrame(prediction_columns(model, x, truth, logits=logits))
+
+
+def _truth(model: Model, column: Any) -> np.ndarray:
     if model.classes is None:
-        return column.to_numpy() if hasattr(column, "to_numpy") else column
+        return np.asarray(column.to_numpy() if hasattr(column, "to_numpy") else column)
     return known_classes(column, model.classes, binary=model.kind == "logistic")
 
 
@@ -58,15 +70,16 @@ def write_predictions(
 ) -> None:
     """Predict ``source`` (a path, "-" or a DataFrame) block by block; write CSV.
 
-    Floats are written with repr (round-trip exact).
+    Floats are written as the shortest text that reads back to the same
+    float64 (repr's digits: round-trip exact), by :mod:`losscli.io.writer`.
     """
     table = open_any(source, input or InputOptions())
     wrote = False
     try:
-        for x, truth, first in predict_blocks(table, model.design, model.target):
-            frame = prediction_frame(model, x, truth, logits=logits)
-            frame.to_csv(out, index=False, header=first == 1, lineterminator="\n")
-            wrote = True
+        with BlockWriter(out) as writer:
+            for x, truth, first in predict_blocks(table, model.design, model.target):
+                writer.write(prediction_columns(model, x, truth, logits=logits), header=first == 1)
+                wrote = True
     finally:
         table.close()
     if not wrote:
