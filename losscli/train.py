@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from losscli import guesses
 from losscli._lazy import callable_module
 from losscli._types import ModelKind, Task
 from losscli.errors import InputError, RunError
@@ -69,8 +70,9 @@ class TrainReport:
     n_validation: int
     dropped: int
     seconds: float
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # incl. guesses said out loud (losscli.guesses)
     note: str | None = None  # how a default column was chosen ("target: the last column …")
+    separable: bool = False  # the coefficients grow without bound (a warning says so)
 
 
 class TrainingDiverged(RunError):
@@ -156,6 +158,12 @@ def prepare(request: TrainRequest) -> Prepared:
         finally:
             table.close()
     labels = data.labels
+    if labels.classes is not None:
+        continuous = guesses.continuous_classes(
+            labels.classes, data.target, request.loss.name, request.loss.task
+        )
+        if continuous is not None:
+            raise InputError(*continuous)
     n_classes = None if labels.classes is None else len(labels.classes)
     kind, link = choose_model(request.loss, request.model, n_classes)
     return Prepared(
@@ -340,6 +348,14 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         if validation is not None:
             scores["validation"] = score(scaled, validation[0], validation[1])
     model = Model(**{**model.__dict__, "metrics": scores})
+    notes = []
+    if data.kind is ModelKind.LINEAR and request.loss.task is Task.REGRESSION:
+        notes.append(guesses.binary_target(y_train, request.loss.name))
+    separable = None
+    if classification and result.stop_reason is not StopReason.DIVERGED:
+        # x_train is the standardized matrix the objective was minimised on
+        separable = guesses.separable(objective, result.theta, x_train, y_train)
+        notes.append(separable)
     report = TrainReport(
         model,
         result,
@@ -348,21 +364,30 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         len(val_idx),
         data.dropped,
         time.perf_counter() - started,
-        _warnings(model, result),
+        _warnings(result, classification=classification, separable=separable is not None)
+        + tuple(n for n in notes if n is not None),
         note=data.note,
+        separable=separable is not None,
     )
     if result.stop_reason is StopReason.DIVERGED:
         raise TrainingDiverged(report, request.config.lr)
     return report
 
 
-def _warnings(model: Model, result: FitResult) -> tuple[str, ...]:
-    """What a person should know about a fit that did not fail."""
+def _warnings(result: FitResult, *, classification: bool, separable: bool) -> tuple[str, ...]:
+    """What a person should know about a fit that did not fail.
+
+    Complete separation is tested (losscli.guesses.separable) and has its own
+    warning; a class separable from only some others is not, so an
+    unpenalised classifier that ran out of epochs is pointed at --l2 as well.
+    """
     if result.stop_reason is not StopReason.MAX_EPOCHS:
         return ()
-    hint = "; the classes may be separable — add --l2" if model.classes else ""
+    hint = ""
+    if classification and not separable:
+        hint = ", or add --l2 (a class separable from the rest has no finite optimum)"
     return (
-        f"stopped at the epoch limit ({result.epochs}) before converging; raise --epochs{hint}",
+        f"stopped at the epoch limit ({result.epochs:,}) before converging; raise --epochs{hint}",
     )
 
 
@@ -404,6 +429,7 @@ def _options(request: TrainRequest) -> dict[str, Any]:
         "lr": c.lr,
         "epochs": c.resolved_epochs(),
         "batch_size": c.batch_size,
+        **dict(c.hyper),  # momentum, beta1, beta2 as given (absent = the optimizer's default)
         "schedule": c.resolved_schedule(),
         "tol": c.resolved_tol(),
         "patience": c.patience,
