@@ -85,6 +85,7 @@ def run_once(cmd: list[str], stdout: Path | None) -> tuple[float, float]:
                 stdout=sink,
                 stderr=subprocess.PIPE,
                 check=False,
+                cwd=tempfile.gettempdir(),  # not a checkout: `python -m` puts the cwd first
             )
         finally:
             if stdout:
