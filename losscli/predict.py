@@ -10,10 +10,14 @@ input layer, :mod:`losscli.io`); memory stays that of one block.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Generator, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
+from losscli._lazy import callable_module
+from losscli._types import ModelKind
 from losscli.errors import InputError
 from losscli.fit.model import Model, load
 from losscli.io.design import predict_blocks
@@ -60,7 +64,33 @@ def prediction_frame(model: Model, x: np.ndarray, truth: Any, *, logits: bool) -
 def _truth(model: Model, column: Any) -> np.ndarray:
     if model.classes is None:
         return np.asarray(column.to_numpy() if hasattr(column, "to_numpy") else column)
-    return known_classes(column, model.classes, binary=model.kind == "logistic")
+    return known_classes(column, model.classes, binary=model.kind is ModelKind.LOGISTIC)
+
+
+def _prediction_blocks(
+    model: Model, source: Any, *, logits: bool, input: InputOptions | None
+) -> Generator[dict[str, np.ndarray], None, None]:
+    """The output columns of ``source`` (a path, "-" or a DataFrame), one block at a time."""
+    table = open_any(source, input or InputOptions())
+    wrote = False
+    try:
+        for x, truth, _ in predict_blocks(table, model.design, model.target):
+            yield prediction_columns(model, x, truth, logits=logits)
+            wrote = True
+    finally:
+        table.close()
+    if not wrote:
+        raise InputError(f"{table.name} has a header but no data rows")
+
+
+def prediction_frames(
+    model: Model, source: Any, *, logits: bool, input: InputOptions | None = None
+) -> Iterator[pd.DataFrame]:
+    """The output table of ``source`` (a path, "-" or a DataFrame), one block at a time."""
+    import pandas as pd
+
+    for columns in _prediction_blocks(model, source, logits=logits, input=input):
+        yield pd.DataFrame(columns)
 
 
 def write_predictions(
@@ -71,19 +101,15 @@ def write_predictions(
     logits: bool,
     input: InputOptions | None = None,
 ) -> None:
-    """Predict ``source`` (a path, "-" or a DataFrame) block by block; write CSV.
+    """Predict ``source`` block by block and write CSV; memory stays that of one block.
 
     Floats are written as the shortest text that reads back to the same
     float64 (repr's digits: round-trip exact), by :mod:`losscli.io.writer`.
     """
-    table = open_any(source, input or InputOptions())
-    wrote = False
-    try:
-        with BlockWriter(out) as writer:
-            for x, truth, first in predict_blocks(table, model.design, model.target):
-                writer.write(prediction_columns(model, x, truth, logits=logits), header=first == 1)
-                wrote = True
-    finally:
-        table.close()
-    if not wrote:
-        raise InputError(f"{table.name} has a header but no data rows")
+    blocks = _prediction_blocks(model, source, logits=logits, input=input)
+    with BlockWriter(out) as writer, contextlib.closing(blocks):  # the input closed on any exit
+        for i, columns in enumerate(blocks):
+            writer.write(columns, header=i == 0)
+
+
+callable_module(__name__, "predict")  # losscli.predict(...) is the public API call

@@ -338,7 +338,10 @@ class _KerasFocal(_Convention, Focal):
         target, _ = _class_targets(y_true, y_pred.shape[1])
         p = links.softmax(y_pred) if logits else y_pred
         q, r, s, factor = _renormalised(p, self.eps, self.precision)
-        alpha = 0.25 if self.alpha < 0 else self.alpha
+        a = self.alpha
+        alpha: Array | float = (
+            self._class_alpha(y_pred.shape[1]) if isinstance(a, tuple) else (0.25 if a < 0 else a)
+        )
         g = self.gamma
         logq = np.log(q)
         one_minus = 1.0 - q
