@@ -15,10 +15,11 @@ from collections.abc import Generator, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from losscli._lazy import callable_module
 from losscli._types import ModelKind
-from losscli.errors import InputError
+from losscli.errors import MAX_ROWS_SHOWN, InputError, format_rows
 from losscli.fit.model import Model, load
 from losscli.io.design import predict_blocks
 from losscli.io.formats import InputOptions, open_any
@@ -35,10 +36,15 @@ def load_model(path: str) -> Model:
 
 
 def prediction_columns(
-    model: Model, x: np.ndarray, truth: Any, *, logits: bool
+    model: Model, x: np.ndarray, truth: Any, *, logits: bool, first: int = 1
 ) -> dict[str, np.ndarray]:
-    """The output columns for one block: y_true (if present), then the predictions."""
-    pred = model.predict(x, logits=logits)
+    """The output columns for one block: y_true (if present), then the predictions.
+
+    ``first`` is the block's first file row, for naming rows whose score overflows.
+    """
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        pred = model.predict(x, logits=logits)
+    _check_finite(pred, first + np.arange(len(pred)))
     out: dict[str, np.ndarray] = {}
     if truth is not None:
         out["y_true"] = _truth(model, truth)
@@ -54,11 +60,27 @@ def prediction_columns(
     return out
 
 
-def prediction_frame(model: Model, x: np.ndarray, truth: Any, *, logits: bool) -> pd.DataFrame:
+def prediction_frame(
+    model: Model, x: np.ndarray, truth: Any, *, logits: bool, first: int = 1
+) -> pd.DataFrame:
     """The output table for one block, as a DataFrame (for library callers)."""
     import pandas as pd
 
-    return pd.DataFrame(prediction_columns(model, x, truth, logits=logits))
+    return pd.DataFrame(prediction_columns(model, x, truth, logits=logits, first=first))
+
+
+NO_DROPNA_FIX = "predict writes one row per input row: fill in or remove those rows first"
+
+
+def _check_finite(pred: NDArray[np.float64], rows: NDArray[np.int64]) -> None:
+    """A score (or its exp) beyond float64 is an error naming the rows, never inf/NaN cells."""
+    bad = ~np.isfinite(pred) if pred.ndim == 1 else ~np.isfinite(pred).all(axis=1)
+    if bad.any():
+        where = format_rows([int(r) for r in rows[bad][:MAX_ROWS_SHOWN]], int(bad.sum()))
+        raise InputError(
+            f"the model's score overflows float64 in {where}",
+            "those rows' features are far outside what the model was trained on; check units",
+        )
 
 
 def _truth(model: Model, column: Any) -> np.ndarray:
@@ -74,9 +96,13 @@ def _prediction_blocks(
     table = open_any(source, input or InputOptions())
     wrote = False
     try:
-        for x, truth, _ in predict_blocks(table, model.design, model.target):
-            yield prediction_columns(model, x, truth, logits=logits)
+        for x, truth, first in predict_blocks(table, model.design, model.target):
+            yield prediction_columns(model, x, truth, logits=logits, first=first)
             wrote = True
+    except InputError as exc:  # the readers' fix names --dropna, which predict lacks
+        if exc.fix and "--dropna" in exc.fix:
+            raise InputError(exc.problem, NO_DROPNA_FIX) from None
+        raise
     finally:
         table.close()
     if not wrote:

@@ -114,7 +114,7 @@ def test_table_shows_the_hessian_column(tmp_path):
     f = write(tmp_path, "y_true,y_pred\n1,1.5\n2,1.0\n")
     r = run("compute", "-l", "mse", "--hessian", "-f", "table", f)
     assert r.exit_code == 0, r.output
-    assert "∂²L/∂ŷ²" in r.stdout
+    assert "∂²L/∂y_pred²" in r.stdout
 
 
 def test_log_target_needs_log_probability_columns(tmp_path):
