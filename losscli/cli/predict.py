@@ -44,4 +44,10 @@ def predict(data_in: InputSource, model_path: str, logits: bool) -> None:
 
     reading = data_in.reading()
     model = predicting.load_model(model_path)
-    predicting.write_predictions(model, data_in.source, sys.stdout, logits=logits, input=reading)
+    from losscli.io.atomic import staged_stream
+
+    # > FILE: staged, nothing half-written; a pipe: streamed, the error says what was written
+    with staged_stream(sys.stdout) as (out, staged):
+        predicting.write_predictions(
+            model, data_in.source, out, logits=logits, input=reading, streamed=not staged
+        )

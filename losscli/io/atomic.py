@@ -214,6 +214,68 @@ def staged_outputs() -> Iterator[None]:
         raise BrokenPipeError
 
 
+@contextmanager
+def staged_stream(out: IO[str]) -> Iterator[tuple[IO[str], bool]]:
+    """``(handle, staged)``: a streaming command's output, staged when it is a regular file.
+
+    ``predict > preds.csv`` streams rows block by block; a block that fails
+    late (a score overflowing at row 1M) must not leave the rows before it
+    in the file.  When ``out`` is a descriptor on a regular file, the rows go
+    to an anonymous spool file (in the same folder where it can, so a full
+    disk shows while spooling) and are copied into ``out`` only once the
+    whole output exists; a copy that fails is cut back to where ``out``
+    stood, so the file is as it was.  A pipe, terminal or device is streamed
+    as it is (``staged`` is False): rows already read downstream cannot be
+    taken back, and the caller says so.  ``-o FILE`` needs none of this: it
+    is a renamed temporary file already (:func:`atomic_output`).
+    """
+    fd = _regular_descriptor(out)
+    if fd is None:
+        yield out, False
+        return
+    try:  # closed by the ``with`` below; opened first to fall back to the temp folder
+        spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=_folder_of(fd))  # noqa: SIM115
+    except OSError:
+        spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
+    with spool:
+        yield spool, True
+        spool.flush()
+        out.flush()
+        _copy_into(spool.fileno(), fd)
+
+
+def _regular_descriptor(out: IO[str]) -> int | None:
+    try:
+        fd = out.fileno()
+        return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return None
+
+
+def _folder_of(fd: int) -> str | None:
+    with suppress(OSError):
+        folder = os.path.dirname(os.readlink(f"/proc/self/fd/{fd}"))
+        if os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK):
+            return folder
+    return None
+
+
+def _copy_into(src: int, dst: int) -> None:
+    """Append all of ``src`` to ``dst``; on failure ``dst`` is cut back to its old length."""
+    start = os.lseek(dst, 0, os.SEEK_CUR)
+    os.lseek(src, 0, os.SEEK_SET)
+    try:
+        while chunk := os.read(src, 1 << 22):  # sendfile refuses an O_APPEND target (>>)
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(dst, view) :]
+    except BaseException:
+        with suppress(OSError):
+            os.ftruncate(dst, start)
+            os.lseek(dst, start, os.SEEK_SET)
+        raise
+
+
 def _stream_alias(path: str) -> bool:
     """``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``, …: a stream, not a file name."""
     return os.path.abspath(path).startswith(("/dev/", "/proc/"))
