@@ -245,3 +245,24 @@ def test_true_false_mixed_with_0_and_1_are_binary_labels(tmp_path):
     assert binary_words(np.array(["true", "yes"], dtype=object)) is None
     blocks = encode_classes([np.array([0.0, 1.0]), np.array(["TRUE"], dtype=object)], "y")
     assert blocks.classes == ("0", "1") and list(blocks.y) == [0, 1, 1]
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_training_from_python_raises_no_numpy_warnings():
+    """Only the command line mutes RuntimeWarnings; the library guards the overflows it
+    expects and checks (a ‖w‖² penalty past float64, the warm start's mean of 1e308
+    targets) where they happen, so a Python caller sees an error, not a warning."""
+    import losscli
+    from losscli.errors import RunError
+    from losscli.losses.totals import mean
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(60, 3))
+    y = x @ np.array([1.0, -2.0, 0.5])
+    for optimizer in ("sgd", "momentum"):  # gd takes the step the penalty allows: w = 0
+        with pytest.raises(RunError, match="diverged"):
+            losscli.train((x, y), "mse", optimizer=optimizer, epochs=5, l2=1e300)
+    big = np.array([0.0, 1e308, 0.0, 1e308])
+    assert mean(big) == 5e307 and mean(np.array([[1.0, 2.0], [3.0, 6.0]])) == 3.0
+    with pytest.raises(RunError, match="diverged"):
+        losscli.train((np.zeros((4, 1)), big), "mse", optimizer="gd", epochs=1)

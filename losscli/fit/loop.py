@@ -190,11 +190,11 @@ def _full_objective(obj: Objective, theta: Array, x: Array, y: Array) -> tuple[f
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             loss = obj.mean_loss(theta, x, y)
+            value = loss + obj.penalty(theta)  # ‖w‖² may overflow too: checked below
     except BadValues as exc:
         if exc.role == "y_pred":
             raise _Diverged from None
         raise
-    value = loss + obj.penalty(theta)
     if not math.isfinite(value):
         raise _Diverged
     return value, loss
