@@ -1,0 +1,267 @@
+"""The first pass of ``train``: stream the input into X and y, in memory or on disk.
+
+The input is read block by block.  Blocks are kept in memory while the
+in-memory fit they add up to stays inside the budget
+(:func:`losscli.engine.memory.in_memory_bytes`); the block that would break
+it sends everything held so far, and every later block, to a
+:class:`~losscli.fit.blocked.BlockFile` cache instead.  A file that fits is
+never written to disk.
+
+Labels are resolved over the whole file, not per block: each distinct raw
+label gets a provisional code as it is first seen, and at the end the one
+label normaliser (``table.class_labels``) runs on the distinct values to
+give the final, sorted classes; the codes are then mapped to them.  Column
+statistics for standardization are merged block by block
+(:class:`~losscli.fit.blocked.ColumnStats`), so a spilled matrix is read
+once to standardize it, and then only by the solver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from losscli.engine.memory import in_memory_bytes
+from losscli.errors import InputError
+from losscli.fit.blocked import BlockedSource, BlockFile, ColumnStats
+from losscli.io import reader as dataio
+from losscli.io import table as dataset
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    Array = NDArray[Any]  # float64 by convention
+
+
+def iter_table_frames(source: str) -> Iterator[pd.DataFrame]:
+    """The input as DataFrames of a few MB, indexed by 1-based data row."""
+    name = "standard input" if source == "-" else source
+    stream = dataio.open_source(source)
+    header = dataio.read_header(stream, name)
+    for col in set(header):
+        if header.count(col) > 1:
+            raise InputError(
+                f"the header names column {col!r} {header.count(col)} times",
+                "rename the duplicates so that each column has one name",
+            )
+    first = 1
+    for frame in dataio.iter_frames(stream, name):
+        frame.index = pd.RangeIndex(first, first + len(frame))
+        first += len(frame)
+        yield frame
+    stream.close()
+
+
+@dataclass
+class LabelCodes:
+    """Class labels coded in order of first appearance; sorted classes at the end."""
+
+    values: dict[Any, int] = field(default_factory=dict)
+    text: bool = False
+
+    def code(self, series: pd.Series, target: str) -> Array:
+        if series.isna().any():
+            dataset.class_labels(series, target)  # raises the missing-labels message
+        if series.dtype.kind in "ifb":
+            keys: Any = series.to_numpy(dtype=np.float64)
+        else:
+            self.text = True
+            keys = series.astype(str).str.strip().to_numpy()
+        uniq, inverse = np.unique(keys, return_inverse=True)
+        codes = np.array([self.values.setdefault(_key(u), len(self.values)) for u in uniq])
+        return codes[inverse].astype(np.float64)
+
+    def finish(self, target: str) -> tuple[tuple[str, ...], Array]:
+        """(classes, relabel) with relabel[code] = the final class index."""
+        keys = list(self.values)
+        series: pd.Series[Any] = (
+            pd.Series([_text(k) for k in keys], dtype=object)
+            if self.text
+            else pd.Series(np.array(keys, dtype=np.float64))
+        )
+        labels = dataset.class_labels(series, target)
+        assert labels.classes is not None
+        return labels.classes, labels.y
+
+
+def _key(value: Any) -> Any:
+    return float(value) if isinstance(value, (float, np.floating)) else str(value)
+
+
+def _text(key: Any) -> str:
+    if isinstance(key, float):
+        return str(int(key)) if key.is_integer() else repr(key)
+    return str(key)
+
+
+@dataclass
+class Streamed:
+    """The design matrix and labels after the first pass.
+
+    Exactly one of (``x``, ``y``) and ``cache`` is set: arrays when the data
+    fit the budget, a raw (unstandardized) cache when they did not.
+    ``stats`` are the column statistics of every row (all of them training
+    rows unless a validation split takes some).
+    """
+
+    design: dataset.Design
+    target: str
+    classes: tuple[str, ...] | None
+    dropped: int
+    stats: ColumnStats
+    x: Array | None = None
+    y: Array | None = None
+    cache: BlockedSource | None = None
+
+    @property
+    def n_rows(self) -> int:
+        if self.cache is not None:
+            return self.cache.n_rows
+        assert self.y is not None
+        return len(self.y)
+
+
+def stream_design(
+    source: str,
+    *,
+    target: str | None,
+    features: str | None,
+    one_hot: str | None,
+    dropna: bool,
+    regression: bool,
+    limit: int,
+    open_folder: Callable[[], str],
+    outputs_hint: int = 1,
+) -> Streamed:
+    """Read ``source`` once into X and y, spilling to a cache past ``limit`` bytes."""
+    design: dataset.Design | None = None
+    target_name = ""
+    codes = LabelCodes()
+    stats: ColumnStats | None = None
+    held_x: list[Array] = []
+    held_y: list[Array] = []
+    held_rows = dropped = 0
+    cache: BlockedSource | None = None
+    for frame in iter_table_frames(source):
+        if design is None:
+            target_name = dataset.target_column(frame, target)
+            design = dataset.build_design(frame, target_name, features, one_hot)
+            stats = ColumnStats(len(design.names))
+        if dropna:
+            frame, gone = dataset.drop_missing(frame, [target_name, *design.columns])
+            dropped += gone
+            if len(frame) == 0:
+                continue
+        xb = design.matrix(frame)
+        series = frame[target_name]
+        yb = (
+            dataset.regression_labels(series, target_name).y
+            if regression
+            else codes.code(series, target_name)
+        )
+        assert stats is not None
+        stats.add(xb)
+        if cache is None:
+            held_x.append(xb)
+            held_y.append(yb)
+            held_rows += len(yb)
+            if in_memory_bytes(held_rows, xb.shape[1], outputs_hint) > limit:
+                if one_hot:
+                    raise InputError(
+                        "--one-hot needs every category before the first block, "
+                        "and this input is larger than --memory-limit",
+                        "raise --memory-limit so that it fits in memory, "
+                        "or encode the column before training",
+                    )
+                cache = _open_cache(open_folder(), xb.shape[1])
+                for hx, hy in zip(held_x, held_y, strict=True):
+                    cache.x.append(hx)
+                    cache.y.append(hy)
+                held_x, held_y = [], []
+        else:
+            cache.x.append(xb)
+            cache.y.append(yb)
+    if design is None:
+        name = "standard input" if source == "-" else source
+        raise InputError(f"{name} has no data rows")
+    assert stats is not None
+    if stats.n == 0:
+        raise InputError("no rows left after --dropna")
+    classes = None
+    relabel = None
+    if not regression:
+        classes, relabel = codes.finish(target_name)
+    if cache is not None:
+        if relabel is not None:
+            _relabel(cache, relabel)
+        return Streamed(design, target_name, classes, dropped, stats, cache=cache)
+    x = held_x[0] if len(held_x) == 1 else np.concatenate(held_x)
+    del held_x
+    y = held_y[0] if len(held_y) == 1 else np.concatenate(held_y)
+    if relabel is not None:
+        y = relabel[y.astype(np.int64)]
+    return Streamed(design, target_name, classes, dropped, stats, x=x, y=y)
+
+
+def _open_cache(folder: str, width: int) -> BlockedSource:
+    return BlockedSource(
+        BlockFile(f"{folder}/x.f64", width), BlockFile(f"{folder}/y.f64", 0), prefetch=True
+    )
+
+
+def _relabel(cache: BlockedSource, relabel: Array) -> None:
+    for a, b in cache.spans():
+        yb = cache.y.read(a, b, cache.y.buffer(b - a))
+        cache.y.write(a, relabel[yb.astype(np.int64)])
+
+
+def split_cache(
+    raw: BlockedSource,
+    val_rows: NDArray[np.intp],
+    folder: str,
+    mu: Array,
+    sigma: Array,
+) -> tuple[BlockedSource, BlockedSource | None]:
+    """Standardize the cache, moving the validation rows (sorted) into their own.
+
+    Without validation rows the matrix is rewritten in place; with them, the
+    training and validation rows go to two new caches in file order and the
+    raw one is removed.
+    """
+    if len(val_rows) == 0:
+        for a, b in raw.spans():
+            xb = raw.x.read(a, b, raw.x.buffer(b - a))
+            xb -= mu
+            xb /= sigma
+            raw.x.write(a, xb)
+        return raw, None
+    width = raw.n_features
+    train = BlockedSource(BlockFile(f"{folder}/xt.f64", width), BlockFile(f"{folder}/yt.f64", 0))
+    val = BlockedSource(BlockFile(f"{folder}/xv.f64", width), BlockFile(f"{folder}/yv.f64", 0))
+    for (a, b), (xb, yb) in zip(raw.spans(), raw.blocks(), strict=True):
+        lo, hi = np.searchsorted(val_rows, [a, b])
+        is_val = np.zeros(b - a, dtype=bool)
+        is_val[val_rows[lo:hi] - a] = True
+        z = (xb - mu) / sigma
+        train.x.append(z[~is_val])
+        train.y.append(yb[~is_val])
+        val.x.append(z[is_val])
+        val.y.append(yb[is_val])
+    raw.x.close()
+    raw.y.close()
+    return train, val
+
+
+def train_stats(raw: BlockedSource, val_rows: NDArray[np.intp]) -> ColumnStats:
+    """Column statistics of the rows not held out for validation."""
+    stats = ColumnStats(raw.n_features)
+    for (a, b), (xb, _) in zip(raw.spans(), raw.blocks(), strict=True):
+        lo, hi = np.searchsorted(val_rows, [a, b])
+        keep = np.ones(b - a, dtype=bool)
+        keep[val_rows[lo:hi] - a] = False
+        stats.add(xb[keep])
+    return stats
