@@ -8,6 +8,7 @@
 Keys: id, loss (canonical name), params, logits, reduction, y_true, y_pred, weight
 (per-sample weights or None), value (float; the list s_i*l_i for reduction "none"),
 grad (d value / d y_pred, same shape as y_pred; for "none" the gradient of the sum),
+hess (the diagonal of d2 value / d y_pred2 by torch double backward, where finite),
 oracle (what computed the numbers, then what they were cross-checked against).
 
 mean = sum(s_i*l_i) / sum(s_i*n_i), n_i = class_weights[y_i] for class-weighted
@@ -26,6 +27,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.019999999999999997,
      "grad": [0.06666666666666672, 0.06666666666666665, -0.1333333333333333],
+     "hess": [0.6666666666666666, 0.6666666666666666, 0.6666666666666666],
      "oracle": "torch 2.13 F.mse_loss; mean; float64, autograd; checked vs torch "
                "F.mse_loss(reduction='mean'), sklearn 1.9 mean_squared_error, finite "
                "differences, ERRATA.md figures"},
@@ -35,6 +37,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.13333333333333333,
      "grad": [0.3333333333333333, 0.3333333333333333, -0.3333333333333333],
+     "hess": [0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.l1_loss; mean; float64, autograd; checked vs torch "
                "F.l1_loss(reduction='mean'), sklearn 1.9 mean_absolute_error, finite "
                "differences, ERRATA.md figures"},
@@ -47,6 +50,9 @@ CASES: list[dict[str, Any]] = [
      "grad": [[-0.24845715733694668, 0.09380268134867688, 0.15465447598826976],
               [0.14200417164973522, -0.22813405556239522, 0.08612988391265994],
               [0.09682026235673022, 0.11825653548830153, -0.21507679784503178]],
+     "hess": [[0.06326428024107784, 0.06740585226407264, 0.08290045515865084],
+              [0.08150861735195282, 0.07199861364035712, 0.0638748132042351],
+              [0.068697772748252, 0.07630271093121377, 0.07630271093121377]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); mean; float64, "
                "autograd; checked vs torch F.cross_entropy(reduction='mean'), sklearn 1.9 "
                "_loss.HalfMultinomialLoss, SciPy -sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite "
@@ -59,6 +65,8 @@ CASES: list[dict[str, Any]] = [
      "value": 1.4742828763980456,
      "grad": [[-3.333333333333333, -0.0, -0.0], [-0.0, -1.1111111111111112, -0.0],
               [-0.0, -0.0, -0.8333333333333333]],
+     "hess": [[33.33333333333333, 0.0, 0.0], [0.0, 3.703703703703704, 0.0],
+              [0.0, 0.0, 2.083333333333333]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.0), eps=2.220446049250313e-16; mean; float64, autograd; "
                "checked vs torch F.cross_entropy(log(clip(p))), sklearn 1.9 "
@@ -70,6 +78,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.11398762670800337,
      "grad": [0.08489865381751954, -0.005389940094766106, 0.09586666668708597],
+     "hess": [0.106623118587171, 0.010980102547658063, 0.11257146162387502],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=2.0); mean; float64, autograd; checked vs NumPy/SciPy re-implementation, "
                "finite differences, ERRATA.md figures"},
@@ -80,6 +89,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.002582637232001517,
      "grad": [0.008045803560669088, -0.002681934520223029, 0.03481435513142096],
+     "hess": [0.16687778869311065, 0.05562592956437021, 0.3771967756571048],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
@@ -91,6 +101,8 @@ CASES: list[dict[str, Any]] = [
      "value": 2.8784666666666663,
      "grad": [0.5433333333333333, -0.31999999999999995, 0.29, -0.6133333333333333,
               0.6766666666666665, 0.7766666666666666],
+     "hess": [0.3333333333333333, 0.3333333333333333, 0.3333333333333333, 0.3333333333333333,
+              0.3333333333333333, 0.3333333333333333],
      "oracle": "torch 2.13 F.mse_loss; mean; float64, autograd; checked vs torch "
                "F.mse_loss(reduction='mean'), sklearn 1.9 mean_squared_error, finite differences"},
     {"id": "mse-sum", "loss": "mse", "params": {}, "logits": False, "reduction": "sum",
@@ -99,6 +111,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 4.135199999999999,
      "grad": [2.6799999999999997, 1.9999999999999998, 0.7200000000000002, -2.2],
+     "hess": [2.0, 2.0, 2.0, 2.0],
      "oracle": "torch 2.13 F.mse_loss; sum; float64, autograd; checked vs torch "
                "F.mse_loss(reduction='sum'), sklearn 1.9 mean_squared_error, finite differences"},
     {"id": "mse-none", "loss": "mse", "params": {}, "logits": False, "reduction": "none",
@@ -108,6 +121,7 @@ CASES: list[dict[str, Any]] = [
      "value": [4.409999999999998, 0.008099999999999975, 0.6723999999999999, 2.7889,
                1.7423999999999995],
      "grad": [4.199999999999999, -0.17999999999999972, 1.64, 3.34, -2.6399999999999997],
+     "hess": [2.0, 2.0, 2.0, 2.0, 2.0],
      "oracle": "torch 2.13 F.mse_loss; none: l, grad of sum; float64, autograd; checked vs "
                "sklearn 1.9 mean_squared_error, finite differences"},
     {"id": "mse-mean-weighted", "loss": "mse", "params": {}, "logits": False, "reduction": "mean",
@@ -117,6 +131,8 @@ CASES: list[dict[str, Any]] = [
      "value": 1.2693251488095236,
      "grad": [0.4289583333333333, 0.4714285714285714, -0.41250000000000003, -0.12080357142857143,
               0.18791666666666668, -0.16741071428571425, -0.23392857142857143],
+     "hess": [0.6041666666666666, 0.21428571428571427, 0.625, 0.12202380952380952,
+              0.12202380952380952, 0.13392857142857142, 0.17857142857142858],
      "oracle": "torch 2.13 F.mse_loss; weighted mean sum(s*l)/sum(s); float64, autograd; checked "
                "vs sklearn 1.9 mean_squared_error, finite differences"},
     {"id": "mse-sum-weighted", "loss": "mse", "params": {}, "logits": False, "reduction": "sum",
@@ -126,6 +142,7 @@ CASES: list[dict[str, Any]] = [
      "value": 11.569055000000002,
      "grad": [-2.1594000000000007, -1.8859999999999986, 7.411200000000001, -3.6645999999999996,
               0.905],
+     "hess": [1.22, 4.6, 3.86, 5.02, 0.5],
      "oracle": "torch 2.13 F.mse_loss; sum(s*l); float64, autograd; checked vs sklearn 1.9 "
                "mean_squared_error, finite differences"},
     {"id": "mse-none-weighted", "loss": "mse", "params": {}, "logits": False, "reduction": "none",
@@ -135,6 +152,7 @@ CASES: list[dict[str, Any]] = [
      "value": [0.497007, 6.3273600000000005, 3.217148000000001, 2.0603840000000004,
                10.285055999999999],
      "grad": [-0.6762, -8.112, 3.4408000000000003, 3.3232000000000004, 10.7136],
+     "hess": [0.46, 5.2, 1.84, 2.68, 5.58],
      "oracle": "torch 2.13 F.mse_loss; none: s*l, grad of sum; float64, autograd; checked vs "
                "sklearn 1.9 mean_squared_error, finite differences"},
     {"id": "mae-mean", "loss": "mae", "params": {}, "logits": False, "reduction": "mean",
@@ -143,6 +161,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 1.31125,
      "grad": [0.125, -0.125, 0.125, 0.125, 0.125, 0.125, -0.125, 0.125],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.l1_loss; mean; float64, autograd; checked vs torch "
                "F.l1_loss(reduction='mean'), sklearn 1.9 mean_absolute_error, finite differences"},
     {"id": "mae-sum", "loss": "mae", "params": {}, "logits": False, "reduction": "sum",
@@ -151,6 +170,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 3.87,
      "grad": [1.0, -1.0, -1.0, -1.0],
+     "hess": [0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.l1_loss; sum; float64, autograd; checked vs torch "
                "F.l1_loss(reduction='sum'), sklearn 1.9 mean_absolute_error, finite differences"},
     {"id": "mae-none", "loss": "mae", "params": {}, "logits": False, "reduction": "none",
@@ -159,6 +179,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": [2.1399999999999997, 1.9300000000000002, 1.4500000000000002, 1.63],
      "grad": [-1.0, 1.0, -1.0, -1.0],
+     "hess": [0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.l1_loss; none: l, grad of sum; float64, autograd; checked vs "
                "sklearn 1.9 mean_absolute_error, finite differences"},
     {"id": "mae-mean-weighted", "loss": "mae", "params": {}, "logits": False, "reduction": "mean",
@@ -168,6 +189,7 @@ CASES: list[dict[str, Any]] = [
      "value": 1.5628267800212539,
      "grad": [0.26780021253985126, 0.15196599362380447, -0.19553666312433585, -0.03931987247608927,
               0.0967056323060574, 0.0860786397449522, -0.1625929861849097],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.l1_loss; weighted mean sum(s*l)/sum(s); float64, autograd; checked "
                "vs sklearn 1.9 mean_absolute_error, finite differences"},
     {"id": "mae-sum-weighted", "loss": "mae", "params": {}, "logits": False, "reduction": "sum",
@@ -176,6 +198,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [0.35, 0.24, 1.23, 1.68, 2.19],
      "value": 5.0387,
      "grad": [0.35, -0.24, 1.23, -1.68, 2.19],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.l1_loss; sum(s*l); float64, autograd; checked vs sklearn 1.9 "
                "mean_absolute_error, finite differences"},
     {"id": "mae-none-weighted", "loss": "mae", "params": {}, "logits": False, "reduction": "none",
@@ -184,6 +207,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [1.96, 1.4, 1.95, 1.23, 2.85, 2.09],
      "value": [2.8811999999999998, 1.414, 0.6045, 2.2386000000000004, 2.7644999999999995, 3.8038],
      "grad": [-1.96, -1.4, 1.95, -1.23, -2.85, 2.09],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.l1_loss; none: s*l, grad of sum; float64, autograd; checked vs "
                "sklearn 1.9 mean_absolute_error, finite differences"},
     {"id": "huber-mean", "loss": "huber", "params": {}, "logits": False, "reduction": "mean",
@@ -192,6 +216,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.9102625,
      "grad": [-0.25, 0.25, 0.1375, 0.03500000000000003],
+     "hess": [0.0, 0.0, 0.25, 0.25],
      "oracle": "torch 2.13 F.huber_loss(delta=1.0); mean; float64, autograd; checked vs torch "
                "F.huber_loss(reduction='mean'), sklearn 1.9 _loss.HuberLoss, finite differences"},
     {"id": "huber-sum", "loss": "huber", "params": {}, "logits": False, "reduction": "sum",
@@ -200,6 +225,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 4.209,
      "grad": [-1.0, -0.62, 0.94, 1.0, -0.10000000000000009, -1.0],
+     "hess": [0.0, 1.0, 1.0, 0.0, 1.0, 0.0],
      "oracle": "torch 2.13 F.huber_loss(delta=1.0); sum; float64, autograd; checked vs torch "
                "F.huber_loss(reduction='sum'), sklearn 1.9 _loss.HuberLoss, finite differences"},
     {"id": "huber-none", "loss": "huber", "params": {}, "logits": False, "reduction": "none",
@@ -208,6 +234,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": [0.006049999999999986, 0.6499999999999999, 0.29644999999999994, 0.18, 1.02],
      "grad": [0.10999999999999988, 1.0, -0.7699999999999999, -0.6, 1.0],
+     "hess": [1.0, 0.0, 1.0, 1.0, 0.0],
      "oracle": "torch 2.13 F.huber_loss(delta=1.0); none: l, grad of sum; float64, autograd; "
                "checked vs sklearn 1.9 _loss.HuberLoss, finite differences"},
     {"id": "huber-mean-weighted", "loss": "huber", "params": {}, "logits": False,
@@ -218,6 +245,7 @@ CASES: list[dict[str, Any]] = [
      "value": 0.6828421368547419,
      "grad": [0.22809123649459784, -0.017827130852340937, 0.32042016806722684, 0.18127250900360145,
               0.014357743097238897, 0.1524609843937575],
+     "hess": [0.0, 0.06602641056422569, 0.3445378151260504, 0.0, 0.027611044417767107, 0.0],
      "oracle": "torch 2.13 F.huber_loss(delta=1.0); weighted mean sum(s*l)/sum(s); float64, "
                "autograd; checked vs sklearn 1.9 _loss.HuberLoss, finite differences"},
     {"id": "huber-sum-weighted", "loss": "huber", "params": {}, "logits": False, "reduction": "sum",
@@ -226,6 +254,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [0.39, 2.16, 0.55, 2.76, 2.77, 1.57, 2.34],
      "value": 7.9416385,
      "grad": [0.39, -2.16, 0.55, -0.22080000000000002, 1.0249, 1.57, 2.34],
+     "hess": [0.0, 0.0, 0.0, 2.76, 2.77, 0.0, 0.0],
      "oracle": "torch 2.13 F.huber_loss(delta=1.0); sum(s*l); float64, autograd; checked vs "
                "sklearn 1.9 _loss.HuberLoss, finite differences"},
     {"id": "huber-none-weighted", "loss": "huber", "params": {}, "logits": False,
@@ -236,6 +265,7 @@ CASES: list[dict[str, Any]] = [
      "value": [1.0427999999999995, 0.015605500000000057, 0.36602500000000004, 0.3795, 0.6519,
                0.1553375],
      "grad": [1.58, -0.13570000000000024, -1.331, -0.55, -0.53, -0.3655],
+     "hess": [0.0, 0.59, 2.42, 0.0, 0.0, 0.43],
      "oracle": "torch 2.13 F.huber_loss(delta=1.0); none: s*l, grad of sum; float64, autograd; "
                "checked vs sklearn 1.9 _loss.HuberLoss, finite differences"},
     {"id": "huber-delta2-mean", "loss": "huber", "params": {"delta": 2.0}, "logits": False,
@@ -245,6 +275,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 3.1447625,
      "grad": [-0.25, 0.25, -0.25, 0.06124999999999997, -0.2425, 0.25, 0.1975, -0.10125],
+     "hess": [0.0, 0.0, 0.0, 0.125, 0.125, 0.0, 0.125, 0.125],
      "oracle": "torch 2.13 F.huber_loss(delta=2.0); mean; float64, autograd; checked vs torch "
                "F.huber_loss(reduction='mean'), sklearn 1.9 _loss.HuberLoss, finite differences"},
     {"id": "huber-delta2-mean-weighted", "loss": "huber", "params": {"delta": 2.0}, "logits": False,
@@ -255,6 +286,7 @@ CASES: list[dict[str, Any]] = [
      "value": 2.972259628252788,
      "grad": [0.3062007434944238, 0.24912267657992562, 0.15315985130111526, 0.18559851301115243,
               0.3152416356877324, -0.25576208178438664, -0.29144981412639404],
+     "hess": [0.21263940520446098, 0.16282527881040892, 0.0, 0.11672862453531599, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.huber_loss(delta=2.0); weighted mean sum(s*l)/sum(s); float64, "
                "autograd; checked vs sklearn 1.9 _loss.HuberLoss, finite differences"},
     {"id": "huber-delta2-none-weighted", "loss": "huber", "params": {"delta": 2.0}, "logits": False,
@@ -266,6 +298,7 @@ CASES: list[dict[str, Any]] = [
                1.9440749999999996, 0.12634999999999996, 6.137600000000001, 2.4768000000000003],
      "grad": [-5.3544, 3.92, 0.4799999999999999, -1.2176999999999998, 3.381, -0.6649999999999999,
               -4.48, 0.72],
+     "hess": [2.76, 0.0, 0.4, 2.97, 2.94, 1.75, 0.0, 0.0],
      "oracle": "torch 2.13 F.huber_loss(delta=2.0); none: s*l, grad of sum; float64, autograd; "
                "checked vs sklearn 1.9 _loss.HuberLoss, finite differences"},
     {"id": "huber-delta0.3-mean", "loss": "huber", "params": {"delta": 0.3}, "logits": False,
@@ -275,6 +308,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.13561250000000002,
      "grad": [0.075, -0.075, 0.057499999999999996, -0.075],
+     "hess": [0.0, 0.0, 0.25, 0.0],
      "oracle": "torch 2.13 F.huber_loss(delta=0.3); mean; float64, autograd; checked vs torch "
                "F.huber_loss(reduction='mean'), sklearn 1.9 _loss.HuberLoss, finite differences"},
     {"id": "huber-delta0.3-mean-weighted", "loss": "huber", "params": {"delta": 0.3},
@@ -285,6 +319,7 @@ CASES: list[dict[str, Any]] = [
      "value": 0.32483597315436247,
      "grad": [-0.016429530201342257, -0.11838926174496645, 0.02214765100671141,
               0.025369127516778524, -0.0636241610738255, -0.01570469798657718],
+     "hess": [0.18255033557046982, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.huber_loss(delta=0.3); weighted mean sum(s*l)/sum(s); float64, "
                "autograd; checked vs sklearn 1.9 _loss.HuberLoss, finite differences"},
     {"id": "huber-delta0.3-none-weighted", "loss": "huber", "params": {"delta": 0.3},
@@ -295,6 +330,7 @@ CASES: list[dict[str, Any]] = [
      "value": [0.0019980000000000037, 0.9479400000000001, 0.25752, 0.4132799999999999, 1.48665,
                1.3427399999999998],
      "grad": [0.06660000000000006, -0.7769999999999999, 0.888, 0.504, -0.7949999999999999, -0.834],
+     "hess": [1.11, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.huber_loss(delta=0.3); none: s*l, grad of sum; float64, autograd; "
                "checked vs sklearn 1.9 _loss.HuberLoss, finite differences"},
     {"id": "smooth_l1-mean", "loss": "smooth_l1", "params": {}, "logits": False,
@@ -305,6 +341,7 @@ CASES: list[dict[str, Any]] = [
      "value": 0.9327571428571428,
      "grad": [-0.12714285714285714, -0.14285714285714285, -0.14285714285714285, 0.14285714285714285,
               -0.07571428571428572, 0.12000000000000004, 0.14285714285714285],
+     "hess": [0.14285714285714285, 0.0, 0.0, 0.0, 0.14285714285714285, 0.14285714285714285, 0.0],
      "oracle": "torch 2.13 F.smooth_l1_loss(beta=1.0); mean; float64, autograd; checked vs torch "
                "F.smooth_l1_loss(reduction='mean'), sklearn 1.9 "
                "_loss.HuberLoss(delta=beta)/beta, finite differences"},
@@ -314,6 +351,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 4.885050000000001,
      "grad": [-0.8999999999999999, -1.0, -1.0, 0.1499999999999999, -1.0, 0.76, 1.0],
+     "hess": [1.0, 0.0, 0.0, 1.0, 0.0, 1.0, 0.0],
      "oracle": "torch 2.13 F.smooth_l1_loss(beta=1.0); sum; float64, autograd; checked vs torch "
                "F.smooth_l1_loss(reduction='sum'), sklearn 1.9 _loss.HuberLoss(delta=beta)/beta, "
                "finite differences"},
@@ -325,6 +363,7 @@ CASES: list[dict[str, Any]] = [
      "value": [1.6799999999999997, 0.08404999999999997, 0.7199999999999998, 1.6399999999999997,
                0.9200000000000002, 0.8700000000000001, 1.56, 0.23804999999999996],
      "grad": [1.0, -0.4099999999999999, -1.0, 1.0, 1.0, -1.0, -1.0, 0.69],
+     "hess": [0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
      "oracle": "torch 2.13 F.smooth_l1_loss(beta=1.0); none: l, grad of sum; float64, autograd; "
                "checked vs sklearn 1.9 _loss.HuberLoss(delta=beta)/beta, finite differences"},
     {"id": "smooth_l1-mean-weighted", "loss": "smooth_l1", "params": {}, "logits": False,
@@ -335,6 +374,7 @@ CASES: list[dict[str, Any]] = [
      "value": 1.0164892121212121,
      "grad": [0.0112, -0.12218181818181817, 0.04305454545454547, 0.31272727272727274,
               -0.15393939393939396, -0.15393939393939396],
+     "hess": [0.09333333333333334, 0.16969696969696968, 0.11636363636363636, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.smooth_l1_loss(beta=1.0); weighted mean sum(s*l)/sum(s); float64, "
                "autograd; checked vs sklearn 1.9 _loss.HuberLoss(delta=beta)/beta, finite "
                "differences"},
@@ -345,6 +385,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [1.92, 1.17, 2.18, 1.15],
      "value": 4.308217500000001,
      "grad": [-1.92, -1.17, -2.18, -0.3105],
+     "hess": [0.0, 0.0, 0.0, 1.15],
      "oracle": "torch 2.13 F.smooth_l1_loss(beta=1.0); sum(s*l); float64, autograd; checked vs "
                "sklearn 1.9 _loss.HuberLoss(delta=beta)/beta, finite differences"},
     {"id": "smooth_l1-none-weighted", "loss": "smooth_l1", "params": {}, "logits": False,
@@ -354,6 +395,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [0.35, 1.91, 1.96, 2.4],
      "value": [0.0984375, 2.8268, 0.275282, 0.1080000000000002],
      "grad": [0.26249999999999996, -1.91, 1.0388, 0.7200000000000006],
+     "hess": [0.35, 0.0, 1.96, 2.4],
      "oracle": "torch 2.13 F.smooth_l1_loss(beta=1.0); none: s*l, grad of sum; float64, "
                "autograd; checked vs sklearn 1.9 _loss.HuberLoss(delta=beta)/beta, finite "
                "differences"},
@@ -364,6 +406,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.6017250000000001,
      "grad": [0.25, -0.25, -0.185, -0.25],
+     "hess": [0.0, 0.0, 0.5, 0.0],
      "oracle": "torch 2.13 F.smooth_l1_loss(beta=0.5); mean; float64, autograd; checked vs torch "
                "F.smooth_l1_loss(reduction='mean'), sklearn 1.9 "
                "_loss.HuberLoss(delta=beta)/beta, finite differences"},
@@ -374,6 +417,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [2.98, 2.39, 0.83, 0.78],
      "value": 1.0163432664756447,
      "grad": [-0.4269340974212034, 0.15065902578796567, -0.11891117478510027, -0.11174785100286533],
+     "hess": [0.0, 0.6848137535816619, 0.0, 0.0],
      "oracle": "torch 2.13 F.smooth_l1_loss(beta=0.5); weighted mean sum(s*l)/sum(s); float64, "
                "autograd; checked vs sklearn 1.9 _loss.HuberLoss(delta=beta)/beta, finite "
                "differences"},
@@ -385,6 +429,7 @@ CASES: list[dict[str, Any]] = [
      "value": [0.018816000000000034, 0.022436999999999985, 2.5427999999999997, 0.8832, 0.4123,
                0.8711999999999999],
      "grad": [-0.47040000000000043, -0.4985999999999998, 1.56, -0.46, 0.31, 0.99],
+     "hess": [5.88, 5.54, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.smooth_l1_loss(beta=0.5); none: s*l, grad of sum; float64, "
                "autograd; checked vs sklearn 1.9 _loss.HuberLoss(delta=beta)/beta, finite "
                "differences"},
@@ -395,6 +440,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.984,
      "grad": [0.2, -0.2, -0.2, -0.2, -0.2],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.smooth_l1_loss(beta=0.0); mean; float64, autograd; checked vs torch "
                "F.smooth_l1_loss(reduction='mean'), NumPy |d|, finite differences"},
     {"id": "smooth_l1-beta0-mean-weighted", "loss": "smooth_l1", "params": {"beta": 0.0},
@@ -405,6 +451,7 @@ CASES: list[dict[str, Any]] = [
      "value": 1.4943642611683845,
      "grad": [-0.11941580756013745, 0.16666666666666666, 0.218213058419244, 0.19759450171821305,
               0.13058419243986255, -0.16752577319587628],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.smooth_l1_loss(beta=0.0); weighted mean sum(s*l)/sum(s); float64, "
                "autograd; checked vs NumPy |d|, finite differences"},
     {"id": "smooth_l1-beta0-none-weighted", "loss": "smooth_l1", "params": {"beta": 0.0},
@@ -415,6 +462,7 @@ CASES: list[dict[str, Any]] = [
      "value": [4.1192, 1.4553, 0.15250000000000014, 3.2283, 3.9824, 1.0395999999999999,
                3.9000000000000004],
      "grad": [-2.71, -1.89, -0.61, -2.11, 2.62, 1.13, 2.5],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.smooth_l1_loss(beta=0.0); none: s*l, grad of sum; float64, "
                "autograd; checked vs NumPy |d|, finite differences"},
     {"id": "log_cosh-mean", "loss": "log_cosh", "params": {}, "logits": False, "reduction": "mean",
@@ -424,6 +472,8 @@ CASES: list[dict[str, Any]] = [
      "value": 0.3351802274326993,
      "grad": [0.06259990211896682, -0.08987788020200507, -0.10301889343952857, -0.05909206316959073,
               -0.08633825387388051, -0.1122376941467062, -0.1282360854522595],
+     "hess": [0.11542590864001326, 0.08631090940990101, 0.06856689601860826, 0.11841403934967054,
+              0.09067708428320835, 0.05467604294555585, 0.027745687572308414],
      "oracle": "torch 2.13 log(cosh(yhat-y)); mean; float64, autograd; checked vs NumPy "
                "|d|+log1p(exp(-2|d|))-log(2) and tanh(d), finite differences"},
     {"id": "log_cosh-sum", "loss": "log_cosh", "params": {}, "logits": False, "reduction": "sum",
@@ -433,6 +483,8 @@ CASES: list[dict[str, Any]] = [
      "value": 3.438827634269783,
      "grad": [-0.9843099539390888, -0.21651806149302885, 0.2636248354722033, -0.9246242189827882,
               0.6043677771171634, 0.2821348126696341, -0.235495749538498, 0.7305938960959436],
+     "hess": [0.03113391457642878, 0.9531199290473009, 0.9305019461222538, 0.14507005367046888,
+              0.6347395899824587, 0.9203999474798705, 0.944541751949301, 0.4662325589873495],
      "oracle": "torch 2.13 log(cosh(yhat-y)); sum; float64, autograd; checked vs NumPy "
                "|d|+log1p(exp(-2|d|))-log(2) and tanh(d), finite differences"},
     {"id": "log_cosh-none", "loss": "log_cosh", "params": {}, "logits": False, "reduction": "none",
@@ -443,6 +495,8 @@ CASES: list[dict[str, Any]] = [
                0.29075356032839345, 0.3670176384967565],
      "grad": [-0.9354090706030991, -0.7113937318189627, 0.8642754128460111, 0.5079774328978962,
               -0.6640367702678489, -0.7211322540767],
+     "hess": [0.12500987063344648, 0.4939189583286898, 0.25302801074985726, 0.7419589276664633,
+              0.5590551677322442, 0.4799682721302577],
      "oracle": "torch 2.13 log(cosh(yhat-y)); none: l, grad of sum; float64, autograd; checked "
                "vs NumPy |d|+log1p(exp(-2|d|))-log(2) and tanh(d), finite differences"},
     {"id": "log_cosh-mean-weighted", "loss": "log_cosh", "params": {}, "logits": False,
@@ -454,6 +508,9 @@ CASES: list[dict[str, Any]] = [
      "grad": [0.05443435201694552, -0.09503787205707699, -0.20365043013029246, 0.10048532482292837,
               -0.029010782931792777, 0.020206796263200894, -0.18351966687180374,
               -0.176178247660869],
+     "hess": [0.014405912502209697, 0.05028072762820897, 0.050731930705666506, 0.01290138576500914,
+              0.003955558673755719, 0.023251016545277926, 0.08579882556754961,
+              0.006283141523646674],
      "oracle": "torch 2.13 log(cosh(yhat-y)); weighted mean sum(s*l)/sum(s); float64, autograd; "
                "checked vs NumPy |d|+log1p(exp(-2|d|))-log(2) and tanh(d), finite differences"},
     {"id": "log_cosh-sum-weighted", "loss": "log_cosh", "params": {}, "logits": False,
@@ -464,6 +521,8 @@ CASES: list[dict[str, Any]] = [
      "value": 9.32014071335149,
      "grad": [0.8574510857228379, 0.1489995194916242, 0.20563042210805654, 0.7855390266509099,
               -2.6484471854556353, 1.199980165988119, 0.11148227191596981, -2.0916223120810327],
+     "hess": [0.8053908411797975, 1.3436758405818128, 0.11339307223578704, 0.5690432478645904,
+              0.25688039778853344, 0.17375783041482662, 0.31449058013843934, 0.056375520568300086],
      "oracle": "torch 2.13 log(cosh(yhat-y)); sum(s*l); float64, autograd; checked vs NumPy "
                "|d|+log1p(exp(-2|d|))-log(2) and tanh(d), finite differences"},
     {"id": "log_cosh-none-weighted", "loss": "log_cosh", "params": {}, "logits": False,
@@ -475,6 +534,8 @@ CASES: list[dict[str, Any]] = [
                0.061916483391722114],
      "grad": [-0.15247485900226104, -0.28054455036456427, 2.1311765107808323, 1.962666614281229,
               -0.2796717029957292],
+     "hess": [1.897827967210597, 0.018602604347394747, 1.225083632472098, 0.8282395707379575,
+              0.5766430993383601],
      "oracle": "torch 2.13 log(cosh(yhat-y)); none: s*l, grad of sum; float64, autograd; checked "
                "vs NumPy |d|+log1p(exp(-2|d|))-log(2) and tanh(d), finite differences"},
     {"id": "quantile-mean", "loss": "quantile", "params": {}, "logits": False, "reduction": "mean",
@@ -483,6 +544,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.52125,
      "grad": [-0.125, 0.125, 0.125, 0.125],
+     "hess": [0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 q*max(y-yhat,0)+(1-q)*max(yhat-y,0) (q=0.5); mean; float64, autograd; "
                "checked vs sklearn 1.9 mean_pinball_loss, sklearn 1.9 _loss.PinballLoss, finite "
                "differences"},
@@ -492,6 +554,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 4.875,
      "grad": [-0.5, 0.5, -0.5, 0.5, -0.5, -0.5, 0.5, 0.5],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 q*max(y-yhat,0)+(1-q)*max(yhat-y,0) (q=0.5); sum; float64, autograd; "
                "checked vs sklearn 1.9 mean_pinball_loss, sklearn 1.9 _loss.PinballLoss, finite "
                "differences"},
@@ -501,6 +564,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": [0.6199999999999999, 0.46499999999999997, 0.7449999999999999, 0.255],
      "grad": [0.5, -0.5, -0.5, -0.5],
+     "hess": [0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 q*max(y-yhat,0)+(1-q)*max(yhat-y,0) (q=0.5); none: l, grad of sum; "
                "float64, autograd; checked vs sklearn 1.9 mean_pinball_loss, sklearn 1.9 "
                "_loss.PinballLoss, finite differences"},
@@ -512,6 +576,7 @@ CASES: list[dict[str, Any]] = [
      "value": 0.5636446540880503,
      "grad": [0.0669811320754717, -0.09245283018867924, 0.08333333333333333, 0.07767295597484278,
               0.029874213836477984, 0.08742138364779874, 0.062264150943396226],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 q*max(y-yhat,0)+(1-q)*max(yhat-y,0) (q=0.5); weighted mean "
                "sum(s*l)/sum(s); float64, autograd; checked vs sklearn 1.9 mean_pinball_loss, "
                "sklearn 1.9 _loss.PinballLoss, finite differences"},
@@ -522,6 +587,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [2.5, 1.89, 0.61, 2.38],
      "value": 5.38,
      "grad": [-1.25, -0.945, -0.305, -1.19],
+     "hess": [0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 q*max(y-yhat,0)+(1-q)*max(yhat-y,0) (q=0.5); sum(s*l); float64, "
                "autograd; checked vs sklearn 1.9 mean_pinball_loss, sklearn 1.9 "
                "_loss.PinballLoss, finite differences"},
@@ -533,6 +599,7 @@ CASES: list[dict[str, Any]] = [
      "value": [0.5525, 0.608, 2.4282, 0.2069999999999999, 0.2916, 0.574, 0.7875,
                0.32659999999999995],
      "grad": [-0.25, 0.76, -1.42, -1.15, -0.405, 0.41, -0.35, -1.42],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 q*max(y-yhat,0)+(1-q)*max(yhat-y,0) (q=0.5); none: s*l, grad of sum; "
                "float64, autograd; checked vs sklearn 1.9 mean_pinball_loss, sklearn 1.9 "
                "_loss.PinballLoss, finite differences"},
@@ -544,6 +611,7 @@ CASES: list[dict[str, Any]] = [
      "value": 0.6849999999999999,
      "grad": [0.12857142857142856, 0.12857142857142856, -0.014285714285714285, 0.12857142857142856,
               0.12857142857142856, -0.014285714285714285, 0.12857142857142856],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 q*max(y-yhat,0)+(1-q)*max(yhat-y,0) (q=0.1); mean; float64, autograd; "
                "checked vs sklearn 1.9 mean_pinball_loss, sklearn 1.9 _loss.PinballLoss, finite "
                "differences"},
@@ -555,6 +623,7 @@ CASES: list[dict[str, Any]] = [
      "value": 0.6933008573655494,
      "grad": [0.14099766173031955, -0.006001558846453625, 0.1381917381137958, 0.11504286827747466,
               -0.022915042868277474, -0.014029618082618862, -0.013250194855806703],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 q*max(y-yhat,0)+(1-q)*max(yhat-y,0) (q=0.1); weighted mean "
                "sum(s*l)/sum(s); float64, autograd; checked vs sklearn 1.9 mean_pinball_loss, "
                "sklearn 1.9 _loss.PinballLoss, finite differences"},
@@ -566,6 +635,7 @@ CASES: list[dict[str, Any]] = [
      "value": [0.15899999999999997, 0.22704000000000002, 0.36225, 0.6204000000000001, 2.78964,
                1.5628499999999999, 0.024599999999999997],
      "grad": [-0.21200000000000002, -0.129, -0.16100000000000003, -0.264, 1.476, 1.359, -0.123],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 q*max(y-yhat,0)+(1-q)*max(yhat-y,0) (q=0.1); none: s*l, grad of sum; "
                "float64, autograd; checked vs sklearn 1.9 mean_pinball_loss, sklearn 1.9 "
                "_loss.PinballLoss, finite differences"},
@@ -576,6 +646,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.78,
      "grad": [-0.225, -0.225, 0.024999999999999994, -0.225],
+     "hess": [0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 q*max(y-yhat,0)+(1-q)*max(yhat-y,0) (q=0.9); mean; float64, autograd; "
                "checked vs sklearn 1.9 mean_pinball_loss, sklearn 1.9 _loss.PinballLoss, finite "
                "differences"},
@@ -587,6 +658,7 @@ CASES: list[dict[str, Any]] = [
      "value": 1.0209027538726334,
      "grad": [-0.19905335628227197, 0.0185025817555938, 0.007917383820998278, -0.1696213425129088,
               -0.14948364888123924, -0.14406196213425132],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 q*max(y-yhat,0)+(1-q)*max(yhat-y,0) (q=0.9); weighted mean "
                "sum(s*l)/sum(s); float64, autograd; checked vs sklearn 1.9 mean_pinball_loss, "
                "sklearn 1.9 _loss.PinballLoss, finite differences"},
@@ -598,6 +670,7 @@ CASES: list[dict[str, Any]] = [
      "value": [2.0260800000000003, 0.6085799999999999, 3.5955899999999996, 0.022549999999999994,
                0.27],
      "grad": [-1.809, -0.378, -1.863, 0.20499999999999993, -0.54],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 q*max(y-yhat,0)+(1-q)*max(yhat-y,0) (q=0.9); none: s*l, grad of sum; "
                "float64, autograd; checked vs sklearn 1.9 mean_pinball_loss, sklearn 1.9 "
                "_loss.PinballLoss, finite differences"},
@@ -608,6 +681,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 1.1575,
      "grad": [-0.25, -0.25, -0.0, 0.25],
+     "hess": [0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,|yhat-y|-epsilon) (epsilon=0.1); mean; float64, autograd; "
                "checked vs sklearn 1.9 SGD EpsilonInsensitive, finite differences"},
     {"id": "epsilon_insensitive-sum", "loss": "epsilon_insensitive", "params": {}, "logits": False,
@@ -617,6 +691,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 8.719999999999999,
      "grad": [1.0, 1.0, -0.0, 1.0, 1.0, 1.0, -1.0, 1.0],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,|yhat-y|-epsilon) (epsilon=0.1); sum; float64, autograd; "
                "checked vs sklearn 1.9 SGD EpsilonInsensitive, finite differences"},
     {"id": "epsilon_insensitive-none", "loss": "epsilon_insensitive", "params": {}, "logits": False,
@@ -626,6 +701,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": [0.0, 1.8199999999999998, 2.3299999999999996, 1.79, 0.07999999999999999],
      "grad": [0.0, 1.0, 1.0, -1.0, -1.0],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,|yhat-y|-epsilon) (epsilon=0.1); none: l, grad of sum; float64, "
                "autograd; checked vs sklearn 1.9 SGD EpsilonInsensitive, finite differences"},
     {"id": "epsilon_insensitive-mean-weighted", "loss": "epsilon_insensitive", "params": {},
@@ -636,6 +712,7 @@ CASES: list[dict[str, Any]] = [
      "value": 0.9988695652173912,
      "grad": [0.28695652173913044, 0.0, 0.09565217391304348, 0.12753623188405797,
               -0.08260869565217391],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,|yhat-y|-epsilon) (epsilon=0.1); weighted mean sum(s*l)/sum(s); "
                "float64, autograd; checked vs sklearn 1.9 SGD EpsilonInsensitive, finite "
                "differences"},
@@ -646,6 +723,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [2.24, 1.84, 0.85, 1.89],
      "value": 6.264900000000001,
      "grad": [0.0, 1.84, 0.85, 1.89],
+     "hess": [0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,|yhat-y|-epsilon) (epsilon=0.1); sum(s*l); float64, autograd; "
                "checked vs sklearn 1.9 SGD EpsilonInsensitive, finite differences"},
     {"id": "epsilon_insensitive-none-weighted", "loss": "epsilon_insensitive", "params": {},
@@ -656,6 +734,7 @@ CASES: list[dict[str, Any]] = [
      "value": [0.5343999999999999, 3.9816000000000003, 4.0128, 2.8461, 2.1094, 1.9734000000000003,
                0.0, 1.802],
      "grad": [1.67, 2.37, -2.64, -1.79, 1.06, -2.99, 0.0, 2.12],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,|yhat-y|-epsilon) (epsilon=0.1); none: s*l, grad of sum; "
                "float64, autograd; checked vs sklearn 1.9 SGD EpsilonInsensitive, finite "
                "differences"},
@@ -666,6 +745,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.61,
      "grad": [0.2, 0.2, -0.0, 0.0, 0.2],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,|yhat-y|-epsilon) (epsilon=0.5); mean; float64, autograd; "
                "checked vs sklearn 1.9 SGD EpsilonInsensitive, finite differences"},
     {"id": "epsilon_insensitive-epsilon0.5-mean-weighted", "loss": "epsilon_insensitive",
@@ -676,6 +756,7 @@ CASES: list[dict[str, Any]] = [
      "value": 0.9439557151406343,
      "grad": [0.16576900059844404, 0.02094554159186116, -0.14841412327947337, 0.0,
               -0.1059245960502693, 0.1059245960502693, 0.0, 0.15260323159784558],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,|yhat-y|-epsilon) (epsilon=0.5); weighted mean sum(s*l)/sum(s); "
                "float64, autograd; checked vs sklearn 1.9 SGD EpsilonInsensitive, finite "
                "differences"},
@@ -687,6 +768,7 @@ CASES: list[dict[str, Any]] = [
      "value": [4.443600000000001, 0.0, 0.676, 0.1273999999999997, 4.767399999999999,
                0.28910000000000013, 0.5535, 2.0904],
      "grad": [2.76, -0.0, 2.6, 1.82, 2.42, 0.59, 0.45, 2.01],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,|yhat-y|-epsilon) (epsilon=0.5); none: s*l, grad of sum; "
                "float64, autograd; checked vs sklearn 1.9 SGD EpsilonInsensitive, finite "
                "differences"},
@@ -698,6 +780,7 @@ CASES: list[dict[str, Any]] = [
      "value": 1.1194184615384613,
      "grad": [0.3368615384615385, 0.0, -0.05046153846153845, 0.9940923076923076,
               0.4729846153846154],
+     "hess": [0.36615384615384616, 0.0, 0.2523076923076923, 0.6061538461538462, 0.7753846153846154],
      "oracle": "torch 2.13 F.mse_loss; weighted mean sum(s*l)/sum(s); float64, autograd; checked "
                "vs sklearn 1.9 mean_squared_error, finite differences"},
     {"id": "rmse-mean", "loss": "rmse", "params": {}, "logits": False, "reduction": "mean",
@@ -708,6 +791,8 @@ CASES: list[dict[str, Any]] = [
      "grad": [0.14044540925676818, -0.05174304551565142, 0.03860195459104154, -0.1412667274395563,
               -0.20532954569702946, 0.1971163638691483, -0.009034500010669286,
               -0.0073918636450930495],
+     "hess": [0.069171474530447, 0.08037265804703929, 0.08115273413872978, 0.06901944833757778,
+              0.054430252522756975, 0.05660205527803167, 0.08207818804750806, 0.08209591704959195],
      "oracle": "torch 2.13 sqrt(sum(s*(yhat-y)**2)/sum(s)); sqrt of mean; float64, autograd; "
                "checked vs sklearn 1.9 root_mean_squared_error, finite differences"},
     {"id": "rmse-mean-weighted", "loss": "rmse", "params": {}, "logits": False, "reduction": "mean",
@@ -716,6 +801,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [1.65, 1.94, 0.55, 2.94],
      "value": 1.4372771750661393,
      "grad": [0.09566700312601334, 0.3145660780753661, -0.07134488368719641, -0.4709351950492873],
+     "hess": [0.15577974510046144, 0.12179938914792499, 0.05050767148481915, 0.13461166900053376],
      "oracle": "torch 2.13 sqrt(sum(s*(yhat-y)**2)/sum(s)); sqrt of weighted mean; float64, "
                "autograd; checked vs sklearn 1.9 root_mean_squared_error, finite differences"},
     {"id": "rmse-mean-weighted-b", "loss": "rmse", "params": {}, "logits": False,
@@ -726,6 +812,8 @@ CASES: list[dict[str, Any]] = [
      "value": 1.4321797556378935,
      "grad": [-0.051326096763999365, -0.35784041860752624, -0.11943275950837853,
               -0.2965558686355253, -0.12445777210414029],
+     "hess": [0.041657280465895695, 0.14295490440409275, 0.11709635498671948, 0.08396385831870977,
+              0.1391336251885345],
      "oracle": "torch 2.13 sqrt(sum(s*(yhat-y)**2)/sum(s)); sqrt of weighted mean; float64, "
                "autograd; checked vs sklearn 1.9 root_mean_squared_error, finite differences"},
     {"id": "poisson-logits-mean", "loss": "poisson", "params": {}, "logits": True,
@@ -736,6 +824,8 @@ CASES: list[dict[str, Any]] = [
      "value": 1.4627390049592435,
      "grad": [-0.421035703304005, -0.09384629040425979, -0.9506964636479944, -0.4034451859584265,
               -0.4059308006770366, 0.2271934489509658],
+     "hess": [0.07896429669599496, 0.07282037626240687, 0.04930353635200553, 0.26322148070824014,
+              0.5940691993229634, 0.39386011561763246],
      "oracle": "torch 2.13 F.poisson_nll_loss(log_input=True, full=False, eps=1e-08); mean; "
                "float64, autograd; checked vs torch F.poisson_nll_loss(reduction='mean'), "
                "sklearn 1.9 _loss.HalfPoissonLoss, finite differences"},
@@ -746,6 +836,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 4.500917985796403,
      "grad": [0.34576359115930777, -3.3916470161888235, -1.0731837934406179, 0.479985204266536],
+     "hess": [0.34576359115930777, 0.6083529838111763, 0.9268162065593822, 0.479985204266536],
      "oracle": "torch 2.13 F.poisson_nll_loss(log_input=True, full=False, eps=1e-08); sum; "
                "float64, autograd; checked vs torch F.poisson_nll_loss(reduction='sum'), sklearn "
                "1.9 _loss.HalfPoissonLoss, finite differences"},
@@ -756,6 +847,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": [0.9638991813939599, 0.6483708166063191, 9.842488177311802, -0.259133427956153],
      "grad": [3.6458991813939594, -0.3496291833936809, -5.799511822688197, -0.44513342795615296],
+     "hess": [6.645899181393959, 1.6503708166063191, 0.20048817731180257, 2.554866572043847],
      "oracle": "torch 2.13 F.poisson_nll_loss(log_input=True, full=False, eps=1e-08); none: l, "
                "grad of sum; float64, autograd; checked vs sklearn 1.9 _loss.HalfPoissonLoss, "
                "finite differences"},
@@ -767,6 +859,8 @@ CASES: list[dict[str, Any]] = [
      "value": 3.795640372894552,
      "grad": [-1.8867153594088466, 0.3341462307220193, -0.44744448602322484, 0.2507578235261651,
               -0.5455289696114015],
+     "hess": [0.08654667267671533, 0.49457403820865037, 0.3627159417842619, 0.5956776096224218,
+              0.07211808921212796],
      "oracle": "torch 2.13 F.poisson_nll_loss(log_input=True, full=False, eps=1e-08); weighted "
                "mean sum(s*l)/sum(s); float64, autograd; checked vs sklearn 1.9 "
                "_loss.HalfPoissonLoss, finite differences"},
@@ -778,6 +872,8 @@ CASES: list[dict[str, Any]] = [
      "value": 11.914899706287605,
      "grad": [2.725968087325483, -11.460887262457598, -1.1107296332303325, -7.646109837299203,
               -1.0737816480507463],
+     "hess": [2.725968087325483, 1.3391127375424021, 1.4292703667696676, 2.0738901627007977,
+              2.946218351949254],
      "oracle": "torch 2.13 F.poisson_nll_loss(log_input=True, full=False, eps=1e-08); sum(s*l); "
                "float64, autograd; checked vs sklearn 1.9 _loss.HalfPoissonLoss, finite "
                "differences"},
@@ -789,6 +885,8 @@ CASES: list[dict[str, Any]] = [
      "value": [9.193988594468072, 0.6487720366573113, 1.3319166669206448, 1.0004847932343826,
                2.2026509649845565],
      "grad": [-5.241131405531927, 0.6487720366573113, -0.8338833330793551, -1.8065552067656176,
+              2.2026509649845565],
+     "hess": [0.7188685944680727, 0.6487720366573113, 0.14611666692064482, 0.23344479323438236,
               2.2026509649845565],
      "oracle": "torch 2.13 F.poisson_nll_loss(log_input=True, full=False, eps=1e-08); none: s*l, "
                "grad of sum; float64, autograd; checked vs sklearn 1.9 _loss.HalfPoissonLoss, "
@@ -802,6 +900,8 @@ CASES: list[dict[str, Any]] = [
      "grad": [0.10116777888242559, -0.11902147269877272, 0.125, 0.052473165281481965,
               0.06718316400470321, 0.033491947626310595, 0.02435587781933196,
               -0.003633907567188316],
+     "hess": [0.004543798107175678, 0.11909295827615576, 0.0, 0.02104056701714893,
+              0.02674229219605637, 0.03349489459690353, 0.020258478659034473, 0.03309336435200789],
      "oracle": "torch 2.13 F.poisson_nll_loss(log_input=False, full=False, eps=1e-08); mean; "
                "float64, autograd; checked vs torch F.poisson_nll_loss(reduction='mean'), NumPy "
                "yhat-y*log(yhat+1e-8), finite differences"},
@@ -812,6 +912,8 @@ CASES: list[dict[str, Any]] = [
      "value": -8.220278394932004,
      "grad": [0.47460595538597905, 0.061913700460067056, -0.31204898029291717, 0.318181819731405,
               -0.09051253891219102],
+     "hess": [0.09201296737195995, 0.44000295269226236, 0.2869120877812806, 0.15495867698159277,
+              0.19820293292078547],
      "oracle": "torch 2.13 F.poisson_nll_loss(log_input=False, full=False, eps=1e-08); sum; "
                "float64, autograd; checked vs torch F.poisson_nll_loss(reduction='sum'), NumPy "
                "yhat-y*log(yhat+1e-8), finite differences"},
@@ -822,6 +924,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": [5.568, 1.1271582517028738, 1.394, 3.4274041477993666, 3.89560522326689, 5.099],
      "grad": [1.0, 0.4728518727652824, 1.0, 0.8018232267106159, -11.987012143700511, 1.0],
+     "hess": [0.0, 0.13894257402353502, 0.0, 0.039274033471391946, 84.33124221031227, 0.0],
      "oracle": "torch 2.13 F.poisson_nll_loss(log_input=False, full=False, eps=1e-08); none: l, "
                "grad of sum; float64, autograd; checked vs NumPy yhat-y*log(yhat+1e-8), finite "
                "differences"},
@@ -833,6 +936,7 @@ CASES: list[dict[str, Any]] = [
      "value": 1.3127888677931487,
      "grad": [0.29394812680115273, -0.0030770747890502825, 0.05072399752699722,
               0.09878698053868713],
+     "hess": [0.0, 0.07071135859470896, 0.04265216072774598, 0.0201046924973177],
      "oracle": "torch 2.13 F.poisson_nll_loss(log_input=False, full=False, eps=1e-08); weighted "
                "mean sum(s*l)/sum(s); float64, autograd; checked vs NumPy yhat-y*log(yhat+1e-8), "
                "finite differences"},
@@ -844,6 +948,8 @@ CASES: list[dict[str, Any]] = [
      "value": 6.725610469088379,
      "grad": [-0.31206049692665383, 2.110442513867162, 1.1261968316326991, 0.26822791670269147,
               -0.939130425330813, -0.5274082402952904, 0.3673913055765595, -2.349116404879303],
+     "hess": [0.28541440027893683, 0.10263877619645398, 0.09404556587603756, 0.055863121795140164,
+              0.945179573847292, 0.3634692932412754, 0.12287334486726395, 2.7820944484379506],
      "oracle": "torch 2.13 F.poisson_nll_loss(log_input=False, full=False, eps=1e-08); sum(s*l); "
                "float64, autograd; checked vs NumPy yhat-y*log(yhat+1e-8), finite differences"},
     {"id": "poisson-rate-none-weighted", "loss": "poisson", "params": {}, "logits": False,
@@ -855,6 +961,8 @@ CASES: list[dict[str, Any]] = [
                1.873387260116783, 1.1540619702766948, 1.1406691611409618],
      "grad": [0.7012168618096246, -0.007537618681471903, 1.9286990937295907, 0.5853455429552701,
               -2.9859035346204106, -2.218807911933687, -0.4977022512122833],
+     "hess": [0.25302228682191574, 0.1017570511846448, 0.08903704022004226, 0.24945494818375086,
+              7.983741877074281, 3.50861796561535, 1.4159885029465362],
      "oracle": "torch 2.13 F.poisson_nll_loss(log_input=False, full=False, eps=1e-08); none: "
                "s*l, grad of sum; float64, autograd; checked vs NumPy yhat-y*log(yhat+1e-8), "
                "finite differences"},
@@ -866,6 +974,9 @@ CASES: list[dict[str, Any]] = [
      "grad": [-0.12112020062019245, -0.002844242932850516, -0.10455542931870665,
               0.059627026118443956, 0.0330311227112212, -0.06584056343210604, 0.05197618463307409,
               -0.03682880600832174],
+     "hess": [0.003759376633987106, 0.002779525189961955, 0.01710072691855416, 0.031183968168607176,
+              0.024302682170711177, 0.03116072508764861, 0.030363994480982832,
+              0.025977918392332974],
      "oracle": "torch 2.13 F.binary_cross_entropy_with_logits(pos_weight=None); mean; float64, "
                "autograd; checked vs torch F.binary_cross_entropy_with_logits(reduction='mean'), "
                "sklearn 1.9 _loss.HalfBinomialLoss, finite differences"},
@@ -876,6 +987,8 @@ CASES: list[dict[str, Any]] = [
      "value": 21.532726080984897,
      "grad": [0.970315607946413, -0.9583934186485337, -0.9515241808303501, 0.9035232677574357,
               -0.6637386974043527, -0.9624930284763797, 0.9195316111594145, 0.9240716865215235],
+     "hess": [0.028803228921995914, 0.03987547373971009, 0.04612591412548137, 0.08716897237836081,
+              0.2231896389723258, 0.036100198610746544, 0.07399322723798583, 0.07016320469079071],
      "oracle": "torch 2.13 F.binary_cross_entropy_with_logits(pos_weight=None); sum; float64, "
                "autograd; checked vs torch F.binary_cross_entropy_with_logits(reduction='sum'), "
                "sklearn 1.9 _loss.HalfBinomialLoss, finite differences"},
@@ -885,6 +998,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": [0.021014852544969376, 0.7981388693815918, 0.26166649377353984, 2.703330823674155],
      "grad": [0.020795579216239972, 0.549833997312478, -0.2302322967749585, 0.9330179645847241],
+     "hess": [0.020363123101301058, 0.24751657271185995, 0.17722538629668594, 0.062495442346902644],
      "oracle": "torch 2.13 F.binary_cross_entropy_with_logits(pos_weight=None); none: l, grad of "
                "sum; float64, autograd; checked vs sklearn 1.9 _loss.HalfBinomialLoss, finite "
                "differences"},
@@ -896,6 +1010,7 @@ CASES: list[dict[str, Any]] = [
      "value": 0.47210559056627616,
      "grad": [0.019387444280023335, 0.040776875156312016, 0.05263702964327225,
               -0.19155939370953437],
+     "hess": [0.018429574387727538, 0.006999224519681522, 0.04198872127271528, 0.06849266758992546],
      "oracle": "torch 2.13 F.binary_cross_entropy_with_logits(pos_weight=None); weighted mean "
                "sum(s*l)/sum(s); float64, autograd; checked vs sklearn 1.9 "
                "_loss.HalfBinomialLoss, finite differences"},
@@ -907,6 +1022,8 @@ CASES: list[dict[str, Any]] = [
      "value": 14.753593304827842,
      "grad": [0.01639263602585679, -0.2144889823107064, 1.5019938668459751, -0.621901755366545,
               0.45245629597999576, 0.02928308008878853, -0.9244765453299983, 2.4328072502178277],
+     "hess": [0.01511302404549385, 0.1562541423959184, 0.055849266818459246, 0.3816770390137562,
+              0.34414058181494944, 0.028474118976065506, 0.04338697536578339, 0.4467162714552679],
      "oracle": "torch 2.13 F.binary_cross_entropy_with_logits(pos_weight=None); sum(s*l); "
                "float64, autograd; checked vs sklearn 1.9 _loss.HalfBinomialLoss, finite "
                "differences"},
@@ -919,6 +1036,8 @@ CASES: list[dict[str, Any]] = [
                0.26195431798708996, 3.7187253931859625, 0.3512197525225445],
      "grad": [-0.31789845092611835, -0.6535712722854716, -1.7428654701429593, 0.0460758601925099,
               -0.2261947365546421, 1.0021481030229589, -0.2752493635946248],
+     "hess": [0.20173819218907735, 0.025401554701868632, 0.26111910574459873, 0.04511956069139291,
+              0.16738547351438468, 0.027098762836051088, 0.16544905611745672],
      "oracle": "torch 2.13 F.binary_cross_entropy_with_logits(pos_weight=None); none: s*l, grad "
                "of sum; float64, autograd; checked vs sklearn 1.9 _loss.HalfBinomialLoss, finite "
                "differences"},
@@ -930,6 +1049,8 @@ CASES: list[dict[str, Any]] = [
      "value": 2.0354361389105358,
      "grad": [-0.025180166926253647, -0.571490215005541, -0.01769005912480841, 0.004608962921706127,
               -0.13974085692312918],
+     "hess": [0.024123432248863652, 0.027155105260408628, 0.01716849547174307, 0.004502750225637817,
+              0.10719501176711177],
      "oracle": "torch 2.13 F.binary_cross_entropy_with_logits(pos_weight=3.0); mean; float64, "
                "autograd; checked vs torch F.binary_cross_entropy_with_logits(reduction='mean'), "
                "sklearn 1.9 _loss.HalfBinomialLoss*pos_weight**y, finite differences"},
@@ -941,6 +1062,8 @@ CASES: list[dict[str, Any]] = [
      "value": 3.6092392485923903,
      "grad": [0.02334231565060397, 0.031689515046721614, -0.7365655489418725, -0.026413448777391664,
               -0.030304644525684474, -0.011304870041651684, -0.3661596977625318],
+     "hess": [0.004816949852901313, 0.02852562355274687, 0.046996223028099554, 0.022100577978347954,
+              0.025678773368031843, 0.011010280011387714, 0.012103043391374175],
      "oracle": "torch 2.13 F.binary_cross_entropy_with_logits(pos_weight=3.0); weighted mean "
                "sum(s*l)/sum(s); float64, autograd; checked vs sklearn 1.9 "
                "_loss.HalfBinomialLoss*pos_weight**y, finite differences"},
@@ -953,6 +1076,8 @@ CASES: list[dict[str, Any]] = [
                1.1305224338217936, 6.775943134395968, 6.5691662865486995],
      "grad": [0.401267350210853, -0.03931068880272171, -2.9497226382215875, 1.3795675993769911,
               0.9182158416523805, -4.133365059345257, 2.2597089386930405],
+     "hess": [0.07266431685322164, 0.038595258129506704, 1.7102833729171825, 0.05789623739727275,
+              0.5964141882701708, 1.3954312911054785, 0.14967402645782235],
      "oracle": "torch 2.13 F.binary_cross_entropy_with_logits(pos_weight=3.0); none: s*l, grad "
                "of sum; float64, autograd; checked vs sklearn 1.9 "
                "_loss.HalfBinomialLoss*pos_weight**y, finite differences"},
@@ -963,6 +1088,8 @@ CASES: list[dict[str, Any]] = [
      "value": 1.580257452608485,
      "grad": [0.22727272727272727, 0.23946360153256704, -2.272727272727273, 0.9689922480620154, 0.5,
               -0.6868131868131868, 2.3148148148148127, 0.1934984520123839],
+     "hess": [0.4132231404958677, 0.45874253167158435, 41.32231404958678, 7.511567814434228, 2.0,
+              3.7736988286438837, 42.86694101508908, 0.2995332074495107],
      "oracle": "torch 2.13 -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) (pw=1.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs torch "
                "F.binary_cross_entropy(reduction='mean'), sklearn 1.9 log_loss(labels=[0,1], "
@@ -974,6 +1101,8 @@ CASES: list[dict[str, Any]] = [
      "value": 13.790910719518044,
      "grad": [37.037037037037, -2.2573363431151243, -10.204081632653061, 4.048582995951417,
               1.5060240963855422, 12.500000000000007, 10.204081632653065, -1.4705882352941175],
+     "hess": [1371.7421124828506, 5.095567365948362, 104.12328196584755, 16.39102427510695,
+              2.268108578893889, 156.25000000000017, 104.12328196584762, 2.1626297577854667],
      "oracle": "torch 2.13 -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) (pw=1.0), "
                "eps=2.220446049250313e-16; sum; float64, autograd; checked vs torch "
                "F.binary_cross_entropy(reduction='sum'), sklearn 1.9 log_loss(labels=[0,1], "
@@ -984,6 +1113,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": [1.8078888511579385, 0.8818893051568226, 2.4418471603275536, 0.14966077455440627],
      "grad": [6.097560975609754, 2.4154589371980673, -11.49425287356322, 1.1614401858304297],
+     "hess": [37.18024985127898, 5.834441877290017, 132.11784912141633, 1.3489433052618232],
      "oracle": "torch 2.13 -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) (pw=1.0), "
                "eps=2.220446049250313e-16; none: l, grad of sum; float64, autograd; checked vs "
                "sklearn 1.9 log_loss(labels=[0,1], sample_weight, normalize=False), finite "
@@ -996,6 +1126,8 @@ CASES: list[dict[str, Any]] = [
      "value": 0.8902777526298814,
      "grad": [-0.1343756207569437, 0.06051612360023574, -0.3217503217503217, -4.8530673530673525,
               0.21937521937521934, -0.36616370972199186],
+     "hess": [0.17428744585855213, 0.14139281215008348, 0.35357178214321067, 115.54922269207981,
+              0.35612860288184955, 0.5616007817821961],
      "oracle": "torch 2.13 -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) (pw=1.0), "
                "eps=2.220446049250313e-16; weighted mean sum(s*l)/sum(s); float64, autograd; "
                "checked vs sklearn 1.9 log_loss(labels=[0,1], sample_weight, normalize=False), "
@@ -1007,6 +1139,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [2.7, 2.05, 0.83, 2.88],
      "value": 6.034970938331746,
      "grad": [7.520891364902508, -3.2643312101910826, 1.1608391608391606, -5.841784989858012],
+     "hess": [20.949558119505593, 5.197979634062233, 1.6235512739009237, 11.849462454073047],
      "oracle": "torch 2.13 -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) (pw=1.0), "
                "eps=2.220446049250313e-16; sum(s*l); float64, autograd; checked vs sklearn 1.9 "
                "log_loss(labels=[0,1], sample_weight, normalize=False), finite differences"},
@@ -1017,6 +1150,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [0.6, 0.32, 1.62, 1.22],
      "value": [1.6218375957547027, 0.29886261347612025, 0.6536167108216958, 0.29377415359457515],
      "grad": [-8.955223880597014, -0.8142493638676844, -2.4251497005988023, 1.5521628498727735],
+     "hess": [133.66005791935842, 2.0718813329966523, 3.6304636236509014, 1.9747618955124344],
      "oracle": "torch 2.13 -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) (pw=1.0), "
                "eps=2.220446049250313e-16; none: s*l, grad of sum; float64, autograd; checked vs "
                "sklearn 1.9 log_loss(labels=[0,1], sample_weight, normalize=False), finite "
@@ -1029,6 +1163,8 @@ CASES: list[dict[str, Any]] = [
      "value": 3.1578015063915776,
      "grad": [0.24390243902439024, -20.689655172413794, 0.2447980416156671, -1.4457831325301207,
               1.6806722689075633],
+     "hess": [0.297441998810232, 713.436385255648, 0.2996304058943294, 3.483814777181014,
+              14.123296377374482],
      "oracle": "torch 2.13 -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) (pw=3.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs sklearn 1.9 "
                "log_loss(labels=[0,1], sample_weight*pos_weight**y, normalize=False), finite "
@@ -1041,6 +1177,8 @@ CASES: list[dict[str, Any]] = [
      "value": 2.675911266452909,
      "grad": [0.8885350830639583, 0.47956771361026657, 0.22100335523275674, -1.8031013342949873,
               -3.1448982761298336, -2.1391449163005714],
+     "hess": [3.0222281736869325, 2.7403869349158083, 0.3130359139274175, 30.56103956432182,
+              11.477730934780414, 8.66050573401041],
      "oracle": "torch 2.13 -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) (pw=3.0), "
                "eps=2.220446049250313e-16; weighted mean sum(s*l)/sum(s); float64, autograd; "
                "checked vs sklearn 1.9 log_loss(labels=[0,1], sample_weight*pos_weight**y, "
@@ -1054,6 +1192,8 @@ CASES: list[dict[str, Any]] = [
                0.16612345975539095],
      "grad": [-4.5, -23.81679389312977, -7.387580299785866, 1.4006024096385545,
               -1.2891986062717768],
+     "hess": [6.617647058823529, 181.80758697045624, 15.81922976399543, 2.1093409783713173,
+              1.4973270688406235],
      "oracle": "torch 2.13 -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) (pw=3.0), "
                "eps=2.220446049250313e-16; none: s*l, grad of sum; float64, autograd; checked vs "
                "sklearn 1.9 log_loss(labels=[0,1], sample_weight*pos_weight**y, "
@@ -1065,6 +1205,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 3.0487254827876002,
      "grad": [-200.0, 199.99999999999983, -0.6666666666666667, 0.25, -0.2002002002002002],
+     "hess": [200000.0, 199999.99999999965, 2.2222222222222228, 0.3125, 0.20040060080100122],
      "oracle": "torch 2.13 -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) (pw=1.0), "
                "eps=0.001; mean; float64, autograd; checked vs torch "
                "F.binary_cross_entropy(reduction='mean'), sklearn 1.9 log_loss(labels=[0,1], "
@@ -1077,6 +1218,7 @@ CASES: list[dict[str, Any]] = [
      "value": [10.361632918473205, 0.25541281188299536, 0.0020010006671670687,
                0.0010005003335835344],
      "grad": [-1500.0, 0.8333333333333334, -2.002002002002002, 1.001001001001001],
+     "hess": [1500000.0, 1.388888888888889, 2.004006008010012, 1.002003004005006],
      "oracle": "torch 2.13 -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) (pw=1.0), "
                "eps=0.001; none: s*l, grad of sum; float64, autograd; checked vs sklearn 1.9 "
                "log_loss(labels=[0,1], sample_weight, normalize=False), finite differences"},
@@ -1087,6 +1229,8 @@ CASES: list[dict[str, Any]] = [
      "value": 0.33472852828992566,
      "grad": [-0.03242239710328776, -0.04530936416204222, 0.10041154603306021,
               -0.038539763680010095, 0.01239611049683012, 9.164030097665408e-05],
+     "hess": [0.018656539445616405, -0.0019512118870562978, 0.05433237024525817,
+              0.014430736410423174, 0.023325872632360918, 0.00025568503457945314],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=2.0); mean; float64, autograd; checked vs NumPy/SciPy re-implementation, "
                "finite differences"},
@@ -1097,6 +1241,8 @@ CASES: list[dict[str, Any]] = [
      "value": 1.2273415314229168,
      "grad": [-0.2795153662970413, 0.11334141456103791, -0.00035782263747555313,
               -0.2668183200601306],
+     "hess": [-0.009343578429496253, 0.19286408292670126, 0.0009794172116054229,
+              0.04276795206350692],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=2.0); sum; float64, autograd; checked vs NumPy/SciPy re-implementation, "
                "finite differences"},
@@ -1108,6 +1254,8 @@ CASES: list[dict[str, Any]] = [
                0.0012139057374428352],
      "grad": [-0.28217556209346706, 0.3546686984587688, 0.8439068344560029, -0.2653220481776431,
               0.0032910942403578357],
+     "hess": [-0.0019236997049080426, 0.36230024602671984, -0.018836730899844223, 0.045256179988359,
+              0.008611070982827984],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=2.0); none: l, grad of sum; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, finite differences"},
@@ -1119,6 +1267,8 @@ CASES: list[dict[str, Any]] = [
      "value": 0.2879380435635532,
      "grad": [4.290977189101092e-06, 0.15653324903529167, -0.0477238850826536,
               1.398684043258815e-05, -1.473060074412454e-05],
+     "hess": [1.2519662371783639e-05, 0.09981414348314621, -0.0019907993921257985,
+              4.056712771510876e-05, 4.182962823627437e-05],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=2.0); weighted mean sum(s*l)/sum(s); float64, autograd; checked vs "
                "NumPy/SciPy re-implementation, finite differences"},
@@ -1131,6 +1281,9 @@ CASES: list[dict[str, Any]] = [
      "grad": [-0.5544540977420309, 1.3887696859339576, -0.006782112527969528, -0.48406948398246374,
               -0.007266071789292403, 1.8429866034828917, -1.2244596953067934e-05,
               0.9111197164519964],
+     "hess": [0.09941605572752389, 0.3689249888791626, 0.016893085252879712, 0.19193647779429152,
+              0.01811106134654495, -0.029676478436961223, 3.566605007877322e-05,
+              -0.03777146474017078],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=2.0); sum(s*l); float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, finite differences"},
@@ -1143,6 +1296,8 @@ CASES: list[dict[str, Any]] = [
                0.7587663391958147, 0.01388462487382726, 0.05911970163060989],
      "grad": [-0.6920311952098124, 0.0006418716793249262, 2.4589993089049798, 1.6070608539170743,
               0.41792016553374567, 0.03312579257793512, 0.12886704500667046],
+     "hess": [0.21719646750279048, 0.0017972995143299855, -0.04435927616377472,
+              -0.02185982570817127, 0.02683323763494707, 0.07251072863340645, 0.24760051122925145],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=2.0); none: s*l, grad of sum; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, finite differences"},
@@ -1155,6 +1310,9 @@ CASES: list[dict[str, Any]] = [
      "grad": [0.024627801207791317, -0.026870144246243198, -0.0007286416100927909,
               -0.02697822268621301, 0.08742929702185546, 0.08631633599845609, 0.03397418881669453,
               -0.02488778229579923],
+     "hess": [0.01815816288959945, 0.0037659953881978713, 0.0007116522150221152,
+              0.0036878387083922634, 0.005894555926006669, 0.0068442308230068395,
+              0.021662236755335473, 0.005066927652500108],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=0.0); mean; float64, autograd; checked vs NumPy/SciPy re-implementation, "
                "finite differences"},
@@ -1165,6 +1323,8 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.11986270551886416,
      "grad": [0.03562196538235452, -0.0005077581477654261, 0.07661567090812989, 0.0214068675695551],
+     "hess": [0.03804818193568128, 0.0007354606710643944, 0.05848541734304199,
+              0.025582635620716155],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=0.5); mean; float64, autograd; checked vs NumPy/SciPy re-implementation, "
                "finite differences"},
@@ -1176,6 +1336,8 @@ CASES: list[dict[str, Any]] = [
      "value": 0.4307969257752666,
      "grad": [-0.012806392937519794, -0.0496325385573267, 0.1801818990300774,
               -1.530475940471606e-05, -0.008486322584205827],
+     "hess": [0.020891647434772186, 0.01990248466134461, -0.0015883445453247734,
+              5.4895863625107784e-05, 0.016005243497615663],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=3.0); mean; float64, autograd; checked vs NumPy/SciPy re-implementation, "
                "finite differences"},
@@ -1186,6 +1348,8 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.7981152184629074,
      "grad": [-1.67484511549528e-05, 0.11641491459824829, 0.2818112669762742, 0.06286185228821002],
+     "hess": [4.866820703571291e-05, 0.12029278970219935, -0.0044963142314083104,
+              0.09048584424253367],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=-1.0, "
                "gamma=2.0); mean; float64, autograd; checked vs NumPy/SciPy re-implementation, "
                "finite differences"},
@@ -1197,6 +1361,8 @@ CASES: list[dict[str, Any]] = [
      "value": 0.6473720691515822,
      "grad": [-0.06643197740999801, -0.0938234639848814, 0.0937590082740023, 0.011177464814755029,
               -0.09103690926019276, -0.008724844857876264],
+     "hess": [0.036499304667302016, 0.002478152406021743, -0.0021158870880379644,
+              0.01962360764382709, 0.010354616352174717, 0.01622928442551961],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.5, "
                "gamma=2.0); mean; float64, autograd; checked vs NumPy/SciPy re-implementation, "
                "finite differences"},
@@ -1210,6 +1376,8 @@ CASES: list[dict[str, Any]] = [
      "grad": [-0.3813389595053584, -0.3027351130164254, -0.2448577751005809, -0.7121280360679193,
               -1.1609284398848325, -0.022996454591645607, -0.07661654953991112,
               0.06041170831005875],
+     "hess": [0.26523942068895306, 0.01095165008220514, 0.2118819837621711, 0.012327106370110693,
+              0.1482179295526318, 0.032234840296082624, 0.0942783069181711, 0.07790780051230095],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.5, "
                "gamma=0.5); none: s*l, grad of sum; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, finite differences"},
@@ -1222,6 +1390,9 @@ CASES: list[dict[str, Any]] = [
      "grad": [-0.04813621573660519, -0.11376396709325512, 0.0025741151027535306,
               -0.07103999793478101, 0.11445953794731568, 0.024215336971321402, 0.006129042355753446,
               -0.11376396709325512],
+     "hess": [0.029599453613077212, 0.010226045422893244, 0.00252110655425574, 0.030666547482191487,
+              0.009651651330411692, 0.019524276614244242, 0.0058285210741644885,
+              0.010226045422893244],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=-1.0, "
                "gamma=0.0); mean; float64, autograd; checked vs NumPy/SciPy re-implementation, "
                "bce (gamma=0, alpha off), finite differences"},
@@ -1232,6 +1403,8 @@ CASES: list[dict[str, Any]] = [
      "value": 0.2772355870407817,
      "grad": [-0.20751697342362319, 0.035871401642730776, -0.22502336054997618, 0.04870202998019632,
               0.18974268289263663, 0.9726278760906708, 0.0005834535216275857],
+     "hess": [1.2689657051211851, 0.27569811609155487, 1.4293493254956893, 0.3366926528985048,
+              0.9638038424640887, 7.675381595584659, 0.028189543847433222],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
@@ -1243,6 +1416,8 @@ CASES: list[dict[str, Any]] = [
      "value": 1.680205499626695,
      "grad": [2.5020994624427875, -2.2874948144749268, -0.4948702011822532, 1.0873781455208207,
               -3.8531975319355274, -0.4360333613151963],
+     "hess": [12.966857872813183, 18.151178625156888, 2.4964241008126065, 5.643423353255671,
+              46.90595070091979, 2.2175935805976343],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; sum; float64, autograd; checked vs NumPy/SciPy "
@@ -1255,6 +1430,8 @@ CASES: list[dict[str, Any]] = [
                0.0012505042080585365],
      "grad": [0.47914415070722793, 0.023639563246151227, -0.24783954353260312, 2.0495513290572283,
               -0.023326507606264188],
+     "hess": [2.979171680448687, 0.4950636392439861, 1.3767224054182567, 10.379830084842181,
+              0.2997060124681974],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; none: l, grad of sum; float64, autograd; checked vs "
@@ -1268,6 +1445,8 @@ CASES: list[dict[str, Any]] = [
      "grad": [0.1194905362829812, 0.1931424591438079, 0.06417031986030103, 0.09508680391645234,
               -0.007438300186054165, -0.009898470992751452, -1.9088555403728344,
               -0.030050984193694015],
+     "hess": [0.6540709130557092, 1.0074887580834009, 0.3522801716855122, 0.5624601813302909,
+              0.06852477842494509, 0.08452634512357768, 68.32551740019198, 0.1896164648384084],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; weighted mean sum(s*l)/sum(s); float64, autograd; "
@@ -1280,6 +1459,8 @@ CASES: list[dict[str, Any]] = [
      "value": 3.511725855281659,
      "grad": [-0.08536131311427464, -2.065062707164236, 3.4249376961633464, 8.476272397323422,
               12.226088577951746, 1.2447191767099937],
+     "hess": [1.0026458743003952, 10.757677941042967, 17.594544753917226, 45.14359031154449,
+              518.7979725695217, 6.276406961183322],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; sum(s*l); float64, autograd; checked vs NumPy/SciPy "
@@ -1293,6 +1474,8 @@ CASES: list[dict[str, Any]] = [
                5.367825465683728, 0.008399633342824413, 0.12878762248499454, 0.010972763394594305],
      "grad": [3.1464629084661855, 13.981610666167303, 1.1698624371267707, 1.690614083792525,
               51.52237764085474, 0.15057608052317786, -0.7678369655073434, -0.13130199911463805],
+     "hess": [16.045511315597807, 89.09085818046668, 6.884398873377254, 8.989458697082636,
+              1139.938126292058, 1.862271923293533, 3.862877047777523, 1.110378820821201],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; none: s*l, grad of sum; float64, autograd; checked vs "
@@ -1304,6 +1487,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.44408731336147855,
      "grad": [0.375751503006012, 0.5296610169491526, -0.20695364238410596, -0.12677484787018256],
+     "hess": [0.7530090240601444, 1.4962175620032558, 0.6852769615367748, 0.2571497928401269],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=0.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
@@ -1316,6 +1500,8 @@ CASES: list[dict[str, Any]] = [
      "value": 0.2505769279722999,
      "grad": [0.13123684576599642, -0.048015774123409835, 0.19694431572364174, 0.5990503484452337,
               -0.06947176034231423],
+     "hess": [0.436284751626586, 0.14932881489791786, 0.5339857581401163, 2.395487624446746,
+              0.18633718700277502],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=0.5), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
@@ -1329,6 +1515,8 @@ CASES: list[dict[str, Any]] = [
      "grad": [0.09845707112189776, 0.00011250744882498934, -0.13178887502844655,
               -0.20684149914607863, 0.11592698636707593, -0.16582408050096858,
               -0.0017408937589726615, -0.0039459403993516344],
+     "hess": [0.6779265114096711, 0.00518914247051115, 0.872540819445627, 1.525565520509124,
+              0.7803044678780421, 1.147556373775146, 0.024309566035205624, 0.04374020150187927],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=3.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
@@ -1340,6 +1528,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.7094961179639931,
      "grad": [0.002355949216195398, -3.6316283000940572, 0.02423546201279668, 1.0474414544349577],
+     "hess": [0.08733307473918617, 41.87168919471793, 0.30627195819341846, 5.699111182876287],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=-1.0, gamma=2.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
@@ -1352,6 +1541,7 @@ CASES: list[dict[str, Any]] = [
      "value": 0.04608643352073574,
      "grad": [-0.014710464544368302, -0.07643487620514518, 0.028145004640525703,
               0.21362251447409933],
+     "hess": [0.1710795007958516, 0.481390192372021, 0.2511077002082357, 1.088365861851032],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.5, gamma=2.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
@@ -1365,6 +1555,8 @@ CASES: list[dict[str, Any]] = [
                0.9943455917441676, 0.244489671272615],
      "grad": [-5.073334554358033, -2.6182623655302755, -0.8717898297924136, -0.2403130153135586,
               -3.459832324546089, 1.474782347971899],
+     "hess": [26.21702058531874, 13.65401823306469, 2.7057902681475055, 2.4789633862238283,
+              12.34297362354372, 4.3680594289597785],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.5, gamma=0.5), "
                "eps=2.220446049250313e-16; none: s*l, grad of sum; float64, autograd; checked vs "
@@ -1377,6 +1569,8 @@ CASES: list[dict[str, Any]] = [
      "value": 1.1104401484624824,
      "grad": [0.373134328358209, 0.3012048192771084, 0.36764705882352944, 0.7763975155279501,
               -0.250501002004008, 0.8620689655172413, 0.12807377049180327, -0.4844961240310077],
+     "hess": [1.1138338159946537, 0.7257947452460443, 1.0813148788927338, 4.822344816943788,
+              0.5020060160400962, 5.945303210463733, 0.13122312550389678, 1.877891953608557],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=-1.0, gamma=0.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
@@ -1393,6 +1587,11 @@ CASES: list[dict[str, Any]] = [
               [0.004378564956930034, -0.05527134335702001, 0.05089277840008998],
               [0.025332060623462396, -0.05627270933884, 0.0309406487153776],
               [0.0036588536786828626, -0.004937944968279738, 0.0012790912895968743]],
+     "hess": [[0.0081752734613499, 0.003995475090298503, 0.004965491421808912],
+              [-0.001993999155796787, 0.002150107730943757, 0.00032492170710370116],
+              [0.00406160953269086, 0.0047663131855426, 0.008072753380185522],
+              [0.014252008656387732, 0.0015967501298485844, 0.014411153539746877],
+              [0.006053664475048304, 0.009299823974896582, 0.0015717653322376713]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log_softmax(z) (alpha=0.25, "
                "gamma=2.0); mean; float64, autograd; checked vs NumPy/SciPy re-implementation, "
                "finite differences"},
@@ -1406,6 +1605,10 @@ CASES: list[dict[str, Any]] = [
               [0.1997902681823664, 0.056051345648525805, -0.2558416138308922],
               [-0.02508306998309512, 0.009611759947588774, 0.015471310035506345],
               [0.13903252568402283, 0.13344746816174058, -0.2724799938457634]],
+     "hess": [[0.11022847345816726, 0.014497422011684882, 0.12319059842378065],
+              [0.07991618202116448, 0.04661619722452598, 0.05927080640882367],
+              [0.047083591656249556, 0.012842317116097225, 0.02384131619455089],
+              [0.06502830913450314, 0.06526945862937589, -0.011765037802508866]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log_softmax(z) (alpha=0.25, "
                "gamma=2.0); sum; float64, autograd; checked vs NumPy/SciPy re-implementation, "
                "finite differences"},
@@ -1422,6 +1625,11 @@ CASES: list[dict[str, Any]] = [
               [-0.000553805995702033, 3.7407762542959944e-05, 0.0005163982331590723],
               [0.05779127968912345, 0.04402853268499329, -0.10181981237411675],
               [-0.39555353946642047, 0.37901686351902864, 0.016536675947391857]],
+     "hess": [[-0.01065362698754934, 0.14203876420640718, 0.14371336427372444],
+              [0.044772178983628355, 0.043813309881064154, 0.00031920986422507067],
+              [0.0014866905403086426, 4.166410003781199e-05, 0.0013275125868535788],
+              [0.0778132830315679, 0.05564974220996925, 0.16397072236552976],
+              [-0.016409880790305947, 0.0007788518109086784, 0.015816655985084853]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log_softmax(z) (alpha=0.25, "
                "gamma=2.0); none: s*l, grad of sum; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, finite differences"},
@@ -1436,6 +1644,10 @@ CASES: list[dict[str, Any]] = [
               [0.03107942341518231, 0.001377879845155712, -0.03245730326033802],
               [0.005090422474806261, 0.02647923465944804, -0.031569657134254296],
               [-0.06719566272600604, 0.007849067616211283, 0.05934659510979475]],
+     "hess": [[0.00220229577531617, 0.0016001492956289074, 0.0006406175093474826],
+              [0.0007348823014711873, 0.001318237135890165, -0.0006374794873700914],
+              [0.005234223324885129, 0.030370265335515897, 0.03710052812365259],
+              [0.04219072976220587, 0.007507890925709928, 0.03984209491686518]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log_softmax(z) (alpha=0.25, "
                "gamma=2.0); weighted mean sum(s*l)/sum(s); float64, autograd; checked vs "
                "NumPy/SciPy re-implementation, finite differences"},
@@ -1454,6 +1666,14 @@ CASES: list[dict[str, Any]] = [
                0.0008542418520236682, 0.009083495393825749],
               [0.004316248440750237, 0.0007698085807031666, 0.026719312230775123,
                -0.042506898038365735, 0.010701528786137206]],
+     "hess": [[0.0005489171141606694, 0.015159770618233181, -0.0016187843118687952,
+               0.015153276507995559, 0.0009774091941559208],
+              [0.0006742580913406051, 0.01721491161754572, 0.0029141965017050095,
+               -0.001390962925961353, 0.017248038180724415],
+              [0.00033288537012607947, 0.01788669675613422, 0.0007381318161752872,
+               0.0008961323067858398, 0.013820015503568843],
+              [0.004189602044491116, 0.0007657800612717392, 0.02186608621010249,
+               0.030224058056289946, 0.009923005484941804]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log_softmax(z) (alpha=0.25, "
                "gamma=2.0); mean; float64, autograd; checked vs NumPy/SciPy re-implementation, "
                "finite differences"},
@@ -1470,6 +1690,12 @@ CASES: list[dict[str, Any]] = [
               [0.024414872982732122, 0.03348817847038223, -0.05790305145311434],
               [0.025829913243341253, 0.06579430262566986, -0.09162421586901112],
               [0.04397479181372307, -0.045403279833983096, 0.0014284880202600333]],
+     "hess": [[0.0005769414227728462, 0.0004884764521701029, -8.979371680871628e-05],
+              [0.030881559771384876, 0.03076126576191588, 0.0049139056867208005],
+              [0.016434720035774623, 0.015589211434414127, 0.001500019055191907],
+              [0.017638451486025976, 0.020739225353294404, 0.019788187339806668],
+              [0.01959700620228571, 0.025353354314100386, 0.013197271124760287],
+              [0.02918099783979511, 0.029632744529764044, 0.0014128772192716962]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log_softmax(z) (alpha=0.5, "
                "gamma=0.5); weighted mean sum(s*l)/sum(s); float64, autograd; checked vs "
                "NumPy/SciPy re-implementation, finite differences"},
@@ -1488,6 +1714,14 @@ CASES: list[dict[str, Any]] = [
                0.006567394361644385],
               [-1.049440518210092, 0.8577202394684744, 0.08171830147917596, 0.09580146576233298,
                0.01420051150010875]],
+     "hess": [[0.16486750424829769, 0.01639084792431434, 0.2727980687862323, 0.22737754588235995,
+               -0.06468259463489208],
+              [0.1662200343483507, 0.24272099973591596, -0.028089974814324646, 0.13087505770899524,
+               0.06454260364915015],
+              [0.06852564356330197, -0.049535166143270505, 0.2277373279156911, 0.2376299826038153,
+               0.006525247000088567],
+              [-0.03678569890899304, 0.13212246665163166, 0.07513197450641906, 0.08674937432229314,
+               0.014001621659167652]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log_softmax(z) (alpha=-1.0, "
                "gamma=3.0); none: l, grad of sum; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, finite differences"},
@@ -1506,6 +1740,13 @@ CASES: list[dict[str, Any]] = [
               [0.02101446044722301, -0.10926773437677438, 0.08825327392955136],
               [0.12470629834820961, 0.004768164163408406, -0.12947446251161804],
               [0.009324637684834295, -0.14117400451661086, 0.13184936683177656]],
+     "hess": [[0.004997151043860032, 0.009803049490178972, 0.005198085411641247],
+              [0.028577321643758608, 0.02911617225737121, 0.0012184840010324464],
+              [0.016489734073410287, 0.030757905579067577, 0.035311402282841575],
+              [0.0207813763223725, 0.011208685864611868, 0.011800794784989594],
+              [0.01792320761200771, 0.025691669945941124, 0.03373279141456034],
+              [0.01584467241422094, 0.004609016436983922, 0.01212900741291134],
+              [0.008715995609160272, 0.0016633076578184073, 0.010159578094193886]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log_softmax(z) (alpha=-1.0, "
                "gamma=0.0); mean; float64, autograd; checked vs NumPy/SciPy re-implementation, "
                "torch F.cross_entropy (gamma=0, alpha off), finite differences"},
@@ -1518,6 +1759,8 @@ CASES: list[dict[str, Any]] = [
      "value": 0.06283156590592334,
      "grad": [[0.0, -0.12751703344172088, 0.0], [0.0, -0.05019422328722827, 0.0],
               [0.0, 0.0, -0.06440612386425577], [0.0, -0.15361489287171176, 0.0]],
+     "hess": [[0.0, 0.6425054688909135, 0.0], [0.0, 0.2931536270013433, 0.0],
+              [0.0, 0.0, 0.3548005090981613], [0.0, 0.7736870013420705, 0.0]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log(clip(p,eps,1-eps)) "
                "(alpha=0.25, gamma=2.0), eps=2.220446049250313e-16; mean; float64, autograd; "
                "checked vs NumPy/SciPy re-implementation, finite differences"},
@@ -1530,6 +1773,9 @@ CASES: list[dict[str, Any]] = [
      "grad": [[-2.7321727021559044, 0.0, 0.0], [0.0, -0.029420929088736603, 0.0],
               [0.0, -1.702494700839425, 0.0], [0.0, 0.0, -3.7615339172067266],
               [0.0, -0.0061758797294873035, 0.0], [-0.5230762196928288, 0.0, 0.0]],
+     "hess": [[24.738760856904747, 0.0, 0.0], [0.0, 0.3421590015917032, 0.0],
+              [0.0, 11.25527877836313, 0.0], [0.0, 0.0, 44.78344013729584],
+              [0.0, 0.14487651179770086, 0.0], [2.6335550340720735, 0.0, 0.0]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log(clip(p,eps,1-eps)) "
                "(alpha=0.25, gamma=2.0), eps=2.220446049250313e-16; sum; float64, autograd; "
                "checked vs NumPy/SciPy re-implementation, finite differences"},
@@ -1546,6 +1792,10 @@ CASES: list[dict[str, Any]] = [
               [0.0, 0.0, -2.5249130926301886], [-16.154297533818788, 0.0, 0.0],
               [-3.508373650885946, 0.0, 0.0], [0.0, -10.26836799579299, 0.0],
               [0.0, 0.0, -3.029814808335984]],
+     "hess": [[2.0681674665157614, 0.0, 0.0], [5.250933516427594, 0.0, 0.0],
+              [0.0, 0.0, 13.88607312948851], [384.60562261460495, 0.0, 0.0],
+              [21.395467063607434, 0.0, 0.0], [0.0, 191.59380841662417, 0.0],
+              [0.0, 0.0, 18.843339343015618]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log(clip(p,eps,1-eps)) "
                "(alpha=0.25, gamma=2.0), eps=2.220446049250313e-16; none: s*l, grad of sum; "
                "float64, autograd; checked vs NumPy/SciPy re-implementation, finite differences"},
@@ -1559,6 +1809,9 @@ CASES: list[dict[str, Any]] = [
      "grad": [[-0.690293728720477, 0.0, 0.0], [0.0, -0.09162523716253354, 0.0],
               [0.0, 0.0, -1.4698411901116986], [-0.26758891925779904, 0.0, 0.0],
               [0.0, 0.0, -0.026914204076559124]],
+     "hess": [[18.306244219619213, 0.0, 0.0], [0.0, 0.4608743254176377, 0.0],
+              [0.0, 0.0, 15.517882454835187], [1.7948440090386986, 0.0, 0.0],
+              [0.0, 0.0, 0.16385968838283632]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log(clip(p,eps,1-eps)) "
                "(alpha=0.25, gamma=2.0), eps=2.220446049250313e-16; weighted mean "
                "sum(s*l)/sum(s); float64, autograd; checked vs NumPy/SciPy re-implementation, "
@@ -1573,6 +1826,8 @@ CASES: list[dict[str, Any]] = [
      "grad": [[-0.3418865662472951, 0.0, 0.0, 0.0, 0.0], [-1.1434329346592762, 0.0, 0.0, 0.0, 0.0],
               [-3.8414810494355254, 0.0, 0.0, 0.0, 0.0],
               [0.0, -0.09791330978456206, 0.0, 0.0, 0.0]],
+     "hess": [[2.0370918015874864, 0.0, 0.0, 0.0, 0.0], [16.39422767272093, 0.0, 0.0, 0.0, 0.0],
+              [200.16035195248145, 0.0, 0.0, 0.0, 0.0], [0.0, 0.5032919713821185, 0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log(clip(p,eps,1-eps)) "
                "(alpha=0.25, gamma=2.0), eps=2.220446049250313e-16; mean; float64, autograd; "
                "checked vs NumPy/SciPy re-implementation, finite differences"},
@@ -1586,6 +1841,9 @@ CASES: list[dict[str, Any]] = [
      "grad": [[0.0, -0.024635578859623117, 0.0], [-0.10492701747839409, 0.0, 0.0],
               [0.0, -0.7142045997229722, 0.0], [-0.07266086173467981, 0.0, 0.0],
               [0.0, -1.248897786913206, 0.0], [0.0, 0.0, -0.4323118867226177]],
+     "hess": [[0.0, 0.06739317614248627, 0.0], [0.2980662909503388, 0.0, 0.0],
+              [0.0, 3.1311477915863652, 0.0], [0.24281905948525184, 0.0, 0.0],
+              [0.0, 10.326135858798663, 0.0], [0.0, 0.0, 12.410742425340786]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log(clip(p,eps,1-eps)) "
                "(alpha=0.5, gamma=0.5), eps=2.220446049250313e-16; weighted mean "
                "sum(s*l)/sum(s); float64, autograd; checked vs NumPy/SciPy re-implementation, "
@@ -1602,6 +1860,9 @@ CASES: list[dict[str, Any]] = [
      "grad": [[0.0, -2.9319031436692047, 0.0, 0.0, 0.0], [0.0, 0.0, -0.342939695621513, 0.0, 0.0],
               [0.0, 0.0, -32.50742064488577, 0.0, 0.0], [-58.33092068323957, 0.0, 0.0, 0.0, 0.0],
               [0.0, -2.6128677007206926, 0.0, 0.0, 0.0], [0.0, -9.531278948524946, 0.0, 0.0, 0.0]],
+     "hess": [[0.0, 18.7919550583035, 0.0, 0.0, 0.0], [0.0, 0.0, 2.945237643113967, 0.0, 0.0],
+              [0.0, 0.0, 781.5335602006655, 0.0, 0.0], [2664.102695271917, 0.0, 0.0, 0.0, 0.0],
+              [0.0, 16.708062018784418, 0.0, 0.0, 0.0], [0.0, 82.32533265403018, 0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log(clip(p,eps,1-eps)) "
                "(alpha=-1.0, gamma=3.0), eps=2.220446049250313e-16; none: l, grad of sum; "
                "float64, autograd; checked vs NumPy/SciPy re-implementation, finite differences"},
@@ -1617,6 +1878,10 @@ CASES: list[dict[str, Any]] = [
               [-0.26553372278279336, 0.0, 0.0], [0.0, -0.2857142857142857, 0.0],
               [0.0, -0.34843205574912894, 0.0], [-1.7857142857142856, 0.0, 0.0],
               [0.0, -0.481000481000481, 0.0]],
+     "hess": [[0.0, 0.30894710825506666, 0.0], [0.0, 0.0, 182.21574344023324],
+              [0.49355710554422555, 0.0, 0.0], [0.0, 0.5714285714285714, 0.0],
+              [0.0, 0.8498342823149487, 0.0], [22.32142857142857, 0.0, 0.0],
+              [0.0, 1.6195302390588586, 0.0]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log(clip(p,eps,1-eps)) "
                "(alpha=-1.0, gamma=0.0), eps=2.220446049250313e-16; mean; float64, autograd; "
                "checked vs NumPy/SciPy re-implementation, torch F.cross_entropy (gamma=0, alpha "
@@ -1627,6 +1892,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.9039999999999999,
      "grad": [0.2, -0.0, -0.2, -0.0, 0.2],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,1-y*f), y in -1/+1; mean; float64, autograd; checked vs sklearn "
                "1.9 SGD Hinge, sklearn 1.9 hinge_loss, finite differences"},
     {"id": "hinge-sum", "loss": "hinge", "params": {}, "logits": False, "reduction": "sum",
@@ -1635,6 +1901,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 10.5,
      "grad": [1.0, -1.0, -0.0, -1.0, -1.0, 1.0],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,1-y*f), y in -1/+1; sum; float64, autograd; checked vs sklearn "
                "1.9 SGD Hinge, sklearn 1.9 hinge_loss, finite differences"},
     {"id": "hinge-none", "loss": "hinge", "params": {}, "logits": False, "reduction": "none",
@@ -1643,6 +1910,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": [0.0, 1.04, 3.83, 3.47, 0.95, 1.4],
      "grad": [-0.0, 1.0, -1.0, 1.0, -1.0, -1.0],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,1-y*f), y in -1/+1; none: l, grad of sum; float64, autograd; "
                "checked vs sklearn 1.9 SGD Hinge, sklearn 1.9 hinge_loss, finite differences"},
     {"id": "hinge-mean-weighted", "loss": "hinge", "params": {}, "logits": False,
@@ -1653,6 +1921,7 @@ CASES: list[dict[str, Any]] = [
      "value": 1.7748517520215632,
      "grad": [0.3140161725067385, -0.0, 0.12938005390835577, -0.30053908355795145,
               0.048517520215633415, -0.09029649595687331],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,1-y*f), y in -1/+1; weighted mean sum(s*l)/sum(s); float64, "
                "autograd; checked vs sklearn 1.9 SGD Hinge, sklearn 1.9 hinge_loss, finite "
                "differences"},
@@ -1662,6 +1931,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [1.97, 0.26, 2.15, 0.34, 2.49, 2.8, 1.32, 1.32],
      "value": 22.259,
      "grad": [1.97, -0.26, -2.15, -0.34, 2.49, -0.0, 0.0, 1.32],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,1-y*f), y in -1/+1; sum(s*l); float64, autograd; checked vs "
                "sklearn 1.9 SGD Hinge, sklearn 1.9 hinge_loss, finite differences"},
     {"id": "hinge-none-weighted", "loss": "hinge", "params": {}, "logits": False,
@@ -1671,6 +1941,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [1.07, 2.82, 2.91, 1.97, 0.75, 0.9],
      "value": [0.0, 3.2993999999999994, 7.973400000000001, 0.0, 0.0, 0.468],
      "grad": [-0.0, -2.82, 2.91, 0.0, 0.0, -0.9],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,1-y*f), y in -1/+1; none: s*l, grad of sum; float64, autograd; "
                "checked vs sklearn 1.9 SGD Hinge, sklearn 1.9 hinge_loss, finite differences"},
     {"id": "hinge-pm1-mean", "loss": "hinge", "params": {}, "logits": False, "reduction": "mean",
@@ -1679,6 +1950,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 0.60875,
      "grad": [-0.0, 0.0, 0.125, -0.0, 0.0, -0.125, 0.0, -0.0],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,1-y*f), y in -1/+1; mean; float64, autograd; checked vs sklearn "
                "1.9 SGD Hinge, sklearn 1.9 hinge_loss, finite differences"},
     {"id": "hinge-pm1-none-weighted", "loss": "hinge", "params": {}, "logits": False,
@@ -1688,6 +1960,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [0.74, 0.22, 2.38, 0.63, 0.87, 1.77, 1.48, 1.2],
      "value": [0.0, 0.06600000000000002, 5.4026, 2.0979, 0.16529999999999995, 0.0, 5.3132, 2.88],
      "grad": [-0.0, 0.22, -2.38, 0.63, -0.87, -0.0, -1.48, 1.2],
+     "hess": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,1-y*f), y in -1/+1; none: s*l, grad of sum; float64, autograd; "
                "checked vs sklearn 1.9 SGD Hinge, sklearn 1.9 hinge_loss, finite differences"},
     {"id": "squared_hinge-mean", "loss": "squared_hinge", "params": {}, "logits": False,
@@ -1697,6 +1970,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 7.844140000000001,
      "grad": [-0.0, -1.3960000000000001, 1.5, 0.12000000000000002, -1.436],
+     "hess": [-0.0, 0.4, 0.4, 0.4, 0.4],
      "oracle": "torch 2.13 max(0,1-y*f)**2, y in -1/+1; mean; float64, autograd; checked vs "
                "sklearn 1.9 SGD SquaredHinge, finite differences"},
     {"id": "squared_hinge-sum", "loss": "squared_hinge", "params": {}, "logits": False,
@@ -1706,6 +1980,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 41.509,
      "grad": [-0.0, -7.68, 0.0, 0.0, -7.26, 7.26, -0.0, 1.28],
+     "hess": [-0.0, 2.0, 0.0, 0.0, 2.0, 2.0, -0.0, 2.0],
      "oracle": "torch 2.13 max(0,1-y*f)**2, y in -1/+1; sum; float64, autograd; checked vs "
                "sklearn 1.9 SGD SquaredHinge, finite differences"},
     {"id": "squared_hinge-none", "loss": "squared_hinge", "params": {}, "logits": False,
@@ -1715,6 +1990,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": [15.4449, 0.0, 7.0225, 0.0, 3.6481000000000003, 1.6900000000000002, 7.4529],
      "grad": [7.86, 0.0, 5.3, -0.0, -3.8200000000000003, 2.6, -5.46],
+     "hess": [2.0, 0.0, 2.0, -0.0, 2.0, 2.0, 2.0],
      "oracle": "torch 2.13 max(0,1-y*f)**2, y in -1/+1; none: l, grad of sum; float64, autograd; "
                "checked vs sklearn 1.9 SGD SquaredHinge, finite differences"},
     {"id": "squared_hinge-mean-weighted", "loss": "squared_hinge", "params": {}, "logits": False,
@@ -1725,6 +2001,8 @@ CASES: list[dict[str, Any]] = [
      "value": 2.423424872057318,
      "grad": [-0.0, -1.0088843398157625, 0.6620266120777892, 0.0, -0.44984646878198564,
               -0.25682702149437053],
+     "hess": [-0.0, 0.45445240532241565, 0.4503582395087002, 0.0, 0.1535312180143296,
+              0.20880245649948825],
      "oracle": "torch 2.13 max(0,1-y*f)**2, y in -1/+1; weighted mean sum(s*l)/sum(s); float64, "
                "autograd; checked vs sklearn 1.9 SGD SquaredHinge, finite differences"},
     {"id": "squared_hinge-sum-weighted", "loss": "squared_hinge", "params": {}, "logits": False,
@@ -1734,6 +2012,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [2.03, 0.61, 2.71, 2.31, 0.22, 0.37],
      "value": 62.03444400000001,
      "grad": [-0.0, 0.6344, 15.989, 17.556, 0.0, 2.701],
+     "hess": [-0.0, 1.22, 5.42, 4.62, 0.0, 0.74],
      "oracle": "torch 2.13 max(0,1-y*f)**2, y in -1/+1; sum(s*l); float64, autograd; checked vs "
                "sklearn 1.9 SGD SquaredHinge, finite differences"},
     {"id": "squared_hinge-none-weighted", "loss": "squared_hinge", "params": {}, "logits": False,
@@ -1743,6 +2022,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [1.1, 1.47, 2.47, 1.56, 0.99, 0.48, 1.88, 0.77],
      "value": [15.55136, 0.0, 0.0, 15.088475999999998, 0.0, 1.503792, 2.4432480000000005, 0.0],
      "grad": [-8.272, -0.0, -0.0, -9.7032, -0.0, -1.6992, -4.2864, 0.0],
+     "hess": [2.2, -0.0, -0.0, 3.12, -0.0, 0.96, 3.76, 0.0],
      "oracle": "torch 2.13 max(0,1-y*f)**2, y in -1/+1; none: s*l, grad of sum; float64, "
                "autograd; checked vs sklearn 1.9 SGD SquaredHinge, finite differences"},
     {"id": "squared_hinge-pm1-mean", "loss": "squared_hinge", "params": {}, "logits": False,
@@ -1753,6 +2033,8 @@ CASES: list[dict[str, Any]] = [
      "value": 3.191528571428571,
      "grad": [-0.0, -0.06857142857142856, -0.5314285714285714, -1.0771428571428572,
               -0.10285714285714284, 0.5114285714285715, 0.3228571428571428],
+     "hess": [-0.0, 0.2857142857142857, 0.2857142857142857, 0.2857142857142857, 0.2857142857142857,
+              0.2857142857142857, 0.2857142857142857],
      "oracle": "torch 2.13 max(0,1-y*f)**2, y in -1/+1; mean; float64, autograd; checked vs "
                "sklearn 1.9 SGD SquaredHinge, finite differences"},
     {"id": "squared_hinge-pm1-none-weighted", "loss": "squared_hinge", "params": {},
@@ -1762,6 +2044,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [1.73, 1.36, 1.02, 1.91, 1.95],
      "value": [0.665012, 9.193600000000002, 0.0, 0.0, 0.0],
      "grad": [2.1452, 7.072000000000001, -0.0, 0.0, 0.0],
+     "hess": [3.46, 2.72, -0.0, 0.0, 0.0],
      "oracle": "torch 2.13 max(0,1-y*f)**2, y in -1/+1; none: s*l, grad of sum; float64, "
                "autograd; checked vs sklearn 1.9 SGD SquaredHinge, finite differences"},
     {"id": "modified_huber-mean", "loss": "modified_huber", "params": {}, "logits": False,
@@ -1772,6 +2055,7 @@ CASES: list[dict[str, Any]] = [
      "value": 3.5685285714285717,
      "grad": [0.4514285714285714, -0.5228571428571428, -0.0, -0.5714285714285714,
               -0.03428571428571428, 0.5714285714285714, -0.0],
+     "hess": [0.2857142857142857, 0.2857142857142857, 0.0, 0.0, 0.2857142857142857, 0.0, 0.0],
      "oracle": "torch 2.13 0 if z>=1, (1-z)**2 if z>=-1, else -4z (z=y*f, y in -1/+1); mean; "
                "float64, autograd; checked vs sklearn 1.9 SGD ModifiedHuber, finite differences"},
     {"id": "modified_huber-sum", "loss": "modified_huber", "params": {}, "logits": False,
@@ -1781,6 +2065,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 13.6938,
      "grad": [-2.94, -1.46, -4.0, -0.0, 0.0],
+     "hess": [2.0, 2.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 0 if z>=1, (1-z)**2 if z>=-1, else -4z (z=y*f, y in -1/+1); sum; "
                "float64, autograd; checked vs sklearn 1.9 SGD ModifiedHuber, finite differences"},
     {"id": "modified_huber-none", "loss": "modified_huber", "params": {}, "logits": False,
@@ -1790,6 +2075,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": [0.0, 0.0, 9.68, 11.72, 0.17640000000000003, 0.0, 0.0, 2.1315999999999997],
      "grad": [0.0, 0.0, 4.0, -4.0, 0.8400000000000001, 0.0, -0.0, -2.92],
+     "hess": [0.0, 0.0, 0.0, 0.0, 2.0, 0.0, 0.0, 2.0],
      "oracle": "torch 2.13 0 if z>=1, (1-z)**2 if z>=-1, else -4z (z=y*f, y in -1/+1); none: l, "
                "grad of sum; float64, autograd; checked vs sklearn 1.9 SGD ModifiedHuber, finite "
                "differences"},
@@ -1801,6 +2087,7 @@ CASES: list[dict[str, Any]] = [
      "value": 0.7990759903961584,
      "grad": [0.23142857142857143, 0.20412965186074433, -0.0, 0.0, 0.40816326530612246, -0.0,
               0.2385594237695078],
+     "hess": [0.19447779111644659, 0.1872749099639856, 0.0, 0.0, 0.0, 0.0, 0.4417767106842737],
      "oracle": "torch 2.13 0 if z>=1, (1-z)**2 if z>=-1, else -4z (z=y*f, y in -1/+1); weighted "
                "mean sum(s*l)/sum(s); float64, autograd; checked vs sklearn 1.9 SGD "
                "ModifiedHuber, finite differences"},
@@ -1811,6 +2098,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [2.58, 0.92, 0.54, 2.95, 0.79, 1.57],
      "value": 14.040912000000002,
      "grad": [0.0, -2.6496, -2.16, -0.0, 3.16, -0.0],
+     "hess": [0.0, 1.84, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 0 if z>=1, (1-z)**2 if z>=-1, else -4z (z=y*f, y in -1/+1); sum(s*l); "
                "float64, autograd; checked vs sklearn 1.9 SGD ModifiedHuber, finite differences"},
     {"id": "modified_huber-none-weighted", "loss": "modified_huber", "params": {}, "logits": False,
@@ -1820,6 +2108,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [0.97, 1.88, 2.25, 2.74, 2.73, 1.32],
      "value": [0.0, 0.0, 16.650000000000002, 7.641586, 1.015833, 0.0],
      "grad": [0.0, -0.0, -9.0, 9.1516, 3.3306, 0.0],
+     "hess": [0.0, 0.0, 0.0, 5.48, 5.46, 0.0],
      "oracle": "torch 2.13 0 if z>=1, (1-z)**2 if z>=-1, else -4z (z=y*f, y in -1/+1); none: "
                "s*l, grad of sum; float64, autograd; checked vs sklearn 1.9 SGD ModifiedHuber, "
                "finite differences"},
@@ -1830,6 +2119,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 3.9576625,
      "grad": [-0.5, 0.23, 0.0, 0.5, -0.0, -0.024999999999999994, -0.5, -0.14250000000000002],
+     "hess": [0.0, 0.25, 0.0, 0.0, 0.0, 0.25, 0.0, 0.25],
      "oracle": "torch 2.13 0 if z>=1, (1-z)**2 if z>=-1, else -4z (z=y*f, y in -1/+1); mean; "
                "float64, autograd; checked vs sklearn 1.9 SGD ModifiedHuber, finite differences"},
     {"id": "modified_huber-pm1-none-weighted", "loss": "modified_huber", "params": {},
@@ -1839,6 +2129,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [2.16, 0.2, 2.62, 2.97, 1.89],
      "value": [7.7157360000000015, 0.0, 13.519200000000001, 31.125600000000002, 0.0],
      "grad": [-8.164800000000001, 0.0, -10.48, 11.88, 0.0],
+     "hess": [4.32, 0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 0 if z>=1, (1-z)**2 if z>=-1, else -4z (z=y*f, y in -1/+1); none: "
                "s*l, grad of sum; float64, autograd; checked vs sklearn 1.9 SGD ModifiedHuber, "
                "finite differences"},
@@ -1855,6 +2146,12 @@ CASES: list[dict[str, Any]] = [
               [0.14143563747990295, 0.008083660117491287, -0.14951929759739424],
               [0.02074768964923684, -0.16311848630367162, 0.14237079665443475],
               [0.011763388620139582, 0.13645461233090578, -0.14821800095104537]],
+     "hess": [[0.015440638588232141, 0.013453101886960797, 0.0024231648636065762],
+              [0.013574419255739182, 0.035475422203852455, 0.028395353387776587],
+              [0.04096227437298565, 0.037012969048173104, 0.01527779489234652],
+              [0.021411400183823762, 0.007691586752120572, 0.015383175473285372],
+              [0.018164889894550545, 0.0034726428596649765, 0.02075413421432428],
+              [0.010933124749169005, 0.024735444972639065, 0.01640654611550085]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); mean; float64, "
                "autograd; checked vs torch F.cross_entropy(reduction='mean'), sklearn 1.9 "
                "_loss.HalfMultinomialLoss, SciPy -sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite "
@@ -1872,6 +2169,12 @@ CASES: list[dict[str, Any]] = [
               [0.6278598433317598, -0.9304311463499609, 0.302571303018201],
               [0.8584912550128143, -0.9827264488923805, 0.12423519387956611],
               [0.1934952895085948, -0.9163824715515663, 0.7228871820429715]],
+     "hess": [[0.19894126114259664, 0.00771136553813935, 0.19536861625078158],
+              [0.14346343622629376, 0.24002067032363886, 0.17519928056183368],
+              [0.2486551488599455, 0.05222295745049858, 0.24154503139302078],
+              [0.23365186046317785, 0.06472902825185854, 0.211021909608069],
+              [0.12148402007933734, 0.01697517553975194, 0.10880081048127273],
+              [0.15605486244657987, 0.07662563738460913, 0.20032130408094326]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); sum; float64, "
                "autograd; checked vs torch F.cross_entropy(reduction='sum'), sklearn 1.9 "
                "_loss.HalfMultinomialLoss, SciPy -sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite "
@@ -1889,6 +2192,12 @@ CASES: list[dict[str, Any]] = [
               [-0.13175665274973597, 0.07254210822143595, 0.05921454452830001],
               [0.0020339000310927798, 0.0024817281383825995, -0.004515628169475367],
               [0.002596609896146148, 0.016251849344742768, -0.01884845924088889]],
+     "hess": [[0.019202357457864118, 0.018472966949507206, 0.004408135281407682],
+              [0.03106291968884411, 0.009691444207575018, 0.029586857945037966],
+              [0.0288477831323134, 0.026181726039414363, 0.00592667511037795],
+              [0.06036441132579881, 0.05090066314575766, 0.04479462963660833],
+              [0.002007727136252363, 0.002442760780154054, 0.004386616527847066],
+              [0.002570816361361736, 0.015241426812837338, 0.017489366301545368]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); weighted mean "
                "sum(s*l)/sum(s); float64, autograd; checked vs sklearn 1.9 "
                "_loss.HalfMultinomialLoss, SciPy -sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite "
@@ -1909,6 +2218,13 @@ CASES: list[dict[str, Any]] = [
               [0.3069458274718457, 0.07614742578736157, -0.38309325325920723],
               [-2.0278536151829094, 0.16605183472470028, 1.8618017804582092],
               [0.08922990122673681, 0.1423396636636509, -0.23156956489038774]],
+     "hess": [[0.1546294299184164, 0.15422648449182483, 0.006668379068883096],
+              [0.06417395921514646, 0.0595963791657496, 0.0848523813422249],
+              [0.2358152441709032, 0.1439288013946664, 0.242933906621905],
+              [0.03920934686590498, 0.051487488839858694, 0.08139838627046062],
+              [0.266159792405882, 0.07363728273366385, 0.31956059495066913],
+              [0.03164473915844556, 0.15266678044536086, 0.17912902816822965],
+              [0.06434872849882052, 0.07902535162652195, 0.0639931168168768]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); none: s*l, grad of "
                "sum; float64, autograd; checked vs sklearn 1.9 _loss.HalfMultinomialLoss, SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite differences"},
@@ -1935,6 +2251,20 @@ CASES: list[dict[str, Any]] = [
                0.010482606343470303],
               [0.019003531599235252, 0.1007482504623484, 0.004644226501309283, -0.13627325891779696,
                0.011877250354904011]],
+     "hess": [[0.0022377252858390598, 0.02626718859092595, 0.03494665379656699,
+               0.004293065153876933, 0.01688211002564289],
+              [0.016927946296836662, 0.000766683370859074, 0.0045592943008448935,
+               0.021210176425358294, 0.0007954192936509836],
+              [0.032568355170029845, 0.0026812204641147924, 0.00924859029335357,
+               0.004895963303726805, 0.025094774953577287],
+              [0.014243792370637866, 0.009446227298364923, 0.03368552664348384,
+               0.012254706654183649, 0.013147970881518619],
+              [0.0003313934425132421, 0.02566797222355298, 0.021998589767435982,
+               0.03501254377983042, 0.0003746533635053851],
+              [0.0055054520152725125, 0.0356120758962904, 0.0015187872727516333,
+               0.03435549192195623, 0.009713411093205155],
+              [0.01647559210653332, 0.02969678066377981, 0.004493244622741039, 0.006280451245258463,
+               0.01088976682295254]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); mean; float64, "
                "autograd; checked vs torch F.cross_entropy(reduction='mean'), sklearn 1.9 "
                "_loss.HalfMultinomialLoss, SciPy -sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite "
@@ -1962,6 +2292,20 @@ CASES: list[dict[str, Any]] = [
                0.5538336084990894],
               [0.02659559568639122, -0.6025603626104878, 0.47236199319610706, 0.062348874857817885,
                0.04125389887017162]],
+     "hess": [[0.004368423457078401, 0.33949411698396975, 0.3023357221497578, 0.06800895821070856,
+               0.00855702116018577],
+              [0.42836303153718264, 0.3671676326660654, 0.0797030976171762, 0.04024484151052803,
+               0.2184500039073501],
+              [0.0045739245418667486, 0.13986255855126348, 0.05822074771392614,
+               0.030168745791486845, 0.11784688307697608],
+              [0.037917371312580474, 0.3223944758844833, 0.32229857582016647, 0.12400611119370308,
+               0.052669499687468535],
+              [0.011439387009856196, 0.5081237289680588, 0.016259450000087546, 0.4804736257616468,
+               0.112815910108843],
+              [0.05316141160887502, 0.4635711128006671, 0.6359932795852408, 0.11417615708207257,
+               0.43354668069394325],
+              [0.025454747767175104, 0.01694908746648361, 0.11248158575062465, 0.056078903573889116,
+               0.03850892439921945]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); sum(s*l); float64, "
                "autograd; checked vs sklearn 1.9 _loss.HalfMultinomialLoss, SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite differences"},
@@ -1981,6 +2325,13 @@ CASES: list[dict[str, Any]] = [
               [-0.006963847164376069, 0.04520703543376999, -0.038243188269393914],
               [-0.03791749268340156, 0.0125157201112389, 0.025401772572162664],
               [-0.03559388820603449, 0.08771473817535717, -0.05212084996932268]],
+     "hess": [[0.02678864518622234, 0.017185354364475602, 0.03398252835047945],
+              [0.016600290848087583, 0.023997426911292204, 0.010441774147780265],
+              [0.03214384959097718, 0.035612802261578674, 0.016308957228021583],
+              [0.012589901662503513, 0.0022455907211193396, 0.010717170233069482],
+              [0.0015894911811903947, 0.02229840833970445, 0.0212950338871453],
+              [0.03510284331358995, 0.014825417012387331, 0.03532520789168255],
+              [0.029464751198831268, 0.029768958251592655, 0.0007324979973035905]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); mean; float64, "
                "autograd; checked vs torch F.cross_entropy(reduction='mean'), SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite differences"},
@@ -1999,6 +2350,12 @@ CASES: list[dict[str, Any]] = [
               [-0.11810406230948119, 3.445760465725076e-05, 0.11806960470482399],
               [0.04464806629034001, 0.35418345282412306, -0.39883151911446296],
               [0.7572811781968917, -0.5879505919585337, -0.1693305862383581]],
+     "hess": [[0.09347559292829793, 0.00945396676811102, 0.08720839599037877],
+              [0.027156814793351386, 0.05080556716528009, 0.06921197014822601],
+              [0.10049841926638442, 0.04080751281947605, 0.1342453361464695],
+              [0.01400491312072769, 0.12485972793464356, 0.12101180643411052],
+              [0.21978630758885118, 0.27256446570692033, 0.0731149874747947],
+              [0.3862835545667729, 0.30571240381887405, 0.19940048487099116]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); none: s*l, grad of "
                "sum; float64, autograd; checked vs SciPy -sum(w*((1-ls)*y+ls/C)*log_softmax(z)), "
                "finite differences"},
@@ -2024,6 +2381,18 @@ CASES: list[dict[str, Any]] = [
                0.002413710322486843, -0.012464379236467557],
               [-0.06881275690645512, 0.04538294177142512, -0.09079455175573399,
                -0.005498503811341252, 0.11972287070210522]],
+     "hess": [[0.00913713162622607, 0.0015276831295629252, 0.0015620446630870372,
+               0.000856577693562664, 0.010920674136375338],
+              [0.0019851256690709236, 0.0005607493927378935, 0.05216239176684137,
+               0.019409358354172672, 0.05252652839623989],
+              [0.029220729757093895, 0.0008676616830143753, 0.0063305057861153145,
+               0.00048450977866936737, 0.028747656283255655],
+              [0.04475557715766903, 0.0013815716697699817, 0.05683627161179934, 0.07240663249166229,
+               0.00700022011610304],
+              [0.0004431075003138216, 0.006826034496198614, 0.0035422062949021747,
+               0.002950503154919428, 0.00041128686615199493],
+              [0.002248257901075377, 0.0633069149073993, 0.0013400110312249177,
+               0.004935767942186689, 0.06471096354963121]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); weighted mean "
                "sum(s*l)/sum(s); float64, autograd; checked vs SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite differences"},
@@ -2042,6 +2411,13 @@ CASES: list[dict[str, Any]] = [
               [-0.13251257530432745, 0.05447075410795269, 0.07804182119637476],
               [-0.10820333248820901, 0.023122355607874154, 0.08508097688033489],
               [0.10350148218740723, -0.001372795859453131, -0.1021286863279541]],
+     "hess": [[0.01881084952456071, 0.026991176494985124, 0.03452895957579182],
+              [0.004230943082404704, 0.03571057405131596, 0.03562173730520322],
+              [0.0016554571638737645, 0.02049518188058503, 0.02156902812839576],
+              [0.03479201901969826, 0.03551052520577229, 0.005824072583913882],
+              [0.0008160425228106559, 0.034673103732307135, 0.03480852673026255],
+              [0.020709382247792677, 0.022441536535191556, 0.033340677969769285],
+              [0.02621666027315678, 0.003308706488382892, 0.024388537042266963]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.1); mean; float64, "
                "autograd; checked vs torch F.cross_entropy(reduction='mean'), SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite differences"},
@@ -2060,6 +2436,13 @@ CASES: list[dict[str, Any]] = [
               [0.026259653899192426, -0.023343490543686146, -0.0029161633555062827],
               [0.09278125730166445, -0.10143364384183119, 0.008652386540166753],
               [0.08927205356197263, -0.0008377471739541748, -0.08843430638801845]],
+     "hess": [[0.012609169294438647, 0.008874503733951324, 0.004246411697575548],
+              [0.0321157392341518, 0.033397953238513065, 0.03828936189157355],
+              [0.020494656950558795, 0.010669158158430243, 0.02648888625154174],
+              [0.030140072427760595, 0.014774749185240918, 0.034096855227135923],
+              [0.025268643551179783, 0.02665950398941911, 0.002333457642479213],
+              [0.026485059217075942, 0.01923275084914089, 0.011821378634098862],
+              [0.02210365521290631, 0.0031534744594067135, 0.020312621225206887]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.1); weighted mean "
                "sum(s*l)/sum(s); float64, autograd; checked vs SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite differences"},
@@ -2074,6 +2457,10 @@ CASES: list[dict[str, Any]] = [
               [-0.030639589792072246, -0.11381060389979925, 0.14445019369187148],
               [-0.09839133193168, -0.06034659760618758, 0.15873792953786756],
               [-0.11864829212775875, -0.0841668629190431, 0.20281515504680184]],
+     "hess": [[0.0063212202967397125, 0.05808132249286531, 0.059638417094174265],
+              [0.01686969432508037, 0.008928795388943978, 0.024448844424094566],
+              [0.008622163845384659, 0.006318424765570445, 0.014476553411240772],
+              [0.004356362843594008, 0.019166475475922717, 0.022780715054216256]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.1); mean; float64, "
                "autograd; checked vs torch F.cross_entropy(reduction='mean'), SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite differences"},
@@ -2090,6 +2477,12 @@ CASES: list[dict[str, Any]] = [
               [-0.07353839046983485, 0.0138708347615726, 0.05966755570826226],
               [0.02109166533426967, -0.15257471646764162, 0.13148305113337197],
               [-0.0153853452958118, 0.011452954073361478, 0.003932391222450332]],
+     "hess": [[0.03968455881653821, 0.0056987361214253796, 0.041721774383705196],
+              [0.007005240366068291, 0.046137377091618796, 0.046277463221287604],
+              [0.011561574209998135, 0.011942811776706044, 0.02178722765228318],
+              [0.0005318096857672377, 0.011273433992304113, 0.011604623451581428],
+              [0.01959026841458636, 0.07400794261265496, 0.0731367506515964],
+              [0.012189775822548463, 0.00968215695377336, 0.003723631262643872]],
      "oracle": "torch 2.13 F.cross_entropy(weight=[0.5, 2.0, 1.25], label_smoothing=0.0); "
                "mean=sum(l)/sum(w[y]); float64, autograd; checked vs torch "
                "F.cross_entropy(reduction='mean'), sklearn 1.9 _loss.HalfMultinomialLoss*w[y], "
@@ -2106,6 +2499,11 @@ CASES: list[dict[str, Any]] = [
               [0.037198710429090114, 0.05221000247324467, -0.08940871290233478],
               [0.022942718210287944, -0.03456588910667524, 0.011623170896387326],
               [0.0022541007199142725, 0.01413637269444971, -0.016390473414363987]],
+     "hess": [[0.0005620901952001557, 0.007103846155343576, 0.006671685182511997],
+              [0.06109833307605562, 0.059126376137794034, 0.008706105782592687],
+              [0.025716383911494854, 0.029590577964006017, 0.02307507593283999],
+              [0.021375371481313424, 0.031008176976832284, 0.011220894467173111],
+              [0.002231524636653407, 0.013248444317519398, 0.015196801548087545]],
      "oracle": "torch 2.13 F.cross_entropy(weight=[0.5, 2.0, 1.25], label_smoothing=0.0); "
                "mean=sum(s*l)/sum(s*w[y]); float64, autograd; checked vs sklearn 1.9 "
                "_loss.HalfMultinomialLoss*w[y], SciPy -sum(w*((1-ls)*y+ls/C)*log_softmax(z)), "
@@ -2133,6 +2531,20 @@ CASES: list[dict[str, Any]] = [
                0.0991838153217458],
               [0.014256993142143144, 0.24696522399049506, 0.002942464610772934,
                -0.32209538548401084, 0.05793070374059969]],
+     "hess": [[0.018189393221740808, 0.07657407235579619, 0.039415364936938035,
+               0.015085649135656713, 0.01621987614194213],
+              [0.5166697711453134, 0.6299644550816732, 0.7320782534139031, 0.11255810707016395,
+               0.05060170637148767],
+              [0.07218015177274141, 0.2496808380031932, 0.0747290416217121, 0.00953567247624112,
+               0.21497381797024204],
+              [0.4486884580657184, 0.2021679772208574, 0.6898659317953101, 0.20460330339954005,
+               0.08461125478385899],
+              [0.07306334202184217, 0.0017760876491295834, 0.1122101070791687,
+               0.0032751661561901462, 0.1246100122558233],
+              [0.7069591527885931, 0.011181121747302987, 0.019851725737668423, 0.6700554849395574,
+               0.09590467224781975],
+              [0.013850469435232911, 0.12498158026914427, 0.0029251484148016317,
+               0.11460451078382375, 0.05121877086883743]],
      "oracle": "torch 2.13 F.cross_entropy(weight=[1.0, 0.25, 3.0, 0.5, 1.5], "
                "label_smoothing=0.0); sum; float64, autograd; checked vs torch "
                "F.cross_entropy(reduction='sum'), sklearn 1.9 _loss.HalfMultinomialLoss*w[y], "
@@ -2153,6 +2565,13 @@ CASES: list[dict[str, Any]] = [
               [-0.06603211733580927, 0.06651827091909242, -0.0004861535832831505],
               [0.160242858598171, -0.03107366201690252, -0.1291691965812685],
               [-0.014227677195009208, -0.16233304739463406, 0.17656072458964325]],
+     "hess": [[0.0023100407809991327, 0.004356693095709106, 0.002083696714707014],
+              [0.003337920127883704, 0.037039297209892255, 0.03801472920596772],
+              [0.007284039401955214, 0.0026710461920152477, 0.009680150448062195],
+              [0.037070948990815485, 0.02569332201096502, 0.03857229605740718],
+              [0.0010959137118843768, 0.002340486192188073, 0.0012792654129287777],
+              [0.006960430971822555, 0.0058616732697466725, 0.0011799957612018783],
+              [0.007616338029450865, 0.008700907405546524, 0.015630432533954623]],
      "oracle": "torch 2.13 F.cross_entropy(weight=[0.5, 2.0, 1.25], label_smoothing=0.0); mean; "
                "float64, autograd; checked vs torch F.cross_entropy(reduction='mean'), SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite differences"},
@@ -2169,6 +2588,11 @@ CASES: list[dict[str, Any]] = [
               [-0.016402164836731355, -0.009774418949166546, 0.026176583785897895],
               [0.000757791113707194, 0.19678032532073494, -0.19753811643444213],
               [0.1244126107770524, -0.1350777934034959, 0.010665182626443566]],
+     "hess": [[0.005441371752555977, 0.04308448623594963, 0.040205042811370405],
+              [0.0022129687438822306, 0.003541222952755103, 0.005595383588897982],
+              [0.023634245268566507, 0.0022941133284664823, 0.02285544916919382],
+              [0.0037249556521371323, 0.016886187121266497, 0.01364736229560822],
+              [0.08103806729390108, 0.08504446738362002, 0.017290277632314634]],
      "oracle": "torch 2.13 F.cross_entropy(weight=[0.5, 2.0, 1.25], label_smoothing=0.1); "
                "mean=sum(l)/sum(w[y]); float64, autograd; checked vs torch "
                "F.cross_entropy(reduction='mean'), SciPy -sum(w*((1-ls)*y+ls/C)*log_softmax(z)), "
@@ -2189,6 +2613,13 @@ CASES: list[dict[str, Any]] = [
               [0.0018557207223006075, -0.24162123847436492, 0.23976551775206428],
               [-0.04851781532515992, 0.0337606081003387, 0.014757207224821219],
               [0.0010649851374971593, 0.004064852662573184, -0.005129837800070345]],
+     "hess": [[0.0008341761257881015, 0.014593625358816267, 0.015099096241459579],
+              [0.006557529830534652, 0.004453050474715068, 0.002282221284787194],
+              [0.019664418888496196, 0.018636490020774082, 0.001235080440019744],
+              [0.03324405540802539, 0.013864696769889813, 0.03880566063283524],
+              [0.004059999648495038, 0.011930072639039693, 0.015595698908354574],
+              [0.0015997187212953498, 0.013825835451373327, 0.013249081832584808],
+              [0.0014678940712429054, 0.004941133849454676, 0.005891184393432491]],
      "oracle": "torch 2.13 F.cross_entropy(weight=[0.5, 2.0, 1.25], label_smoothing=0.1); "
                "mean=sum(s*l)/sum(s*w[y]); float64, autograd; checked vs SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite differences"},
@@ -2207,6 +2638,12 @@ CASES: list[dict[str, Any]] = [
               [0.007908899219889602, 0.39289839910234353, -0.4008072983222331],
               [1.1463593384723945, 0.16268889166549252, -1.309048230137887],
               [0.07338707404244406, 0.14157972273153535, -0.2149667967739796]],
+     "hess": [[0.25464859162720277, 0.20980754395849233, 0.07268661286122027],
+              [0.14179017172797084, 0.04807250379775403, 0.18159055184631168],
+              [0.014358365265155675, 0.054735524096250196, 0.06799904898266618],
+              [0.01364719495676862, 0.040569208145923075, 0.028800339988504033],
+              [0.6393197843277674, 0.2650655898558177, 0.6292521373408955],
+              [0.10111141581466386, 0.2406475369117113, 0.31813747755062705]],
      "oracle": "torch 2.13 F.cross_entropy(weight=[0.5, 2.0, 1.25], label_smoothing=0.1); none: "
                "s*l, grad of sum; float64, autograd; checked vs SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite differences"},
@@ -2222,6 +2659,10 @@ CASES: list[dict[str, Any]] = [
               [-0.015348307275164565, -0.04716150806160651, 0.06250981533677105],
               [0.0382097913834374, -0.0926801726095594, 0.05447038122612205],
               [0.06913270620295416, -0.13101428712996765, 0.061881580927013534]],
+     "hess": [[0.02613089070424031, 0.036311334051891124, 0.013483900093982674],
+              [0.013402682370292242, 0.10720514614058094, 0.10377810710022442],
+              [0.05705167927108037, 0.0007566359343635922, 0.05692464374385786],
+              [0.053571063135542926, 0.005175343794708879, 0.05233275686195147]],
      "oracle": "torch 2.13 F.cross_entropy(weight=[0.5, 2.0, 1.25], label_smoothing=0.1); "
                "weighted mean sum(s*l)/sum(s); float64, autograd; checked vs SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z)), finite differences"},
@@ -2234,6 +2675,8 @@ CASES: list[dict[str, Any]] = [
      "value": 2.5711314208329616,
      "grad": [[-0.0, -0.0, -0.6775067750677507], [-0.0, -0.0, -0.7183908045977012],
               [-0.0, -13.157894736842106, -0.0], [-0.0, -0.0, -17.857142857142858]],
+     "hess": [[0.0, 0.0, 1.836061721050815], [0.0, 0.0, 2.06434139252213],
+              [0.0, 692.5207756232687, 0.0], [0.0, 0.0, 1275.5102040816328]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.0), eps=2.220446049250313e-16; mean; float64, autograd; "
                "checked vs torch F.cross_entropy(log(clip(p))), sklearn 1.9 "
@@ -2250,6 +2693,10 @@ CASES: list[dict[str, Any]] = [
               [-0.0, -3.90625, -0.0], [-3.1545741324921135, -0.0, -0.0],
               [-0.0, -2.34192037470726, -0.0], [-0.0, -0.0, -2.375296912114014],
               [-0.0, -0.0, -2.793296089385475]],
+     "hess": [[0.0, 0.0, 4.340277777777779], [0.0, 16.128772116578766, 0.0],
+              [0.0, 15.2587890625, 0.0], [9.95133795738837, 0.0, 0.0],
+              [0.0, 5.484591041468993, 0.0], [0.0, 0.0, 5.642035420698371],
+              [0.0, 0.0, 7.802503042976187]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.0), eps=2.220446049250313e-16; sum; float64, autograd; checked "
                "vs torch F.cross_entropy(log(clip(p))), sklearn 1.9 log_loss(labels=range(C), "
@@ -2263,6 +2710,8 @@ CASES: list[dict[str, Any]] = [
      "value": 1.5635166050864684,
      "grad": [[-0.0, -0.37552556030519346, -0.0], [-0.0, -0.0, -1.630319068041488],
               [-0.0, -1.5351336264042985, -0.0], [-0.0, -1.3687380235422941, -0.0]],
+     "hess": [[0.0, 1.1110223677668445, 0.0], [0.0, 0.0, 8.360610605340964],
+              [0.0, 10.033553113753586, 0.0], [0.0, 5.849307792915787, 0.0]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.0), eps=2.220446049250313e-16; weighted mean sum(s*l)/sum(s); "
                "float64, autograd; checked vs torch F.cross_entropy(log(clip(p))), sklearn 1.9 "
@@ -2278,6 +2727,9 @@ CASES: list[dict[str, Any]] = [
      "grad": [[-0.0, -0.0, -11.147540983606559], [-0.0, -6.97841726618705, -0.0],
               [-3.8218390804597706, -0.0, -0.0], [-0.0, -0.0, -23.58974358974359],
               [-0.0, -4.601941747572815, -0.0], [-2.041587901701323, -0.0, -0.0]],
+     "hess": [[0.0, 0.0, 182.74657350174687], [0.0, 50.2044407639356, 0.0],
+              [10.982296208217733, 0.0, 0.0], [0.0, 0.0, 604.8652202498357],
+              [0.0, 8.935809218587991, 0.0], [3.8593344077529737, 0.0, 0.0]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.0), eps=2.220446049250313e-16; none: s*l, grad of sum; "
                "float64, autograd; checked vs torch F.cross_entropy(log(clip(p))), sklearn 1.9 "
@@ -2293,6 +2745,8 @@ CASES: list[dict[str, Any]] = [
               [-0.0, -0.8771929824561404, -0.0, -0.0, -0.0],
               [-0.0, -0.0, -0.0, -0.0, -1.8939393939393938],
               [-0.0, -0.0, -11.363636363636365, -0.0, -0.0]],
+     "hess": [[0.0, 0.0, 0.0, 0.0, 41.0913872452334], [0.0, 3.0778701138811946, 0.0, 0.0, 0.0],
+              [0.0, 0.0, 0.0, 0.0, 14.348025711662073], [0.0, 0.0, 516.5289256198348, 0.0, 0.0]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.0), eps=2.220446049250313e-16; mean; float64, autograd; "
                "checked vs torch F.cross_entropy(log(clip(p))), sklearn 1.9 "
@@ -2308,6 +2762,8 @@ CASES: list[dict[str, Any]] = [
               [-0.0, -0.0, -0.0, -0.0, -12.59433962264151],
               [-0.0, -0.0, -0.0, -0.0, -3.2189973614775726],
               [-0.0, -125.33333333333333, -0.0, -0.0, -0.0]],
+     "hess": [[0.0, 0.0, 0.0, 61.14071097912481, 0.0], [0.0, 0.0, 0.0, 0.0, 59.40726237095052],
+              [0.0, 0.0, 0.0, 0.0, 8.4933967321308], [0.0, 8355.555555555555, 0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.0), eps=2.220446049250313e-16; sum(s*l); float64, autograd; "
                "checked vs torch F.cross_entropy(log(clip(p))), sklearn 1.9 "
@@ -2323,6 +2779,10 @@ CASES: list[dict[str, Any]] = [
               [-0.48125, -0.09821428571428571, -0.09375],
               [-0.038354253835425386, -1.0897435897435899, -0.41338582677165353],
               [-0.3, -0.1517150395778364, -0.34246575342465757]],
+     "hess": [[6.023242630385487, 0.07407407407407407, 0.8864595037668771],
+              [1.203125, 0.35076530612244894, 0.29296875],
+              [0.05349268317353611, 6.9855358316896785, 3.2550065100130197],
+              [0.631578947368421, 0.4003035345061647, 2.345655845374367]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.0), eps=2.220446049250313e-16; mean; float64, autograd; "
                "checked vs torch F.cross_entropy(log(clip(p))), finite differences"},
@@ -2341,6 +2801,12 @@ CASES: list[dict[str, Any]] = [
               [-1.1970260223048326, -3.201960784313725, -0.02415966386554622],
               [-0.7772727272727272, -0.18394160583941604, -7.8],
               [-2.822857142857143, -1.9416058394160582, -1.4685990338164252]],
+     "hess": [[1.366448080043267, 0.3616042077580539, 0.833876148334494],
+              [530.0, 4.64891890706548, 3.393278340494819],
+              [9.32278903987525, 1.7560859259700958, 0.06730917983221558],
+              [4.449910863586738, 12.55670895809304, 0.050755596356189536],
+              [2.523612750885478, 0.26852789173637376, 1114.2857142857142],
+              [16.13061224489796, 4.724101799065836, 3.5473406613923317]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.0), eps=2.220446049250313e-16; none: s*l, grad of sum; "
                "float64, autograd; checked vs torch F.cross_entropy(log(clip(p))), finite "
@@ -2371,6 +2837,20 @@ CASES: list[dict[str, Any]] = [
                -0.012498264129981947, -0.08266434626396452],
               [-0.019560532863307344, -0.022705015687668813, -0.12692803924075646,
                -0.7377155749302131, -1.2928759894459103]],
+     "hess": [[0.05462726991796881, 158.31134564643799, 0.10406160752173442, 0.013978772476810454,
+               1.3178884132898063],
+              [1.7134935686015833, 0.4126084454433911, 1.5714824188250498, 0.08131259643388628,
+               3.6725157117009273],
+              [0.07972808679850829, 12.965842058574923, 0.573943297635677, 0.42829239220001136,
+               0.11880148543688307],
+              [0.6821804609872365, 0.12620483549620373, 0.10634015495362245, 0.5283620026469763,
+               16.23309696569921],
+              [6.396702645379392, 8.873253200429982, 0.062310226587707816, 1.239986731595722,
+               0.21086321139795766],
+              [0.9776023643168863, 0.5696347420657484, 0.06591969246728735, 0.034621230276958306,
+               0.43970396948917295],
+              [0.03983815247109439, 0.16102848005438875, 0.559154357888795, 6.4149180428714185,
+               49.72599959407348]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.0), eps=2.220446049250313e-16; weighted mean sum(s*l)/sum(s); "
                "float64, autograd; checked vs torch F.cross_entropy(log(clip(p))), finite "
@@ -2386,6 +2866,10 @@ CASES: list[dict[str, Any]] = [
               [-0.0946969696969697, -0.05995203836930455, -0.30185424752048295],
               [-0.07062146892655367, -0.014052838673412029, -0.8073817762399078],
               [-0.01697216564833673, -0.6076388888888888, -0.06666666666666667]],
+     "hess": [[0.03241924043016441, 0.18717758660706935, 2.934124708683333],
+              [1.0761019283746558, 0.4313096285561478, 0.39049708605495853],
+              [0.5984870248013023, 0.023697872973713372, 2.7937085683041794],
+              [0.03456652881534975, 1.5823929398148147, 0.5333333333333333]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.1), eps=2.220446049250313e-16; mean; float64, autograd; "
                "checked vs torch F.cross_entropy(log(clip(p))), finite differences"},
@@ -2402,6 +2886,12 @@ CASES: list[dict[str, Any]] = [
               [-0.00839364089818911, -0.07651594384001377, -0.4894993493341278],
               [-0.030187195714822264, -0.014140317992732533, -0.3403913652549189],
               [-0.010481252295953931, -0.5738652530956688, -0.08938179041271825]],
+     "hess": [[0.23368060440334718, 1.6542996549334346, 0.033804223600681436],
+              [0.10298160719134848, 0.42134158603443767, 0.5691035248014076],
+              [0.9858852047591143, 0.21885948531244742, 0.005482166046154568],
+              [0.013344421141795088, 1.10892672231904, 1.6208587726295622],
+              [0.16959098716192283, 0.03721136313876982, 0.7701162109839794],
+              [0.01707044347875233, 1.8275963474384358, 1.241413755732198]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.1), eps=2.220446049250313e-16; weighted mean sum(s*l)/sum(s); "
                "float64, autograd; checked vs torch F.cross_entropy(log(clip(p))), finite "
@@ -2422,6 +2912,13 @@ CASES: list[dict[str, Any]] = [
               [-0.3006535947712418, -0.154364059248378, -0.05276705276705278],
               [-0.3106227106227106, -0.0752016653655998, -0.14482016210739615],
               [-0.07774378285086687, -0.028871391076115485, -0.6354916067146282]],
+     "hess": [[24.764705294005854, 0.010896120080391057, 0.5464435745393081],
+              [0.07385266238249406, 13083.333333333332, 2.8267982166166576],
+              [0.39460337349757035, 4.77207614979064, 0.04411789080407658],
+              [0.06825773576324064, 3.51824270677069, 1.4127605340835994],
+              [1.4737921312315776, 0.3968227744174242, 0.129648778297427],
+              [4.778810932657086, 0.41093806210710276, 0.1925800028023885],
+              [0.1280787196884133, 0.11366689400045467, 4.571882062695167]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.1), eps=2.220446049250313e-16; mean; float64, autograd; "
                "checked vs torch F.cross_entropy(log(clip(p))), finite differences"},
@@ -2434,6 +2931,8 @@ CASES: list[dict[str, Any]] = [
      "value": 1.5726633075859076,
      "grad": [[-4.926108374384236, -0.0, -0.0], [-0.18674136321195142, -0.0, -0.0],
               [-0.9157509157509157, -0.0, -0.0], [-0.0, -2.1727322107550244, -0.0]],
+     "hess": [[169.8658060132495, 0.0, 0.0], [0.24410635713980577, 0.0, 0.0],
+              [5.870198177890486, 0.0, 0.0], [0.0, 8.261339204391728, 0.0]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=[0.5, "
                "2.0, 1.25], label_smoothing=0.0), eps=2.220446049250313e-16; "
                "mean=sum(l)/sum(w[y]); float64, autograd; checked vs torch "
@@ -2449,6 +2948,9 @@ CASES: list[dict[str, Any]] = [
      "grad": [[-0.15254750064981823, -0.0, -0.0], [-0.0, -0.30951625352123713, -0.0],
               [-0.0, -0.0, -3.8918077446974113], [-0.0, -3.3867639915687398, -0.0],
               [-0.5874659158926157, -0.0, -0.0], [-127.84588441330996, -0.0, -0.0]],
+     "hess": [[0.22269708124061055, 0.0, 0.0], [0.0, 0.51932257302221, 0.0],
+              [0.0, 0.0, 324.3173120581176], [0.0, 25.853160240982746, 0.0],
+              [3.7181387081811117, 0.0, 0.0], [127845.88441330996, 0.0, 0.0]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=[0.5, "
                "2.0, 1.25], label_smoothing=0.0), eps=2.220446049250313e-16; "
                "mean=sum(s*l)/sum(s*w[y]); float64, autograd; checked vs torch "
@@ -2468,6 +2970,10 @@ CASES: list[dict[str, Any]] = [
               [-0.0, -0.0, -0.0, -3.623188405797101, -0.0],
               [-0.0, -0.0, -13.274336283185841, -0.0, -0.0],
               [-0.0, -0.0, -0.0, -0.0, -4.934210526315789]],
+     "hess": [[244.140625, 0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 23.939480992052093, 0.0, 0.0],
+              [0.0, 0.0, 0.0, 0.0, 366.2109375], [0.0, 0.0, 0.0, 5.4460891633717825, 0.0],
+              [0.0, 0.0, 0.0, 26.25498844780508, 0.0], [0.0, 0.0, 58.73600125303469, 0.0, 0.0],
+              [0.0, 0.0, 0.0, 0.0, 16.23095567867036]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=[1.0, "
                "0.25, 3.0, 0.5, 1.5], label_smoothing=0.0), eps=2.220446049250313e-16; sum; "
                "float64, autograd; checked vs torch F.cross_entropy(log(clip(p))), sklearn 1.9 "
@@ -2483,6 +2989,10 @@ CASES: list[dict[str, Any]] = [
               [-0.022075055187637967, -1.5151515151515154, -0.025],
               [-0.004873294346978557, -0.3479381443298969, -2.241161616161616],
               [-0.09615384615384616, -0.2252252252252252, -1.5957446808510638]],
+     "hess": [[4.725897920604915, 0.042114956986590596, 81.79654967281381],
+              [0.04873080615372619, 5.101520253035406, 0.1],
+              [0.009499599116917265, 0.8967477946646827, 22.637996122844605],
+              [0.2739425816348894, 0.40581121662202735, 16.976007243096422]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=[0.5, "
                "2.0, 1.25], label_smoothing=0.0), eps=2.220446049250313e-16; mean; float64, "
                "autograd; checked vs torch F.cross_entropy(log(clip(p))), finite differences"},
@@ -2499,6 +3009,11 @@ CASES: list[dict[str, Any]] = [
               [-0.0035589721688376393, -2.8368794326241136, -0.02511553144464537],
               [-0.004352746583093932, -0.7326007326007326, -0.3787878787878788],
               [-0.8130081300813008, -0.012320581531448284, -0.041050903119868636]],
+     "hess": [[2.059647388367111, 0.02206378220222802, 1.7455479798773228],
+              [0.08048108372608102, 1.409257057295107, 0.038539459319134155],
+              [0.005319838817395574, 30.179568432171422, 0.10597270651749101],
+              [0.007957489182987078, 56.35390250774866, 0.8608815426997245],
+              [9.9147332936744, 0.015938656573671776, 0.28310967668874926]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=[0.5, "
                "2.0, 1.25], label_smoothing=0.1), eps=2.220446049250313e-16; "
                "mean=sum(l)/sum(w[y]); float64, autograd; checked vs torch "
@@ -2515,6 +3030,10 @@ CASES: list[dict[str, Any]] = [
               [-0.007315734926537828, -1.6964770331848071, -0.02836959913756418],
               [-35.880292900350206, -0.06571482216181357, -0.03654293817933549],
               [-1.500741734235607, -0.09118921979195026, -0.06808384315547639]],
+     "hess": [[0.111521192564031, 0.14862174742527978, 0.4194500488857994],
+              [0.015565393460718785, 7.473467106541, 0.0936290400579676],
+              [5980.048816725034, 0.14041628667054182, 0.0694732665006378],
+              [7.98266879912557, 0.206310452017987, 0.18401038690669294]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=[0.5, "
                "2.0, 1.25], label_smoothing=0.1), eps=2.220446049250313e-16; "
                "mean=sum(s*l)/sum(s*w[y]); float64, autograd; checked vs torch "
@@ -2533,6 +3052,11 @@ CASES: list[dict[str, Any]] = [
               [-1.144736842105263, -0.41134751773049644, -5.649350649350649],
               [-0.2728494623655913, -5.12072072072072, -0.6219362745098037],
               [-0.06965595036661028, -1.0421940928270044, -11.480743691899074]],
+     "hess": [[2.441776957012414, 2.1611588896728384, 1.7532569325841767],
+              [8.2703213610586, 0.45043016080356746, 0.7330996103168292],
+              [30.124653739612185, 0.9724527605921902, 10.481170035901018],
+              [2.2003988900450913, 6.91989286583881, 4.5730608419838505],
+              [0.11786116813301233, 6.596165144474711, 45.74001470876125]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=[0.5, "
                "2.0, 1.25], label_smoothing=0.1), eps=2.220446049250313e-16; none: s*l, grad of "
                "sum; float64, autograd; checked vs torch F.cross_entropy(log(clip(p))), finite "
@@ -2552,6 +3076,12 @@ CASES: list[dict[str, Any]] = [
               [-0.15830735531585857, -0.049637380362943746, -1.504221732745962],
               [-0.45920601798181215, -0.2646842878120411, -0.22085168869309837],
               [-0.060633664352024705, -0.1907221999733013, -0.049380186456305715]],
+     "hess": [[0.4799389674584728, 3273.9507985714554, 0.15228431114585683],
+              [0.3401743093617999, 35497.20998531572, 0.13715565053375264],
+              [0.07216880916916418, 5.598246499313513, 0.12515801409186797],
+              [0.5259380575277693, 0.0842739904294461, 13.67474302496329],
+              [8.056245929505476, 0.7192507820979378, 0.38408989337930155],
+              [0.34256307543516784, 0.7224325756564444, 0.08833664840126246]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=[0.5, "
                "2.0, 1.25], label_smoothing=0.1), eps=2.220446049250313e-16; weighted mean "
                "sum(s*l)/sum(s); float64, autograd; checked vs torch "
@@ -2570,6 +3100,12 @@ CASES: list[dict[str, Any]] = [
               [0.09011057491323758, -0.053822951359978874, -0.036287623553258735],
               [0.006280365575027445, -0.01734133361133272, 0.011060968036305262],
               [-0.04572283506549225, 0.07193135385475694, -0.026208518789264716]],
+     "hess": [[0.014868977833383366, 0.031205128519383205, 0.03784031486846127],
+              [0.0026357377025774697, 0.01178047768781909, 0.009468706291259742],
+              [0.038186931894858216, 0.03539317028356305, 0.037319972680059425],
+              [0.03836896566342485, 0.037768342903800906, 0.0020206002090488394],
+              [0.03188034677147943, 0.0009860953413099172, 0.03235520078425521],
+              [0.04097679151561616, 0.04150036507953601, 0.005279399607892421]],
      "oracle": "torch 2.13 F.kl_div(input=log_softmax(z), y) summed per row; mean; float64, "
                "autograd; checked vs torch "
                "F.kl_div(reduction='batchmean')(reduction='batchmean'), SciPy "
@@ -2590,6 +3126,13 @@ CASES: list[dict[str, Any]] = [
               [-0.25472167534145707, 0.008440416357051832, 0.2462812589844053],
               [0.3407352918146933, -0.47133286893654747, 0.13059757712185405],
               [0.13224936065963927, 0.1685852792586604, -0.3008346399182998]],
+     "hess": [[0.24538283948889175, 0.24240117206566306, 0.018852096750253556],
+              [0.019542659088634992, 0.10705300382185451, 0.0915772196579988],
+              [0.22685039349613464, 0.24886655271102598, 0.10444496071047933],
+              [0.00951807552699603, 0.013618748510969524, 0.004181381683055863],
+              [0.24997213928879902, 0.03696275074734833, 0.24808867168401136],
+              [0.24371710603629818, 0.046298641417505296, 0.2490637882742722],
+              [0.248574889229394, 0.24965458739487761, 0.018798049054639013]],
      "oracle": "torch 2.13 F.kl_div(input=log_softmax(z), y) summed per row; sum; float64, "
                "autograd; checked vs torch F.kl_div(reduction='sum')(reduction='sum'), SciPy "
                "xlogy(y,y)-y*log_softmax(z), finite differences"},
@@ -2608,6 +3151,12 @@ CASES: list[dict[str, Any]] = [
               [-0.020120315272269984, -0.20744826131122424, 0.22756857658349425],
               [0.3111689455272901, -0.07740003404114326, -0.23376891148614684],
               [0.10302276717390034, 0.3688304196426559, -0.47185318681655636]],
+     "hess": [[0.028988240289773322, 0.1315964908470476, 0.15126768441896712],
+              [0.126319961307022, 0.13096111384080367, 0.006617227994383933],
+              [0.1908817577316552, 0.1935028043129347, 0.24963265752699274],
+              [0.24999998552423525, 0.09203487958068482, 0.2395078034968685],
+              [0.230071328818713, 0.13616121702903536, 0.1577244484145215],
+              [0.10024862127425466, 0.15462377190334106, 0.07203988877271562]],
      "oracle": "torch 2.13 F.kl_div(input=log_softmax(z), y) summed per row; none: l, grad of "
                "sum; float64, autograd; checked vs SciPy xlogy(y,y)-y*log_softmax(z), finite "
                "differences"},
@@ -2624,6 +3173,11 @@ CASES: list[dict[str, Any]] = [
               [-0.009609956800256312, 0.008067112266877034, 0.0015428445333792852],
               [-0.0675695975943537, -0.03646194830716518, 0.1040315459015189],
               [-0.0961304806795196, -0.02607806161492514, 0.12220854229444474]],
+     "hess": [[0.010055195069471426, 0.08661321676250999, 0.08962502004585167],
+              [0.006649680440149129, 0.020683826673807262, 0.022535424028346594],
+              [0.011789340983697936, 0.01099427380132687, 0.001504510670181788],
+              [0.059926777479554355, 0.00436155296630699, 0.06011856206105958],
+              [0.010444384368770956, 0.02484325952984807, 0.032412436322353536]],
      "oracle": "torch 2.13 F.kl_div(input=log_softmax(z), y) summed per row; weighted mean "
                "sum(s*l)/sum(s); float64, autograd; checked vs SciPy "
                "xlogy(y,y)-y*log_softmax(z), finite differences"},
@@ -2640,6 +3194,11 @@ CASES: list[dict[str, Any]] = [
               [-0.04114333341338309, 0.2681657154022067, -0.22702238198882335],
               [-1.1502610170408807, 0.06189453760902126, 1.0883664794318595],
               [0.059181876534285485, 0.8034047914745976, -0.8625866680088833]],
+     "hess": [[0.25998276057260544, 0.09082091448831991, 0.18421417470248794],
+              [0.3999006995695402, 0.3712850468322612, 0.19475865334113454],
+              [0.08733796287625233, 0.21224844077160623, 0.1423031401189221],
+              [0.059852001762670595, 0.2142950189652219, 0.25925053270346293],
+              [0.3728682191792587, 0.5268125294326751, 0.5593554886274956]],
      "oracle": "torch 2.13 F.kl_div(input=log_softmax(z), y) summed per row; sum(s*l); float64, "
                "autograd; checked vs SciPy xlogy(y,y)-y*log_softmax(z), finite differences"},
     {"id": "kl_div-c5-soft-logits-mean", "loss": "kl_div", "params": {}, "logits": True,
@@ -2664,6 +3223,18 @@ CASES: list[dict[str, Any]] = [
                -0.0034582186413441435],
               [0.08412588911325668, -0.027659579834570926, 0.03281010682603651, -0.0548551443833231,
                -0.03442127172139917]],
+     "hess": [[0.028844361047502407, 0.0007036355243634798, 0.0018523405179800031,
+               0.030648754086623053, 0.0007921274441135726],
+              [0.03174393066728308, 0.012933401615230534, 0.01822698516334281, 0.04154998382757061,
+               0.0012848154042468126],
+              [0.0005787041607169877, 0.003654077951455082, 0.009481794038112142,
+               0.0022407321197593275, 0.003429061289563056],
+              [0.03390530822561311, 0.0011814771031128705, 0.0039717252344417826,
+               0.020627460120348145, 0.04140628695099376],
+              [0.038569581453162, 0.026355103949741446, 0.002133753968231796, 0.0206104575407309,
+               0.0015275188201084636],
+              [0.03983771997602958, 0.003910746362816005, 0.030986744150483955,
+               0.015115758594443416, 0.0038202362556007444]],
      "oracle": "torch 2.13 F.kl_div(input=log_softmax(z), y) summed per row; mean; float64, "
                "autograd; checked vs torch "
                "F.kl_div(reduction='batchmean')(reduction='batchmean'), SciPy "
@@ -2684,6 +3255,13 @@ CASES: list[dict[str, Any]] = [
               [-0.5284888521882742, -0.013498312710911134, -0.22321428571428567],
               [-0.3383458646616541, -0.22515527950310557, -0.1138450238707308],
               [-0.22471910112359553, -0.1414068165337201, -0.11014686248331107]],
+     "hess": [[0.025125985880870998, 0.04611865407319954, 0.8118757119769427],
+              [0.9524852044928868, 0.2946031746031746, 0.06023660940173],
+              [0.3303437226434105, 0.6533725041957535, 0.09261963523917785],
+              [0.08964107712718275, 2.175832255837858, 0.047010780355448506],
+              [3.05484885657962, 0.021257185371513596, 1.1625744047619044],
+              [8.90383854372774, 1.223669997299487, 0.1463303648724046],
+              [1.2624668602449187, 0.35890054957796974, 0.2573524824376427]],
      "oracle": "torch 2.13 F.kl_div(input=log(clip(p,eps,1-eps)), y) summed per row, "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs torch "
                "F.kl_div(reduction='batchmean')(reduction='batchmean'), SciPy rel_entr(y,p), "
@@ -2699,6 +3277,10 @@ CASES: list[dict[str, Any]] = [
               [-0.17985611510791366, -0.6423611111111112, -3.9726027397260273],
               [-0.8626198083067094, -1.4215686274509804, -0.5376344086021505],
               [-8.823529411764705, -9.23076923076923, -0.3667745415318231]],
+     "hess": [[6.862072345848446, 9.180142645293413, 0.7183822032782176],
+              [0.6469644428342217, 1.1152102623456792, 27.209607806342653],
+              [2.7559738284559403, 3.4842368319876975, 1.9270050487532275],
+              [259.515570934256, 236.68639053254435, 0.3956575421055265]],
      "oracle": "torch 2.13 F.kl_div(input=log(clip(p,eps,1-eps)), y) summed per row, "
                "eps=2.220446049250313e-16; sum; float64, autograd; checked vs torch "
                "F.kl_div(reduction='sum')(reduction='sum'), SciPy rel_entr(y,p), finite "
@@ -2720,6 +3302,13 @@ CASES: list[dict[str, Any]] = [
               [-0.7088607594936709, -0.944558521560575, -2.203389830508475],
               [-1.1111111111111112, -0.049999999999999996, -38.0],
               [-1.0267857142857144, -0.5571030640668524, -1.761658031088083]],
+     "hess": [[6.3200229819017535, 1.4523715822417118, 2.37091229318024],
+              [1.1937557392102847, 0.5960869186433061, 17.95724234997209],
+              [68.83226663446443, 11.019283746556473, 0.23485374031679965],
+              [11.505588428665352, 3.409301035502959, 0.7096689667219845],
+              [1.7945842012497997, 1.9395452188102156, 18.672795173800637],
+              [6.17283950617284, 0.06249999999999999, 1900.0],
+              [2.291932397959184, 1.5518191199633773, 9.127761819109239]],
      "oracle": "torch 2.13 F.kl_div(input=log(clip(p,eps,1-eps)), y) summed per row, "
                "eps=2.220446049250313e-16; none: l, grad of sum; float64, autograd; checked vs "
                "SciPy rel_entr(y,p), finite differences"},
@@ -2737,6 +3326,12 @@ CASES: list[dict[str, Any]] = [
               [-0.0702576112412178, -0.1572626763248189, -0.607948702437844],
               [-0.13302875571083042, -0.2235469448584203, -0.0736032117765139],
               [-2.3688524590163937, -0.1708090957165521, -0.06900858704137393]],
+     "hess": [[0.7097803670083849, 0.0, 0.10395557491149213],
+              [1.4339883704637801, 4.836661153119092, 0.1602274608981017],
+              [0.003534304292289793, 28.70218010255289, 2.3920016114537166],
+              [0.182487301925241, 0.4571589428047062, 2.2433531455270996],
+              [0.1817332728290033, 1.8474954120530604, 0.500702120928666],
+              [236.88524590163937, 0.3673313886377464, 0.1314449276978551]],
      "oracle": "torch 2.13 F.kl_div(input=log(clip(p,eps,1-eps)), y) summed per row, "
                "eps=2.220446049250313e-16; weighted mean sum(s*l)/sum(s); float64, autograd; "
                "checked vs SciPy rel_entr(y,p), finite differences"},
@@ -2756,6 +3351,13 @@ CASES: list[dict[str, Any]] = [
               [-0.4077747989276139, -0.6213235294117647, -5.864840182648401],
               [-0.2909090909090909, -0.16127320954907162, -1.4035087719298245],
               [-0.30693950177935936, -1.4573275862068964, -0.870873786407767]],
+     "hess": [[5.309448882433631, 5.049959492303537, 15.383332290819625],
+              [0.07186153181089189, 130.74792243767314, 1.7390978429939465],
+              [1.4280000000000002, 58.800000000000004, 0.65625],
+              [1.0757638989693714, 668.0529300567109, 1.0442078616705284],
+              [1.0932300239346218, 1.5228517877739332, 26.78009215821188],
+              [2.2038567493112944, 0.2138901983409438, 12.311480455524777],
+              [0.5461556971162977, 6.2815844233055875, 4.227542652464889]],
      "oracle": "torch 2.13 F.kl_div(input=log(clip(p,eps,1-eps)), y) summed per row, "
                "eps=2.220446049250313e-16; sum(s*l); float64, autograd; checked vs SciPy "
                "rel_entr(y,p), finite differences"},
@@ -2779,6 +3381,15 @@ CASES: list[dict[str, Any]] = [
                -0.09523809523809523, -0.3116883116883117],
               [-0.17543859649122803, -0.06666666666666667, -16.5, -0.07042253521126761,
                -0.27027027027027023]],
+     "hess": [[4.0098017375807515, 24.973985431841832, 0.10046187346324731, 1.3563368055555556,
+               10.895689793302356],
+              [0.3302946228035409, 0.3733552368405613, 3.124523700655388, 1.9322235434007133,
+               0.9073724007561436],
+              [3.866745984533016, 3.415972258164691, 1.842653420926134, 0.48106392718864693, 0.0],
+              [0.08113919428780073, 7.971938775510204, 0.3753049352598987, 0.18896447467876037,
+               2.023950075898128],
+              [0.4396957305544562, 1.1111111111111112, 4125.0, 0.16531111551940753,
+               2.434867299732164]],
      "oracle": "torch 2.13 F.kl_div(input=log(clip(p,eps,1-eps)), y) summed per row, "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs torch "
                "F.kl_div(reduction='batchmean')(reduction='batchmean'), SciPy rel_entr(y,p), "
@@ -2790,6 +3401,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 5000.0,
      "grad": [0.0, 0.0, -0.25, 0.25],
+     "hess": [0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.binary_cross_entropy_with_logits(pos_weight=None); mean; float64, "
                "autograd; checked vs torch F.binary_cross_entropy_with_logits(reduction='mean'), "
                "sklearn 1.9 _loss.HalfBinomialLoss"},
@@ -2800,6 +3412,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [0.5, 1.0, 2.0, 1.5],
      "value": [0.0, 0.0, 60000.0, 15000.0],
      "grad": [0.0, 0.0, -6.0, 1.5],
+     "hess": [0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.binary_cross_entropy_with_logits(pos_weight=3.0); none: s*l, grad "
                "of sum; float64, autograd; checked vs sklearn 1.9 "
                "_loss.HalfBinomialLoss*pos_weight**y"},
@@ -2810,6 +3423,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 2500.0,
      "grad": [0.0, 0.0, -0.0625, 0.1875],
+     "hess": [0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=2.0); mean; float64, autograd; checked vs NumPy/SciPy re-implementation"},
     {"id": "extreme-focal-gamma2-c3-logits-1e4-mean", "loss": "focal", "params": {"gamma": 2.0},
@@ -2820,6 +3434,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 2500.0,
      "grad": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [-0.0625, 0.0625, 0.0], [0.0, 0.0625, -0.0625]],
+     "hess": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log_softmax(z) (alpha=0.25, "
                "gamma=2.0); mean; float64, autograd; checked vs NumPy/SciPy re-implementation"},
     {"id": "extreme-focal-gamma0.5-logits-1e4-wrong-none", "loss": "focal",
@@ -2829,6 +3444,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": [2500.0, 7500.0],
      "grad": [-0.25, 0.75],
+     "hess": [0.0, 0.0],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=0.5); none: l, grad of sum; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation"},
@@ -2840,6 +3456,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 10000.0,
      "grad": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [-0.25, 0.25, 0.0], [0.0, 0.25, -0.25]],
+     "hess": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); mean; float64, "
                "autograd; checked vs torch F.cross_entropy(reduction='mean'), sklearn 1.9 "
                "_loss.HalfMultinomialLoss, SciPy -sum(w*((1-ls)*y+ls/C)*log_softmax(z))"},
@@ -2851,6 +3468,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": [-0.0, -0.0, 20000.0, 20000.0],
      "grad": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [-1.0, 1.0, 0.0], [0.0, 1.0, -1.0]],
+     "hess": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); none: l, grad of "
                "sum; float64, autograd; checked vs sklearn 1.9 _loss.HalfMultinomialLoss, SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z))"},
@@ -2863,6 +3481,7 @@ CASES: list[dict[str, Any]] = [
      "value": 6250.0,
      "grad": [[0.0, 0.0, 0.0], [0.0, 0.07500000000000001, -0.075], [-0.125, 0.125, 0.0],
               [-0.05, 0.175, -0.125]],
+     "hess": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); mean; float64, "
                "autograd; checked vs torch F.cross_entropy(reduction='mean'), SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z))"},
@@ -2878,6 +3497,7 @@ CASES: list[dict[str, Any]] = [
               [-0.0032520325203252032, 0.011382113821138184, -0.008130081300813007],
               [-0.1821138211382114, 0.1983739837398374, -0.016260162601626015],
               [-0.004878048780487806, 0.34634146341463423, -0.3414634146341464]],
+     "hess": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 F.cross_entropy(weight=[0.5, 2.0, 1.25], label_smoothing=0.1); "
                "mean=sum(s*l)/sum(s*w[y]); float64, autograd; checked vs SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z))"},
@@ -2890,6 +3510,7 @@ CASES: list[dict[str, Any]] = [
      "value": 6249.416583875831,
      "grad": [[0.0, 0.0, 0.0], [0.0, 0.07500000000000001, -0.075], [-0.125, 0.125, 0.0],
               [-0.05, 0.175, -0.125]],
+     "hess": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 F.kl_div(input=log_softmax(z), y) summed per row; mean; float64, "
                "autograd; checked vs torch "
                "F.kl_div(reduction='batchmean')(reduction='batchmean'), SciPy "
@@ -2903,6 +3524,7 @@ CASES: list[dict[str, Any]] = [
      "value": [0.0, 2999.389135697945, 19998.613705638883, 17998.455520478903],
      "grad": [[0.0, 0.0, 0.0], [0.0, 0.30000000000000004, -0.3], [-1.0, 1.0, 0.0],
               [-0.30000000000000004, 1.05, -0.75]],
+     "hess": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 F.kl_div(input=log_softmax(z), y) summed per row; none: s*l, grad of "
                "sum; float64, autograd; checked vs SciPy xlogy(y,y)-y*log_softmax(z)"},
     {"id": "extreme-bce-logits-800-mean", "loss": "bce", "params": {}, "logits": True,
@@ -2912,6 +3534,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 400.0,
      "grad": [0.0, 0.0, -0.25, 0.25],
+     "hess": [0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.binary_cross_entropy_with_logits(pos_weight=None); mean; float64, "
                "autograd; checked vs torch F.binary_cross_entropy_with_logits(reduction='mean'), "
                "sklearn 1.9 _loss.HalfBinomialLoss"},
@@ -2922,6 +3545,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [0.5, 1.0, 2.0, 1.5],
      "value": [0.0, 0.0, 4800.0, 1200.0],
      "grad": [0.0, 0.0, -6.0, 1.5],
+     "hess": [0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 F.binary_cross_entropy_with_logits(pos_weight=3.0); none: s*l, grad "
                "of sum; float64, autograd; checked vs sklearn 1.9 "
                "_loss.HalfBinomialLoss*pos_weight**y"},
@@ -2932,6 +3556,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 200.0,
      "grad": [0.0, 0.0, -0.0625, 0.1875],
+     "hess": [0.0, 0.0, 0.0, 0.0],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=2.0); mean; float64, autograd; checked vs NumPy/SciPy re-implementation"},
     {"id": "extreme-focal-gamma2-c3-logits-800-mean", "loss": "focal", "params": {"gamma": 2.0},
@@ -2942,6 +3567,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 200.0,
      "grad": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [-0.0625, 0.0625, 0.0], [0.0, 0.0625, -0.0625]],
+     "hess": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log_softmax(z) (alpha=0.25, "
                "gamma=2.0); mean; float64, autograd; checked vs NumPy/SciPy re-implementation"},
     {"id": "extreme-focal-gamma0.5-logits-800-wrong-none", "loss": "focal",
@@ -2951,6 +3577,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": [200.0, 600.0],
      "grad": [-0.25, 0.75],
+     "hess": [0.0, 0.0],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=0.5); none: l, grad of sum; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation"},
@@ -2962,6 +3589,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 800.0,
      "grad": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [-0.25, 0.25, 0.0], [0.0, 0.25, -0.25]],
+     "hess": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); mean; float64, "
                "autograd; checked vs torch F.cross_entropy(reduction='mean'), sklearn 1.9 "
                "_loss.HalfMultinomialLoss, SciPy -sum(w*((1-ls)*y+ls/C)*log_softmax(z))"},
@@ -2973,6 +3601,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": [-0.0, -0.0, 1600.0, 1600.0],
      "grad": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [-1.0, 1.0, 0.0], [0.0, 1.0, -1.0]],
+     "hess": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); none: l, grad of "
                "sum; float64, autograd; checked vs sklearn 1.9 _loss.HalfMultinomialLoss, SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z))"},
@@ -2985,6 +3614,7 @@ CASES: list[dict[str, Any]] = [
      "value": 500.0,
      "grad": [[0.0, 0.0, 0.0], [0.0, 0.07500000000000001, -0.075], [-0.125, 0.125, 0.0],
               [-0.05, 0.175, -0.125]],
+     "hess": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 F.cross_entropy(weight=None, label_smoothing=0.0); mean; float64, "
                "autograd; checked vs torch F.cross_entropy(reduction='mean'), SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z))"},
@@ -3000,6 +3630,7 @@ CASES: list[dict[str, Any]] = [
               [-0.0032520325203252032, 0.011382113821138184, -0.008130081300813007],
               [-0.1821138211382114, 0.1983739837398374, -0.016260162601626015],
               [-0.004878048780487806, 0.34634146341463423, -0.3414634146341464]],
+     "hess": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 F.cross_entropy(weight=[0.5, 2.0, 1.25], label_smoothing=0.1); "
                "mean=sum(s*l)/sum(s*w[y]); float64, autograd; checked vs SciPy "
                "-sum(w*((1-ls)*y+ls/C)*log_softmax(z))"},
@@ -3012,6 +3643,7 @@ CASES: list[dict[str, Any]] = [
      "value": 499.41658387583016,
      "grad": [[0.0, 0.0, 0.0], [0.0, 0.07500000000000001, -0.075], [-0.125, 0.125, 0.0],
               [-0.05, 0.175, -0.125]],
+     "hess": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 F.kl_div(input=log_softmax(z), y) summed per row; mean; float64, "
                "autograd; checked vs torch "
                "F.kl_div(reduction='batchmean')(reduction='batchmean'), SciPy "
@@ -3025,6 +3657,7 @@ CASES: list[dict[str, Any]] = [
      "value": [0.0, 239.3891356979451, 1598.6137056388802, 1438.4555204789033],
      "grad": [[0.0, 0.0, 0.0], [0.0, 0.30000000000000004, -0.3], [-1.0, 1.0, 0.0],
               [-0.30000000000000004, 1.05, -0.75]],
+     "hess": [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]],
      "oracle": "torch 2.13 F.kl_div(input=log_softmax(z), y) summed per row; none: s*l, grad of "
                "sum; float64, autograd; checked vs SciPy xlogy(y,y)-y*log_softmax(z)"},
     {"id": "extreme-bce-probs-0-1-mean", "loss": "bce", "params": {}, "logits": False,
@@ -3034,6 +3667,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 18.021826694558577,
      "grad": [-0.25000000000000006, 0.25000000000000006, -1125899906842624.0, 1125899906842624.0],
+     "hess": [0.2500000000000001, 0.2500000000000001, 5.070602400912918e+30, 5.070602400912918e+30],
      "oracle": "torch 2.13 -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) (pw=1.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs torch "
                "F.binary_cross_entropy(reduction='mean') value, sklearn 1.9 "
@@ -3046,6 +3680,8 @@ CASES: list[dict[str, Any]] = [
      "value": [3.3306690738754696e-16, 2.220446049250313e-16, 216.26192033470292,
                54.06548008367573],
      "grad": [-1.5000000000000004, 1.0000000000000002, -2.7021597764222976e+16, 6755399441055744.0],
+     "hess": [1.5000000000000009, 1.0000000000000004, 1.2169445762191002e+32,
+              3.0423614405477506e+31],
      "oracle": "torch 2.13 -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) (pw=3.0), "
                "eps=2.220446049250313e-16; none: s*l, grad of sum; float64, autograd; checked vs "
                "sklearn 1.9 log_loss(labels=[0,1], sample_weight*pos_weight**y, normalize=False)"},
@@ -3056,6 +3692,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 32.236191502443006,
      "grad": [-1.00000010000001, 1.00000010000001, -10000000.0, 10000000.005263558],
+     "hess": [1.00000020000003, 1.00000020000003, 100000000000000.0, 100000000105271.16],
      "oracle": "torch 2.13 -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) (pw=1.0), "
                "eps=1e-07; sum; float64, autograd; checked vs torch "
                "F.binary_cross_entropy(reduction='sum'), sklearn 1.9 log_loss(labels=[0,1], "
@@ -3068,6 +3705,8 @@ CASES: list[dict[str, Any]] = [
      "value": 9.010913347279285,
      "grad": [-9.244463733058732e-33, 2.7733391199176196e-32, -281474976710660.4,
               844424930131981.1],
+     "hess": [8.326672684688674e-17, 2.4980018054066027e-16, 1.26765060022823e+30,
+              3.80295180068469e+30],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
@@ -3081,6 +3720,8 @@ CASES: list[dict[str, Any]] = [
                27.032740041837855],
      "grad": [-3.697785493223493e-32, 1.1093356479670479e-31, -1125899906842641.5,
               3377699720527924.5],
+     "hess": [3.3306690738754696e-16, 9.99200722162641e-16, 5.07060240091292e+30,
+              1.521180720273876e+31],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; none: l, grad of sum; float64, autograd; checked vs "
@@ -3093,6 +3734,8 @@ CASES: list[dict[str, Any]] = [
      "value": 2.252728336819821,
      "grad": [[-9.244463733058732e-33, 0.0, 0.0], [0.0, -9.244463733058732e-33, 0.0],
               [-281474976710660.4, 0.0, 0.0], [0.0, 0.0, -9.244463733058732e-33]],
+     "hess": [[8.326672684688674e-17, 0.0, 0.0], [0.0, 8.326672684688674e-17, 0.0],
+              [1.26765060022823e+30, 0.0, 0.0], [0.0, 0.0, 8.326672684688674e-17]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log(clip(p,eps,1-eps)) "
                "(alpha=0.25, gamma=2.0), eps=2.220446049250313e-16; mean; float64, autograd; "
                "checked vs NumPy/SciPy re-implementation"},
@@ -3103,6 +3746,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 9.010913347279287,
      "grad": [-1.396983861923218e-09, 4.190951585769654e-09, -281474976710657.1, 844424930131971.2],
+     "hess": [3145728.000000002, 9437184.000000007, 1.2676506002282297e+30, 3.802951800684689e+30],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=0.5), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
@@ -3115,6 +3759,7 @@ CASES: list[dict[str, Any]] = [
      "value": [8.271806125530277e-25, 2.481541837659083e-24, 9.010913347279287, 27.03274004183786],
      "grad": [-5.587935447692872e-09, 1.6763806343078617e-08, -1125899906842628.5,
               3377699720527885.0],
+     "hess": [12582912.000000007, 37748736.00000003, 5.070602400912919e+30, 1.5211807202738755e+31],
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=0.5), "
                "eps=2.220446049250313e-16; none: l, grad of sum; float64, autograd; checked vs "
@@ -3127,6 +3772,8 @@ CASES: list[dict[str, Any]] = [
      "value": 2.2527283368198217,
      "grad": [[-1.396983861923218e-09, 0.0, 0.0], [0.0, -1.396983861923218e-09, 0.0],
               [-281474976710657.1, 0.0, 0.0], [0.0, 0.0, -1.396983861923218e-09]],
+     "hess": [[3145728.000000002, 0.0, 0.0], [0.0, 3145728.000000002, 0.0],
+              [1.2676506002282297e+30, 0.0, 0.0], [0.0, 0.0, 3145728.000000002]],
      "oracle": "torch 2.13 -alpha*(1-p_t)**gamma*log(p_t), log p=log(clip(p,eps,1-eps)) "
                "(alpha=0.25, gamma=0.5), eps=2.220446049250313e-16; mean; float64, autograd; "
                "checked vs NumPy/SciPy re-implementation"},
@@ -3138,6 +3785,8 @@ CASES: list[dict[str, Any]] = [
      "value": 9.010913347279288,
      "grad": [[-0.25000000000000006, -0.0, -0.0], [-0.0, -0.25000000000000006, -0.0],
               [-1125899906842624.0, -0.0, -0.0], [-0.0, -0.0, -0.25000000000000006]],
+     "hess": [[0.2500000000000001, 0.0, 0.0], [0.0, 0.2500000000000001, 0.0],
+              [5.070602400912918e+30, 0.0, 0.0], [0.0, 0.0, 0.2500000000000001]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.0), eps=2.220446049250313e-16; mean; float64, autograd; "
                "checked vs torch F.cross_entropy(log(clip(p))), sklearn 1.9 "
@@ -3151,6 +3800,8 @@ CASES: list[dict[str, Any]] = [
                3.3306690738754696e-16],
      "grad": [[-0.5000000000000001, -0.0, -0.0], [-0.0, -1.0000000000000002, -0.0],
               [-9007199254740992.0, -0.0, -0.0], [-0.0, -0.0, -1.5000000000000004]],
+     "hess": [[0.5000000000000002, 0.0, 0.0], [0.0, 1.0000000000000004, 0.0],
+              [4.056481920730334e+31, 0.0, 0.0], [0.0, 0.0, 1.5000000000000009]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.0), eps=2.220446049250313e-16; none: s*l, grad of sum; "
                "float64, autograd; checked vs torch F.cross_entropy(log(clip(p))), sklearn 1.9 "
@@ -3164,6 +3815,9 @@ CASES: list[dict[str, Any]] = [
      "grad": [[-0.25000000000000006, -0.0, -0.0], [-0.0, -0.17500000000000002, -337769972052787.2],
               [-562949953421312.0, -0.12500000000000003, -0.0],
               [-225179981368524.8, -337769972052787.2, -0.12500000000000003]],
+     "hess": [[0.2500000000000001, 0.0, 0.0], [0.0, 0.17500000000000004, 1.5211807202738752e+30],
+              [2.535301200456459e+30, 0.12500000000000006, 0.0],
+              [1.0141204801825836e+30, 1.5211807202738752e+30, 0.12500000000000006]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=None, "
                "label_smoothing=0.0), eps=2.220446049250313e-16; mean; float64, autograd; "
                "checked vs torch F.cross_entropy(log(clip(p)))"},
@@ -3178,6 +3832,10 @@ CASES: list[dict[str, Any]] = [
               [-17661175009296.062, -0.4392156862745099, -44152937523240.16],
               [-494512900260289.75, -0.015686274509803925, -44152937523240.16],
               [-17661175009296.062, -70644700037184.25, -0.2745098039215687]],
+     "hess": [[0.1098039215686275, 3.1815544476316345e+29, 1.9884715297697716e+29],
+              [7.953886119079086e+28, 0.43921568627451, 1.9884715297697716e+29],
+              [2.2270881133421442e+30, 0.01568627450980393, 1.9884715297697716e+29],
+              [7.953886119079086e+28, 3.1815544476316345e+29, 0.27450980392156876]],
      "oracle": "torch 2.13 -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)) (weight=[0.5, "
                "2.0, 1.25], label_smoothing=0.1), eps=2.220446049250313e-16; "
                "mean=sum(l)/sum(w[y]); float64, autograd; checked vs torch "
@@ -3191,6 +3849,9 @@ CASES: list[dict[str, Any]] = [
      "grad": [[-0.25000000000000006, -0.0, -0.0], [-0.0, -0.17500000000000002, -337769972052787.2],
               [-562949953421312.0, -0.12500000000000003, -0.0],
               [-225179981368524.8, -337769972052787.2, -0.12500000000000003]],
+     "hess": [[0.2500000000000001, 0.0, 0.0], [0.0, 0.17500000000000004, 1.5211807202738752e+30],
+              [2.535301200456459e+30, 0.12500000000000006, 0.0],
+              [1.0141204801825836e+30, 1.5211807202738752e+30, 0.12500000000000006]],
      "oracle": "torch 2.13 F.kl_div(input=log(clip(p,eps,1-eps)), y) summed per row, "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs torch "
                "F.kl_div(reduction='batchmean')(reduction='batchmean'), SciPy rel_entr(y,p)"},
@@ -3203,6 +3864,9 @@ CASES: list[dict[str, Any]] = [
      "grad": [[-1.0000000000000002, -0.0, -0.0], [-0.0, -0.7000000000000001, -1351079888211148.8],
               [-2251799813685248.0, -0.5000000000000001, -0.0],
               [-900719925474099.2, -1351079888211148.8, -0.5000000000000001]],
+     "hess": [[1.0000000000000004, 0.0, 0.0], [0.0, 0.7000000000000002, 6.084722881095501e+30],
+              [1.0141204801825835e+31, 0.5000000000000002, 0.0],
+              [4.0564819207303343e+30, 6.084722881095501e+30, 0.5000000000000002]],
      "oracle": "torch 2.13 F.kl_div(input=log(clip(p,eps,1-eps)), y) summed per row, "
                "eps=2.220446049250313e-16; none: l, grad of sum; float64, autograd; checked vs "
                "SciPy rel_entr(y,p)"},
@@ -3213,6 +3877,7 @@ CASES: list[dict[str, Any]] = [
      "weight": None,
      "value": 7900.287180317675,
      "grad": [0.0, -0.75, 0.16218031767503205, -0.5],
+     "hess": [0.0, 0.0, 0.41218031767503205, 0.0],
      "oracle": "torch 2.13 F.poisson_nll_loss(log_input=True, full=False, eps=1e-08); mean; "
                "float64, autograd; checked vs torch F.poisson_nll_loss(reduction='mean'), "
                "sklearn 1.9 _loss.HalfPoissonLoss"},
@@ -3223,6 +3888,7 @@ CASES: list[dict[str, Any]] = [
      "weight": [0.5, 1.0, 2.0, 1.5],
      "value": [0.0, 30000.0, 2.2974425414002564, 2400.0],
      "grad": [0.0, -3.0, 1.2974425414002564, -3.0],
+     "hess": [0.0, 0.0, 3.2974425414002564, 0.0],
      "oracle": "torch 2.13 F.poisson_nll_loss(log_input=True, full=False, eps=1e-08); none: s*l, "
                "grad of sum; float64, autograd; checked vs sklearn 1.9 _loss.HalfPoissonLoss"},
 ]

@@ -76,6 +76,59 @@ def test_gradient_matches_finite_differences(name, logits, data, seed):
     np.testing.assert_allclose(result.gradient, numeric, rtol=2e-5, atol=2e-6 * scale)
 
 
+def numeric_hessian(loss: Loss, y, p, *, logits, reduction, weight):
+    """Central differences of the reduced loss's analytic gradient: its diagonal."""
+    hess = np.zeros_like(p)
+    flat = p.reshape(-1)
+    space = loss.space(logits)
+    for i in range(flat.size):
+        h = 1e-5 * max(1.0, abs(flat[i]))
+        if space == "probability":
+            h = min(h, flat[i] / 4, (1 - flat[i]) / 4)
+        up, down = flat.copy(), flat.copy()
+        up[i] += h
+        down[i] -= h
+
+        def grad(x, i=i):
+            r = loss.evaluate(
+                y, x.reshape(p.shape), logits=logits, reduction=reduction, weight=weight
+            )
+            return r.gradient.reshape(-1)[i]
+
+        hess.reshape(-1)[i] = (grad(up) - grad(down)) / (2 * h)
+    return hess
+
+
+@pytest.mark.parametrize(("name", "logits"), CASES, ids=IDS)
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), seed=st.integers(0, 2**31 - 1))
+def test_hessian_matches_differences_of_the_gradient(name, logits, data, seed):
+    """The reported Hessian diagonal, through every reduction and weights."""
+    loss = data.draw(losses_with_params(name))
+    reduction = data.draw(st.sampled_from(loss.reductions))
+    rng = np.random.default_rng(seed)
+    y, p = targets_and_predictions(loss, rng, 5, logits=logits)
+    weight = rng.uniform(0.2, 2.0, 5) if data.draw(st.booleans()) else None
+    result = loss.evaluate(y, p, logits=logits, reduction=reduction, weight=weight, hessian=True)
+    assert result.hessian is not None and result.hessian.shape == p.shape
+    numeric = numeric_hessian(loss, y, p, logits=logits, reduction=reduction, weight=weight)
+    scale = max(1.0, float(np.max(np.abs(numeric))))
+    np.testing.assert_allclose(result.hessian, numeric, rtol=1e-4, atol=1e-5 * scale)
+
+
+@pytest.mark.parametrize(("name", "logits"), CASES, ids=IDS)
+def test_hessian_only_when_asked_and_same_loss_and_gradient(name, logits):
+    loss = LOSSES[name]()
+    rng = np.random.default_rng(11)
+    y, p = targets_and_predictions(loss, rng, 7, logits=logits)
+    plain = loss.pointwise(y, p, logits=logits)
+    both = loss.pointwise(y, p, logits=logits, hessian=True)
+    assert plain.hess is None and loss.evaluate(y, p, logits=logits).hessian is None
+    np.testing.assert_array_equal(plain.loss, both.loss)
+    np.testing.assert_array_equal(plain.grad, both.grad)
+    assert both.hess is not None and both.hess.shape == both.grad.shape
+
+
 @pytest.mark.parametrize(("name", "logits"), CASES, ids=IDS)
 def test_reductions_agree(name, logits):
     """mean = Σsℓ/Σs·n…, sum = Σsℓ, none = sℓ; none and sum share the gradient."""
@@ -154,9 +207,10 @@ def test_extreme_inputs_are_finite_and_silent(name, logits, reduction):
     y, p = extreme_inputs(loss, logits)
     with warnings.catch_warnings(), np.errstate(over="raise", divide="raise", invalid="raise"):
         warnings.simplefilter("error")
-        result = loss.evaluate(y, p, logits=logits, reduction=reduction)
+        result = loss.evaluate(y, p, logits=logits, reduction=reduction, hessian=True)
     assert np.isfinite(result.value)
     assert np.all(np.isfinite(result.gradient))
+    assert result.hessian is not None and np.all(np.isfinite(result.hessian))
 
 
 def test_poisson_log_rate_beyond_float64_is_a_clear_error():
@@ -195,7 +249,7 @@ def test_probabilities_outside_unit_interval_suggest_logits(name):
 @pytest.mark.parametrize("name", list(LOSSES))
 def test_catalogue_entry_is_complete(name):
     cls = LOSSES[name]
-    for attr in ("formula", "gradient", "reference", "takes", "task"):
+    for attr in ("formula", "gradient", "hessian", "reference", "takes", "task"):
         assert getattr(cls, attr).strip(), f"{name} lacks {attr}"
     assert cls.__doc__ and len(cls.__doc__.strip()) > 40
     for p in cls.param_info():
@@ -234,3 +288,15 @@ def test_rmse_gradient_at_zero_error_is_zero():
     r = LOSSES["rmse"]().evaluate(np.array([1.0, 2.0]), np.array([1.0, 2.0]))
     assert r.value == 0.0
     assert list(r.gradient) == [0.0, 0.0]
+
+
+@pytest.mark.parametrize(("name", "logits"), CASES, ids=IDS)
+def test_gradcheck_checks_the_hessian(name, logits):
+    """The checker behind --check-grad --hessian agrees on valid inputs."""
+    from losscli.losses.gradcheck import check_hessian
+
+    loss = LOSSES[name]()
+    y, p = targets_and_predictions(loss, np.random.default_rng(5), 8, logits=logits)
+    check = check_hessian(loss, y, p, logits=logits)
+    assert check.compared > 0
+    assert check.max_abs < 1e-4

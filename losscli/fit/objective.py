@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from losscli.fit.curvature import curvature
+from losscli.fit.data import DataSource
 from losscli.losses import Loss
 
 if TYPE_CHECKING:
@@ -174,3 +176,134 @@ class Objective:
         c = self._c()
         cut = self.n_features * self.outputs
         out[:cut] += self.l2 * (c * c) * theta[:cut]
+
+    # -- full batch, through a DataSource -------------------------------------
+    #
+    # Each method below is a sum over row blocks (see losscli.fit.data): the
+    # block function returns raw totals — Σsᵢℓᵢ, the normaliser Σsᵢnᵢ, Xᵀg,
+    # Σg — and the division by the normaliser and the penalty terms come once,
+    # after the sum.  On an in-memory source that is one block and the same
+    # arithmetic as smooth_value_and_grad.
+
+    def _weighted(self, pw: Any, w: Array | None, n: int) -> tuple[float, float, Array]:
+        """(Σsℓ, Σsn, s⊙g) of one block's Pointwise under sample weights s."""
+        if w is None:
+            num = float(pw.loss.sum())
+            den = float(n) if pw.norm is None else float(pw.norm.sum())
+            return num, den, pw.grad
+        num = float(w @ pw.loss)
+        den = float(w.sum()) if pw.norm is None else float(w @ pw.norm)
+        g = pw.grad * (w[:, None] if pw.grad.ndim == 2 else w)
+        return num, den, g
+
+    def _raw_chain(self, g: Array, x: Array) -> Array:
+        """Xᵀg then Σg (zeros without an intercept), flat like θ, undivided."""
+        out = np.empty(self.size)
+        self._chain(g, x, 1.0, out)
+        return out
+
+    def data_loss_totals(self, theta: Array, data: DataSource) -> tuple[float, float]:
+        """(Σsℓ, Σsn) over the source: the mean loss is their ratio."""
+
+        def block(x: Array, y: Array, w: Array | None) -> tuple[float, float]:
+            pw = self.loss.pointwise(y, self.scores(theta, x), logits=self.logits, finite=False)
+            num, den, _ = self._weighted(pw, w, len(y))
+            return num, den
+
+        return data.reduce(block)
+
+    def data_mean_loss(self, theta: Array, data: DataSource) -> float:
+        """The mean loss over a source, no penalty."""
+        num, den = self.data_loss_totals(theta, data)
+        return num / den
+
+    def data_value(self, theta: Array, data: DataSource) -> float:
+        """The full objective f(θ) (loss + L1 + L2) over a source."""
+        return self.data_mean_loss(theta, data) + self.penalty(theta)
+
+    def data_smooth_value_and_grad(self, theta: Array, data: DataSource) -> tuple[float, Array]:
+        """Mean loss + L2 and its gradient: Σₚ Xₚᵀrₚ / Σₚ denₚ + λ2·c²⊙w."""
+
+        def block(x: Array, y: Array, w: Array | None) -> tuple[float, float, Array]:
+            pw = self.loss.pointwise(y, self.scores(theta, x), logits=self.logits, finite=False)
+            num, den, g = self._weighted(pw, w, len(y))
+            return num, den, self._raw_chain(g, x)
+
+        num, den, grad = data.reduce(block)
+        grad = grad / den
+        value = num / den
+        if self.l2:
+            value += self.l2_penalty(theta)
+            self._add_l2_gradient(theta, grad)
+        return value, grad
+
+    def data_hessian(self, theta: Array, data: DataSource, *, chunk: int = 1 << 15) -> Array:
+        """The smooth part's Hessian, (d+1)×(d+1), for one output.
+
+        Σₚ [XₚᵀDₚXₚ, Xₚᵀhₚ; hₚᵀXₚ, Σhₚ] / Σ den + λ2·diag(c²), built ``chunk``
+        rows at a time so the scaled copy of X stays small (n·d² flops).
+        """
+        if self.outputs != 1:
+            raise ValueError("the dense Hessian is built for one output; use data_hvp")
+        d = self.n_features
+
+        def block(x: Array, y: Array, w: Array | None) -> tuple[float, Array]:
+            s = self.scores(theta, x)
+            h = curvature(self.loss, y, s, logits=self.logits)
+            if w is not None:
+                h = h * w
+            out = np.zeros((d + 1, d + 1))
+            for start in range(0, len(y), chunk):
+                xc, hc = x[start : start + chunk], h[start : start + chunk]
+                xh = xc * hc[:, None]
+                out[:d, :d] += xh.T @ xc
+                out[:d, d] += xh.sum(axis=0)
+                out[d, d] += hc.sum()
+            out[d, :d] = out[:d, d]
+            den = float(len(y)) if w is None else float(w.sum())
+            return den, out
+
+        den, hess = data.reduce(block)
+        hess = hess / den
+        if not self.intercept:
+            hess[d, :] = 0.0
+            hess[:, d] = 0.0
+            hess[d, d] = 1.0  # the fixed intercept: an identity row keeps H invertible
+        if self.l2:
+            c = self._c()
+            diag = np.arange(d)
+            hess[diag, diag] += self.l2 * (c * c)
+        return hess
+
+    def data_hvp(self, theta: Array, v: Array, data: DataSource) -> Array:
+        """The smooth part's Hessian times ``v``: Σₚ Xₚᵀ(Hₚ(Xₚv_w + v_b)) / Σ den + λ2c²v."""
+        vw, vb = self.split(v)
+
+        def block(x: Array, y: Array, w: Array | None) -> tuple[float, Array]:
+            s = self.scores(theta, x)
+            h = curvature(self.loss, y, s, logits=self.logits)
+            if self.outputs == 1:
+                u = x @ vw[:, 0]
+                if self.intercept:
+                    u += vb[0]
+                hu = h * u
+            else:  # h holds the probabilities p: (diag p − ppᵀ)u row by row
+                u = x @ vw
+                if self.intercept:
+                    u += vb
+                hu = h * u
+                hu -= h * hu.sum(axis=1, keepdims=True)
+            if w is not None:
+                hu = hu * (w[:, None] if hu.ndim == 2 else w)
+            den = float(len(y)) if w is None else float(w.sum())
+            return den, self._raw_chain(hu, x)
+
+        den, out = data.reduce(block)
+        out = out / den
+        if not self.intercept:
+            out[self.n_features * self.outputs :] = v[self.n_features * self.outputs :]
+        if self.l2:
+            c = self._c()
+            cut = self.n_features * self.outputs
+            out[:cut] += self.l2 * (c * c) * v[:cut]
+        return out

@@ -14,6 +14,13 @@ Conventions, written once for every loss below:
   ∂ℓᵢ/∂ŷᵢ with respect to the predictions in the space given (one row of K
   numbers for multi-class), plus an optional per-sample normaliser nᵢ
   (torch's class-weighted mean divides by Σ w[yᵢ], not by n).
+* With ``hessian=True`` it also returns the second derivatives ∂²ℓᵢ/∂ŷᵢ²
+  (for K columns the diagonal ∂²ℓᵢ/∂ŷᵢⱼ² of each row's K×K Hessian; rows
+  never couple, so that is the whole diagonal of the Hessian).  They are
+  computed only when asked: the default path does not pay for them.  Where
+  a loss has a kink (|e|, max(0, ·)) the second derivative is that of the
+  piece the loss formula selects at the point, 0 for the piecewise-linear
+  losses — what torch's double backward reports too.
 * :meth:`Loss.evaluate` reduces with sample weights sᵢ: ``mean`` is
   Σsᵢℓᵢ / Σsᵢnᵢ, ``sum`` is Σsᵢℓᵢ, ``none`` is the vector sᵢℓᵢ.  The
   gradient is that of the reported loss with respect to each prediction, as
@@ -112,12 +119,14 @@ class ParamInfo(NamedTuple):
 
 
 class Pointwise(NamedTuple):
-    """Per-sample losses ℓᵢ, their derivatives ∂ℓᵢ/∂ŷᵢ, normalisers nᵢ, clip count."""
+    """Per-sample losses ℓᵢ, their derivatives ∂ℓᵢ/∂ŷᵢ, normalisers nᵢ, clip count,
+    and the second derivatives ∂²ℓᵢ/∂ŷᵢ² (shape of ``grad``) when asked for."""
 
     loss: Array
     grad: Array
     norm: Array | None = None
     clipped: int = 0
+    hess: Array | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +142,7 @@ class LossResult:
     per_sample: Array
     n: int
     clipped: int
+    hessian: Array | None = None  # ∂²L/∂ŷᵢ² of the reported loss, when asked for
 
 
 def weighted_totals(pw: Pointwise, weight: Array | None) -> tuple[float, float]:
@@ -156,7 +166,8 @@ class Loss:
 
     Class attributes describe the loss for the catalogue: ``name``,
     ``aliases``, ``task``, ``takes`` (what predictions it expects),
-    ``formula``, ``gradient`` (its derivative), ``reference`` (the oracle
+    ``formula``, ``gradient`` (its derivative), ``hessian`` (its second
+    derivative, and what is reported at a kink), ``reference`` (the oracle
     it must match) and ``logit_space``: ``"never"`` (values only),
     ``"optional"`` (``--logits`` switches from probabilities/rates to
     logits/log-rates) or ``"always"`` (raw scores whatever the flag).
@@ -168,6 +179,7 @@ class Loss:
     takes: ClassVar[str]
     formula: ClassVar[str]
     gradient: ClassVar[str]
+    hessian: ClassVar[str]  # ∂²ℓ/∂ŷ², and the value reported at a kink
     reference: ClassVar[str]
     logit_space: ClassVar[Literal["never", "optional", "always"]] = "never"
     default_space: ClassVar[Space] = "value"
@@ -218,19 +230,24 @@ class Loss:
         logits: bool = False,
         strict: bool = True,
         finite: bool = True,
+        hessian: bool = False,
     ) -> Pointwise:
         """Per-sample losses and derivatives; validates the inputs first.
 
         ``strict=False`` skips the probability rows' sum-to-1 check, for finite
         differences that move one class column at a time.  ``finite=False``
         skips the overflow check, for training loops that check their sums.
+        ``hessian=True`` adds ``hess``, the per-sample second derivatives
+        (Newton steps, ``--hessian``).
         """
-        pw = self._pointwise(y_true, y_pred, logits=logits, strict=strict)
+        pw = self._pointwise(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
         if finite:
             check_finite(pw)
         return pw
 
-    def _pointwise(self, y_true: Array, y_pred: Array, *, logits: bool, strict: bool) -> Pointwise:
+    def _pointwise(
+        self, y_true: Array, y_pred: Array, *, logits: bool, strict: bool, hessian: bool = False
+    ) -> Pointwise:
         raise NotImplementedError
 
     def reduce_value(self, num: float, den: float, reduction: Reduction) -> float:
@@ -240,6 +257,15 @@ class Loss:
     def grad_scale(self, num: float, den: float, reduction: Reduction) -> float:
         """Factor c with ∂L/∂ŷᵢ = c·sᵢ·∂ℓᵢ/∂ŷᵢ (chain rule through the reduction)."""
         return 1.0 / den if reduction == "mean" else 1.0
+
+    def reduced_hessian(
+        self, pw: Pointwise, s: Array | float, num: float, den: float, reduction: Reduction
+    ) -> Array:
+        """∂²L/∂ŷᵢ² of the reported loss: the reduction is linear in the ℓᵢ, so
+        c·sᵢ·∂²ℓᵢ/∂ŷᵢ² with the gradient's factor c."""
+        assert pw.hess is not None
+        out: Array = (s * self.grad_scale(num, den, reduction)) * pw.hess + 0.0
+        return out
 
     def check_reduction(self, reduction: str) -> None:
         if reduction not in self.reductions:
@@ -256,14 +282,16 @@ class Loss:
         logits: bool = False,
         reduction: Reduction = "mean",
         weight: Array | None = None,
+        hessian: bool = False,
     ) -> LossResult:
-        """The reduced loss and its gradient with respect to ``y_pred``."""
+        """The reduced loss and its gradient with respect to ``y_pred``;
+        with ``hessian=True`` also the diagonal of its Hessian (``hessian``)."""
         self.check_reduction(reduction)
         y_pred = np.asarray(y_pred, dtype=np.float64)
         y_true = np.asarray(y_true, dtype=np.float64)
         if weight is not None:
             weight = check_weights(np.asarray(weight, dtype=np.float64), y_pred.shape[0])
-        pw = self.pointwise(y_true, y_pred, logits=logits)
+        pw = self.pointwise(y_true, y_pred, logits=logits, hessian=hessian)
         num, den = weighted_totals(pw, weight)
         if reduction == "mean" and not den > 0:
             raise InputError(
@@ -287,6 +315,7 @@ class Loss:
             per_sample=per_sample,
             n=int(y_pred.shape[0]),
             clipped=pw.clipped,
+            hessian=self.reduced_hessian(pw, s, num, den, reduction) if hessian else None,
         )
 
 
@@ -317,10 +346,16 @@ def check_finite(pw: Pointwise) -> None:
     non-finite); only then are the rows looked for.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(pw.loss.sum()) and np.isfinite(pw.grad.sum()):
+        if (
+            np.isfinite(pw.loss.sum())
+            and np.isfinite(pw.grad.sum())
+            and (pw.hess is None or np.isfinite(pw.hess.sum()))
+        ):
             return
     bad = ~np.isfinite(pw.loss)
-    bad |= ~np.isfinite(pw.grad) if pw.grad.ndim == 1 else ~np.isfinite(pw.grad).all(axis=1)
+    for d in (pw.grad, pw.hess):
+        if d is not None:
+            bad |= ~np.isfinite(d) if d.ndim == 1 else ~np.isfinite(d).all(axis=1)
     if bad.any():
         raise BadValues(
             "y_pred",

@@ -49,6 +49,7 @@ class BCE(Loss):
     takes: ClassVar[str] = "P(y = 1), or logits with --logits"
     formula: ClassVar[str] = "−[w·y·log p + (1 − y)·log(1 − p)], w = pos_weight"
     gradient: ClassVar[str] = "−w·y/p + (1 − y)/(1 − p); with --logits (1 − y)σ(x) − w·y·σ(−x)"
+    hessian: ClassVar[str] = "w·y/p² + (1 − y)/(1 − p)²; with --logits (w·y + 1 − y)·σ(x)σ(−x)"
     reference: ClassVar[str] = (
         "sklearn.metrics.log_loss; torch binary_cross_entropy_with_logits with --logits"
     )
@@ -58,27 +59,39 @@ class BCE(Loss):
     eps: float = param(MACHINE_EPS, "probabilities are clipped to [eps, 1 − eps]", _clip_eps)
 
     def _pointwise(
-        self, y_true: Array, y_pred: Array, *, logits: bool = False, strict: bool = True
+        self,
+        y_true: Array,
+        y_pred: Array,
+        *,
+        logits: bool = False,
+        strict: bool = True,
+        hessian: bool = False,
     ) -> Pointwise:
         _one_d(y_true, y_pred, self.name)
         y = _binary_labels(y_true, soft=True)
         hard = logits and _hard(y)
         w = 1.0 if self.pos_weight is None else self.pos_weight
+        hess = None
         if logits:
             if hard:
-                return _bce_logits_hard(y, y_pred, w)
+                return _bce_logits_hard(y, y_pred, w, hessian)
             sp_pos, sp_neg, sig, sig_neg = links.logistic_parts(y_pred)
             wy = y if w == 1.0 else w * y
             loss = wy * sp_neg + (1.0 - y) * sp_pos
             grad = (1.0 - y) * sig - wy * sig_neg
-            return Pointwise(loss, grad)
+            if hessian:
+                hess = (wy + (1.0 - y)) * sig * sig_neg
+            return Pointwise(loss, grad, hess=hess)
         p, clipped = _probabilities(y_pred, self.eps)
         loss = -(w * y * np.log(p) + (1.0 - y) * np.log1p(-p))
         grad = (1.0 - y) / (1.0 - p) - w * y / p
-        return Pointwise(loss, grad, clipped=clipped)
+        if hessian:
+            q = 1.0 - p
+            hess = w * y / (p * p) + (1.0 - y) / (q * q)
+        return Pointwise(loss, grad, clipped=clipped, hess=hess)
 
 
-def _bce_logits_hard(y: Array, x: Array, w: float) -> Pointwise:
+def _bce_logits_hard(y: Array, x: Array, w: float, hessian: bool = False) -> Pointwise:
     """BCE on logits for 0/1 labels, in half the passes of the general form.
 
     With s = 1 − 2y (+1 for y = 0, −1 for y = 1) and z = s·x, the loss is
@@ -97,11 +110,14 @@ def _bce_logits_hard(y: Array, x: Array, w: float) -> Pointwise:
     np.reciprocal(inv, out=inv)
     grad = np.where(z >= 0, inv, e * inv)  # σ(z)
     grad *= s
+    hess = e * inv * inv if hessian else None  # σ(x)σ(−x) = e/(1 + e)², no cancellation
     if w != 1.0:
         scale = np.where(y == 1.0, w, 1.0)
         loss *= scale
         grad *= scale
-    return Pointwise(loss, grad)
+        if hess is not None:
+            hess *= scale
+    return Pointwise(loss, grad, hess=hess)
 
 
 @dataclass(frozen=True)
@@ -116,13 +132,24 @@ class _Margin(Loss):
     def margin_loss(self, z: Array) -> tuple[Array, Array]:
         raise NotImplementedError
 
+    def margin_hessian(self, z: Array) -> Array:
+        """d²ℓ/dz², which is ∂²ℓ/∂f² too since s² = 1; only when asked for."""
+        raise NotImplementedError
+
     def _pointwise(
-        self, y_true: Array, y_pred: Array, *, logits: bool = False, strict: bool = True
+        self,
+        y_true: Array,
+        y_pred: Array,
+        *,
+        logits: bool = False,
+        strict: bool = True,
+        hessian: bool = False,
     ) -> Pointwise:
         _one_d(y_true, y_pred, self.name)
         s = 2.0 * _binary_labels(y_true, soft=False) - 1.0
-        loss, dz = self.margin_loss(s * y_pred)
-        return Pointwise(loss, dz * s)
+        z = s * y_pred
+        loss, dz = self.margin_loss(z)
+        return Pointwise(loss, dz * s, hess=self.margin_hessian(z) if hessian else None)
 
 
 @dataclass(frozen=True)
@@ -136,11 +163,15 @@ class Hinge(_Margin):
     name: ClassVar[str] = "hinge"
     formula: ClassVar[str] = "max(0, 1 − z), z = s·f, s = ±1"
     gradient: ClassVar[str] = "−s if z < 1, else 0"
+    hessian: ClassVar[str] = "0 (also at the kink z = 1)"
     reference: ClassVar[str] = "sklearn.metrics.hinge_loss"
     smooth: ClassVar[bool] = False
 
     def margin_loss(self, z: Array) -> tuple[Array, Array]:
         return np.maximum(0.0, 1.0 - z), np.where(z < 1.0, -1.0, 0.0)
+
+    def margin_hessian(self, z: Array) -> Array:
+        return np.zeros_like(z)
 
 
 @dataclass(frozen=True)
@@ -153,11 +184,15 @@ class SquaredHinge(_Margin):
     name: ClassVar[str] = "squared_hinge"
     formula: ClassVar[str] = "max(0, 1 − z)², z = s·f"
     gradient: ClassVar[str] = "−2s·max(0, 1 − z)"
+    hessian: ClassVar[str] = "2 if z < 1, else 0 (0 at z = 1)"
     reference: ClassVar[str] = "sklearn SGDClassifier(loss='squared_hinge')"
 
     def margin_loss(self, z: Array) -> tuple[Array, Array]:
         t = np.maximum(0.0, 1.0 - z)
         return t * t, -2.0 * t
+
+    def margin_hessian(self, z: Array) -> Array:
+        return np.where(z < 1.0, 2.0, 0.0)
 
 
 @dataclass(frozen=True)
@@ -172,6 +207,7 @@ class ModifiedHuber(_Margin):
     name: ClassVar[str] = "modified_huber"
     formula: ClassVar[str] = "0 if z ≥ 1; (1 − z)² if z ≥ −1; else −4z"
     gradient: ClassVar[str] = "0; −2s(1 − z); −4s"
+    hessian: ClassVar[str] = "0; 2; 0 on the same pieces (z = 1 and z = −1 take 0 and 2)"
     reference: ClassVar[str] = "sklearn SGDClassifier(loss='modified_huber')"
 
     def margin_loss(self, z: Array) -> tuple[Array, Array]:
@@ -179,3 +215,6 @@ class ModifiedHuber(_Margin):
         loss = np.where(z >= 1.0, 0.0, np.where(z >= -1.0, t * t, -4.0 * z))
         grad = np.where(z >= 1.0, 0.0, np.where(z >= -1.0, -2.0 * t, -4.0))
         return loss, grad
+
+    def margin_hessian(self, z: Array) -> Array:
+        return np.where((z < 1.0) & (z >= -1.0), 2.0, 0.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from losscli.losses.base import Array
 else:
     np = lazy_module("numpy", globals(), "np")
+
+TINY = sys.float_info.min  # smallest normal float64, 2.2e-308
 
 
 def _class_targets(y_true: Array, k: int, *, onehot: bool = True) -> tuple[Array, Array | None]:
@@ -116,11 +119,25 @@ class _LogProb(Loss):
     ) -> tuple[Array, Array, Array | None]:
         raise NotImplementedError
 
+    def log_prob_curvature(self, logp: Array, p: Array, target: Array) -> Array | None:
+        """v꜀ = ∂²ℓ/∂(log p꜀)², or None where ℓ is linear in log p (cross-entropy, KL).
+
+        Every loss here is a sum of terms each in one log p꜀, so that matrix is
+        diagonal and v is all of it.
+        """
+        return None
+
     def _pointwise(
-        self, y_true: Array, y_pred: Array, *, logits: bool = False, strict: bool = True
+        self,
+        y_true: Array,
+        y_pred: Array,
+        *,
+        logits: bool = False,
+        strict: bool = True,
+        hessian: bool = False,
     ) -> Pointwise:
         if y_pred.ndim == 1:
-            return self._binary(y_true, y_pred, logits=logits)
+            return self._binary(y_true, y_pred, logits=logits, hessian=hessian)
         if y_true.shape[0] != y_pred.shape[0]:
             raise InputError("targets and predictions have different numbers of rows")
         target, idx = _class_targets(y_true, y_pred.shape[1])
@@ -132,10 +149,26 @@ class _LogProb(Loss):
             p, clipped = _class_probabilities(y_pred, self.eps, strict)
             logp = np.log(p)
         loss, u, norm = self.log_prob_loss(logp, p, target, idx)
-        grad = u - p * u.sum(axis=1, keepdims=True) if logits else u / p
-        return Pointwise(loss, grad, norm, clipped)
+        if not hessian:
+            grad = u - p * u.sum(axis=1, keepdims=True) if logits else u / p
+            return Pointwise(loss, grad, norm, clipped)
+        v = self.log_prob_curvature(logp, p, target)
+        if logits:
+            total = u.sum(axis=1, keepdims=True)
+            grad = u - p * total
+            # log pⱼ = zⱼ − lse(z), ∂log p꜀/∂zⱼ = δ꜀ⱼ − pⱼ, so with S = Σu, T = Σv:
+            # ∂²ℓ/∂zⱼ² = vⱼ(1 − 2pⱼ) − pⱼ(1 − pⱼ)S + pⱼ²T; 1 − pⱼ = −expm1(log pⱼ).
+            rest = -np.expm1(logp)
+            hess = -(p * rest) * total
+            if v is not None:
+                hess += v * (rest - p) + p * p * v.sum(axis=1, keepdims=True)
+        else:
+            grad = u / p
+            # ∂ℓ/∂pⱼ = uⱼ/pⱼ with uⱼ a function of log pⱼ alone: ∂²ℓ/∂pⱼ² = (vⱼ − uⱼ)/pⱼ².
+            hess = (-u if v is None else v - u) / (p * p)
+        return Pointwise(loss, grad, norm, clipped, hess)
 
-    def _binary(self, y_true: Array, y_pred: Array, *, logits: bool) -> Pointwise:
+    def _binary(self, y_true: Array, y_pred: Array, *, logits: bool, hessian: bool) -> Pointwise:
         _one_d(y_true, y_pred, self.name)
         y = _binary_labels(y_true, soft=True)
         hard = np.all((y == 0) | (y == 1))
@@ -145,10 +178,13 @@ class _LogProb(Loss):
         else:
             _probabilities(y_pred, self.eps)
             pred2 = np.column_stack([1.0 - y_pred, y_pred])
-        pw = self.pointwise(targets, pred2, logits=logits, strict=False)
+        pw = self.pointwise(targets, pred2, logits=logits, strict=False, hessian=hessian)
         # x only moves column 1; p moves column 1 up and column 0 down.
         grad = pw.grad[:, 1] if logits else pw.grad[:, 1] - pw.grad[:, 0]
-        return Pointwise(pw.loss, grad, pw.norm, pw.clipped // 2)
+        hess = None
+        if pw.hess is not None:  # the Hessian in p is diagonal: no cross term 0–1
+            hess = pw.hess[:, 1] if logits else pw.hess[:, 0] + pw.hess[:, 1]
+        return Pointwise(pw.loss, grad, pw.norm, pw.clipped // 2, hess)
 
     eps: float = param(MACHINE_EPS, "probabilities are clipped to [eps, 1 − eps]", _clip_eps)
 
@@ -170,18 +206,27 @@ class CrossEntropy(_LogProb):
     aliases: ClassVar[tuple[str, ...]] = ("ce", "categorical_crossentropy")
     formula: ClassVar[str] = "−Σ꜀ w꜀·ỹ꜀·log p꜀, ỹ = (1 − ε)·y + ε/K"
     gradient: ClassVar[str] = "−w꜀ỹ꜀/p꜀; with --logits pⱼΣ꜀w꜀ỹ꜀ − wⱼỹⱼ"
+    hessian: ClassVar[str] = "w꜀ỹ꜀/p꜀²; with --logits pⱼ(1 − pⱼ)·Σ꜀w꜀ỹ꜀ (diagonal)"
     reference: ClassVar[str] = "torch.nn.functional.cross_entropy with --logits; sklearn log_loss"
     label_smoothing: float = param(0.0, "mix targets with the uniform distribution", _unit)
     class_weights: tuple[float, ...] | None = param(None, "one weight per class", _weights)
 
     def _pointwise(
-        self, y_true: Array, y_pred: Array, *, logits: bool = False, strict: bool = True
+        self,
+        y_true: Array,
+        y_pred: Array,
+        *,
+        logits: bool = False,
+        strict: bool = True,
+        hessian: bool = False,
     ) -> Pointwise:
         if logits or self.label_smoothing or y_pred.ndim != 2 or y_true.ndim != 1:
-            return super()._pointwise(y_true, y_pred, logits=logits, strict=strict)
-        return self._index_probabilities(y_true, y_pred, strict)
+            return super()._pointwise(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
+        return self._index_probabilities(y_true, y_pred, strict, hessian)
 
-    def _index_probabilities(self, y_true: Array, y_pred: Array, strict: bool) -> Pointwise:
+    def _index_probabilities(
+        self, y_true: Array, y_pred: Array, strict: bool, hessian: bool = False
+    ) -> Pointwise:
         """Class indices on probabilities: only p[i, yᵢ] enters the loss.
 
         The general path's other terms are exact zeros (0·log p꜀ and
@@ -207,7 +252,11 @@ class CrossEntropy(_LogProb):
             norm = w
         grad = np.full((n, k), -0.0)  # −0·w꜀/p꜀, as the general path has it
         grad[rows, idx] = grad_true
-        return Pointwise(loss, grad, norm, clipped)
+        hess = None
+        if hessian:  # w/p² in the true class's column, 0 elsewhere
+            hess = np.zeros((n, k))
+            hess[rows, idx] = -grad_true / p_true
+        return Pointwise(loss, grad, norm, clipped, hess)
 
     def _weights(self, k: int) -> Array:
         assert self.class_weights is not None
@@ -247,6 +296,7 @@ class KLDiv(_LogProb):
     takes: ClassVar[str] = "one probability column per class (or logits); soft-label targets"
     formula: ClassVar[str] = "Σ꜀ y꜀·(log y꜀ − log p꜀)"
     gradient: ClassVar[str] = "−y꜀/p꜀; with --logits p − y"
+    hessian: ClassVar[str] = "y꜀/p꜀²; with --logits pⱼ(1 − pⱼ)·Σ꜀y꜀ (diagonal)"
     reference: ClassVar[str] = "torch.nn.functional.kl_div(log p, y, reduction='batchmean')"
 
     def log_prob_loss(
@@ -278,17 +328,22 @@ class Focal(_LogProb):
     gradient: ClassVar[str] = (
         "α_t(1 − p_t)^γ·[dce + γ·ce·(1 − 2y)·σ(x)σ(−x)/(1 − p_t)] (binary, logits)"
     )
+    hessian: ClassVar[str] = (
+        "α_t·m^γ·[ce'' + 2γ·ce'·r + γ(γ − 1)·ce·r² + γ·ce·m''/m], m = 1 − p_t, r = m'/m "
+        "(binary); softmax form by the chain rule through log p (diagonal)"
+    )
     reference: ClassVar[str] = "torchvision.ops.sigmoid_focal_loss; softmax focal (multi-class)"
     alpha: float = param(0.25, "weight of the positive class (negative = off)", _finite)
     gamma: float = param(2.0, "focusing exponent γ ≥ 0", _nonnegative)
 
-    def _logits_hard(self, y: Array, x: Array) -> Pointwise:
+    def _logits_hard(self, y: Array, x: Array, hessian: bool = False) -> Pointwise:
         """Binary focal on logits for 0/1 labels, in two thirds of the passes.
 
         With s = 1 − 2y and z = s·x: 1 − p_t = m = σ(z), p_t = σ(−z), ce =
         softplus(z), and ∂ℓ/∂x = α_t·s·m^γ·(m + γ·ce·p_t) — the general
         gradient with dce = s·m and dm/m = s·p_t substituted, so no division
-        and nothing to guard where m underflows.
+        and nothing to guard where m underflows.  Once more in z:
+        ∂²ℓ/∂x² = α_t·m^γ·p_t·[m(1 + 2γ − γ·ce) + γ²·ce·p_t].
         """
         s = 1.0 - 2.0 * y
         z = s * x
@@ -307,22 +362,28 @@ class Focal(_LogProb):
         grad += m
         grad *= mg
         grad *= s
+        hess = None
+        if hessian:
+            g = self.gamma
+            hess = mg * p_t * (m * (1.0 + 2.0 * g - g * ce) + (g * g) * ce * p_t)
         if self.alpha >= 0:
             loss *= a
             grad *= a
-        return Pointwise(loss, grad)
+            if hess is not None:
+                hess *= a
+        return Pointwise(loss, grad, hess=hess)
 
     def _alpha_t(self, y: Array) -> Array | float:
         if self.alpha < 0:
             return 1.0
         return self.alpha * y + (1.0 - self.alpha) * (1.0 - y)
 
-    def _binary(self, y_true: Array, y_pred: Array, *, logits: bool) -> Pointwise:
+    def _binary(self, y_true: Array, y_pred: Array, *, logits: bool, hessian: bool) -> Pointwise:
         _one_d(y_true, y_pred, self.name)
         y = _binary_labels(y_true, soft=True)
         g = self.gamma
         if logits and _hard(y):
-            return self._logits_hard(y, y_pred)
+            return self._logits_hard(y, y_pred, hessian)
         if logits:
             sp_pos, sp_neg, sig, sig_neg = links.logistic_parts(y_pred)
             m = y * sig_neg + (1.0 - y) * sig  # 1 − p_t without cancellation
@@ -344,7 +405,28 @@ class Focal(_LogProb):
         a = self._alpha_t(y)
         loss = a * ce * mg
         grad = a * mg * (dce + g * ce * ratio)
-        return Pointwise(loss, grad, clipped=clipped)
+        hess = None
+        if hessian:
+            # d²/dx² of m^γ·ce = m^γ·[ce'' + 2γ·ce'·r + γ(γ−1)·ce·r² + γ·ce·m''/m], r = m'/m;
+            # on logits m'' = m'·(σ(−x) − σ(x)), on probabilities m'' = 0.
+            if logits:
+                d2ce = sig * sig_neg
+                curv = ratio * (sig_neg - sig)
+            else:
+                q = 1.0 - p
+                d2ce = y / (p * p) + (1.0 - y) / (q * q)
+                curv = 0.0
+            hess = (
+                a
+                * mg
+                * (
+                    d2ce
+                    + 2.0 * g * dce * ratio
+                    + g * (g - 1.0) * ce * ratio * ratio
+                    + g * ce * curv
+                )
+            )
+        return Pointwise(loss, grad, clipped=clipped, hess=hess)
 
     def log_prob_loss(
         self, logp: Array, p: Array, target: Array, idx: Array | None
@@ -357,3 +439,20 @@ class Focal(_LogProb):
         loss = -a * (target * mg * logp).sum(axis=1)
         u = -a * target * mg * (1.0 - self.gamma * p * q)
         return loss, u, None
+
+    def log_prob_curvature(self, logp: Array, p: Array, target: Array) -> Array | None:
+        """With f(L) = (1 − e^L)^γ·L the term is −α·t·f; in m = 1 − p, q = L/m:
+        f'' = γ·m^{γ−1}·p·[(γ − 1)·p·q − 2] − γ·p·q·m^γ.  m^{γ−1} at m = 0 is 0
+        (γ > 1), 1 (γ = 1), or for γ < 1 — where f'' is unbounded — its value at
+        the smallest normal float, so that the number stays finite."""
+        g = self.gamma
+        if g == 0:
+            return None
+        a = 1.0 if self.alpha < 0 else self.alpha
+        m = -np.expm1(logp)
+        safe = m > 0
+        q = np.where(safe, logp / np.where(safe, m, 1.0), -1.0)
+        m_low = m ** (g - 1.0) if g >= 1.0 else np.maximum(m, TINY) ** (g - 1.0)
+        f2 = g * m_low * p * ((g - 1.0) * p * q - 2.0) - g * p * q * m**g
+        out: Array = -a * target * f2
+        return out

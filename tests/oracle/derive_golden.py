@@ -72,6 +72,7 @@ class Spec:
 class Result:
     value: torch.Tensor  # scalar, or the vector s*l for reduction "none"
     grad: torch.Tensor  # d(reduced loss)/d(leaf), same shape as y_pred
+    hess: torch.Tensor  # diagonal of d2(reduced loss)/d(leaf)2 (double backward)
     ell: torch.Tensor  # unweighted per-sample loss l_i
     g_ell: torch.Tensor  # d(sum l_i)/d(leaf): each sample's own derivative
     s: torch.Tensor
@@ -300,11 +301,13 @@ def evaluate(c: Spec) -> Result:
 
     leaf = raw.clone().requires_grad_(True)
     obj, val, ell, norm, desc = parts(leaf)
-    (grad,) = torch.autograd.grad(obj, leaf, retain_graph=True)
+    (grad,) = torch.autograd.grad(obj, leaf, retain_graph=True, create_graph=True)
+    hess = hessian_diagonal(grad, leaf)
     (g_ell,) = torch.autograd.grad(ell.sum(), leaf)
     return Result(
         value=val.detach(),
-        grad=grad,
+        grad=grad.detach(),
+        hess=hess,
         ell=ell.detach(),
         g_ell=g_ell,
         s=s,
@@ -314,6 +317,21 @@ def evaluate(c: Spec) -> Result:
         kernel=desc,
         objective=lambda t: parts(t)[0],
     )
+
+
+def hessian_diagonal(grad: torch.Tensor, leaf: torch.Tensor) -> torch.Tensor:
+    """d(grad_j)/d(leaf_j) for every element j, one double-backward pass each."""
+    out = torch.zeros_like(leaf).reshape(-1)
+    if not grad.requires_grad:  # the gradient is piecewise constant (|e|, hinge)
+        return out.reshape(leaf.shape)
+    for j in range(out.numel()):
+        v = torch.zeros_like(leaf).reshape(-1)
+        v[j] = 1.0
+        (hv,) = torch.autograd.grad(
+            grad, leaf, v.reshape(leaf.shape), retain_graph=True, allow_unused=True
+        )
+        out[j] = 0.0 if hv is None else hv.reshape(-1)[j].detach()
+    return out.reshape(leaf.shape)
 
 
 def finite(r: Result) -> bool:
@@ -603,6 +621,27 @@ def check_fd(c: Spec, r: Result) -> None:
         if abs(fd - float(g[j])) > 1e-5 * max(1.0, abs(float(g[j]))):
             raise Mismatch(f"{c.id}: finite difference {fd} != autograd {float(g[j])} at {j}")
     r.checks.append("finite differences")
+    check_fd_hessian(c, r)
+
+
+def check_fd_hessian(c: Spec, r: Result) -> None:
+    """The double-backward Hessian diagonal against central differences of the gradient."""
+    if not bool(torch.isfinite(r.hess).all()):
+        return
+    flat = r.leaf.reshape(-1)
+    hd = r.hess.reshape(-1)
+    for j in range(flat.numel()):
+        h = 1e-5 * max(abs(float(flat[j])), 1e-2)
+        g = []
+        for sign in (1.0, -1.0):
+            x = flat.clone()
+            x[j] += sign * h
+            leaf = x.reshape(r.leaf.shape).requires_grad_(True)
+            (gr,) = torch.autograd.grad(r.objective(leaf), leaf)
+            g.append(float(gr.reshape(-1)[j]))
+        fd = (g[0] - g[1]) / (2 * h)
+        if abs(fd - float(hd[j])) > 1e-4 * max(1.0, abs(float(hd[j]))):
+            raise Mismatch(f"{c.id}: Hessian difference {fd} != double backward {float(hd[j])}")
 
 
 # ----------------------------------------------------------------------------- seeds
@@ -1054,6 +1093,7 @@ HEADER = '''\
 Keys: id, loss (canonical name), params, logits, reduction, y_true, y_pred, weight
 (per-sample weights or None), value (float; the list s_i*l_i for reduction "none"),
 grad (d value / d y_pred, same shape as y_pred; for "none" the gradient of the sum),
+hess (the diagonal of d2 value / d y_pred2 by torch double backward, where finite),
 oracle (what computed the numbers, then what they were cross-checked against).
 
 mean = sum(s_i*l_i) / sum(s_i*n_i), n_i = class_weights[y_i] for class-weighted
@@ -1083,7 +1123,9 @@ def emit(rows: list[dict[str, Any]]) -> str:
             else:
                 cur += ("" if cur.strip() == "{" else " ") + item
         out.append(cur)
-        for k in ("y_true", "y_pred", "weight", "value", "grad"):
+        for k in ("y_true", "y_pred", "weight", "value", "grad", "hess"):
+            if k not in row:
+                continue
             prefix = f"{ind}{lit(k)}: "
             lines = flow(row[k], len(prefix), ",")
             out.append(prefix + lines[0])
@@ -1161,6 +1203,7 @@ def main() -> int:
                 "weight": c.weight,
                 "value": to_py(r.value),
                 "grad": to_py(r.grad),
+                **({"hess": to_py(r.hess)} if bool(torch.isfinite(r.hess).all()) else {}),
                 "oracle": oracle,
             }
         )
