@@ -265,3 +265,66 @@ def train_stats(raw: BlockedSource, val_rows: NDArray[np.intp]) -> ColumnStats:
         keep[val_rows[lo:hi] - a] = False
         stats.add(xb[keep])
     return stats
+
+
+# --------------------------------------------------------------------------- after pass 1
+
+
+@dataclass(frozen=True)
+class Arranged:
+    """A spilled matrix ready for the solver: standardized training and validation caches."""
+
+    train: BlockedSource
+    validation: BlockedSource | None
+    mu: Array
+    sigma: Array
+    y_train: Array
+    y_validation: Array | None
+
+
+def scaling_of(stats: ColumnStats, *, center: bool) -> tuple[Array, Array]:
+    """(μ, σ) as ``train.scaling`` gives them, from streamed statistics."""
+    mu = stats.mean if center else np.zeros(stats.width)
+    sigma = stats.std() if center else stats.rms()
+    sigma[sigma == 0] = 1.0
+    return mu, sigma
+
+
+def labels_of(source: BlockedSource) -> Array:
+    """Every label of a cache, in memory (8 bytes a row: warm start and metrics)."""
+    out = np.empty(source.n_rows)
+    for (a, b), (_, yb) in zip(source.spans(), source.blocks(), strict=True):
+        out[a:b] = yb
+    return out
+
+
+def arrange(
+    streamed: Streamed,
+    folder: str,
+    *,
+    val_rows: NDArray[np.intp],
+    center: bool,
+    widen: Callable[[Array], Array],
+) -> Arranged:
+    """Standardize the spilled cache on its training rows and split off validation rows.
+
+    ``widen`` adjusts σ as the in-memory path does (``--no-standardize`` with L2).
+    """
+    raw = streamed.cache
+    assert raw is not None
+    stats = streamed.stats if len(val_rows) == 0 else train_stats(raw, val_rows)
+    mu, sigma = scaling_of(stats, center=center)
+    sigma = widen(sigma)
+    train, validation = split_cache(raw, val_rows, folder, mu, sigma)
+    y_val = labels_of(validation) if validation is not None else None
+    return Arranged(train, validation, mu, sigma, labels_of(train), y_val)
+
+
+def predictions(
+    predict: Callable[[Array], Array], source: BlockedSource, mu: Array, sigma: Array
+) -> Array:
+    """A model's predictions for every row of a standardized cache, in order."""
+    parts: list[Array] = []
+    for xb, _ in source.blocks():
+        parts.append(predict(xb * sigma + mu))
+    return np.concatenate(parts)

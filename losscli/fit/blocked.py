@@ -16,7 +16,7 @@ cache (a few GB/s) and keeps the process at one block, which is what
 ``--memory-limit`` promises.  A reader thread fetches block i+1 while the
 caller works on block i (file reads and BLAS both release the GIL).
 
-Streaming column statistics (:class:`ColumnStats`) merge per-block means
+Streaming column statistics (:class:`ColumnStats`) merge per-block sums
 and centred sums of squares (Chan et al.'s pairwise update), so the
 standard deviation is as accurate as NumPy's two-pass one on the whole
 matrix and never overflows where the data do not.
@@ -24,6 +24,7 @@ matrix and never overflows where the data do not.
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -118,52 +119,82 @@ class BlockFile:
 
 @dataclass
 class ColumnStats:
-    """Count, mean and centred sum of squares per column, merged block by block.
+    """Mean, standard deviation and root mean square per column, block by block.
 
-    Merging (n_a, μ_a, M_a) with (n_b, μ_b, M_b): δ = μ_b − μ_a,
-    μ = μ_a + δ·n_b/n, M = M_a + M_b + δ²·n_a·n_b/n (Chan, Golub, LeVeque
-    1979).  Each block's own μ and M are two-pass, so no sum of squares of
-    raw values is ever formed.  The root mean square (for fits without an
-    intercept) is kept as a scaled sum of squares: ‖x‖² = s²·Σ(x/s)² with
-    s the largest |x| so far, as LAPACK's dnrm2 does, so it cannot overflow.
+    Each block contributes its count, its column sums and its centred sum
+    of squares M_b = Σ(x − x̄_b)² (two-pass within the block, plus the
+    residual mean as a correction of x̄_b's rounding).  At the end
+    μ = fsum(block sums)/n, correctly rounded whatever the number of blocks,
+    and M = Σ M_b + Σ n_b(x̄_b − μ)² (the pairwise update of Chan, Golub and
+    LeVeque), so no sum of squares of raw values is ever formed.  Everything
+    is kept in units of 2^e per column, e the binary exponent of the largest
+    |x| so far (rescaling by powers of two is exact), so sums of values
+    near the float64 limit cannot overflow.
     """
 
     width: int
     n: int = 0
-    mean: Array = field(default_factory=lambda: np.zeros(0))
-    m2: Array = field(default_factory=lambda: np.zeros(0))
-    scale: Array = field(default_factory=lambda: np.zeros(0))
-    ssq: Array = field(default_factory=lambda: np.zeros(0))
-
-    def __post_init__(self) -> None:
-        self.mean, self.m2 = np.zeros(self.width), np.zeros(self.width)
-        self.scale, self.ssq = np.zeros(self.width), np.zeros(self.width)
+    _counts: list[int] = field(default_factory=list)
+    _sums: list[Array] = field(default_factory=list)
+    _fixes: list[Array] = field(default_factory=list)
+    _m2: list[Array] = field(default_factory=list)
+    _ssq: list[Array] = field(default_factory=list)
+    _exp: Array | None = None
 
     def add(self, x: Array) -> None:
         nb = len(x)
         if nb == 0:
             return
-        mb = x.mean(axis=0)
-        m2b = ((x - mb) ** 2).sum(axis=0)
-        n = self.n + nb
-        delta = mb - self.mean
-        self.mean = self.mean + delta * (nb / n)
-        self.m2 = self.m2 + m2b + delta * delta * (self.n * nb / n)
-        sb = np.abs(x).max(axis=0)
-        new_scale = np.maximum(self.scale, sb)
-        safe = np.where(new_scale > 0, new_scale, 1.0)
-        ssqb = ((x / safe) ** 2).sum(axis=0)
-        self.ssq = self.ssq * (self.scale / safe) ** 2 + ssqb
-        self.scale = new_scale
-        self.n = n
+        _, eb = np.frexp(np.abs(x).max(axis=0))
+        exp = eb if self._exp is None else np.maximum(self._exp, eb)
+        if self._exp is not None and (exp > self._exp).any():
+            shift = np.ldexp(1.0, self._exp - exp)
+            for parts, power in ((self._sums, 1), (self._fixes, 1), (self._m2, 2), (self._ssq, 2)):
+                parts[:] = [p * shift**power for p in parts]
+        self._exp = exp
+        xs = np.ldexp(x, -exp)
+        sums = xs.sum(axis=0)
+        centred = xs - sums / nb
+        # x̄_b is rounded to an ulp of itself, which can be a large share of a
+        # small spread far from 0: keep the residual mean as a correction.
+        fix = centred.sum(axis=0) / nb
+        self._counts.append(nb)
+        self._sums.append(sums)
+        self._fixes.append(fix)
+        self._m2.append(np.einsum("ij,ij->j", centred, centred) - nb * fix * fix)
+        self._ssq.append(np.einsum("ij,ij->j", xs, xs))
+        self.n += nb
+
+    def _unscale(self, values: Array, power: int = 1) -> Array:
+        assert self._exp is not None
+        return np.asarray(np.ldexp(values, power * self._exp))
+
+    def _scaled_mean(self) -> Array:
+        sums = np.stack(self._sums)
+        return np.array([math.fsum(col) for col in sums.T]) / self.n
+
+    @property
+    def mean(self) -> Array:
+        if not self._sums:
+            return np.zeros(self.width)
+        return self._unscale(self._scaled_mean())
 
     def std(self) -> Array:
         """Population standard deviation (as ``x.std(axis=0)``)."""
-        return np.sqrt(self.m2 / max(self.n, 1))
+        if not self._sums:
+            return np.zeros(self.width)
+        mu = self._scaled_mean()
+        counts = np.array(self._counts, dtype=np.float64)[:, None]
+        offsets = (np.stack(self._sums) / counts - mu) + np.stack(self._fixes)
+        offsets -= (counts * offsets).sum(axis=0) / self.n  # μ's own rounding
+        m2 = np.stack(self._m2).sum(axis=0) + (counts * offsets * offsets).sum(axis=0)
+        return self._unscale(np.sqrt(np.maximum(m2, 0.0) / self.n))
 
     def rms(self) -> Array:
         """Root mean square (as ``sqrt((x * x).mean(axis=0))``)."""
-        return self.scale * np.sqrt(self.ssq / max(self.n, 1))
+        if not self._ssq:
+            return np.zeros(self.width)
+        return self._unscale(np.sqrt(np.stack(self._ssq).sum(axis=0) / self.n))
 
 
 # --------------------------------------------------------------------------- the source
