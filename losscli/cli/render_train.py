@@ -38,6 +38,10 @@ def train_dict(report: TrainReport) -> dict[str, Any]:
         "best_epoch": fit.best_epoch,
         "stop_reason": fit.stop_reason.value,
         "objective": fit.objective,
+        # solvers hook: the method that ran (auto's choice and why) and the certificate
+        "optimizer": fit.optimizer,
+        "optimizer_choice": fit.choice or None,
+        "gap": _gap(fit.certificate),
         "metrics": report.metrics,
         "options": model["options"],
         "n_train": report.n_train,
@@ -45,6 +49,23 @@ def train_dict(report: TrainReport) -> dict[str, Any]:
         "dropped": report.dropped,
         "seconds": report.seconds,
     }
+
+
+def _gap(cert: Any) -> dict[str, Any] | None:
+    """The certificate as JSON: finite values only (None for a diverged fit)."""
+    if cert is None:
+        return None
+    out: dict[str, Any] = cert.to_json()
+    if not math.isfinite(out["value"]):
+        out["value"] = None
+    return out
+
+
+def _gap_text(cert: Any) -> str:
+    if cert is None:
+        return "—"
+    what = "upper bound on objective − optimum" if cert.bound else "not a bound"
+    return f"{_num(cert.value, 3)} ({cert.kind}; {what})"
 
 
 def _num(x: float | None, digits: int = 6) -> str:
@@ -62,7 +83,10 @@ def train_tables(report: TrainReport, console: Console, *, curve: bool) -> None:
     params = ", ".join(f"{k}={v}" for k, v in m.loss_params.items() if v is not None)
     summary.add_row("model", f"{m.kind} ({m.link} link)")
     summary.add_row("loss", m.loss + (f" ({params})" if params else ""))
-    summary.add_row("optimizer", str(m.options.get("optimizer")))
+    chosen = fit.optimizer or str(m.options.get("optimizer"))
+    if fit.choice:
+        chosen = f"auto → {chosen} ({fit.choice})"
+    summary.add_row("optimizer", chosen)
     summary.add_row(
         "rows",
         f"{report.n_train} train"
@@ -70,6 +94,7 @@ def train_tables(report: TrainReport, console: Console, *, curve: bool) -> None:
     )
     summary.add_row("epochs", f"{fit.epochs} ({fit.stop_reason.value})")
     summary.add_row("objective", _num(fit.objective, 10))
+    summary.add_row("gap", _gap_text(fit.certificate))
     summary.add_row("time", f"{report.seconds:.3f} s")
     console.print(summary)
 

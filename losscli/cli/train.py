@@ -43,7 +43,13 @@ if TYPE_CHECKING:
     default="auto",
     show_default=True,
 )
-@click.option("--optimizer", type=click.Choice(tuple(OPTIMIZERS)), default="gd", show_default=True)
+@click.option(
+    "--optimizer",
+    type=click.Choice(tuple(OPTIMIZERS)),
+    default="auto",
+    show_default=True,
+    help="auto picks newton, prox_newton, lbfgs, lp or gd by loss, penalty and shape.",
+)
 @click.option(
     "--lr",
     type=float,

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from losscli.losses import Loss
 from losscli.losses.links import softmax
 
@@ -26,51 +24,40 @@ if TYPE_CHECKING:
 
     Array = NDArray[Any]
 
-#: Losses (by name) with a known score Hessian, and when it is available.
-_SCALAR = ("mse", "log_cosh", "bce", "poisson")
+#: Convex losses whose per-row second derivative Newton may use (the losses
+#: give it: ``Loss.pointwise(..., hessian=True)``).  Non-convex ones (focal)
+#: are left to L-BFGS, whose line search does not need H ⪰ 0.
+_SCALAR = ("mse", "log_cosh", "huber", "smooth_l1", "bce", "poisson", "squared_hinge")
 _SOFTMAX = ("cross_entropy",)
 
 
 def has_curvature(loss: Loss, *, logits: bool, outputs: int) -> bool:
-    """Whether :func:`curvature` knows this loss's second derivative."""
+    """Whether :func:`curvature` gives this loss's second derivative (and it is ⪰ 0)."""
     params = loss.params()
     if loss.name in _SOFTMAX:
         return logits and not params.get("label_smoothing") and params.get("class_weights") is None
     if outputs != 1 or loss.name not in _SCALAR:
         return False
     if loss.name in ("bce", "poisson"):
-        return logits
+        return logits  # convex in the logit / log-rate, not in p or λ
+    if loss.name == "smooth_l1":
+        return bool(params.get("beta"))
     return True
 
 
 def curvature(loss: Loss, y: Array, scores: Array, *, logits: bool) -> Array:
     """∂²ℓᵢ/∂sᵢ² per row (n,), or the softmax probabilities (n, K).
 
-    For softmax the per-row Hessian is diag(p) − ppᵀ, which a caller
-    applies to a direction U as p⊙U − p·(p·U) without forming it; so the
-    probabilities are what is returned.  Call only when
+    For softmax the per-row Hessian is diag(p) − ppᵀ (plain cross-entropy on
+    logits), which a caller applies to a direction U as p⊙U − p·(p·U)
+    without forming it; so the probabilities are what is returned — the
+    loss's own ``hess`` is only the diagonal.  Call only when
     :func:`has_curvature` is True.
     """
-    name = loss.name
-    if name == "mse":
-        return np.full(scores.shape[0], 2.0)
-    if name == "log_cosh":
-        t: Array = np.tanh(scores - y)
-        t *= t
-        return 1.0 - t
-    if name == "poisson":
-        return np.exp(scores)
-    if name == "bce":
-        # ℓ = w·y·softplus(−s) + (1−y)·softplus(s), so ℓ'' = (w·y + 1 − y)·σ(s)σ(−s);
-        # σ(s)σ(−s) = e/(1+e)² with e = e^{−|s|} ≤ 1, exact at any |s|.
-        yy = (y + 1.0) / 2.0 if np.any(y < 0) else y  # −1/+1 labels read as 0/1
-        e = np.exp(-np.abs(scores))
-        h = e / ((1.0 + e) * (1.0 + e))
-        pos_weight = loss.params().get("pos_weight")
-        if pos_weight is not None:
-            h *= pos_weight * yy + (1.0 - yy)
-        return h
-    if name == "cross_entropy":
+    if loss.name in _SOFTMAX:
         p: Array = softmax(scores)
         return p
-    raise ValueError(f"no second derivative known for {name}")
+    pw = loss.pointwise(y, scores, logits=logits, finite=False, hessian=True)
+    if pw.hess is None:
+        raise ValueError(f"no second derivative known for {loss.name}")
+    return pw.hess

@@ -1,6 +1,8 @@
 """The training loop: split, standardize, step, stop; reports through a callback.
 
-``fit`` runs one of two loops on an :class:`Objective`:
+``fit`` hands the problem to a full-batch solver of :mod:`losscli.fit.solvers`
+(``newton``, ``prox_newton``, ``lbfgs``, ``lp``; ``auto``, the default, picks
+one by loss, penalty and shape), or runs one of two first-order loops:
 
 * ``gd`` — full-batch proximal gradient descent.  Without ``--lr`` the step
   length is chosen each epoch (Barzilai–Borwein, with a non-monotone
@@ -17,6 +19,13 @@ With a validation split, the validation loss decides instead: training
 stops when it has not improved for ``patience`` epochs and the best weights
 are restored.  A NaN/inf objective stops with ``diverged``.  The loop never
 prints; the command line renders ``EpochRecord``s from the callback.
+
+Every fit ends with a :class:`~losscli.fit.solvers.Certificate` (a bound on
+objective − optimum, or a named gradient norm).  ``converged`` means the
+certificate is below the tolerance: the solvers stop on it; the first-order
+loops stop on their own rules, and a loop that would say ``converged`` says
+``not_optimal`` when its certificate is above ``FIRST_ORDER_CERT_TOL`` (always,
+for kinked losses, whose subgradient norm certifies nothing).
 """
 
 from __future__ import annotations
@@ -31,6 +40,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from losscli.errors import BadValues, InputError
+from losscli.fit import solvers
+from losscli.fit.data import InMemory
 from losscli.fit.objective import Objective
 from losscli.fit.optimizers import (
     OPTIMIZERS,
@@ -47,8 +58,9 @@ if TYPE_CHECKING:
 
 NONMONOTONE_MEMORY = 10  # GLL window: accept a step if it beats the worst of the last 10
 ARMIJO = 1e-4
-DEFAULT_EPOCHS = {"gd": 20000, "sgd": 1000}
-DEFAULT_TOL = {"gd": 1e-12, "sgd": 1e-5}
+DEFAULT_EPOCHS = {"gd": 20000, "sgd": 1000, "newton": 100, "prox_newton": 100, "lbfgs": 15000}
+DEFAULT_TOL = {"gd": 1e-12, "sgd": 1e-5, "solver": 1e-12}
+FIRST_ORDER_CERT_TOL = 1e-6  # a first-order loop's "converged" needs a certificate this small
 BLOW_UP = 1e4  # an objective this many times its starting value (plus 1) has diverged
 STALL_EPOCHS = 100  # gd's window for "the objective stopped moving"
 KINK_TOL = 1e-12  # … by this much, relative, for losses with kinks (mae, hinge, …)
@@ -64,6 +76,7 @@ class StopReason(str, Enum):
     """Why training ended (the JSON ``stop_reason``)."""
 
     CONVERGED = "converged"
+    NOT_OPTIMAL = "not_optimal"  # stopped, but the certificate does not show the optimum
     MAX_EPOCHS = "max_epochs"
     EARLY_STOPPING = "early_stopping"
     DIVERGED = "diverged"
@@ -73,7 +86,7 @@ class StopReason(str, Enum):
 class TrainConfig:
     """Optimizer and stopping settings; None means "the optimizer's default"."""
 
-    optimizer: str = "gd"
+    optimizer: str = "auto"
     lr: float | None = None
     epochs: int | None = None
     batch_size: int | None = None
@@ -89,16 +102,44 @@ class TrainConfig:
     def full_batch(self) -> bool:
         return OPTIMIZERS[self.optimizer].full_batch
 
+    @property
+    def solver(self) -> bool:
+        """A full-batch solver of losscli.fit.solvers (newton, lbfgs, lp, auto…)."""
+        return OPTIMIZERS[self.optimizer].solver
+
+    def _family(self) -> str:
+        if self.solver:
+            return "solver"
+        return "gd" if self.full_batch else "sgd"
+
     def resolved_epochs(self) -> int:
-        return self.epochs or DEFAULT_EPOCHS["gd" if self.full_batch else "sgd"]
+        if self.epochs:
+            return self.epochs
+        if self.solver:
+            return DEFAULT_EPOCHS.get(self.optimizer, 100)
+        return DEFAULT_EPOCHS[self._family()]
 
     def resolved_schedule(self) -> str:
         if self.schedule is not None:
             return self.schedule
-        return DEFAULT_SCHEDULE["gd" if self.full_batch else "sgd"]
+        return DEFAULT_SCHEDULE["sgd" if self._family() == "sgd" else "gd"]
 
     def resolved_tol(self) -> float:
-        return DEFAULT_TOL["gd" if self.full_batch else "sgd"] if self.tol is None else self.tol
+        return DEFAULT_TOL[self._family()] if self.tol is None else self.tol
+
+    def first_order(self) -> TrainConfig:
+        """``auto`` with a first-order flag (--lr, --schedule, --batch-size, …) is that loop.
+
+        A learning rate or schedule configures gradient descent, a batch size
+        mini-batches; auto then means the loop the flags describe.
+        """
+        if self.optimizer != "auto":
+            return self
+        if self.batch_size is not None:
+            return replace(self, optimizer="sgd")
+        if self.lr is not None or self.schedule is not None:
+            return replace(self, optimizer="gd")
+        return self
 
     def resolved_lr(self) -> float | None:
         """The fixed learning rate; None = gd's automatic step length."""
@@ -121,6 +162,29 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise InputError(message)
+        if self.optimizer == "auto" and self.first_order() is not self:
+            self.first_order().validate()
+            return
+        if self.solver:
+            given = [
+                flag
+                for flag, value in (
+                    ("--lr", self.lr),
+                    ("--batch-size", self.batch_size),
+                    ("--schedule", self.schedule),
+                    ("--momentum", self.momentum),
+                    ("--beta1", self.beta1),
+                    ("--beta2", self.beta2),
+                )
+                if value is not None
+            ]
+            if given:
+                raise InputError(
+                    f"{self.optimizer} is a full-batch solver and chooses its own steps; "
+                    f"it takes no {', '.join(given)}",
+                    "drop them, or use --optimizer gd / sgd / adam … for a first-order loop",
+                )
+            return
         if self.full_batch and self.batch_size is not None:
             raise InputError(
                 "gd is full-batch and takes no --batch-size",
@@ -157,6 +221,9 @@ class FitResult:
     history: tuple[EpochRecord, ...]
     best_epoch: int
     lr: float | None = None  # the fixed rate used (None: gd's automatic steps)
+    optimizer: str = ""  # the method that ran (what auto chose)
+    choice: str = ""  # why auto chose it ("" when it was named)
+    certificate: solvers.Certificate | None = None
 
 
 Callback = Callable[[EpochRecord], None]
@@ -263,7 +330,11 @@ def fit(
     explicit ``--lr`` is never second-guessed.
     """
     config.validate()
+    config = config.first_order()
     start = np.zeros(obj.size) if theta0 is None else theta0.astype(np.float64)
+    data = InMemory(x, y)
+    if config.solver:
+        return _solve(obj, data, config, start, validation, callback)
     loop = _gd if config.full_batch else _minibatch
     retries = RETRIES if config.lr is None and not config.full_batch else 0
     lr = config.resolved_lr()
@@ -277,7 +348,16 @@ def fit(
             if attempt == retries:
                 last = tracker.history[-1].epoch if tracker.history else 0
                 history = tuple(tracker.history)
-                return FitResult(start, StopReason.DIVERGED, last + 1, math.nan, history, 0, lr)
+                return FitResult(
+                    start,
+                    StopReason.DIVERGED,
+                    last + 1,
+                    math.nan,
+                    history,
+                    0,
+                    lr,
+                    optimizer=config.optimizer,
+                )
             assert lr is not None
             lr /= 10.0
     if validation is not None and tracker.best_theta is not None:
@@ -286,8 +366,103 @@ def fit(
             reason = StopReason.EARLY_STOPPING
     objective = _full_objective(obj, theta, x, y)[0]
     epochs = tracker.history[-1].epoch if tracker.history else 0
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            cert = solvers.certify(obj, theta, data)
+    except solvers.SolverDiverged:
+        cert = solvers.Certificate("gradient_norm", math.inf, False)
+    if reason is StopReason.CONVERGED and not cert.certifies(objective, FIRST_ORDER_CERT_TOL):
+        reason = StopReason.NOT_OPTIMAL
     return FitResult(
-        theta, reason, epochs, objective, tuple(tracker.history), tracker.best_epoch, lr
+        theta,
+        reason,
+        epochs,
+        objective,
+        tuple(tracker.history),
+        tracker.best_epoch,
+        lr,
+        optimizer=config.optimizer,
+        certificate=cert,
+    )
+
+
+def _solve(
+    obj: Objective,
+    data: InMemory,
+    config: TrainConfig,
+    start: Array,
+    validation: tuple[Array, Array] | None,
+    callback: Callback | None,
+) -> FitResult:
+    """Run a solver of losscli.fit.solvers (auto: the one ``solvers.choose`` picks).
+
+    The solver stops on its certificate; the tracker only logs (history,
+    validation loss, callback).  With ``auto`` choosing the first-order
+    ``gd`` (kinked losses with L2), that loop runs instead.
+    """
+    name, why = config.optimizer, ""
+    if name == "auto":
+        name, why = solvers.choose(obj, data.n_rows)
+        if name == "gd":
+            result = fit(
+                obj,
+                data.x,
+                data.y,
+                replace(config, optimizer="gd"),
+                validation=validation,
+                callback=callback,
+                theta0=start,
+            )
+            return replace(result, choice=why)
+    run = replace(config, optimizer=name) if config.optimizer == "auto" else config
+    tracker = _Tracker(obj, run, validation, callback)
+    f0 = _full_objective(obj, start, data.x, data.y)[0] if name != "lp" else math.inf
+    tracker.start_from(f0)
+
+    def on_iteration(iteration: int, theta: Array, objective: float) -> None:
+        tracker.record(iteration, theta, objective, objective - obj.penalty(theta), math.nan)
+
+    tol = run.resolved_tol()
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out = solvers.SOLVERS[name](
+                obj,
+                data,
+                start.copy(),
+                tol=tol,
+                max_iter=run.resolved_epochs(),
+                on_iteration=on_iteration,
+            )
+    except (solvers.SolverDiverged, _Diverged):
+        last = tracker.history[-1].epoch if tracker.history else 0
+        return FitResult(
+            start,
+            StopReason.DIVERGED,
+            last + 1,
+            math.nan,
+            tuple(tracker.history),
+            0,
+            optimizer=name,
+            choice=why,
+        )
+    if out.converged:
+        reason = StopReason.CONVERGED
+    elif out.exhausted:
+        reason = StopReason.MAX_EPOCHS
+    else:
+        reason = StopReason.NOT_OPTIMAL
+    objective = _full_objective(obj, out.theta, data.x, data.y)[0]
+    return FitResult(
+        out.theta,
+        reason,
+        out.iterations,
+        objective,
+        tuple(tracker.history),
+        out.iterations,
+        None,
+        optimizer=name,
+        choice=why,
+        certificate=out.certificate,
     )
 
 

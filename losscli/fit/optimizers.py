@@ -374,7 +374,11 @@ class OptimizerSpec:
     ``hyperparameters`` are the ones the command line exposes (among ``momentum``,
     ``beta1``, ``beta2``); ``make_optimizer`` also takes the factory's other
     keywords (``eps``, ``alpha``, ``weight_decay``, ``decay_mask``). ``full_batch``
-    tells the trainer to use the whole training set as one batch.
+    tells the trainer to use the whole training set as one batch.  A
+    ``solver`` entry (newton, lbfgs, lp, auto, …) has no update rule: the
+    trainer hands the whole problem to :mod:`losscli.fit.solvers`, which
+    chooses its own steps, so it takes no learning rate or schedule
+    (``default_lr`` is NaN).
     """
 
     name: str
@@ -383,6 +387,7 @@ class OptimizerSpec:
     description: str
     default_lr: float
     full_batch: bool = False
+    solver: bool = False
     keywords: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -392,9 +397,53 @@ class OptimizerSpec:
         object.__setattr__(self, "keywords", names)
 
 
+def _solver() -> Optimizer:
+    """The factory of solver entries: they have no init/update pair to build."""
+    raise ValueError("a full-batch solver has no update rule; losscli.fit.solvers runs it")
+
+
 OPTIMIZERS: dict[str, OptimizerSpec] = {
     spec.name: spec
     for spec in (
+        OptimizerSpec(
+            "auto",
+            _solver,
+            (),
+            "picks by loss, penalty and shape: newton, prox_newton, lbfgs, lp or gd",
+            math.nan,
+            True,
+            True,
+        ),
+        OptimizerSpec(
+            "newton",
+            _solver,
+            (),
+            "Newton with the loss's Hessian: Cholesky for small d, Newton-CG else",
+            math.nan,
+            True,
+            True,
+        ),
+        OptimizerSpec(
+            "prox_newton",
+            _solver,
+            (),
+            "proximal Newton for L1 penalties (coordinate descent on the model)",
+            math.nan,
+            True,
+            True,
+        ),
+        OptimizerSpec(
+            "lbfgs", _solver, (), "L-BFGS (scipy L-BFGS-B, Wolfe line search)", math.nan, True, True
+        ),
+        OptimizerSpec(
+            "lp",
+            _solver,
+            (),
+            "exact LP (HiGHS) for mae, quantile, epsilon_insensitive, hinge (+ L1)",
+            math.nan,
+            True,
+            True,
+        ),
         OptimizerSpec("gd", sgd, (), "full-batch gradient descent: θ ← θ − lr·g", 0.1, True),
         OptimizerSpec("sgd", sgd, (), "mini-batch stochastic gradient descent", 0.1),
         OptimizerSpec("momentum", momentum, ("momentum",), "SGD with heavy-ball momentum", 0.1),
@@ -423,6 +472,8 @@ def make_optimizer(name: str, **hyper: Any) -> Optimizer:
             f"optimizer {name!r} does not take {', '.join(unknown)} "
             f"(of momentum, beta1, beta2 it takes: {takes})"
         )
+    if spec.solver:
+        raise ValueError(f"{name} is a full-batch solver with no update rule")
     return spec.factory(**given)
 
 
