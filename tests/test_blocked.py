@@ -97,7 +97,9 @@ def test_column_stats_match_two_pass_numpy_far_from_zero() -> None:
     exact = np.array([math.fsum(col) / len(x) for col in x.T])  # NumPy's axis-0 mean is naive
     np.testing.assert_allclose(stats.mean, exact, rtol=1e-15)
     # x − μ is exact here (Sterbenz), so fsum of its squares is the reference
-    ref = np.array([math.sqrt(math.fsum((col - m) ** 2) / len(x)) for col, m in zip(x.T, exact)])
+    ref = np.array(
+        [math.sqrt(math.fsum((col - m) ** 2) / len(x)) for col, m in zip(x.T, exact, strict=True)]
+    )
     np.testing.assert_allclose(stats.std(), ref, rtol=1e-9)  # the reference μ is rounded too
     assert stats.std()[2] == 0.0
     np.testing.assert_allclose(stats.rms(), np.sqrt((x * x).mean(axis=0)), rtol=1e-14)
