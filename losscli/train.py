@@ -11,13 +11,18 @@ coefficients, and the coefficients are mapped back to the original scale.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from losscli.engine.cache import LazyFolder
+from losscli.engine.memory import resolve_limit_bytes
+from losscli.engine.outofcore import Streamed, arrange, labels_of, predictions, stream_design
 from losscli.errors import InputError
 from losscli.fit import metrics
 from losscli.fit.loop import Callback, FitResult, StopReason, TrainConfig, fit
@@ -53,6 +58,8 @@ class TrainRequest:
     standardize: bool = True
     intercept: bool = True
     val_split: float = 0.0
+    memory_limit: int | None = None  # bytes; None = engine.memory.default_limit()
+    cache_dir: str | None = None  # where a matrix past the limit is cached
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,7 @@ class Prepared:
     design: dataset.Design
     target: str
     dropped: int
+    spilled: Streamed | None = None  # the matrix went to an on-disk cache (x, y empty)
 
 
 def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[str, str]:
@@ -118,26 +126,45 @@ def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[str
     return "logistic", "logit"
 
 
-def prepare(request: TrainRequest) -> Prepared:
-    """Read the CSV, build X and y, choose the model."""
-    frame = dataset.read_table(request.source)
-    target = dataset.target_column(frame, request.target)
-    design = dataset.build_design(frame, target, request.features, request.one_hot)
-    dropped = 0
-    if request.dropna:
-        frame, dropped = dataset.drop_missing(frame, [target, *design.columns])
-        if len(frame) == 0:
-            raise InputError("no rows left after --dropna")
-    x = design.matrix(frame)
+def prepare(request: TrainRequest, open_folder: Callable[[], str] | None = None) -> Prepared:
+    """Read the input once into X and y (on disk past the memory limit), choose the model."""
     regression = request.loss.task in REGRESSION_TASKS
-    labels = (
-        dataset.regression_labels(frame[target], target)
-        if regression
-        else dataset.class_labels(frame[target], target)
+    data = stream_design(
+        request.source,
+        target=request.target,
+        features=request.features,
+        one_hot=request.one_hot,
+        dropna=request.dropna,
+        regression=regression,
+        limit=resolve_limit_bytes(request.memory_limit),
+        open_folder=open_folder or _no_cache,
     )
-    n_classes = None if labels.classes is None else len(labels.classes)
+    n_classes = None if data.classes is None else len(data.classes)
     kind, link = choose_model(request.loss, request.model, n_classes)
-    return Prepared(kind, link, x, labels.y, labels.classes, design, target, dropped)
+    if data.cache is not None:
+        empty = np.zeros((0, data.stats.width))
+        return Prepared(
+            kind,
+            link,
+            empty,
+            np.zeros(0),
+            data.classes,
+            data.design,
+            data.target,
+            data.dropped,
+            data,
+        )
+    assert data.x is not None and data.y is not None
+    return Prepared(
+        kind, link, data.x, data.y, data.classes, data.design, data.target, data.dropped
+    )
+
+
+def _no_cache() -> str:
+    raise InputError(
+        "the training data exceed the memory limit and no cache folder was given",
+        "raise --memory-limit",
+    )
 
 
 def split(
@@ -185,27 +212,72 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
     for name, value in (("--l1", request.l1), ("--l2", request.l2)):
         if not (value >= 0 and math.isfinite(value)):
             raise InputError(f"{name} must be a number ≥ 0 (got {value})")
-    data = prepare(request)
+    with contextlib.ExitStack() as stack:  # closes (removes) a cache folder, if one was made
+        folder = LazyFolder(request.cache_dir, stack)
+        return _train_rows(request, prepare(request, folder), folder, callback, started)
+
+
+def _widen(request: TrainRequest) -> Callable[[Array], Array]:
+    def widen(sigma: Array) -> Array:
+        if not request.standardize and request.l2:
+            # Raw-scale L2 has curvature λ2/σ² per scaled coefficient; widening the
+            # scale to √(σ² + λ2) balances it against the loss's (Jacobi scaling).
+            return np.sqrt(sigma * sigma + request.l2)
+        return sigma
+
+    return widen
+
+
+def _train_rows(
+    request: TrainRequest,
+    data: Prepared,
+    folder: Callable[[], str],
+    callback: Callback | None,
+    started: float,
+) -> TrainReport:
+    """Standardize, fit, map back and score: in memory, or over the spilled cache."""
     outputs = len(data.classes) if data.kind == "softmax" and data.classes else 1
     classification = data.classes is not None
+    n = data.spilled.n_rows if data.spilled is not None else len(data.y)
+    strata = None
+    if classification and request.val_split:
+        spilled = data.spilled.cache if data.spilled is not None else None
+        strata = data.y if spilled is None else labels_of(spilled)
     train_idx, val_idx = (
-        split(
-            len(data.y), request.val_split, request.config.seed, data.y if classification else None
-        )
+        split(n, request.val_split, request.config.seed, strata)
         if request.val_split
-        else (np.arange(len(data.y)), np.arange(0))
+        else (np.arange(n), np.arange(0))
     )
-    x_train, y_train = data.x[train_idx], data.y[train_idx]
-    # Always optimise on scaled features (conditioning); --no-standardize only
-    # moves the penalty onto the original coefficients w = w_scaled/σ.
-    mu, sigma = scaling(x_train, center=request.intercept)
-    if not request.standardize and request.l2:
-        # Raw-scale L2 has curvature λ2/σ² per scaled coefficient; widening the
-        # scale to √(σ² + λ2) balances it against the loss's (Jacobi scaling).
-        sigma = np.sqrt(sigma * sigma + request.l2)
+    del strata
+    validation: tuple[Any, Any] | None = None
+    x_fit: Any
+    y_fit: Array | None
+    if data.spilled is not None:
+        # Out of core: standardize the cache in place (or into training and
+        # validation caches), then every solver reads it block by block.
+        arranged = arrange(
+            data.spilled,
+            folder(),
+            val_rows=val_idx,
+            center=request.intercept,
+            widen=_widen(request),
+        )
+        mu, sigma = arranged.mu, arranged.sigma
+        x_fit, y_fit, y_train = arranged.train, None, arranged.y_train
+        if arranged.validation is not None:
+            validation = (arranged.validation, None)
+    else:
+        x_train, y_train = data.x[train_idx], data.y[train_idx]
+        # Always optimise on scaled features (conditioning); --no-standardize only
+        # moves the penalty onto the original coefficients w = w_scaled/σ.
+        mu, sigma = scaling(x_train, center=request.intercept)
+        sigma = _widen(request)(sigma)
+        x_fit, y_fit = (x_train - mu) / sigma, y_train
+        if len(val_idx):
+            validation = ((data.x[val_idx] - mu) / sigma, data.y[val_idx])
     objective = Objective(
         loss=request.loss,
-        n_features=data.x.shape[1],
+        n_features=len(mu),
         outputs=outputs,
         logits=request.loss.logit_space != "never",
         l1=request.l1,
@@ -213,13 +285,10 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         intercept=request.intercept,
         penalty_scale=None if request.standardize else 1.0 / sigma,
     )
-    validation = None
-    if len(val_idx):
-        validation = ((data.x[val_idx] - mu) / sigma, data.y[val_idx])
     result = fit(
         objective,
-        (x_train - mu) / sigma,
-        y_train,
+        x_fit,
+        y_fit,
         request.config,
         validation=validation,
         callback=callback,
@@ -240,15 +309,25 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
     )
     scores: dict[str, dict[str, float | None]] = {}
     if result.stop_reason is not StopReason.DIVERGED:
-        scores["train"] = score(model, x_train, y_train)
-        if len(val_idx):
-            scores["validation"] = score(model, data.x[val_idx], data.y[val_idx])
+        if data.spilled is not None:
+            scores["train"] = score_predictions(
+                model, predictions(model.predict, x_fit, mu, sigma), y_train
+            )
+            if validation is not None:
+                val_source = validation[0]
+                scores["validation"] = score_predictions(
+                    model, predictions(model.predict, val_source, mu, sigma), labels_of(val_source)
+                )
+        else:
+            scores["train"] = score(model, x_train, y_train)
+            if len(val_idx):
+                scores["validation"] = score(model, data.x[val_idx], data.y[val_idx])
     model = Model(**{**model.__dict__, "metrics": scores})
     return TrainReport(
         model,
         result,
         scores,
-        len(train_idx),
+        n - len(val_idx),
         len(val_idx),
         data.dropped,
         time.perf_counter() - started,
@@ -290,9 +369,14 @@ def _original_scale(
 
 def score(model: Model, x: Array, y: Array) -> dict[str, float | None]:
     """Train/validation metrics: MSE, MAE, R²; or accuracy, log loss, …, ROC AUC."""
+    return score_predictions(model, model.predict(x), y)
+
+
+def score_predictions(model: Model, pred: Array, y: Array) -> dict[str, float | None]:
+    """The metrics of predictions already made (out of core: gathered block by block)."""
     if model.classes is None:
-        return metrics.regression_metrics(y, model.predict(x))
-    return metrics.classification_metrics(y.astype(np.int64), model.predict(x))
+        return metrics.regression_metrics(y, pred)
+    return metrics.classification_metrics(y.astype(np.int64), pred)
 
 
 def _options(request: TrainRequest) -> dict[str, Any]:

@@ -36,14 +36,14 @@ def test_parse_size(text: str, size: int) -> None:
     assert parse_size(text) == size
 
 
-@pytest.mark.parametrize("text", ["lots", "200XB", "-5MB", "", "1MB"])
+@pytest.mark.parametrize("text", ["lots", "200XB", "-5MB", "", "1kB"])
 def test_parse_size_refuses(text: str) -> None:
     with pytest.raises(InputError, match="memory-limit"):
         parse_size(text)
 
 
 def test_default_limit_is_a_share_of_available_memory() -> None:
-    assert resolve_limit(None) >= 16 << 20
+    assert resolve_limit(None) >= 1 << 20
     assert resolve_limit("300MB") == 300_000_000
     assert in_memory_bytes(1000, 20) == 8 * 1000 * (40 + 8)
 

@@ -58,3 +58,16 @@ def cache_folder(parent: str | None = None) -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
         if main:
             signal.signal(signal.SIGTERM, previous)
+
+
+class LazyFolder:
+    """A cache folder made only when first asked for (a file that fits never makes one)."""
+
+    def __init__(self, parent: str | None, stack: contextlib.ExitStack) -> None:
+        self.parent, self.stack = parent, stack
+        self.path: str | None = None
+
+    def __call__(self) -> str:
+        if self.path is None:
+            self.path = self.stack.enter_context(cache_folder(self.parent))
+        return self.path

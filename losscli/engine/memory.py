@@ -18,7 +18,7 @@ from losscli.errors import InputError
 
 DEFAULT_SHARE = 0.5  # of the available memory, when --memory-limit is not given
 FALLBACK_BYTES = 2 << 30  # when the platform tells us nothing
-MIN_LIMIT = 16 << 20  # below this not even one block and the interpreter fit
+MIN_LIMIT = 1 << 20  # a budget for the data: below one block it means nothing
 # The in-memory fit holds, per row: the matrix (d floats), its standardized
 # copy (d floats) and about eight n-long vectors (labels, scores, residuals,
 # gradients, the line search's trial scores).
@@ -93,3 +93,8 @@ def resolve_limit(text: str | None) -> int:
 def in_memory_bytes(rows: int, features: int, outputs: int = 1) -> int:
     """What an in-memory fit of ``rows`` × ``features`` needs, in bytes (an estimate)."""
     return 8 * rows * (2 * features + VECTORS_PER_ROW * max(1, outputs))
+
+
+def resolve_limit_bytes(limit: int | None) -> int:
+    """A budget in bytes, or the default one."""
+    return default_limit() if limit is None else limit
