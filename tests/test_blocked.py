@@ -148,7 +148,7 @@ def test_sigterm_during_a_spilled_train_leaves_no_cache(tmp_path: Path) -> None:
         f"""
         import sys
         from losscli.cli import main
-        sys.argv = ["losscli", "train", {str(data)!r}, "--memory-limit", "16MiB",
+        sys.argv = ["losscli", "train", {str(data)!r}, "--memory-limit", "1MiB",
                     "--cache-dir", {str(cache)!r}, "--optimizer", "gd", "--lr", "1e-9",
                     "--epochs", "100000", "--tol", "0", "-f", "json"]
         main()

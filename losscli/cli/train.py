@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from losscli.cli.app import cli
+from losscli.cli.engine_options import memory_options
 from losscli.cli.options import (
     loss_param_options,
     require_input,
@@ -107,6 +108,7 @@ if TYPE_CHECKING:
 @click.option("--save", metavar="FILE", help="Save the model as JSON.")
 @click.option("--history", metavar="FILE", help="Write one CSV row per epoch.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or notes.")
+@memory_options
 def train(
     file: str | None,
     loss_name: str,
@@ -135,6 +137,8 @@ def train(
     save: str | None,
     history: str | None,
     quiet: bool,
+    memory_limit: int | None,
+    cache_dir: str | None,
     **params: Any,
 ) -> None:
     """Fit a linear, logistic or softmax model by gradient descent under a loss.
@@ -181,6 +185,8 @@ def train(
         standardize=standardize,
         intercept=not no_intercept,
         val_split=val_split,
+        memory_limit=memory_limit,
+        cache_dir=cache_dir,
     )
     console = stdout_console()
     fmt = fmt or ("table" if console.is_terminal else "json")

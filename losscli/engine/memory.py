@@ -18,7 +18,7 @@ from losscli.errors import InputError
 
 DEFAULT_SHARE = 0.5  # of the available memory, when --memory-limit is not given
 FALLBACK_BYTES = 2 << 30  # when the platform tells us nothing
-MIN_LIMIT = 1 << 20  # a budget for the data: below one block it means nothing
+MIN_LIMIT = 1_000_000  # a budget for the data: below one block it means nothing
 # The in-memory fit holds, per row: the matrix (d floats), its standardized
 # copy (d floats) and about eight n-long vectors (labels, scores, residuals,
 # gradients, the line search's trial scores).
@@ -59,7 +59,7 @@ def parse_size(text: str, flag: str = "--memory-limit") -> int:
     size = int(float(match.group(1)) * _UNITS[unit])
     if size < MIN_LIMIT:
         raise InputError(
-            f"{flag} {text} is below the {MIN_LIMIT >> 20} MiB a run needs at the least",
+            f"{flag} {text} is below the {MIN_LIMIT // 1_000_000} MB a run needs at the least",
             "give a larger limit, such as 200MB",
         )
     return size
