@@ -54,7 +54,9 @@ CASES = {
         "--loss", "bce", "--target", "cls", "--features", "a,b,c,d", "--l2", "1e-3",
         "--val-split", "0.25",
     ],
-    "ce-text-labels": ["--loss", "ce", "--target", "animal", "--features", "a,b,c,d", "--l2", "1e-2"],
+    "ce-text-labels": [
+        "--loss", "ce", "--target", "animal", "--features", "a,b,c,d", "--l2", "1e-2",
+    ],
     "poisson-raw-l2": [
         "--loss", "poisson", "--target", "count", "--features", "a,b,c,d", "--l2", "0.1",
         "--no-standardize",
