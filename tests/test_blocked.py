@@ -60,12 +60,10 @@ def _source(tmp_path: Path, x: np.ndarray, y: np.ndarray, rows: int, step: int) 
     return src
 
 
-@pytest.mark.parametrize("prefetch", [True, False])
-def test_blocked_reduce_equals_in_memory(tmp_path: Path, prefetch: bool) -> None:
+def test_blocked_reduce_equals_in_memory(tmp_path: Path) -> None:
     rng = np.random.default_rng(3)
     x, y = rng.normal(size=(5003, 4)), rng.normal(size=5003)
     src = _source(tmp_path, x, y, rows=700, step=1234)
-    src.prefetch = prefetch
     assert (src.n_rows, src.n_features) == (5003, 4)
 
     def block(xb: np.ndarray, yb: np.ndarray, w: np.ndarray | None) -> tuple[float, np.ndarray]:

@@ -18,6 +18,7 @@ once to standardize it, and then only by the solver.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -208,9 +209,7 @@ def stream_design(
 
 
 def _open_cache(folder: str, width: int) -> BlockedSource:
-    return BlockedSource(
-        BlockFile(f"{folder}/x.f64", width), BlockFile(f"{folder}/y.f64", 0), prefetch=True
-    )
+    return BlockedSource(BlockFile(f"{folder}/x.f64", width), BlockFile(f"{folder}/y.f64", 0))
 
 
 def _relabel(cache: BlockedSource, relabel: Array) -> None:
@@ -279,7 +278,6 @@ class Arranged:
     mu: Array
     sigma: Array
     y_train: Array
-    y_validation: Array | None
 
 
 def scaling_of(stats: ColumnStats, *, center: bool) -> tuple[Array, Array]:
@@ -316,15 +314,51 @@ def arrange(
     mu, sigma = scaling_of(stats, center=center)
     sigma = widen(sigma)
     train, validation = split_cache(raw, val_rows, folder, mu, sigma)
-    y_val = labels_of(validation) if validation is not None else None
-    return Arranged(train, validation, mu, sigma, labels_of(train), y_val)
+    return Arranged(train, validation, mu, sigma, labels_of(train))
 
 
 def predictions(
     predict: Callable[[Array], Array], source: BlockedSource, mu: Array, sigma: Array
 ) -> Array:
     """A model's predictions for every row of a standardized cache, in order."""
-    parts: list[Array] = []
-    for xb, _ in source.blocks():
-        parts.append(predict(xb * sigma + mu))
-    return np.concatenate(parts)
+    out: Array | None = None
+    for (a, b), (xb, _) in zip(source.spans(), source.blocks(), strict=True):
+        pred = predict(xb * sigma + mu)
+        if out is None:
+            out = np.empty((source.n_rows, *pred.shape[1:]))
+        out[a:b] = pred
+    assert out is not None
+    return out
+
+
+def regression_scores(
+    predict: Callable[[Array], Array], source: BlockedSource, mu: Array, sigma: Array
+) -> dict[str, float | None]:
+    """MSE, MAE and R² over a cache without holding n predictions (two passes).
+
+    The same definitions and conventions as ``metrics.regression_metrics``
+    (constant target: R² 1.0 for perfect predictions, else 0.0; fewer than
+    two rows: None), with the sums taken per block and added by ``fsum``.
+    """
+    n = source.n_rows
+    sq: list[float] = []
+    ab: list[float] = []
+    ys: list[float] = []
+    lo, hi = math.inf, -math.inf
+    for xb, yb in source.blocks():
+        residual = yb - predict(xb * sigma + mu)
+        sq.append(float(residual @ residual))
+        ab.append(float(np.abs(residual).sum()))
+        ys.append(float(yb.sum()))
+        lo, hi = min(lo, float(yb.min())), max(hi, float(yb.max()))
+    ss_res = math.fsum(sq)
+    r2: float | None
+    if n < 2:
+        r2 = None
+    elif lo == hi:
+        r2 = 1.0 if ss_res == 0.0 else 0.0
+    else:
+        mean = math.fsum(ys) / n
+        tot = [float(((yb - mean) ** 2).sum()) for _, yb in source.blocks()]
+        r2 = 1.0 - ss_res / math.fsum(tot)
+    return {"mse": ss_res / n, "mae": math.fsum(ab) / n, "r2": r2}

@@ -11,10 +11,9 @@ rounding of a different summation order.
 Why reads and not a memmap: pages of a mapped file that the process has
 touched count in its resident set (RSS) until the kernel is short of
 memory, so one epoch over a memmap of 800 MB shows an 800 MB process.
-``readinto`` a reused block buffer copies the same bytes out of the page
-cache (a few GB/s) and keeps the process at one block, which is what
-``--memory-limit`` promises.  A reader thread fetches block i+1 while the
-caller works on block i (file reads and BLAS both release the GIL).
+``preadv`` into a reused block buffer copies the same bytes out of the page
+cache (~10 GB/s) and keeps the process at one block, which is what
+``--memory-limit`` promises.
 
 Streaming column statistics (:class:`ColumnStats`) merge per-block sums
 and centred sums of squares (Chan et al.'s pairwise update), so the
@@ -27,7 +26,6 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -213,7 +211,6 @@ class BlockedSource:
     x: BlockFile
     y: BlockFile
     rows_per_block: int = 0
-    prefetch: bool = True
 
     def __post_init__(self) -> None:
         if self.x.rows != self.y.rows:
@@ -237,32 +234,19 @@ class BlockedSource:
         return [(a, min(a + step, n)) for a in range(0, n, step)]
 
     def blocks(self, order: list[tuple[int, int]] | None = None) -> Iterator[tuple[Array, Array]]:
-        """(X_b, y_b) views into two reused buffer pairs, read one block ahead.
+        """(X_b, y_b) views into one reused buffer pair, valid until the next block.
 
-        A view is valid until the next one is yielded; copy what must outlive it.
+        No read-ahead thread: from the page cache a block copies at ~10 GB/s,
+        a tenth of what the gradient on it costs, and on this 2-core machine
+        a reader thread slowed a pass down 2.3× (0.14 s against 0.06 s, 1M × 20).
         """
         spans = self.spans() if order is None else order
         if not spans:
             return
         rows = max(b - a for a, b in spans)
-        pairs = [(self.x.buffer(rows), self.y.buffer(rows)) for _ in range(2)]
-
-        def load(i: int) -> tuple[Array, Array]:
-            a, b = spans[i]
-            bx, by = pairs[i % 2]
-            return self.x.read(a, b, bx), self.y.read(a, b, by)
-
-        if not self.prefetch or len(spans) == 1:
-            for i in range(len(spans)):
-                yield load(i)
-            return
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="losscli-cache") as pool:
-            ahead: Future[tuple[Array, Array]] = pool.submit(load, 0)
-            for i in range(len(spans)):
-                current = ahead.result()
-                if i + 1 < len(spans):
-                    ahead = pool.submit(load, i + 1)
-                yield current
+        bx, by = self.x.buffer(rows), self.y.buffer(rows)
+        for a, b in spans:
+            yield self.x.read(a, b, bx), self.y.read(a, b, by)
 
     def reduce(self, fn: Callable[[Array, Array, Array | None], T]) -> T:
         """Σ over blocks of fn(X_b, y_b, w_b) (w_b None: unweighted), summed exactly."""
