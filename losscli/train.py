@@ -23,6 +23,7 @@ import numpy as np
 from losscli.engine.cache import LazyFolder
 from losscli.engine.memory import resolve_limit_bytes
 from losscli.engine.outofcore import (
+    RowSource,
     Streamed,
     arrange,
     labels_of,
@@ -32,7 +33,6 @@ from losscli.engine.outofcore import (
 )
 from losscli.errors import InputError
 from losscli.fit import metrics
-from losscli.fit.blocked import BlockedSource
 from losscli.fit.loop import Callback, FitResult, StopReason, TrainConfig, fit
 from losscli.fit.model import Model
 from losscli.fit.objective import Objective
@@ -318,9 +318,9 @@ def _train_rows(
     scores: dict[str, dict[str, float | None]] = {}
     if result.stop_reason is not StopReason.DIVERGED:
         if data.spilled is not None:
-            scores["train"] = _spilled_scores(model, x_fit, mu, sigma)
+            scores["train"] = spilled_scores(model, x_fit, mu, sigma)
             if validation is not None:
-                scores["validation"] = _spilled_scores(model, validation[0], mu, sigma)
+                scores["validation"] = spilled_scores(model, validation[0], mu, sigma)
         else:
             scores["train"] = score(model, x_train, y_train)
             if len(val_idx):
@@ -375,16 +375,15 @@ def score(model: Model, x: Array, y: Array) -> dict[str, float | None]:
     return score_predictions(model, model.predict(x), y)
 
 
-def _spilled_scores(
-    model: Model, source: BlockedSource, mu: Array, sigma: Array
+def spilled_scores(
+    model: Model, source: RowSource, mu: Array, sigma: Array
 ) -> dict[str, float | None]:
     """Metrics over a cache: regression ones as block sums; classification ones need
     every prediction (ROC AUC ranks them), gathered in order (8·K bytes a row)."""
     if model.classes is None:
         return regression_scores(model.predict, source, mu, sigma)
-    return score_predictions(
-        model, predictions(model.predict, source, mu, sigma), labels_of(source)
-    )
+    pred, y = predictions(model.predict, source, mu, sigma)
+    return score_predictions(model, pred, y)
 
 
 def score_predictions(model: Model, pred: Array, y: Array) -> dict[str, float | None]:

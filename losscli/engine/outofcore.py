@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,7 @@ import pandas as pd
 from losscli.engine.memory import in_memory_bytes
 from losscli.errors import InputError
 from losscli.fit.blocked import BlockedSource, BlockFile, ColumnStats
+from losscli.fit.data import DataSource
 from losscli.io import reader as dataio
 from losscli.io import table as dataset
 
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     Array = NDArray[Any]  # float64 by convention
+
+T = TypeVar("T")
 
 
 def iter_table_frames(source: str) -> Iterator[pd.DataFrame]:
@@ -317,48 +320,50 @@ def arrange(
     return Arranged(train, validation, mu, sigma, labels_of(train))
 
 
+class RowSource(DataSource, Protocol):
+    """A data source that can also map a function over its blocks, in order."""
+
+    def map(self, fn: Callable[[Array, Array, Array | None], T]) -> list[T]: ...
+
+
 def predictions(
-    predict: Callable[[Array], Array], source: BlockedSource, mu: Array, sigma: Array
-) -> Array:
-    """A model's predictions for every row of a standardized cache, in order."""
-    out: Array | None = None
-    for (a, b), (xb, _) in zip(source.spans(), source.blocks(), strict=True):
-        pred = predict(xb * sigma + mu)
-        if out is None:
-            out = np.empty((source.n_rows, *pred.shape[1:]))
-        out[a:b] = pred
-    assert out is not None
-    return out
+    predict: Callable[[Array], Array], source: RowSource, mu: Array, sigma: Array
+) -> tuple[Array, Array]:
+    """(predictions, labels) for every row of a standardized source, in order."""
+    parts = source.map(lambda x, y, w: (predict(x * sigma + mu), y.copy()))
+    return np.concatenate([p for p, _ in parts]), np.concatenate([y for _, y in parts])
 
 
 def regression_scores(
-    predict: Callable[[Array], Array], source: BlockedSource, mu: Array, sigma: Array
+    predict: Callable[[Array], Array], source: RowSource, mu: Array, sigma: Array
 ) -> dict[str, float | None]:
-    """MSE, MAE and R² over a cache without holding n predictions (two passes).
+    """MSE, MAE and R² over a source without holding n predictions (two passes).
 
     The same definitions and conventions as ``metrics.regression_metrics``
     (constant target: R² 1.0 for perfect predictions, else 0.0; fewer than
     two rows: None), with the sums taken per block and added by ``fsum``.
     """
+
+    def first(x: Array, y: Array, w: Array | None) -> tuple[float, float, float, float, float]:
+        residual = y - predict(x * sigma + mu)
+        return (
+            float(residual @ residual),
+            float(np.abs(residual).sum()),
+            float(y.sum()),
+            float(y.min()),
+            float(y.max()),
+        )
+
+    parts = source.map(first)
     n = source.n_rows
-    sq: list[float] = []
-    ab: list[float] = []
-    ys: list[float] = []
-    lo, hi = math.inf, -math.inf
-    for xb, yb in source.blocks():
-        residual = yb - predict(xb * sigma + mu)
-        sq.append(float(residual @ residual))
-        ab.append(float(np.abs(residual).sum()))
-        ys.append(float(yb.sum()))
-        lo, hi = min(lo, float(yb.min())), max(hi, float(yb.max()))
-    ss_res = math.fsum(sq)
+    ss_res = math.fsum(p[0] for p in parts)
     r2: float | None
     if n < 2:
         r2 = None
-    elif lo == hi:
+    elif min(p[3] for p in parts) == max(p[4] for p in parts):
         r2 = 1.0 if ss_res == 0.0 else 0.0
     else:
-        mean = math.fsum(ys) / n
-        tot = [float(((yb - mean) ** 2).sum()) for _, yb in source.blocks()]
+        mean = math.fsum(p[2] for p in parts) / n
+        tot = source.map(lambda x, y, w: float(((y - mean) ** 2).sum()))
         r2 = 1.0 - ss_res / math.fsum(tot)
-    return {"mse": ss_res / n, "mae": math.fsum(ab) / n, "r2": r2}
+    return {"mse": ss_res / n, "mae": math.fsum(p[1] for p in parts) / n, "r2": r2}

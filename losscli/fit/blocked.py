@@ -256,6 +256,10 @@ class BlockedSource:
         result: Any = sum_partials(parts)
         return result  # type: ignore[no-any-return]
 
+    def map(self, fn: Callable[[Array, Array, Array | None], T]) -> list[T]:
+        """fn on every block, results in order (per-block metrics, predictions)."""
+        return [fn(xb, yb, None) for xb, yb in self.blocks()]
+
     def shuffled_blocks(
         self, rng: np.random.Generator, block: int | None = None
     ) -> Iterator[tuple[Array, Array]]:
