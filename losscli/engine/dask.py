@@ -31,10 +31,8 @@ core, no dashboard — and closes it at the end.
 from __future__ import annotations
 
 import contextlib
-import glob as globbing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from losscli.errors import InputError, LossCliError, RunError
@@ -54,8 +52,6 @@ ENGINES = ("local", "dask")
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 STEP_TIMEOUT = float(os.environ.get("LOSSCLI_DASK_TIMEOUT", "600"))  # seconds per gather
 CONNECT_TIMEOUT = 30  # seconds to reach a --scheduler
-CSV_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zst")
-PARQUET_SUFFIXES = (".parquet", ".pq")
 INSTALL_FIX = "install the extra: pip install 'losscli[dask]'"
 
 
@@ -138,94 +134,6 @@ def gather(client: Client, futures: Sequence[Future]) -> list[Any]:
             f"check the scheduler and workers (timeout: ${'LOSSCLI_DASK_TIMEOUT'})",
         ) from None
     return out
-
-
-# --------------------------------------------------------------------------- the input
-
-
-@dataclass(frozen=True)
-class Part:
-    """One partition: a whole file, or one row group of a Parquet file.
-
-    ``first_row`` is the 1-based row of the file where the partition starts,
-    so messages give the file's own row numbers.
-    """
-
-    path: str
-    row_group: int | None = None
-    first_row: int = 1
-
-    @property
-    def label(self) -> str:
-        return self.path if self.row_group is None else f"{self.path} (row group {self.row_group})"
-
-
-def _is_parquet(path: str) -> bool:
-    return path.lower().endswith(PARQUET_SUFFIXES)
-
-
-def expand_inputs(source: str) -> list[str]:
-    """A path, a glob or a folder as the sorted list of input files."""
-    if source == "-":
-        raise InputError(
-            "--engine dask reads files on the workers, not standard input",
-            "give a path, a glob such as 'data/*.parquet', or a folder",
-        )
-    if os.path.isdir(source):
-        files = sorted(
-            os.path.join(source, name)
-            for name in os.listdir(source)
-            if name.lower().endswith(CSV_SUFFIXES + PARQUET_SUFFIXES)
-            and os.path.isfile(os.path.join(source, name))
-        )
-        if not files:
-            raise InputError(
-                f"the folder {source} holds no CSV or Parquet files",
-                f"files must end in one of {', '.join(CSV_SUFFIXES + PARQUET_SUFFIXES)}",
-            )
-        return files
-    if globbing.has_magic(source):
-        files = sorted(p for p in globbing.glob(source) if os.path.isfile(p))
-        if not files:
-            raise InputError(
-                f"the pattern {source!r} matches no file", "check the path and quoting"
-            )
-        return files
-    if not os.path.exists(source):
-        raise InputError(f"no such file: {source}")
-    return [source]
-
-
-def partitions(files: Sequence[str]) -> list[Part]:
-    """One part per CSV file and per Parquet row group (from the file's footer)."""
-    parts: list[Part] = []
-    for path in files:
-        if not _is_parquet(path):
-            parts.append(Part(path))
-            continue
-        import pyarrow.parquet as pq  # type: ignore[import-untyped]
-
-        try:
-            meta = pq.ParquetFile(path).metadata
-        except (OSError, ValueError) as exc:
-            raise InputError(f"{path} is not a readable Parquet file ({exc})") from None
-        first = 1
-        for g in range(meta.num_row_groups):
-            parts.append(Part(path, g, first))
-            first += meta.row_group(g).num_rows
-        if meta.num_row_groups == 0:
-            parts.append(Part(path, None, 1))
-    return parts
-
-
-def in_part(part: Part, fn: Callable[[], T]) -> T:
-    """Run ``fn`` for a partition; an input error names the partition's file."""
-    try:
-        return fn()
-    except InputError as exc:
-        if exc.problem.startswith(part.path):
-            raise
-        raise InputError(f"{part.label}: {exc.problem}", exc.fix) from None
 
 
 # --------------------------------------------------------------------------- the data source

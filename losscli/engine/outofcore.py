@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from losscli.engine.memory import in_memory_bytes
+from losscli.engine.parts import expand_inputs, is_many, named, part_frames, partitions
 from losscli.errors import InputError
 from losscli.fit.blocked import BlockedSource, BlockFile, ColumnStats
 from losscli.fit.data import DataSource
@@ -129,6 +130,45 @@ class Streamed:
         return len(self.y)
 
 
+def frame_rows(
+    frame: pd.DataFrame,
+    design: dataset.Design,
+    target: str,
+    *,
+    regression: bool,
+    dropna: bool,
+    codes: LabelCodes,
+) -> tuple[Array, Array, int]:
+    """(X, y, rows dropped) of one frame: the features, and labels as values or codes."""
+    dropped = 0
+    if dropna:
+        frame, dropped = dataset.drop_missing(frame, [target, *design.columns])
+    if len(frame) == 0:
+        return np.zeros((0, len(design.names))), np.zeros(0), dropped
+    xb = design.matrix(frame)
+    series = frame[target]
+    yb = dataset.regression_labels(series, target).y if regression else codes.code(series, target)
+    return xb, yb, dropped
+
+
+def infer_design(
+    frame: pd.DataFrame, target: str | None, features: str | None, one_hot: str | None
+) -> tuple[str, dataset.Design]:
+    """The target and the feature design, from the first frame of the input."""
+    name = dataset.target_column(frame, target)
+    return name, dataset.build_design(frame, name, features, one_hot)
+
+
+def input_frames(source: str) -> Iterator[pd.DataFrame]:
+    """One path (or stdin) as before; a glob or folder file by file, errors naming the file."""
+    if not is_many(source):
+        yield from iter_table_frames(source)
+        return
+    for part in partitions(expand_inputs(source)):
+        with named(part, True):
+            yield from part_frames(part)
+
+
 def stream_design(
     source: str,
     *,
@@ -150,23 +190,16 @@ def stream_design(
     held_y: list[Array] = []
     held_rows = dropped = 0
     cache: BlockedSource | None = None
-    for frame in iter_table_frames(source):
+    for frame in input_frames(source):
         if design is None:
-            target_name = dataset.target_column(frame, target)
-            design = dataset.build_design(frame, target_name, features, one_hot)
+            target_name, design = infer_design(frame, target, features, one_hot)
             stats = ColumnStats(len(design.names))
-        if dropna:
-            frame, gone = dataset.drop_missing(frame, [target_name, *design.columns])
-            dropped += gone
-            if len(frame) == 0:
-                continue
-        xb = design.matrix(frame)
-        series = frame[target_name]
-        yb = (
-            dataset.regression_labels(series, target_name).y
-            if regression
-            else codes.code(series, target_name)
+        xb, yb, gone = frame_rows(
+            frame, design, target_name, regression=regression, dropna=dropna, codes=codes
         )
+        dropped += gone
+        if len(yb) == 0:
+            continue
         assert stats is not None
         stats.add(xb)
         if cache is None:
