@@ -36,6 +36,7 @@ from losscli.fit import metrics
 from losscli.fit.loop import Callback, FitResult, StopReason, TrainConfig, fit
 from losscli.fit.model import Model
 from losscli.fit.objective import Objective
+from losscli.fit.optimizers import OPTIMIZERS
 from losscli.io import table as dataset
 from losscli.losses import Loss
 
@@ -68,6 +69,8 @@ class TrainRequest:
     val_split: float = 0.0
     memory_limit: int | None = None  # bytes; None = engine.memory.default_limit()
     cache_dir: str | None = None  # where a matrix past the limit is cached
+    engine: str = "local"  # or "dask": the partitions are read and kept on a cluster
+    scheduler: str | None = None  # dask: a running scheduler (else a LocalCluster)
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,41 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
             raise InputError(f"{name} must be a number ≥ 0 (got {value})")
     with contextlib.ExitStack() as stack:  # closes (removes) a cache folder, if one was made
         folder = LazyFolder(request.cache_dir, stack)
-        return _train_rows(request, prepare(request, folder), folder, callback, started)
+        if request.engine == "dask":
+            data = _prepare_on_dask(request, stack)
+        else:
+            data = prepare(request, folder)
+        return _train_rows(request, data, folder, callback, started)
+
+
+def _prepare_on_dask(request: TrainRequest, stack: contextlib.ExitStack) -> Prepared:
+    """The partitions read and kept on the workers of a cluster open until train returns."""
+    from losscli.engine.dask import dask_client
+    from losscli.engine.dask_train import read_on_workers
+
+    config = request.config.first_order()
+    if not config.solver and not config.full_batch:
+        full = ", ".join(n for n, o in OPTIMIZERS.items() if o.full_batch)
+        raise InputError(
+            f"{config.optimizer} takes mini-batches, which --engine dask does not run",
+            f"use a full-batch optimizer: {full}",
+        )
+    client = stack.enter_context(dask_client(request.scheduler))
+    data = read_on_workers(
+        client,
+        request.source,
+        target=request.target,
+        features=request.features,
+        one_hot=request.one_hot,
+        dropna=request.dropna,
+        regression=request.loss.task in REGRESSION_TASKS,
+    )
+    n_classes = None if data.classes is None else len(data.classes)
+    kind, link = choose_model(request.loss, request.model, n_classes)
+    empty = np.zeros((0, data.stats.width))
+    return Prepared(
+        kind, link, empty, np.zeros(0), data.classes, data.design, data.target, data.dropped, data
+    )
 
 
 def _widen(request: TrainRequest) -> Callable[[Array], Array]:
@@ -265,7 +302,7 @@ def _train_rows(
         # validation caches), then every solver reads it block by block.
         arranged = arrange(
             data.spilled,
-            folder(),
+            folder,
             val_rows=val_idx,
             center=request.intercept,
             widen=_widen(request),

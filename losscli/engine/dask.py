@@ -117,9 +117,11 @@ def gather(client: Client, futures: Sequence[Future]) -> list[Any]:
     A task that keeps killing workers (KilledWorker), a cluster that does not
     answer within STEP_TIMEOUT, or a lost connection end the run with exit 1.
     """
-    killed = _distributed().KilledWorker
+    dist = _distributed()
+    killed = dist.KilledWorker
     try:
-        out: list[Any] = client.gather(list(futures), errors="raise", timeout=STEP_TIMEOUT)
+        dist.wait(list(futures), timeout=STEP_TIMEOUT)
+        out: list[Any] = client.gather(list(futures), errors="raise")
     except LossCliError:
         raise
     except killed as exc:

@@ -120,7 +120,7 @@ class Streamed:
     stats: ColumnStats
     x: Array | None = None
     y: Array | None = None
-    cache: BlockedSource | None = None
+    cache: BlockedSource | Any = None  # or the partitions on Dask workers (DaskParts)
 
     @property
     def n_rows(self) -> int:
@@ -305,12 +305,18 @@ def train_stats(raw: BlockedSource, val_rows: NDArray[np.intp]) -> ColumnStats:
 # --------------------------------------------------------------------------- after pass 1
 
 
+class RowSource(DataSource, Protocol):
+    """A data source that can also map a function over its blocks, in order."""
+
+    def map(self, fn: Callable[[Array, Array, Array | None], T]) -> list[T]: ...
+
+
 @dataclass(frozen=True)
 class Arranged:
     """A spilled matrix ready for the solver: standardized training and validation caches."""
 
-    train: BlockedSource
-    validation: BlockedSource | None
+    train: RowSource
+    validation: RowSource | None
     mu: Array
     sigma: Array
     y_train: Array
@@ -334,7 +340,7 @@ def labels_of(source: BlockedSource) -> Array:
 
 def arrange(
     streamed: Streamed,
-    folder: str,
+    open_folder: Callable[[], str],
     *,
     val_rows: NDArray[np.intp],
     center: bool,
@@ -346,17 +352,21 @@ def arrange(
     """
     raw = streamed.cache
     assert raw is not None
+    if not isinstance(raw, BlockedSource):  # partitions on Dask workers
+        if len(val_rows):
+            raise InputError(
+                "--val-split is not available with --engine dask",
+                "drop it, or use --engine local",
+            )
+        mu, sigma = scaling_of(streamed.stats, center=center)
+        sigma = widen(sigma)
+        source, labels = raw.standardized(mu, sigma)
+        return Arranged(source, None, mu, sigma, labels)
     stats = streamed.stats if len(val_rows) == 0 else train_stats(raw, val_rows)
     mu, sigma = scaling_of(stats, center=center)
     sigma = widen(sigma)
-    train, validation = split_cache(raw, val_rows, folder, mu, sigma)
+    train, validation = split_cache(raw, val_rows, open_folder(), mu, sigma)
     return Arranged(train, validation, mu, sigma, labels_of(train))
-
-
-class RowSource(DataSource, Protocol):
-    """A data source that can also map a function over its blocks, in order."""
-
-    def map(self, fn: Callable[[Array, Array, Array | None], T]) -> list[T]: ...
 
 
 def predictions(

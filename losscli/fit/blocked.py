@@ -163,6 +163,30 @@ class ColumnStats:
         self._ssq.append(np.einsum("ij,ij->j", xs, xs))
         self.n += nb
 
+    def merge(self, other: ColumnStats) -> None:
+        """Take in another's blocks (statistics of partitions computed elsewhere)."""
+        if other._exp is None:
+            return
+        exp = other._exp if self._exp is None else np.maximum(self._exp, other._exp)
+        for stats in (self, other):
+            if stats._exp is not None and (exp > stats._exp).any():
+                shift = np.ldexp(1.0, stats._exp - exp)
+                for parts, power in (
+                    (stats._sums, 1),
+                    (stats._fixes, 1),
+                    (stats._m2, 2),
+                    (stats._ssq, 2),
+                ):
+                    parts[:] = [p * shift**power for p in parts]
+                stats._exp = exp
+        self._exp = exp
+        self._counts += other._counts
+        self._sums += other._sums
+        self._fixes += other._fixes
+        self._m2 += other._m2
+        self._ssq += other._ssq
+        self.n += other.n
+
     def _unscale(self, values: Array, power: int = 1) -> Array:
         assert self._exp is not None
         return np.asarray(np.ldexp(values, power * self._exp))
