@@ -43,3 +43,25 @@ def memory_options(func: F) -> F:
         f"matrix is cached on disk [default: {DEFAULT_SHARE:.0%} of available memory].",
     )(func)
     return func
+
+
+def engine_options(func: F) -> F:
+    """--engine local|dask and --scheduler ADDRESS (compute, train, predict)."""
+    from losscli.engine.dask import ENGINES, SCHEDULER_VARIABLE
+
+    func = click.option(
+        "--scheduler",
+        metavar="ADDRESS",
+        envvar=SCHEDULER_VARIABLE,
+        help=f"Dask scheduler to join, e.g. tcp://10.0.0.5:8786 [default: ${SCHEDULER_VARIABLE}, "
+        "else a LocalCluster of one worker per core, closed at the end].",
+    )(func)
+    func = click.option(
+        "--engine",
+        type=click.Choice(ENGINES),
+        default="local",
+        show_default=True,
+        help="Where to run: this process, or a Dask cluster (needs losscli[dask]; "
+        "FILE may then be a glob or folder of CSV/Parquet files).",
+    )(func)
+    return func

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from losscli.cli.app import cli
-from losscli.cli.engine_options import memory_options
+from losscli.cli.engine_options import engine_options, memory_options
 from losscli.cli.options import (
     loss_param_options,
     require_input,
@@ -109,6 +109,7 @@ if TYPE_CHECKING:
 @click.option("--history", metavar="FILE", help="Write one CSV row per epoch.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or notes.")
 @memory_options
+@engine_options
 def train(
     file: str | None,
     loss_name: str,
@@ -139,6 +140,8 @@ def train(
     quiet: bool,
     memory_limit: int | None,
     cache_dir: str | None,
+    engine: str,
+    scheduler: str | None,
     **params: Any,
 ) -> None:
     """Fit a linear, logistic or softmax model by gradient descent under a loss.
@@ -187,6 +190,8 @@ def train(
         val_split=val_split,
         memory_limit=memory_limit,
         cache_dir=cache_dir,
+        engine=engine,
+        scheduler=scheduler,
     )
     console = stdout_console()
     fmt = fmt or ("table" if console.is_terminal else "json")

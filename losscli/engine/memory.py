@@ -2,6 +2,8 @@
 
 ``train`` holds its design matrix in memory when it fits the budget and
 spills it to an on-disk cache otherwise (see :mod:`losscli.engine.outofcore`).
+The budget bounds the whole process: what the interpreter and libraries
+already hold when the input is read (about 130 MB) counts against it.
 The budget is ``--memory-limit`` when given, else :data:`DEFAULT_SHARE` of
 the memory the kernel reports as available when the command starts
 (``MemAvailable`` in ``/proc/meminfo``; on systems without it, of the
@@ -88,6 +90,26 @@ def default_limit() -> int:
 def resolve_limit(text: str | None) -> int:
     """``--memory-limit`` as bytes, or the default budget."""
     return default_limit() if text is None else parse_size(text)
+
+
+def resident_bytes() -> int:
+    """This process's resident memory now (the interpreter, libraries, what it holds)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        import resource
+
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+def data_budget(limit: int) -> int:
+    """What the training data may take of ``limit``: the limit minus what the process holds.
+
+    ``--memory-limit`` bounds the whole process, so the interpreter and the
+    libraries (about 130 MB for train) count against it.
+    """
+    return max(0, limit - resident_bytes())
 
 
 def in_memory_bytes(rows: int, features: int, outputs: int = 1) -> int:

@@ -26,8 +26,15 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import numpy as np
 import pandas as pd
 
-from losscli.engine.memory import in_memory_bytes
-from losscli.engine.parts import expand_inputs, is_many, named, part_frames, partitions
+from losscli.engine.memory import data_budget, in_memory_bytes
+from losscli.engine.parts import (
+    Part,
+    expand_inputs,
+    is_many,
+    named,
+    part_frames,
+    partitions,
+)
 from losscli.errors import InputError
 from losscli.fit.blocked import BlockedSource, BlockFile, ColumnStats
 from losscli.fit.data import DataSource
@@ -159,14 +166,20 @@ def infer_design(
     return name, dataset.build_design(frame, name, features, one_hot)
 
 
-def input_frames(source: str) -> Iterator[pd.DataFrame]:
-    """One path (or stdin) as before; a glob or folder file by file, errors naming the file."""
+def input_frames(source: str) -> Iterator[tuple[Part | None, pd.DataFrame]]:
+    """(partition, frame): one path (or stdin) as before (None), a glob or folder by file.
+
+    Errors while reading name the file here; the caller names it for errors
+    in what it makes of the frame (``named(part, ...)``).
+    """
     if not is_many(source):
-        yield from iter_table_frames(source)
+        for frame in iter_table_frames(source):
+            yield None, frame
         return
     for part in partitions(expand_inputs(source)):
         with named(part, True):
-            yield from part_frames(part)
+            for frame in part_frames(part):
+                yield part, frame
 
 
 def stream_design(
@@ -190,13 +203,15 @@ def stream_design(
     held_y: list[Array] = []
     held_rows = dropped = 0
     cache: BlockedSource | None = None
-    for frame in input_frames(source):
-        if design is None:
-            target_name, design = infer_design(frame, target, features, one_hot)
-            stats = ColumnStats(len(design.names))
-        xb, yb, gone = frame_rows(
-            frame, design, target_name, regression=regression, dropna=dropna, codes=codes
-        )
+    budget = data_budget(limit)
+    for part, frame in input_frames(source):
+        with named(part, part is not None):
+            if design is None:
+                target_name, design = infer_design(frame, target, features, one_hot)
+                stats = ColumnStats(len(design.names))
+            xb, yb, gone = frame_rows(
+                frame, design, target_name, regression=regression, dropna=dropna, codes=codes
+            )
         dropped += gone
         if len(yb) == 0:
             continue
@@ -206,7 +221,7 @@ def stream_design(
             held_x.append(xb)
             held_y.append(yb)
             held_rows += len(yb)
-            if in_memory_bytes(held_rows, xb.shape[1], outputs_hint) > limit:
+            if in_memory_bytes(held_rows, xb.shape[1], outputs_hint) > budget:
                 if one_hot:
                     raise InputError(
                         "--one-hot needs every category before the first block, "

@@ -107,12 +107,12 @@ def partitions(files: Sequence[str]) -> list[Part]:
 
 
 @contextlib.contextmanager
-def named(part: Part, many: bool) -> Iterator[None]:
+def named(part: Part | None, many: bool) -> Iterator[None]:
     """An input error raised inside names the partition's file (for multi-file inputs)."""
     try:
         yield
     except InputError as exc:
-        if not many or exc.problem.startswith(part.path):
+        if part is None or not many or exc.problem.startswith(part.path):
             raise
         raise InputError(f"{part.label}: {exc.problem}", exc.fix) from None
 
