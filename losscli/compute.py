@@ -114,6 +114,8 @@ class ComputeReport:
     head: Samples
     _cached: list[tuple[Batch, list[Pointwise]]] | None
     _spool: str | None
+    # per loss, the block totals (Σsℓ, Σsn) before fsum: what engine.parts merges
+    partials: list[tuple[list[float], list[float]]] = field(default_factory=list)
 
     @property
     def predictions(self) -> Space:
@@ -260,6 +262,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         head=Samples(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), [], []),
         _cached=cached if chunks == 1 else None,
         _spool=spool_name,
+        partials=[(acc.nums, acc.dens) for acc in accs],
     )
     if report._cached is not None and spool_name:
         report.close()

@@ -178,3 +178,34 @@ def test_a_worker_killed_mid_train_is_survived_with_the_same_result(folder: Path
     else:  # the other allowed end: exit 1 with a one-line message, never a hang
         assert result.exit_code == 1
         assert len(result.output.strip().splitlines()) <= 2
+
+
+def _compute(*args: str) -> dict[str, object]:
+    result = CliRunner().invoke(cli, ["compute", "-f", "json", *args])
+    assert result.exit_code == 0, result.output
+    out: dict[str, object] = json.loads(result.stdout)
+    return out
+
+
+def test_dask_compute_equals_the_local_engine_and_one_concatenated_file(
+    scheduler: str, folder: Path, tmp_path: Path
+) -> None:
+    args = ["-l", "mse,mae,huber,log_cosh", "--true", "y", "--pred", "a"]
+    source = str(folder / "*.csv")
+    local = _compute(*args, source)
+    remote = _compute(*args, source, "--engine", "dask", "--scheduler", scheduler)
+    lines = [p.read_text().splitlines() for p in sorted(folder.glob("*.csv"))]
+    whole = tmp_path / "all.csv"
+    whole.write_text("\n".join([lines[0][0], *(r for part in lines for r in part[1:])]) + "\n")
+    single = _compute(*args, str(whole))
+    assert remote["n"] == local["n"] == single["n"] == PARTS * ROWS
+    for a, b, c in zip(local["results"], remote["results"], single["results"], strict=True):  # type: ignore[call-overload]
+        assert b["value"] == pytest.approx(a["value"], rel=1e-12)
+        assert a["value"] == pytest.approx(c["value"], rel=1e-12)
+
+
+def test_dask_compute_refuses_per_row_output(scheduler: str, folder: Path) -> None:
+    args = ["compute", "-l", "mse", "--true", "y", "--pred", "a", str(folder / "*.csv")]
+    result = CliRunner().invoke(cli, [*args, "--grad", "-f", "json", "--engine", "dask"])
+    assert result.exit_code == 2
+    assert "per-row output" in result.output

@@ -8,6 +8,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from losscli.cli.app import cli
+from losscli.cli.engine_options import engine_options
 from losscli.cli.options import (
     FORMATS,
     loss_param_options,
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     "--check-grad", is_flag=True, help="Compare the gradient with central finite differences."
 )
 @click.option("--dropna", is_flag=True, help="Skip rows with missing or non-numeric cells.")
+@engine_options
 def compute(
     file: str | None,
     loss_names: tuple[str, ...],
@@ -80,6 +82,8 @@ def compute(
     grad_out: str | None,
     check_grad: bool,
     dropna: bool,
+    engine: str,
+    scheduler: str | None,
     **params: Any,
 ) -> None:
     """Compute losses and their gradients from a CSV of targets and predictions.
@@ -92,7 +96,7 @@ def compute(
       cat preds.csv | losscli compute --loss huber --delta 2 --format value
     """
     from losscli.cli import render_compute as render
-    from losscli.compute import ComputeRequest, run_compute
+    from losscli.compute import ComputeRequest
     from losscli.io.reader import ColumnRequest
 
     source = require_input(file)
@@ -118,7 +122,9 @@ def compute(
         check_grad=check_grad,
     )
     _freeze_imports()
-    report = run_compute(request)
+    from losscli.engine.compute_parts import compute_any
+
+    report = compute_any(request, engine, scheduler)
     try:
         for line in render.notes(report, checks=fmt not in ("table", "json")):
             click.echo(f"note: {line}", err=True)
