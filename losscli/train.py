@@ -296,7 +296,7 @@ def score(model: Model, x: Array, y: Array) -> dict[str, float | None]:
 
 
 def _options(request: TrainRequest) -> dict[str, Any]:
-    c = request.config
+    c = request.config.first_order()  # auto with --lr / --batch-size: the loop they set
     return {
         "model": request.model,
         "optimizer": c.optimizer,

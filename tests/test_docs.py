@@ -56,5 +56,6 @@ def test_train_help_states_the_defaults_in_use():
         if not spec.full_batch:
             assert f"{spec.default_lr:g} {spec.name}" in text
     assert f"{DEFAULT_EPOCHS['gd']} gd, {DEFAULT_EPOCHS['sgd']} others" in text
-    assert DEFAULT_TOL == {"gd": 1e-12, "sgd": 1e-5}
-    assert "1e-12 gd (gradient), 1e-5 others (objective)" in text
+    assert f"{DEFAULT_EPOCHS['newton']} newton, {DEFAULT_EPOCHS['lbfgs']} lbfgs" in text
+    assert DEFAULT_TOL == {"gd": 1e-12, "sgd": 1e-5, "solver": 1e-14}
+    assert "1e-14 solvers (certified gap, relative), 1e-12 gd (gradient)" in text

@@ -57,7 +57,12 @@ if TYPE_CHECKING:
     + ", ".join(f"{o.default_lr:g} {o.name}" for o in OPTIMIZERS.values() if not o.full_batch)
     + "].",
 )
-@click.option("--epochs", type=int, help="Epoch budget [default: 20000 gd, 1000 others].")
+@click.option(
+    "--epochs",
+    type=int,
+    help="Epoch (solver iteration) budget [default: 100 newton, 15000 lbfgs, "
+    "20000 gd, 1000 others].",
+)
 @click.option("--batch-size", type=int, help="Mini-batch size for the sgd family [default: 32].")
 @click.option("--momentum", type=float, help="Momentum (momentum, nesterov) [0.9].")
 @click.option("--beta1", type=float, help="Adam β1 [0.9].")
@@ -79,7 +84,8 @@ if TYPE_CHECKING:
 @click.option(
     "--tol",
     type=float,
-    help="Convergence tolerance [1e-12 gd (gradient), 1e-5 others (objective)].",
+    help="Convergence tolerance [1e-14 solvers (certified gap, relative), "
+    "1e-12 gd (gradient), 1e-5 others (objective)].",
 )
 @click.option(
     "--patience",
@@ -212,6 +218,16 @@ def train(
     if not quiet:
         if report.dropped:
             click.echo(f"note: dropped {report.dropped} row(s) with missing values", err=True)
+        if fit.stop_reason is StopReason.NOT_OPTIMAL:  # solvers hook: uncertified stop
+            cert = fit.certificate
+            gap = f" ({cert.kind} {cert.value:.3g})" if cert is not None else ""
+            if report.model.classes and not l2:
+                fix = "the classes may be separable — add --l2"
+            elif cert is not None and cert.kind == "subgradient_norm":
+                fix = "a kinked loss: use --optimizer auto (an exact LP) and no --l2"
+            else:
+                fix = "lower --tol or raise --epochs"
+            click.echo(f"warning: stopped short of a certified optimum{gap}; {fix}", err=True)
         if fit.stop_reason is StopReason.MAX_EPOCHS:
             hint = "; the classes may be separable — add --l2" if report.model.classes else ""
             click.echo(

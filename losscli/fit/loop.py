@@ -59,7 +59,8 @@ if TYPE_CHECKING:
 NONMONOTONE_MEMORY = 10  # GLL window: accept a step if it beats the worst of the last 10
 ARMIJO = 1e-4
 DEFAULT_EPOCHS = {"gd": 20000, "sgd": 1000, "newton": 100, "prox_newton": 100, "lbfgs": 15000}
-DEFAULT_TOL = {"gd": 1e-12, "sgd": 1e-5, "solver": 1e-12}
+DEFAULT_TOL = {"gd": 1e-12, "sgd": 1e-5, "solver": 1e-14}
+SEPARABLE_SLOPE = 20.0  # logit change per σ of a feature beyond which the classes look separable
 FIRST_ORDER_CERT_TOL = 1e-6  # a first-order loop's "converged" needs a certificate this small
 BLOW_UP = 1e4  # an objective this many times its starting value (plus 1) has diverged
 STALL_EPOCHS = 100  # gd's window for "the objective stopped moving"
@@ -373,6 +374,8 @@ def fit(
         cert = solvers.Certificate("gradient_norm", math.inf, False)
     if reason is StopReason.CONVERGED and not cert.certifies(objective, FIRST_ORDER_CERT_TOL):
         reason = StopReason.NOT_OPTIMAL
+    if reason is StopReason.CONVERGED and _runs_away(obj, theta, cert):
+        reason = StopReason.NOT_OPTIMAL
     return FitResult(
         theta,
         reason,
@@ -384,6 +387,21 @@ def fit(
         optimizer=config.optimizer,
         certificate=cert,
     )
+
+
+def _runs_away(obj: Objective, theta: Array, cert: solvers.Certificate) -> bool:
+    """A classifier without L2 whose small gradient only says the classes separate.
+
+    On separable classes the logistic/softmax loss has no minimiser: it tends
+    to 0 as the weights grow, and its gradient vanishes on the way.  A
+    gradient-norm certificate then proves nothing, so weights steeper than
+    SEPARABLE_SLOPE logits per σ of a (standardized) feature are reported as
+    ``not_optimal`` instead of ``converged``.
+    """
+    if cert.bound or obj.l2 or not obj.logits or obj.loss.task in ("regression", "counts"):
+        return False
+    w, _ = obj.split(theta)
+    return bool(np.abs(w).max(initial=0.0) > SEPARABLE_SLOPE)
 
 
 def _solve(
@@ -445,7 +463,7 @@ def _solve(
             optimizer=name,
             choice=why,
         )
-    if out.converged:
+    if out.converged and not _runs_away(obj, out.theta, out.certificate):
         reason = StopReason.CONVERGED
     elif out.exhausted:
         reason = StopReason.MAX_EPOCHS
