@@ -347,3 +347,30 @@ def test_cli_refuses_a_learning_rate_for_a_solver():
     assert result.exit_code == 2
     assert "newton is a full-batch solver" in result.output
     assert "Traceback" not in result.output
+
+
+def test_fast_softmax_kernel_and_intercept_hessian_match_the_general_path():
+    rng = np.random.default_rng(5)
+    n, d, k = 300, 3, 4
+    x = rng.normal(size=(n, d))
+    y = rng.integers(0, k, n).astype(float)
+    w = rng.uniform(0.5, 2.0, n)
+    obj = Objective(make_loss("ce"), d, outputs=k, logits=True, l2=0.1)
+    theta = rng.normal(size=obj.size)
+    for weights in (None, w):
+        data = InMemory(x, y, weights)
+        value, grad = obj.data_smooth_value_and_grad(theta, data)
+        pw = obj.loss.pointwise(y, obj.scores(theta, x), logits=True)
+        s = np.ones(n) if weights is None else weights
+        expect = float(s @ pw.loss) / s.sum() + obj.l2_penalty(theta)
+        assert value == pytest.approx(expect, rel=1e-12)
+        g = pw.grad * s[:, None]
+        np.testing.assert_allclose(
+            grad[: d * k],
+            (x.T @ g).ravel() / s.sum() + 0.1 * theta[: d * k],
+            rtol=1e-12,
+            atol=1e-15,
+        )
+        hbb = obj.data_intercept_hessian(theta, data)
+        cols = [obj.data_hvp(theta, np.eye(obj.size)[d * k + j], data)[d * k :] for j in range(k)]
+        np.testing.assert_allclose(hbb, np.array(cols).T, rtol=1e-12, atol=1e-15)

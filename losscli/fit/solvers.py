@@ -176,25 +176,19 @@ def _value_grad(obj: Objective, theta: Array, data: DataSource) -> tuple[float, 
     return f, g
 
 
-def _intercept_block(obj: Objective, theta: Array, data: DataSource) -> Array:
-    """H_bb: the smooth part's Hessian on the intercepts (k×k), by k Hvp passes."""
+def _coefficient_bound(g: Array, obj: Objective) -> float:
+    """Σ_coef g_j²/(2λ2c_j²): the coefficients' share of the strong-convexity bound (no pass)."""
     cut = obj.n_features * obj.outputs
-    k = obj.outputs
-    block = np.empty((k, k))
-    for j in range(k):
-        e = np.zeros(obj.size)
-        e[cut + j] = 1.0
-        block[:, j] = obj.data_hvp(theta, e, data)[cut:]
-    return 0.5 * (block + block.T)
+    c = obj._c()
+    c2 = c * c if isinstance(c, np.ndarray) else np.full(cut, c * c)
+    gw = g[:cut]
+    return float(np.sum(gw * gw / (2.0 * obj.l2 * c2)))
 
 
 def _strong_convexity_bound(g: Array, obj: Objective, hbb: Array | None) -> float:
     """Σ_coef g²/(2λ2c²) + ½ g_bᵀH_bb⁺g_b (the intercept part only when it has one)."""
     cut = obj.n_features * obj.outputs
-    c = obj._c()
-    c2 = c * c if isinstance(c, np.ndarray) else np.full(cut, c * c)
-    gw = g[:cut]
-    bound = float(np.sum(gw * gw / (2.0 * obj.l2 * c2)))
+    bound = _coefficient_bound(g, obj)
     if obj.intercept and hbb is not None:
         gb = g[cut:]
         bound += 0.5 * float(gb @ np.linalg.pinv(hbb, rcond=1e-12, hermitian=True) @ gb)
@@ -269,7 +263,7 @@ def certify(
         step = _solve_psd(hess, g)
         return Certificate("quadratic_gap", max(0.5 * float(g @ step), 0.0), True)
     if obj.l2 and (known or not obj.intercept):
-        hbb = _intercept_block(obj, theta, data) if obj.intercept else None
+        hbb = obj.data_intercept_hessian(theta, data) if obj.intercept else None
         return Certificate("strong_convexity", _strong_convexity_bound(g, obj, hbb), True)
     return Certificate("gradient_norm", float(np.linalg.norm(g)), False)
 
@@ -524,8 +518,12 @@ def lbfgs(
             fun(xk)
         if on_iteration is not None:
             on_iteration(count[0], last["theta"], last["f"])
-        # The cheap gradient bound first; the certificate's extra passes only near the end.
-        if float(np.linalg.norm(last["g"])) <= 1e3 * math.sqrt(tol) * max(1.0, abs(last["f"])):
+        # The certificate costs passes over the data; try it only once the part
+        # computable from the gradient alone says it can pass.
+        g, f = last["g"], last["f"]
+        limit = max(tol * max(1.0, abs(f)), ROUNDING * abs(f))
+        hopeful = _coefficient_bound(g, obj) <= limit if obj.l2 else float(g @ g) <= limit
+        if hopeful:
             cert = certify(obj, last["theta"], data, grad=last["g"])
             if cert.certifies(last["f"], tol):
                 done.update(theta=last["theta"], f=last["f"], cert=cert)
