@@ -286,3 +286,16 @@ def test_loss_curve_drawing():
     assert len(lines) == 6 and all(len(line) == 22 for line in lines[1:5])
     assert lines[1][1] == "█" and lines[4][-1] == "▁"
     assert loss_curve([1.0]) == ""
+
+
+def test_weight_decay_flag_reaches_adamw():
+    """--weight-decay is generated from adamw's registry entry and changes the fit."""
+    args = ("--optimizer", "adamw", "--epochs", "5", "--tol", "0", str(SAMPLES / "diabetes.csv"))
+    plain = train_json(*args)
+    decayed = train_json("--weight-decay", "0.5", *args)
+    default = train_json("--weight-decay", "0.01", *args)  # adamw's own default
+    assert decayed["coef"] != plain["coef"] and default["coef"] == plain["coef"]
+    r = invoke(
+        "train", "--optimizer", "adam", "--weight-decay", "0.1", str(SAMPLES / "diabetes.csv")
+    )
+    assert r.exit_code == 2 and "'adam' does not take weight_decay" in r.stderr

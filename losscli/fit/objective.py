@@ -30,7 +30,7 @@ from losscli.losses import Loss
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    Array = NDArray[Any]  # float64 by convention
+    from losscli._types import Array
 
 
 @dataclass(frozen=True)
