@@ -627,7 +627,7 @@ def _minibatch(
     # overhead that a group of ≥ GATHER_ROWS rows amortises.
     group = max(batch, GATHER_ROWS // batch * batch)
     gx, gy = np.empty((group, *x.shape[1:])), np.empty((group, *y.shape[1:]))
-    step = obj.batch_gradient
+    step = obj.lean_batch_gradient(y) or obj.batch_gradient
     t = 0
     for epoch in range(1, epochs + 1):
         order = rng.permutation(n)
