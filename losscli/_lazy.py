@@ -36,3 +36,25 @@ class _LazyModule:
 def lazy_module(name: str, namespace: dict[str, Any], alias: str) -> Any:
     """Return a stand-in for module ``name`` bound as ``alias`` in ``namespace``."""
     return _LazyModule(name, namespace, alias)
+
+
+def callable_module(module_name: str, api_name: str) -> None:
+    """Make module ``module_name`` callable as ``losscli.api.<api_name>``.
+
+    ``losscli.compute`` and ``losscli.train`` are both the library modules
+    (``losscli.compute.run_compute``) and, for the public API, functions
+    (``losscli.compute("preds.csv")``).  A module cannot be shadowed by a
+    function of the same name in its package (the import system rebinds the
+    name to the module), so the module itself is made callable; the call
+    loads ``losscli.api`` only then.
+    """
+    import sys
+    import types
+
+    class _CallableModule(types.ModuleType):
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            api = importlib.import_module("losscli.api")
+            return getattr(api, api_name)(*args, **kwargs)
+
+    _CallableModule.__call__.__doc__ = f"losscli.api.{api_name}: the public API."
+    sys.modules[module_name].__class__ = _CallableModule

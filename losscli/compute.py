@@ -1,36 +1,41 @@
 """``losscli compute`` as a library call: stream a CSV through the losses.
 
-Pass 1 reads the input chunk by chunk and keeps, per loss, only the totals
-Σsℓ and Σsn (so memory is bounded whatever the file size), the first rows
-for the table, and the finite-difference check.  The gradient of a *mean*
-needs Σsn, known only at the end, so per-sample output (``--grad``,
-``--grad-out``, ``--reduction none`` to a file) comes from pass 2: the
-cached chunk when the input was a single chunk, otherwise a second read of
-the file (stdin is teed to a temporary file during pass 1 for that).
+Pass 1 (:func:`run_compute`) reads the input chunk by chunk and keeps, per
+loss, only the totals Σsℓ and Σsn (so memory is bounded whatever the file
+size), the first rows for the table, and the finite-difference check; it
+returns a frozen :class:`ComputeReport`.  The gradient of a *mean* needs Σsn,
+known only at the end, so per-sample output (``--grad``, ``--grad-out``,
+``--reduction none`` to a file) is pass 2, :func:`samples`, which the caller
+asks for explicitly (rendering never reads input): the cached chunk when the
+input was a single chunk, otherwise a second read of the file.  stdin cannot
+be read twice, so :func:`compute_session` tees it to a temporary file during
+pass 1 and removes that file when its ``with`` block ends.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
-from losscli._lazy import lazy_module
+from losscli._lazy import callable_module, lazy_module
 from losscli.errors import BadValues, InputError
+from losscli.hazards import HazardReport, HazardScan
 from losscli.io import reader as dataio
 from losscli.io.reader import Batch, ColumnRequest, Columns
-from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights, weighted_totals
+from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
+    from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -65,6 +70,7 @@ class ComputeRequest:
     per_sample: bool = False
     check_grad: bool = False
     block_bytes: int | None = None  # of CSV per parsed block; None = dataio.DEFAULT_BLOCK_BYTES
+    hazards: bool = False  # scan for fragile rows (losscli.hazards)
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,7 @@ class LossSummary:
     scale: float
     clipped: int
     check: GradCheck | None
+    max_row: float = math.nan  # the largest per-row loss sᵢℓᵢ (how far --dtype moved it)
 
 
 @dataclass(frozen=True)
@@ -100,22 +107,34 @@ class _Accumulator:
     dens: list[float] = field(default_factory=list)
     clipped: int = 0
     check: GradCheck = NO_CHECK
+    max_row: float = -math.inf
 
 
-@dataclass
+@dataclass(frozen=True)
 class ComputeReport:
-    """The result of pass 1, and the door to pass 2 (:meth:`samples`)."""
+    """The result of pass 1; :func:`samples` is pass 2.
+
+    ``rereads`` is where pass 2 reads the rows again (the input path, or the
+    stdin copy of a :func:`compute_session`); None when the single chunk of
+    rows is kept in ``cached`` instead, or when stdin was read outside a session.
+    """
 
     request: ComputeRequest
     columns: Columns
     n: int
     dropped: int
-    summaries: list[LossSummary]
+    summaries: tuple[LossSummary, ...]
     head: Samples
-    _cached: list[tuple[Batch, list[Pointwise]]] | None
-    _spool: str | None
-    # per loss, the block totals (Σsℓ, Σsn) before fsum: what engine.parts merges
-    partials: list[tuple[list[float], list[float]]] = field(default_factory=list)
+    cached: tuple[tuple[Batch, tuple[Pointwise, ...]], ...] | None = field(repr=False)
+    rereads: str | None = None
+    hazards: HazardReport | None = None  # --hazards
+    # per loss, the block totals (Σsℓ, Σsn) before fsum: what engine.compute_parts merges
+    partials: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = ()
+
+    @property
+    def values(self) -> dict[str, float | None]:
+        """Each loss's reduced value by name (None for ``reduction="none"``: see samples)."""
+        return {s.loss.name: s.value for s in self.summaries}
 
     @property
     def predictions(self) -> Space:
@@ -126,31 +145,37 @@ class ComputeReport:
                 return space
         return "value"
 
-    def samples(self) -> Iterator[Samples]:
-        """Pass 2: per-sample values and gradients, chunk by chunk."""
-        if self._cached is not None:
-            for batch, pws in self._cached:
-                yield self._scaled(batch, pws)
-            return
-        source = self._spool or self.request.source
-        for batch in _batches(self.request, source)[1]:
-            yield self._scaled(batch, _pointwise_all(self.request, self.columns, batch))
 
-    def close(self) -> None:
-        """Remove the stdin spool file, if any."""
-        if self._spool:
-            os.unlink(self._spool)
-            self._spool = None
+def samples(report: ComputeReport) -> Iterator[Samples]:
+    """Pass 2: per-sample values and gradients (scaled by the final totals), chunk by chunk.
 
-    def _scaled(self, batch: Batch, pws: list[Pointwise]) -> Samples:
-        values, grads = [], []
-        for summary, pw in zip(self.summaries, pws, strict=True):
-            s = batch.weight
-            per_sample = pw.loss if s is None else s * pw.loss
-            sg = 1.0 if s is None else (s if pw.grad.ndim == 1 else s[:, None])
-            values.append(per_sample)
-            grads.append(sg * summary.scale * pw.grad + 0.0)
-        return Samples(batch.rows, batch.y_true, batch.y_pred, values, grads)
+    Lazy: nothing is read until the iterator is.  From a cached single chunk,
+    or by reading the input again.
+    """
+    if report.cached is not None:
+        for batch, pws in report.cached:
+            yield _scaled(report.summaries, batch, pws)
+        return
+    if report.rereads is None:
+        raise ValueError(
+            "standard input was read once: run pass 1 in a compute_session() for pass 2"
+        )
+    for batch in _batches(report.request, report.rereads)[1]:
+        pws = _pointwise_all(report.request, report.columns, batch)
+        yield _scaled(report.summaries, batch, pws)
+
+
+def _scaled(
+    summaries: tuple[LossSummary, ...], batch: Batch, pws: tuple[Pointwise, ...]
+) -> Samples:
+    values, grads = [], []
+    for summary, pw in zip(summaries, pws, strict=True):
+        s = batch.weight
+        per_sample = pw.loss if s is None else s * pw.loss
+        sg = 1.0 if s is None else (s if pw.grad.ndim == 1 else s[:, None])
+        values.append(per_sample)
+        grads.append(sg * summary.scale * pw.grad + 0.0)
+    return Samples(batch.rows, batch.y_true, batch.y_pred, values, grads)
 
 
 def _batches(
@@ -184,52 +209,74 @@ def located(columns: Columns, batch: Batch) -> Iterator[None]:
         raise exc.locate(columns.describe(exc.role), batch.rows) from None
 
 
-def _pointwise_all(request: ComputeRequest, columns: Columns, batch: Batch) -> list[Pointwise]:
+def _pointwise_all(
+    request: ComputeRequest, columns: Columns, batch: Batch
+) -> tuple[Pointwise, ...]:
     with located(columns, batch):
-        return [
+        return tuple(
             loss.pointwise(batch.y_true, batch.y_pred, logits=request.logits)
             for loss in request.losses
-        ]
+        )
 
 
-def _spool_file(request: ComputeRequest) -> IO[bytes] | None:
-    """stdin cannot be read twice: copy it aside while pass 1 reads it."""
-    if request.source == "-" and request.per_sample:
-        return tempfile.NamedTemporaryFile(prefix="losscli-stdin-", delete=False)
-    return None
+@contextmanager
+def compute_session(request: ComputeRequest) -> Iterator[ComputeReport]:
+    """Pass 1, with whatever pass 2 needs kept until the ``with`` block ends.
+
+    For stdin with ``per_sample`` that is a temporary copy of the input
+    (stdin cannot be read twice); it is removed on leaving the block,
+    however the block ends.
+    """
+    if request.source != "-" or not request.per_sample:
+        yield run_compute(request)
+        return
+    # Closed after pass 1 and removed below: it must outlive its first `with`.
+    spool = tempfile.NamedTemporaryFile(prefix="losscli-stdin-", delete=False)  # noqa: SIM115
+    try:
+        with spool:
+            report = _pass_one(request, spool)
+        yield report
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(spool.name)
 
 
 def run_compute(request: ComputeRequest) -> ComputeReport:
-    """Pass 1: totals, the first rows, and the gradient check."""
-    for loss in request.losses:
-        loss.check_reduction(request.reduction)
-    spool = _spool_file(request)
-    try:
-        return _pass_one(request, spool)
-    except BaseException:
-        if spool is not None:
-            spool.close()
-            os.unlink(spool.name)
-        raise
+    """Pass 1: totals, the first rows, and the gradient check.
+
+    Pass 2 (:func:`samples`) reads a path again; for stdin it needs the copy
+    that :func:`compute_session` keeps.
+    """
+    return _pass_one(request, None)
 
 
 def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport:
+    for loss in request.losses:
+        loss.check_reduction(request.reduction)
     columns, batches = _batches(request, request.source, tee=spool)
     accs = [_Accumulator(loss) for loss in request.losses]
-    head: list[tuple[Batch, list[Pointwise]]] = []
+    head: list[tuple[Batch, tuple[Pointwise, ...]]] = []
     head_count = n = dropped = chunks = 0
     row_numbers = len(request.losses) * (1 + len(columns.pred)) + len(columns.pred) + 2
-    cached: list[tuple[Batch, list[Pointwise]]] = []
+    cached: tuple[tuple[Batch, tuple[Pointwise, ...]], ...] = ()
+    scan = HazardScan(request.losses, logits=request.logits) if request.hazards else None
+    # the largest row is shown where a convention or float32 moves it (one more pass)
+    track_max = any(loss.library or loss.precision != "float64" for loss in request.losses)
     for batch in batches:
         chunks += 1
         pws = _pointwise_all(request, columns, batch)
+        if scan is not None:
+            scan.feed(batch, pws)
         n += len(batch.rows)
         dropped += batch.dropped
         for acc, pw in zip(accs, pws, strict=True):
-            num, den = weighted_totals(pw, batch.weight)
+            num, den = acc.loss.totals(pw, batch.weight)
             acc.nums.append(num)
             acc.dens.append(den)
             acc.clipped += pw.clipped
+            if track_max and len(pw.loss):
+                top = pw.loss if batch.weight is None else batch.weight * pw.loss
+                acc.max_row = max(acc.max_row, float(top.max()))
             if request.check_grad:
                 with located(columns, batch):
                     check = check_gradient(
@@ -245,29 +292,24 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
             head_count += len(batch.rows)
             if request.head_rows > MAX_HELD_NUMBERS:  # every row, for a table
                 check_held("--grad with --format table", head_count * row_numbers)
-        cached = [(batch, pws)] if chunks == 1 else []
+        cached = ((batch, pws),) if chunks == 1 else ()
     if n == 0:
         raise InputError("no rows left to compute on after --dropna")
-    summaries = [_summarise(acc, request) for acc in accs]
-    spool_name = None
-    if spool is not None:
-        spool.close()
-        spool_name = spool.name
-    report = ComputeReport(
+    summaries = tuple(_summarise(acc, request) for acc in accs)
+    single = chunks == 1
+    rereads = spool.name if spool is not None else request.source
+    return ComputeReport(
         request=request,
         columns=columns,
         n=n,
         dropped=dropped,
         summaries=summaries,
-        head=Samples(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), [], []),
-        _cached=cached if chunks == 1 else None,
-        _spool=spool_name,
-        partials=[(acc.nums, acc.dens) for acc in accs],
+        head=_head(summaries, head, request.head_rows),
+        cached=cached if single else None,
+        rereads=None if single or rereads == "-" else rereads,
+        hazards=scan.finish([math.fsum(a.nums) for a in accs]) if scan is not None else None,
+        partials=tuple((tuple(acc.nums), tuple(acc.dens)) for acc in accs),
     )
-    if report._cached is not None and spool_name:
-        report.close()
-    report.head = _head(report, head, request.head_rows)
-    return report
 
 
 def _summarise(acc: _Accumulator, request: ComputeRequest) -> LossSummary:
@@ -285,15 +327,19 @@ def _summarise(acc: _Accumulator, request: ComputeRequest) -> LossSummary:
         c = acc.check
         check = GradCheck(c.max_abs * scale, c.max_rel, c.compared, c.skipped)
     return LossSummary(
-        loss, loss.space(request.logits), reduction, value, scale, acc.clipped, check
+        loss, loss.space(request.logits), reduction, value, scale, acc.clipped, check, acc.max_row
     )
 
 
-def _head(report: ComputeReport, head: list[tuple[Batch, list[Pointwise]]], limit: int) -> Samples:
+def _head(
+    summaries: tuple[LossSummary, ...],
+    head: list[tuple[Batch, tuple[Pointwise, ...]]],
+    limit: int,
+) -> Samples:
     """The first ``limit`` rows, scaled like the final gradient."""
-    parts = [report._scaled(batch, pws) for batch, pws in head]
+    parts = [_scaled(summaries, batch, pws) for batch, pws in head]
     if not parts:
-        return report.head
+        return Samples(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), [], [])
 
     def cat(arrays: list[Array]) -> Array:
         return np.concatenate(arrays)[:limit]
@@ -302,6 +348,9 @@ def _head(report: ComputeReport, head: list[tuple[Batch, list[Pointwise]]], limi
         rows=cat([p.rows for p in parts]),
         y_true=cat([p.y_true for p in parts]),
         y_pred=cat([p.y_pred for p in parts]),
-        values=[cat([p.values[i] for p in parts]) for i in range(len(report.summaries))],
-        grads=[cat([p.grads[i] for p in parts]) for i in range(len(report.summaries))],
+        values=[cat([p.values[i] for p in parts]) for i in range(len(summaries))],
+        grads=[cat([p.grads[i] for p in parts]) for i in range(len(summaries))],
     )
+
+
+callable_module(__name__, "compute")  # losscli.compute(...) is the public API call

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from losscli._lazy import callable_module
+from losscli._types import ModelKind, Task
 from losscli.engine.cache import LazyFolder
 from losscli.engine.memory import resolve_limit_bytes
 from losscli.engine.outofcore import (
@@ -31,7 +33,7 @@ from losscli.engine.outofcore import (
     regression_scores,
     stream_design,
 )
-from losscli.errors import InputError
+from losscli.errors import InputError, RunError
 from losscli.fit import metrics
 from losscli.fit.loop import Callback, FitResult, StopReason, TrainConfig, fit
 from losscli.fit.model import Model
@@ -39,15 +41,12 @@ from losscli.fit.objective import Objective
 from losscli.fit.optimizers import OPTIMIZERS
 from losscli.io import table as dataset
 from losscli.losses import Loss
+from losscli.losses.links import IDENTITY, LOG, LOGIT, SOFTMAX, Link
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    Array = NDArray[Any]  # float64 by convention
-
-MODELS = ("auto", "linear", "logistic", "softmax")
-REGRESSION_TASKS = ("regression", "counts")
-MULTICLASS_LOSSES_TASKS = ("multi-class", "binary or multi-class", "distributions")
+    from losscli._types import Array
 
 
 @dataclass(frozen=True)
@@ -84,14 +83,28 @@ class TrainReport:
     n_validation: int
     dropped: int
     seconds: float
+    warnings: tuple[str, ...] = ()
+
+
+class TrainingDiverged(RunError):
+    """The objective blew up; ``report`` holds the failed run (its history, for --history)."""
+
+    def __init__(self, report: TrainReport, lr: float | None) -> None:
+        rate = f" (now {lr:g})" if lr is not None else ""
+        super().__init__(
+            f"training diverged at epoch {report.fit.epochs}: the objective blew up "
+            "(NaN, infinite, or 10⁴ times its starting value)",
+            f"try a smaller --lr{rate}",
+        )
+        self.report = report
 
 
 @dataclass(frozen=True)
 class Prepared:
     """Data ready for the objective: standardized features and numeric labels."""
 
-    kind: str
-    link: str
+    kind: ModelKind
+    link: Link
     x: Array
     y: Array
     classes: tuple[str, ...] | None
@@ -101,45 +114,45 @@ class Prepared:
     spilled: Streamed | None = None  # the matrix went to an on-disk cache (x, y empty)
 
 
-def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[str, str]:
+def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[ModelKind, Link]:
     """(kind, link) for a loss, the --model flag and the number of classes."""
-    if loss.task in REGRESSION_TASKS:
-        if requested not in ("auto", "linear"):
+    task: Task = loss.task
+    if task.regression:
+        if requested not in ("auto", ModelKind.LINEAR):
             raise InputError(
                 f"{loss.name} is a regression loss and fits a linear model, not {requested}",
                 "use --model linear (or auto)",
             )
-        return "linear", "log" if loss.task == "counts" else "identity"
+        return ModelKind.LINEAR, LOG if task is Task.COUNTS else IDENTITY
     assert n_classes is not None
     if n_classes < 2:
         raise InputError(
             "the target has a single class", "classification needs at least two classes"
         )
-    multi_ok = loss.task in MULTICLASS_LOSSES_TASKS
-    if requested == "linear":
+    if requested == ModelKind.LINEAR:
         raise InputError(
             f"{loss.name} is a classification loss; a linear model predicts values",
             "use --model logistic (two classes) or softmax",
         )
-    if n_classes > 2 and not multi_ok:
+    if n_classes > 2 and not task.multiclass:
         raise InputError(
             f"{loss.name} is a binary loss but the target has {n_classes} classes",
             "use --loss cross_entropy (or focal) for several classes",
         )
-    if requested == "logistic" and n_classes > 2:
+    if requested == ModelKind.LOGISTIC and n_classes > 2:
         raise InputError(
             f"a logistic model has two classes, the target has {n_classes}", "use --model softmax"
         )
-    if requested == "softmax" and not multi_ok:
+    if requested == ModelKind.SOFTMAX and not task.multiclass:
         raise InputError(f"{loss.name} is a binary loss; use --model logistic")
-    if requested == "softmax" or (requested == "auto" and n_classes > 2):
-        return "softmax", "softmax"
-    return "logistic", "logit"
+    if requested == ModelKind.SOFTMAX or (requested == "auto" and n_classes > 2):
+        return ModelKind.SOFTMAX, SOFTMAX
+    return ModelKind.LOGISTIC, LOGIT
 
 
 def prepare(request: TrainRequest, open_folder: Callable[[], str] | None = None) -> Prepared:
     """Read the input once into X and y (on disk past the memory limit), choose the model."""
-    regression = request.loss.task in REGRESSION_TASKS
+    regression = request.loss.task.regression
     data = stream_design(
         request.source,
         target=request.target,
@@ -217,7 +230,11 @@ def scaling(x: Array, *, center: bool) -> tuple[Array, Array]:
 
 
 def train(request: TrainRequest, callback: Callback | None = None) -> TrainReport:
-    """Fit the model the request describes."""
+    """Fit the model the request describes.
+
+    Raises :class:`TrainingDiverged` (a RunError, exit code 1) when the fit
+    blew up; a fit that ran out of epochs is a report with a warning.
+    """
     started = time.perf_counter()
     request.config.validate()
     for name, value in (("--l1", request.l1), ("--l2", request.l2)):
@@ -252,7 +269,7 @@ def _prepare_on_dask(request: TrainRequest, stack: contextlib.ExitStack) -> Prep
         features=request.features,
         one_hot=request.one_hot,
         dropna=request.dropna,
-        regression=request.loss.task in REGRESSION_TASKS,
+        regression=request.loss.task.regression,
     )
     n_classes = None if data.classes is None else len(data.classes)
     kind, link = choose_model(request.loss, request.model, n_classes)
@@ -281,7 +298,7 @@ def _train_rows(
     started: float,
 ) -> TrainReport:
     """Standardize, fit, map back and score: in memory, or over the spilled cache."""
-    outputs = len(data.classes) if data.kind == "softmax" and data.classes else 1
+    outputs = len(data.classes) if data.kind is ModelKind.SOFTMAX and data.classes else 1
     classification = data.classes is not None
     n = data.spilled.n_rows if data.spilled is not None else len(data.y)
     strata = None
@@ -363,7 +380,7 @@ def _train_rows(
             if len(val_idx):
                 scores["validation"] = score(model, data.x[val_idx], data.y[val_idx])
     model = Model(**{**model.__dict__, "metrics": scores})
-    return TrainReport(
+    report = TrainReport(
         model,
         result,
         scores,
@@ -371,11 +388,36 @@ def _train_rows(
         len(val_idx),
         data.dropped,
         time.perf_counter() - started,
+        _warnings(model, result, request.l2),
+    )
+    if result.stop_reason is StopReason.DIVERGED:
+        raise TrainingDiverged(report, request.config.lr)
+    return report
+
+
+def _warnings(model: Model, result: FitResult, l2: float = 0.0) -> tuple[str, ...]:
+    """What a person should know about a fit that did not fail."""
+    separable = "the classes may be separable — add --l2" if model.classes and not l2 else ""
+    if result.stop_reason is StopReason.NOT_OPTIMAL:  # solvers hook: an uncertified stop
+        cert = result.certificate
+        gap = f" ({cert.kind} {cert.value:.3g})" if cert is not None else ""
+        if separable:
+            fix = separable
+        elif cert is not None and cert.kind == "subgradient_norm":
+            fix = "a kinked loss: use --optimizer auto (an exact LP) and no --l2"
+        else:
+            fix = "lower --tol or raise --epochs"
+        return (f"stopped short of a certified optimum{gap}; {fix}",)
+    if result.stop_reason is not StopReason.MAX_EPOCHS:
+        return ()
+    hint = "; the classes may be separable — add --l2" if model.classes else ""
+    return (
+        f"stopped at the epoch limit ({result.epochs}) before converging; raise --epochs{hint}",
     )
 
 
-def warm_start(objective: Objective, link: str, y: Array) -> Array:
-    """θ0 with the intercept at the best constant for the link, coefficients 0.
+def warm_start(objective: Objective, link: Link, y: Array) -> Array:
+    """θ0 with the intercept at the link's best constant, coefficients 0.
 
     The optimum's intercept sits near the target's mean (features are centred),
     so starting there saves the mini-batch optimizers hundreds of epochs on
@@ -383,17 +425,7 @@ def warm_start(objective: Objective, link: str, y: Array) -> Array:
     """
     theta = np.zeros(objective.size)
     _, b = objective.split(theta)
-    if link == "identity":
-        b[:] = y.mean()
-    elif link == "log":
-        b[:] = math.log(max(float(y.mean()), 1e-8))
-    elif link == "logit":
-        p = min(max(float(y.mean()), 1e-6), 1 - 1e-6)
-        b[:] = math.log(p / (1 - p))
-    else:
-        freq = np.bincount(y.astype(np.int64), minlength=objective.outputs) / len(y)
-        logf = np.log(np.clip(freq, 1e-6, None))
-        b[:] = logf - logf.mean()
+    b[:] = link.intercept_only(y, objective.outputs)
     return theta
 
 
@@ -431,7 +463,7 @@ def score_predictions(model: Model, pred: Array, y: Array) -> dict[str, float | 
 
 
 def _options(request: TrainRequest) -> dict[str, Any]:
-    c = request.config
+    c = request.config.first_order()  # auto with --lr / --batch-size: the loop they set
     return {
         "model": request.model,
         "optimizer": c.optimizer,
@@ -448,3 +480,6 @@ def _options(request: TrainRequest) -> dict[str, Any]:
         "intercept": request.intercept,
         "val_split": request.val_split,
     }
+
+
+callable_module(__name__, "train")  # losscli.train(...) is the public API call

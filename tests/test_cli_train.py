@@ -213,7 +213,11 @@ def test_missing_feature_columns(tmp_path):
         (["-l", "bce", "iris.csv"], "bce is a binary loss but the target has 3 classes"),
         (["-l", "ce", "--model", "logistic", "iris.csv"], "a logistic model has two classes"),
         (["-l", "mse", "iris.csv"], "the target 'species' holds text"),
-        (["--batch-size", "3", "diabetes.csv"], "gd is full-batch and takes no --batch-size"),
+        (
+            ["--optimizer", "gd", "--batch-size", "3", "diabetes.csv"],
+            "gd is full-batch and takes no --batch-size",
+        ),
+        (["--optimizer", "newton", "--lr", "0.1", "diabetes.csv"], "newton is a full-batch solver"),
         (["--lr", "-1", "diabetes.csv"], "--lr must be > 0"),
         (["--lr", "nan", "diabetes.csv"], "--lr must be > 0"),
         (["--l2", "-1", "diabetes.csv"], "--l2 must be a number ≥ 0"),
@@ -261,7 +265,7 @@ def test_missing_values_and_dropna(tmp_path):
 def test_separable_classes_say_they_did_not_converge():
     r = invoke("train", "-l", "ce", "-f", "json", "--epochs", "200", str(SAMPLES / "iris.csv"))
     assert r.exit_code == 0
-    assert json.loads(r.stdout)["stop_reason"] == "max_epochs"
+    assert json.loads(r.stdout)["stop_reason"] in ("max_epochs", "not_optimal")
     assert "the classes may be separable — add --l2" in r.stderr
 
 
@@ -282,3 +286,16 @@ def test_loss_curve_drawing():
     assert len(lines) == 6 and all(len(line) == 22 for line in lines[1:5])
     assert lines[1][1] == "█" and lines[4][-1] == "▁"
     assert loss_curve([1.0]) == ""
+
+
+def test_weight_decay_flag_reaches_adamw():
+    """--weight-decay is generated from adamw's registry entry and changes the fit."""
+    args = ("--optimizer", "adamw", "--epochs", "5", "--tol", "0", str(SAMPLES / "diabetes.csv"))
+    plain = train_json(*args)
+    decayed = train_json("--weight-decay", "0.5", *args)
+    default = train_json("--weight-decay", "0.01", *args)  # adamw's own default
+    assert decayed["coef"] != plain["coef"] and default["coef"] == plain["coef"]
+    r = invoke(
+        "train", "--optimizer", "adam", "--weight-decay", "0.1", str(SAMPLES / "diabetes.csv")
+    )
+    assert r.exit_code == 2 and "'adam' does not take weight_decay" in r.stderr

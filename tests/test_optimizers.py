@@ -250,6 +250,9 @@ def test_decreases_a_convex_quadratic_at_its_default_lr(name: str) -> None:
         return 0.5 * float(r @ a @ r)
 
     spec = OPTIMIZERS[name]
+    lr = spec.default_lr
+    if lr is None:  # gd chooses its steps itself; its rule is sgd's
+        lr = OPTIMIZERS["sgd"].default_lr
     opt = make_optimizer(name)
     params = np.zeros_like(optimum)
     state = opt.init(params)
@@ -257,7 +260,7 @@ def test_decreases_a_convex_quadratic_at_its_default_lr(name: str) -> None:
     values = []
     for _ in range(200):
         grad = a @ (params - optimum)
-        params, state = opt.update(grad, state, params, spec.default_lr)
+        params, state = opt.update(grad, state, params, lr)
         values.append(f(params))
     assert all(math.isfinite(v) for v in values)
     assert values[-1] < 0.5 * start
@@ -362,15 +365,29 @@ def test_registry_names_and_fields() -> None:
     assert sorted(set(OPTIMIZERS) - set(ALL)) == sorted(SOLVER_ENTRIES)
     for name, spec in OPTIMIZERS.items():
         assert spec.name == name
-        assert set(spec.hyperparameters) <= {"momentum", "beta1", "beta2"}
         assert set(spec.hyperparameters) <= set(spec.keywords)
-        assert spec.description
-        assert spec.default_lr > 0 if name in ALL else math.isnan(spec.default_lr)
+        assert (spec.default_lr is None) == spec.full_batch and spec.description
+        assert spec.default_lr is None or spec.default_lr > 0
+        assert spec.solver == (name in SOLVER_ENTRIES)
     with pytest.raises(ValueError, match="no update rule"):
         make_optimizer("newton")
     assert OPTIMIZERS["momentum"].hyperparameters == ("momentum",)
     assert OPTIMIZERS["adam"].hyperparameters == ("beta1", "beta2")
     assert "decay_mask" in OPTIMIZERS["adamw"].keywords
+    assert OPTIMIZERS["adamw"].hyperparameters == ("beta1", "beta2", "weight_decay")
+
+
+def test_exposed_settings_have_flags_of_their_own() -> None:
+    """Each becomes a `train` flag and a `losscli.train` keyword: no clash allowed."""
+    from dataclasses import fields
+
+    from losscli.fit.loop import TrainConfig
+    from losscli.fit.optimizers import exposed_hyperparameters
+    from losscli.losses import PARAM_FLAGS
+    from losscli.train import TrainRequest
+
+    taken = set(PARAM_FLAGS) | {f.name for f in (*fields(TrainConfig), *fields(TrainRequest))}
+    assert set(exposed_hyperparameters()).isdisjoint(taken)
 
 
 def test_make_optimizer_rejects_unknown_names() -> None:

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from losscli.cli import cli
-from losscli.compute import ComputeRequest, run_compute
+from losscli.compute import ComputeRequest, run_compute, samples
 from losscli.io import reader as dataio
 from losscli.io.reader import ColumnRequest
 from losscli.losses import make_loss
@@ -109,7 +109,7 @@ def test_blocks_equal_in_memory(tmp_path, name, kind, params, weighted, reductio
     )
     assert report.n == len(cols["y_true"])
     assert report.summaries[0].value == pytest.approx(whole.value, rel=1e-12)
-    chunks = list(report.samples())
+    chunks = list(samples(report))
     assert len(chunks) > 40  # it really streamed
     grad = np.concatenate([c.grads[0] for c in chunks])
     np.testing.assert_allclose(grad, whole.gradient, rtol=1e-12, atol=0)
@@ -311,3 +311,29 @@ def test_numeric_class_names_are_mapped(tmp_path, tiny_blocks):
     r = run("-l", "ce", "-f", "value", str(path))
     expected = -np.mean(np.log([[0.2, 0.3, 0.5][i % 3] for i in range(40)]))
     assert float(r.stdout) == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_session_removes_its_stdin_copy(tmp_path, monkeypatch, tiny_blocks, bad):
+    """Pass 2 of stdin reads a temporary copy; it is gone afterwards, also after an error."""
+    import tempfile
+
+    spools = tmp_path / "spools"
+    spools.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spools))
+    _, text = _data("reg", n=50)
+    if bad:
+        text += "1,oops,1\n"
+    r = run("-l", "mse", "--grad", "-f", "csv", "-", stdin=text)
+    assert r.exit_code == (2 if bad else 0), r.output
+    assert list(spools.iterdir()) == []
+    if not bad:
+        assert len(r.stdout.splitlines()) == 51
+
+
+def test_pass_two_of_stdin_outside_a_session_is_refused(monkeypatch, tiny_blocks):
+    _, text = _data("reg", n=50)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+    report = run_compute(ComputeRequest(source="-", losses=(make_loss("mse"),)))
+    with pytest.raises(ValueError, match="compute_session"):
+        next(samples(report))

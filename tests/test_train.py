@@ -11,10 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from losscli._types import ModelKind
 from losscli.fit.loop import StopReason, TrainConfig, fit
 from losscli.fit.objective import Objective
 from losscli.fit.optimizers import OPTIMIZERS
 from losscli.losses import make_loss
+from losscli.losses.links import LOG
 from losscli.train import TrainRequest, train
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_data"
@@ -236,7 +238,7 @@ def test_softmax_and_focal_models_train_and_report_metrics():
 
 def test_poisson_fits_a_log_link():
     r = run("diabetes.csv", "poisson")
-    assert (r.model.kind, r.model.link) == ("linear", "log")
+    assert (r.model.kind, r.model.link) == (ModelKind.LINEAR, LOG)
     assert r.fit.stop_reason is StopReason.CONVERGED
 
 

@@ -13,19 +13,12 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 import click
 
 from losscli import __version__
 from losscli.errors import LossCliError
-
-if TYPE_CHECKING:
-    pass
-
-F = TypeVar("F", bound=Callable[..., Any])
-FORMATS = ("table", "json", "csv", "tsv", "value")
 
 
 class CliError(click.ClickException):

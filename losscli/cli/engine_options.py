@@ -1,19 +1,34 @@
 """Where a command runs: --engine, --scheduler; and train's --memory-limit, --cache-dir.
 
-The options live here, beside the library's :mod:`losscli.engine`, and are
-added to the commands by decorator so each command module gains one line.
+Grouped like the other shared options (:func:`losscli.cli.options.grouped`):
+each command gains one decorator and receives one frozen object.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
 
 import click
 
+from losscli.cli.options import grouped
+from losscli.engine.dask import ENGINES, SCHEDULER_VARIABLE
 from losscli.engine.memory import DEFAULT_SHARE
 
-F = TypeVar("F", bound=Callable[..., Any])
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """--engine and --scheduler: this process, or a Dask cluster."""
+
+    engine: str
+    scheduler: str | None
+
+
+@dataclass(frozen=True)
+class MemoryOptions:
+    """--memory-limit (bytes, None = the default share) and --cache-dir."""
+
+    memory_limit: int | None
+    cache_dir: str | None
 
 
 def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
@@ -28,40 +43,43 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
         raise click.BadParameter(str(exc).replace("\n", "; ")) from None
 
 
-def memory_options(func: F) -> F:
-    """--memory-limit SIZE and --cache-dir DIR (train)."""
-    func = click.option(
-        "--cache-dir",
-        metavar="DIR",
-        help="Folder for the on-disk cache of a matrix past --memory-limit [default: $TMPDIR].",
-    )(func)
-    func = click.option(
-        "--memory-limit",
-        metavar="SIZE",
-        callback=_size,
-        help="Memory for the training data, e.g. 200MB or 2GiB; past it the design "
-        f"matrix is cached on disk [default: {DEFAULT_SHARE:.0%} of available memory].",
-    )(func)
-    return func
+engine_options = grouped(
+    "where",
+    [
+        click.option(
+            "--engine",
+            type=click.Choice(ENGINES),
+            default="local",
+            show_default=True,
+            help="Where to run: this process, or a Dask cluster (needs losscli[dask]); "
+            "FILE may be a glob or folder of CSV/Parquet files.",
+        ),
+        click.option(
+            "--scheduler",
+            metavar="ADDRESS",
+            envvar=SCHEDULER_VARIABLE,
+            help=f"Dask scheduler to join, e.g. tcp://10.0.0.5:8786 [default: "
+            f"${SCHEDULER_VARIABLE}, else a LocalCluster of one worker per core].",
+        ),
+    ],
+    EngineOptions,
+)
 
-
-def engine_options(func: F) -> F:
-    """--engine local|dask and --scheduler ADDRESS (compute, train, predict)."""
-    from losscli.engine.dask import ENGINES, SCHEDULER_VARIABLE
-
-    func = click.option(
-        "--scheduler",
-        metavar="ADDRESS",
-        envvar=SCHEDULER_VARIABLE,
-        help=f"Dask scheduler to join, e.g. tcp://10.0.0.5:8786 [default: ${SCHEDULER_VARIABLE}, "
-        "else a LocalCluster of one worker per core, closed at the end].",
-    )(func)
-    func = click.option(
-        "--engine",
-        type=click.Choice(ENGINES),
-        default="local",
-        show_default=True,
-        help="Where to run: this process, or a Dask cluster (needs losscli[dask]; "
-        "FILE may then be a glob or folder of CSV/Parquet files).",
-    )(func)
-    return func
+memory_options = grouped(
+    "memory",
+    [
+        click.option(
+            "--memory-limit",
+            metavar="SIZE",
+            callback=_size,
+            help="Memory for the whole run, e.g. 200MB or 2GiB; past it the design matrix "
+            f"is cached on disk [default: {DEFAULT_SHARE:.0%} of available memory].",
+        ),
+        click.option(
+            "--cache-dir",
+            metavar="DIR",
+            help="Folder for that cache [default: the temporary folder].",
+        ),
+    ],
+    MemoryOptions,
+)

@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
 from losscli.cli.app import cli
-from losscli.cli.options import (
-    stdout_console,
-)
+from losscli.cli.options import TABLE_OR_JSON, stdout_console
 from losscli.losses import LOSSES, canonical_name
-
-if TYPE_CHECKING:
-    pass
 
 
 @cli.command("losses")
@@ -22,7 +15,7 @@ if TYPE_CHECKING:
     "--format",
     "-f",
     "fmt",
-    type=click.Choice(("table", "json")),
+    type=click.Choice(TABLE_OR_JSON),
     default="table",
     show_default=True,
 )

@@ -1,20 +1,171 @@
-"""Options and helpers shared by the commands, generated from the registries."""
+"""Options shared by the commands, generated from the registries, and grouped.
+
+Each decorator here adds a family of click options and hands their values to
+the command as one frozen object (sqlite-utils' shared ``output_options``,
+one step further): ``train`` receives ``data``, ``model``, ``fit`` and
+``out`` instead of 28 parameters.  Loss parameters come from the loss
+registry, optimizer settings and training defaults from the optimizer
+registry, so neither a flag nor a default is typed twice.
+"""
 
 from __future__ import annotations
 
+import functools
 import sys
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from losscli.losses import PARAM_FLAGS
+from losscli._types import ModelKind
+from losscli.cli.render_compute import FORMATS, OutputOptions
+from losscli.fit.optimizers import (
+    OPTIMIZERS,
+    SCHEDULES,
+    OptimizerSpec,
+    exposed_hyperparameters,
+)
+from losscli.losses import PARAM_FLAGS, REDUCTIONS
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from losscli.fit.loop import TrainConfig
+
 F = TypeVar("F", bound=Callable[..., Any])
-FORMATS = ("table", "json", "csv", "tsv", "value")
+TABLE_OR_JSON = ("table", "json")  # the formats of train and losses
+Decorator = Callable[[Any], Any]
+
+__all__ = [
+    "FORMATS",
+    "REDUCTIONS",
+    "TABLE_OR_JSON",
+    "CompatOptions",
+    "ComputeData",
+    "InputSource",
+    "ModelOptions",
+    "TrainData",
+    "TrainOutput",
+    "compat_options",
+    "compute_data_options",
+    "compute_output_options",
+    "input_options",
+    "loss_param_options",
+    "model_options",
+    "optimizer_options",
+    "require_input",
+    "stderr_console",
+    "stdout_console",
+    "train_data_options",
+    "train_output_options",
+]
+
+
+def grouped(name: str, options: Sequence[Decorator], build: Callable[..., Any]) -> Decorator:
+    """Add ``options`` to a command and pass their values as ``name=build(**values)``."""
+    probe: Any = lambda: None  # noqa: E731  (collects the options' parameter names)
+    for option in options:
+        probe = option(probe)
+    names = [param.name for param in probe.__click_params__]
+
+    def decorator(func: F) -> F:
+        @functools.wraps(func)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            values = {key: kwargs.pop(key) for key in names}
+            kwargs[name] = build(**values)
+            return func(*args, **kwargs)
+
+        wrapped: Any = command
+        for option in reversed(options):
+            wrapped = option(wrapped)
+        return wrapped  # type: ignore[no-any-return]
+
+    return decorator
+
+
+# --------------------------------------------------------------------------- input
+
+
+@dataclass(frozen=True)
+class InputSource:
+    """Where the rows come from: a path, or ``-`` for standard input (the FILE argument).
+
+    The input layer's reading flags (format, delimiter, header) belong with it.
+    """
+
+    source: str
+
+
+def require_input(file: str | None) -> str:
+    """No FILE and a terminal on stdin is a usage error, never a silent wait."""
+    if file is None:
+        if stdin_is_terminal():
+            raise click.UsageError("no input: give a CSV FILE, or pipe CSV into standard input")
+        return "-"
+    return file
+
+
+input_options = grouped(
+    "data_in",
+    [click.argument("file", required=False, metavar="[FILE]")],
+    lambda file: InputSource(require_input(file)),
+)
+
+
+@dataclass(frozen=True)
+class ComputeData:
+    """compute's column flags (names, lists or globs) and --dropna."""
+
+    true: str | None
+    pred: str | None
+    weight: str | None
+    dropna: bool
+
+
+compute_data_options = grouped(
+    "columns",
+    [
+        click.option("--true", "true", metavar="COL", help="Target column(s): name, list or glob."),
+        click.option(
+            "--pred",
+            "pred",
+            metavar="COL",
+            help="Prediction column(s): name, comma list or glob (one per class).",
+        ),
+        click.option("--weight", "weight", metavar="COL", help="Per-sample weight column."),
+        click.option("--dropna", is_flag=True, help="Skip rows with missing or non-numeric cells."),
+    ],
+    ComputeData,
+)
+
+
+@dataclass(frozen=True)
+class TrainData:
+    """train's column flags and --dropna."""
+
+    target: str | None
+    features: str | None
+    one_hot: str | None
+    dropna: bool
+
+
+train_data_options = grouped(
+    "data",
+    [
+        click.option(
+            "--target", metavar="COL", help="Target column [default: y/target/label, else last]."
+        ),
+        click.option("--features", metavar="COLS", help="Feature columns: comma list or globs."),
+        click.option("--one-hot", metavar="COLS", help="Categorical columns to one-hot encode."),
+        click.option("--dropna", is_flag=True, help="Skip rows with missing or non-numeric cells."),
+    ],
+    TrainData,
+)
+
+
+# --------------------------------------------------------------------------- losses
 
 
 def loss_param_options(func: F) -> F:
@@ -33,6 +184,273 @@ def loss_param_options(func: F) -> F:
     return func
 
 
+# --------------------------------------------------------------------------- training
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """The model and its objective: kind, penalties, scaling, intercept, validation split."""
+
+    model: str
+    l1: float
+    l2: float
+    standardize: bool
+    intercept: bool
+    val_split: float
+
+
+model_options = grouped(
+    "model",
+    [
+        click.option(
+            "--model",
+            type=click.Choice(("auto", *(kind.value for kind in ModelKind))),
+            default="auto",
+            show_default=True,
+        ),
+        click.option("--l1", type=float, default=0.0, show_default=True, help="L1 penalty λ1."),
+        click.option("--l2", type=float, default=0.0, show_default=True, help="L2 penalty λ2."),
+        click.option(
+            "--standardize/--no-standardize",
+            default=True,
+            show_default=True,
+            help="Penalise standardized coefficients (else the original ones).",
+        ),
+        click.option("--no-intercept", is_flag=True, help="Fit without an intercept."),
+        click.option(
+            "--val-split",
+            type=float,
+            default=0.0,
+            metavar="FRAC",
+            help="Hold out this fraction for early stopping on the validation loss.",
+        ),
+    ],
+    lambda no_intercept, **values: ModelOptions(intercept=not no_intercept, **values),
+)
+
+
+def per_optimizer(value: Callable[[OptimizerSpec], Any]) -> list[tuple[Any, str]]:
+    """Each default with the optimizers it belongs to ("gd"), the commonest last ("others")."""
+    groups = Counter(value(spec) for spec in OPTIMIZERS.values())
+    common = groups.most_common(1)[0][0]
+    named = [
+        (v, ", ".join(s.name for s in OPTIMIZERS.values() if value(s) == v))
+        for v in groups
+        if v != common
+    ]
+    return [*named, (common, "others")]
+
+
+def _g(x: float) -> str:
+    """1e-05 as 1e-5."""
+    return f"{x:g}".replace("e-0", "e-").replace("e+0", "e+")
+
+
+def _epochs_help() -> str:
+    parts = per_optimizer(lambda s: s.defaults.epochs)
+    return f"Epoch budget [default: {', '.join(f'{v} {who}' for v, who in parts)}]."
+
+
+def _schedule_help() -> str:
+    parts = per_optimizer(lambda s: s.defaults.schedule)
+    text = ", ".join(f"{v} for {who}" for v, who in parts)
+    return f"Learning-rate schedule [default: {text}]."
+
+
+def _tol_help() -> str:
+    parts = per_optimizer(lambda s: (s.defaults.tol, s.defaults.criterion))
+    text = ", ".join(f"{_g(tol)} {who} ({criterion})" for (tol, criterion), who in parts)
+    return f"Convergence tolerance [{text}]."
+
+
+def _rates() -> str:
+    auto = [s.name for s in OPTIMIZERS.values() if s.default_lr is None and not s.solver]
+    fixed = [f"{s.default_lr:g} {s.name}" for s in OPTIMIZERS.values() if s.default_lr]
+    solvers = [s.name for s in OPTIMIZERS.values() if s.solver and s.name != "auto"]
+    return (
+        f"automatic step for {', '.join(auto)}; "
+        + ", ".join(fixed)
+        + f"; none for the solvers ({', '.join(solvers)})"
+    )
+
+
+def _hyper_options() -> list[Decorator]:
+    options = []
+    for name, (hyper, specs) in exposed_hyperparameters().items():
+        defaults = sorted({f"{spec.default(name):g}" for spec in specs})
+        users = ", ".join(spec.name for spec in specs)
+        options.append(
+            click.option(
+                "--" + name.replace("_", "-"),
+                name,
+                type=float,
+                help=f"{hyper.help} ({users}) [{', '.join(defaults)}].",
+            )
+        )
+    return options
+
+
+def _train_config(
+    optimizer: str,
+    lr: float | None,
+    epochs: int | None,
+    batch_size: int | None,
+    schedule: str | None,
+    tol: float | None,
+    patience: int,
+    seed: int,
+    **hyper: float | None,
+) -> TrainConfig:
+    from losscli.fit.loop import TrainConfig
+
+    return TrainConfig(
+        optimizer=optimizer,
+        lr=lr,
+        epochs=epochs,
+        batch_size=batch_size,
+        hyper={k: v for k, v in hyper.items() if v is not None},
+        schedule=schedule,
+        tol=tol,
+        patience=patience,
+        seed=seed,
+    )
+
+
+def _batch_help() -> str:
+    sizes = sorted({s.defaults.batch_size for s in OPTIMIZERS.values() if s.defaults.batch_size})
+    return f"Mini-batch size for the sgd family [default: {', '.join(map(str, sizes))}]."
+
+
+optimizer_options = grouped(
+    "fit",
+    [
+        click.option(
+            "--optimizer",
+            type=click.Choice(tuple(OPTIMIZERS)),
+            default="auto",
+            show_default=True,
+            help="auto picks newton, prox_newton, lbfgs, lp or gd by loss, penalty and shape.",
+        ),
+        click.option("--lr", type=float, help=f"Learning rate [default: {_rates()}]."),
+        click.option("--epochs", type=int, help=_epochs_help()),
+        click.option("--batch-size", type=int, help=_batch_help()),
+        *_hyper_options(),
+        click.option("--schedule", type=click.Choice(tuple(SCHEDULES)), help=_schedule_help()),
+        click.option("--tol", type=float, help=_tol_help()),
+        click.option(
+            "--patience",
+            type=int,
+            default=5,
+            show_default=True,
+            help="Epochs without improvement before stopping.",
+        ),
+        click.option("--seed", type=int, default=0, show_default=True),
+    ],
+    _train_config,
+)
+
+
+@dataclass(frozen=True)
+class TrainOutput:
+    """What train writes: the format, the model file, the history, and notes or not."""
+
+    fmt: str | None
+    save: str | None
+    history: str | None
+    quiet: bool
+
+
+train_output_options = grouped(
+    "out",
+    [
+        click.option(
+            "--format",
+            "-f",
+            "fmt",
+            type=click.Choice(TABLE_OR_JSON),
+            help="Output format [default: table on a terminal, json otherwise].",
+        ),
+        click.option("--save", metavar="FILE", help="Save the model as JSON."),
+        click.option("--history", metavar="FILE", help="Write one CSV row per epoch."),
+        click.option("--quiet", "-q", is_flag=True, help="No progress bar or notes."),
+    ],
+    TrainOutput,
+)
+
+
+# --------------------------------------------------------------------------- compute output
+
+
+compute_output_options = grouped(
+    "out",
+    [
+        click.option(
+            "--format",
+            "-f",
+            "fmt",
+            type=click.Choice(FORMATS),
+            help="Output format [default: table on a terminal, tsv otherwise].",
+        ),
+        click.option(
+            "--rows",
+            type=click.IntRange(min=0),
+            default=10,
+            show_default=True,
+            help="Rows of the per-row gradient table.",
+        ),
+        click.option("--grad", is_flag=True, help="Add the full gradient to json/csv/tsv output."),
+        click.option(
+            "--grad-out",
+            metavar="FILE",
+            help="Write per-sample loss and gradient as CSV (- = stdout).",
+        ),
+    ],
+    OutputOptions,
+)
+
+
+# --------------------------------------------------------------------------- consoles
+
+
+# --------------------------------------------------------------------------- conventions
+
+
+@dataclass(frozen=True)
+class CompatOptions:
+    """Whose convention, in which float type, and whether to scan for hazards."""
+
+    compat: str | None
+    dtype: str | None
+    hazards: bool
+
+
+def _compat_options() -> list[Decorator]:
+    from losscli.losses.compat import STYLES, Library
+
+    libraries = tuple(lib.value for lib in Library)
+    return [
+        click.option(
+            "--compat",
+            type=click.Choice((*libraries, "all")),
+            help="Reproduce a library's convention (clips, defaults, weighted mean, float type);"
+            " all: every library beside losscli's own.",
+        ),
+        click.option(
+            "--dtype",
+            type=click.Choice(("float64", "float32")),
+            help="Compute in this float type [default: float64; "
+            + ", ".join(f"{lib.value}: {s.precision}" for lib, s in STYLES.items())
+            + "].",
+        ),
+        click.option(
+            "--hazards", is_flag=True, help="Report clipped, saturated, dominant and skipped rows."
+        ),
+    ]
+
+
+compat_options = grouped("conventions", _compat_options(), CompatOptions)
+
+
 def stdout_console() -> Console:
     from rich.console import Console
 
@@ -47,12 +465,3 @@ def stderr_console() -> Console:
 
 def stdin_is_terminal() -> bool:
     return sys.stdin is None or sys.stdin.isatty()
-
-
-def require_input(file: str | None) -> str:
-    """No FILE and a terminal on stdin is a usage error, never a silent wait."""
-    if file is None:
-        if stdin_is_terminal():
-            raise click.UsageError("no input: give a CSV FILE, or pipe CSV into standard input")
-        return "-"
-    return file

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
 import click
 
 from losscli.cli.app import cli
-from losscli.cli.options import (
-    require_input,
-)
-
-if TYPE_CHECKING:
-    pass
+from losscli.cli.options import require_input
 
 
 @cli.command()

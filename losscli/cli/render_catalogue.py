@@ -6,6 +6,8 @@ import inspect
 import json
 from typing import TYPE_CHECKING, Any
 
+from losscli.cli import render_compat
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -22,7 +24,10 @@ def _param_text(cls: type[Loss]) -> str:
 
 def entry(cls: type[Loss]) -> dict[str, Any]:
     """One loss as a JSON-ready description."""
+    from losscli.losses.compat import describe
+
     return {
+        "compat": describe(cls.name),
         "name": cls.name,
         "aliases": list(cls.aliases),
         "task": cls.task,
@@ -84,6 +89,7 @@ def detail(cls: type[Loss], console: Console) -> None:
     t.add_row("gradient ∂ℓ/∂ŷ", cls.gradient)
     t.add_row("reference", cls.reference)
     console.print(t)
+    render_compat.catalogue(cls.name, console)
     doc = inspect.getdoc(cls)
     if doc:
         console.print(doc)

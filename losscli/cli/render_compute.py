@@ -9,20 +9,21 @@ people (clipping, dropped rows, gradient checks) go to stderr.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from losscli._lazy import lazy_module
+from losscli.cli import render_compat
 
 if TYPE_CHECKING:
     import numpy as np
-    from numpy.typing import NDArray
     from rich.console import Console
 
+    from losscli._types import Array
     from losscli.compute import ComputeReport, LossSummary, Samples
     from losscli.losses import Loss
-
-    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -32,6 +33,89 @@ SPACE_NOTE = {
     "logit": "predictions read as logits (raw scores)",
     "value": "predictions read as values",
 }
+
+
+# --------------------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """compute's output flags as given (``fmt`` None = decide by the terminal)."""
+
+    fmt: str | None = None
+    rows: int = 10
+    grad: bool = False
+    grad_out: str | None = None
+
+
+@dataclass(frozen=True)
+class OutputPlan:
+    """What compute prints, and therefore what pass 1 must keep and whether pass 2 runs.
+
+    ``console`` is set only for a table (rich costs ~20 ms of start-up).
+    """
+
+    fmt: str
+    rows: int
+    grad: bool
+    grad_out: str | None
+    console: Console | None
+
+    @property
+    def to_stdout(self) -> bool:
+        """``--grad-out -`` makes the per-sample CSV stdout's only output."""
+        return self.grad_out != "-"
+
+    def per_sample(self, reduction: str) -> bool:
+        """Does some output list every row (so pass 2 must be possible)?"""
+        return bool(self.grad or self.grad_out or (reduction == "none" and self.fmt != "table"))
+
+    @property
+    def checks_on_stderr(self) -> bool:
+        """Gradient checks go to stderr where the format itself cannot show them."""
+        return self.fmt not in ("table", "json")
+
+    @property
+    def head_rows(self) -> int:
+        """Rows pass 1 keeps for the table: every row for a table with --grad."""
+        return sys.maxsize if self.grad and self.fmt == "table" else self.rows
+
+
+def plan(options: OutputOptions, console: Callable[[], Console]) -> OutputPlan:
+    """Resolve the format (table on a terminal, else tsv) and refuse clashing flags."""
+    from losscli.errors import InputError
+
+    fmt, grad_out = options.fmt, options.grad_out
+    if grad_out == "-" and fmt is not None:
+        raise InputError("--grad-out - and --format both write to stdout", "choose one")
+    screen = console() if fmt in (None, "table") and grad_out != "-" else None
+    if fmt is None:
+        fmt = "table" if screen is not None and screen.is_terminal else "tsv"
+    if options.grad and fmt == "value":
+        raise InputError("--grad does not apply to --format value", "use json, csv or tsv")
+    return OutputPlan(fmt, options.rows, options.grad, grad_out, screen)
+
+
+def emit(report: ComputeReport, out: OutputPlan, samples: Iterable[Samples]) -> None:
+    """Write the chosen format to stdout; ``samples`` (pass 2) is read only if needed."""
+    stdout: IO[str] = sys.stdout
+    if out.fmt == "table":
+        assert out.console is not None
+        rows = len(report.head.rows) if out.grad else out.rows
+        compute_table(report, out.console, rows=rows)
+    elif out.fmt == "json":
+        stdout.write(compute_json(report, samples, grad=out.grad))
+    elif out.fmt == "value":
+        write_lines(stdout, value_lines(report, samples))
+    else:
+        sep = "," if out.fmt == "csv" else "\t"
+        if out.grad or report.request.reduction == "none":
+            write_lines(stdout, sample_lines(report, samples, sep))
+        else:
+            write_lines(stdout, summary_lines(report, sep))
+
+
+# --------------------------------------------------------------------------- numbers
 
 
 def number(x: float) -> str:
@@ -61,7 +145,7 @@ def sample_header(report: ComputeReport) -> list[str]:
     header = ["row"]
     classes = report.columns.classes
     for summary in report.summaries:
-        name = summary.loss.name
+        name = render_compat.stem(summary)
         header.append(name)
         if report.head.y_pred.ndim == 2 and classes is not None:
             header.extend(f"{name}_grad_{c}" for c in classes)
@@ -91,7 +175,7 @@ def _params(loss: Loss) -> dict[str, Any]:
     return loss.params()
 
 
-def compute_json(report: ComputeReport, *, grad: bool) -> str:
+def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: bool) -> str:
     """The SPEC's ``compute --format json`` object (gathers per-sample lists)."""
     none = report.request.reduction == "none"
     values: list[list[Any]] = [[] for _ in report.summaries]
@@ -101,7 +185,7 @@ def compute_json(report: ComputeReport, *, grad: bool) -> str:
         from losscli.compute import check_held
 
         check_held("--format json", report.n * per_row)
-        for chunk in report.samples():
+        for chunk in samples:
             for i, (v, g) in enumerate(zip(chunk.values, chunk.grads, strict=True)):
                 if none:
                     values[i].extend(v.tolist())
@@ -109,6 +193,8 @@ def compute_json(report: ComputeReport, *, grad: bool) -> str:
                     grads[i].extend(g.tolist())
     results = []
     for i, s in enumerate(report.summaries):
+        if not render_compat.shown(s, report):
+            continue
         item: dict[str, Any] = {
             "loss": s.loss.name,
             "params": _params(s.loss),
@@ -121,6 +207,7 @@ def compute_json(report: ComputeReport, *, grad: bool) -> str:
             item["gradient"] = grads[i]
         if s.check is not None:
             item["check_grad"] = check_dict(s)
+        item.update(render_compat.result_extras(s, report))
         results.append(item)
     obj = {
         "n": report.n,
@@ -132,6 +219,7 @@ def compute_json(report: ComputeReport, *, grad: bool) -> str:
         },
         "dropped": report.dropped,
         "results": results,
+        **render_compat.report_extras(report),
     }
     return json.dumps(obj, allow_nan=False) + "\n"
 
@@ -151,17 +239,20 @@ def summary_lines(report: ComputeReport, sep: str) -> Iterator[str]:
     yield sep.join(["loss", "reduction", "value"]) + "\n"
     for s in report.summaries:
         assert s.value is not None
-        yield sep.join([s.loss.name, s.reduction, number(s.value)]) + "\n"
+        if s.loss.shadow:
+            continue
+        yield sep.join([render_compat.label(s), s.reduction, number(s.value)]) + "\n"
 
 
-def value_lines(report: ComputeReport) -> Iterator[str]:
+def value_lines(report: ComputeReport, samples: Iterable[Samples]) -> Iterator[str]:
     """Bare numbers: one per loss; per-sample values (tab-separated by loss) for none."""
     if report.request.reduction != "none":
         for s in report.summaries:
             assert s.value is not None
-            yield number(s.value) + "\n"
+            if render_compat.shown(s, report):
+                yield number(s.value) + "\n"
         return
-    for chunk in report.samples():
+    for chunk in samples:
         cols = [format_floats(v) for v in chunk.values]
         yield "\n".join(map("\t".join, zip(*cols, strict=True))) + "\n"
 
@@ -192,7 +283,7 @@ def notes(report: ComputeReport, *, checks: bool = True) -> list[str]:
                 f"max rel error {c.max_rel:.3g} over {c.compared} values"
                 + (f" ({c.skipped} clipped skipped)" if c.skipped else "")
             )
-    return out
+    return out + render_compat.notes(report)
 
 
 def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None:
@@ -211,9 +302,11 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
     if show_clip:
         results.add_column("clipped", justify="right")
     for s in report.summaries:
+        if not render_compat.shown(s, report):
+            continue
         params = ", ".join(f"{k}={_param_text(v)}" for k, v in _changed(s.loss).items())
         value = "per row (below)" if s.value is None else people(s.value)
-        cells = [s.loss.name, params or "—", s.reduction, value]
+        cells = [render_compat.label(s), params or "—", s.reduction, value]
         if show_clip:
             cells.append(str(s.clipped))
         results.add_row(*cells)
@@ -231,6 +324,7 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
                     str(s.check.compared),
                 )
         console.print(checks)
+    render_compat.tables(report, console)
     if rows > 0:
         _gradient_tables(report, console, rows)
 
@@ -255,7 +349,10 @@ def _gradient_tables(report: ComputeReport, console: Console, rows: int) -> None
     classes = report.columns.classes
     pred_names: Sequence[str] = report.columns.pred
     for i, s in enumerate(report.summaries):
-        table = Table(title=f"{s.loss.name}: per-row loss and ∂L/∂ŷ ({s.reduction})")
+        if s.loss.shadow:
+            continue
+        label = render_compat.label(s)
+        table = Table(title=f"{label}: per-row loss and ∂L/∂ŷ ({s.reduction})")
         table.add_column("row", justify="right")
         table.add_column(", ".join(report.columns.true) if head.y_true.ndim == 2 else "y_true")
         for name in pred_names:

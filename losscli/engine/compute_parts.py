@@ -16,6 +16,7 @@ stream) and ``--check-grad`` are single-file, local-engine features for now.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -32,9 +33,7 @@ def _one_file(request: ComputeRequest, many: bool) -> ComputeReport:
 
     with named(Part(request.source), many):
         report = run_compute(request)
-    report.close()
-    report._cached = None  # the rows stay where they were read
-    return report
+    return replace(report, cached=None)  # the rows stay where they were read
 
 
 def compute_parts(
@@ -66,19 +65,16 @@ def merge(request: ComputeRequest, reports: Sequence[ComputeReport]) -> ComputeR
             acc.dens.extend(dens)
             acc.clipped += r.summaries[i].clipped
         summaries.append(_summarise(acc, request))
-    head = _rescaled_head(reports, summaries, request.head_rows)
-    report = ComputeReport(
+    return ComputeReport(
         request=request,
         columns=first.columns,
         n=sum(r.n for r in reports),
         dropped=sum(r.dropped for r in reports),
-        summaries=summaries,
-        head=head,
-        _cached=None,
-        _spool=None,
-        partials=[],
+        summaries=tuple(summaries),
+        head=_rescaled_head(reports, summaries, request.head_rows),
+        cached=None,
+        rereads=None,
     )
-    return report
 
 
 def _rescaled_head(reports: Sequence[ComputeReport], summaries: list[Any], limit: int) -> Samples:
@@ -119,15 +115,18 @@ def local_map(fn: Callable[..., ComputeReport], *args: Sequence[Any]) -> list[An
     return [fn(*a) for a in zip(*args, strict=True)]
 
 
-def compute_any(request: ComputeRequest, engine: str, scheduler: str | None) -> ComputeReport:
-    """compute with ``--engine``: one file locally as ever; globs and Dask through the merge."""
-    from losscli.compute import run_compute
+def compute_any(
+    request: ComputeRequest, engine: str, scheduler: str | None
+) -> AbstractContextManager[ComputeReport]:
+    """compute with ``--engine``: one file locally as ever (a session: pass 2 may follow);
+    globs and Dask through the merge."""
+    from losscli.compute import compute_session
     from losscli.engine.parts import is_many
 
     if engine == "local" and not is_many(request.source):
-        return run_compute(request)
+        return compute_session(request)
     if engine == "local":
-        return compute_parts(request, local_map)
+        return nullcontext(compute_parts(request, local_map))
     from losscli.engine.dask import dask_client, gather
 
     with dask_client(scheduler) as client:
@@ -135,4 +134,4 @@ def compute_any(request: ComputeRequest, engine: str, scheduler: str | None) -> 
         def dask_map(fn: Callable[..., ComputeReport], *args: Sequence[Any]) -> list[Any]:
             return gather(client, client.map(fn, *args, pure=False))
 
-        return compute_parts(request, dask_map)
+        return nullcontext(compute_parts(request, dask_map))

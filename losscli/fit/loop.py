@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +46,7 @@ from losscli.fit.objective import Objective
 from losscli.fit.optimizers import (
     OPTIMIZERS,
     SCHEDULES,
+    OptimizerSpec,
     make_optimizer,
     make_schedule,
     soft_threshold,
@@ -54,18 +55,14 @@ from losscli.fit.optimizers import (
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    Array = NDArray[Any]  # float64 by convention
-
+    from losscli._types import Array
 NONMONOTONE_MEMORY = 10  # GLL window: accept a step if it beats the worst of the last 10
 ARMIJO = 1e-4
-DEFAULT_EPOCHS = {"gd": 20000, "sgd": 1000, "newton": 100, "prox_newton": 100, "lbfgs": 15000}
-DEFAULT_TOL = {"gd": 1e-12, "sgd": 1e-5, "solver": 1e-12}
+SEPARABLE_SLOPE = 20.0  # logit change per σ of a feature beyond which the classes look separable
 FIRST_ORDER_CERT_TOL = 1e-6  # a first-order loop's "converged" needs a certificate this small
 BLOW_UP = 1e4  # an objective this many times its starting value (plus 1) has diverged
 STALL_EPOCHS = 100  # gd's window for "the objective stopped moving"
 KINK_TOL = 1e-12  # … by this much, relative, for losses with kinks (mae, hinge, …)
-DEFAULT_SCHEDULE = {"gd": "constant", "sgd": "adaptive"}
-DEFAULT_BATCH = 32
 GATHER_ROWS = 4096  # rows per shuffled gather in the mini-batch loop (~650 kB at 20 features)
 RETRIES = 3  # default-rate restarts after a divergence (each with lr/10)
 PLATEAU_FACTOR = 5.0  # the adaptive schedule divides the rate by this at each plateau
@@ -84,68 +81,71 @@ class StopReason(str, Enum):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimizer and stopping settings; None means "the optimizer's default"."""
+    """Optimizer and stopping settings; None means "the optimizer's default".
+
+    ``hyper`` holds the optimizer's own settings by name (``momentum``,
+    ``beta1``, …; see ``OptimizerSpec.hyper``); the defaults for everything
+    else come from the optimizer's ``OptimizerSpec.defaults``.
+    """
 
     optimizer: str = "auto"
     lr: float | None = None
     epochs: int | None = None
     batch_size: int | None = None
-    momentum: float | None = None
-    beta1: float | None = None
-    beta2: float | None = None
+    hyper: Mapping[str, float | None] = field(default_factory=dict)
     schedule: str | None = None
     tol: float | None = None
     patience: int = 5
     seed: int = 0
 
     @property
+    def spec(self) -> OptimizerSpec:
+        return OPTIMIZERS[self.optimizer]
+
+    @property
     def full_batch(self) -> bool:
-        return OPTIMIZERS[self.optimizer].full_batch
+        return self.spec.full_batch
 
     @property
     def solver(self) -> bool:
         """A full-batch solver of losscli.fit.solvers (newton, lbfgs, lp, auto…)."""
-        return OPTIMIZERS[self.optimizer].solver
-
-    def _family(self) -> str:
-        if self.solver:
-            return "solver"
-        return "gd" if self.full_batch else "sgd"
-
-    def resolved_epochs(self) -> int:
-        if self.epochs:
-            return self.epochs
-        if self.solver:
-            return DEFAULT_EPOCHS.get(self.optimizer, 100)
-        return DEFAULT_EPOCHS[self._family()]
-
-    def resolved_schedule(self) -> str:
-        if self.schedule is not None:
-            return self.schedule
-        return DEFAULT_SCHEDULE["sgd" if self._family() == "sgd" else "gd"]
-
-    def resolved_tol(self) -> float:
-        return DEFAULT_TOL[self._family()] if self.tol is None else self.tol
+        return self.spec.solver
 
     def first_order(self) -> TrainConfig:
         """``auto`` with a first-order flag (--lr, --schedule, --batch-size, …) is that loop.
 
         A learning rate or schedule configures gradient descent, a batch size
-        mini-batches; auto then means the loop the flags describe.
+        mini-batches, a momentum or β its optimizer; auto then means the loop
+        the flags describe.
         """
         if self.optimizer != "auto":
             return self
+        given = {k for k, v in self.hyper.items() if v is not None}
+        if given:
+            for name, spec in OPTIMIZERS.items():
+                if not spec.solver and given <= set(spec.hyperparameters):
+                    return replace(self, optimizer=name)
         if self.batch_size is not None:
             return replace(self, optimizer="sgd")
         if self.lr is not None or self.schedule is not None:
             return replace(self, optimizer="gd")
         return self
 
+    def resolved_epochs(self) -> int:
+        return self.epochs or self.spec.defaults.epochs
+
+    def resolved_schedule(self) -> str:
+        return self.spec.defaults.schedule if self.schedule is None else self.schedule
+
+    def resolved_tol(self) -> float:
+        return self.spec.defaults.tol if self.tol is None else self.tol
+
+    def resolved_batch_size(self) -> int | None:
+        return self.batch_size or self.spec.defaults.batch_size
+
     def resolved_lr(self) -> float | None:
         """The fixed learning rate; None = gd's automatic step length."""
-        if self.lr is not None or self.full_batch:
-            return self.lr
-        return OPTIMIZERS[self.optimizer].default_lr
+        return self.spec.default_lr if self.lr is None else self.lr
 
     def validate(self) -> None:
         if self.optimizer not in OPTIMIZERS:
@@ -166,18 +166,10 @@ class TrainConfig:
             self.first_order().validate()
             return
         if self.solver:
-            given = [
-                flag
-                for flag, value in (
-                    ("--lr", self.lr),
-                    ("--batch-size", self.batch_size),
-                    ("--schedule", self.schedule),
-                    ("--momentum", self.momentum),
-                    ("--beta1", self.beta1),
-                    ("--beta2", self.beta2),
-                )
-                if value is not None
-            ]
+            flags: list[tuple[str, object]] = [("--lr", self.lr), ("--schedule", self.schedule)]
+            flags += [("--batch-size", self.batch_size)]
+            flags += [(f"--{k.replace('_', '-')}", v) for k, v in self.hyper.items()]
+            given = [flag for flag, value in flags if value is not None]
             if given:
                 raise InputError(
                     f"{self.optimizer} is a full-batch solver and chooses its own steps; "
@@ -187,13 +179,11 @@ class TrainConfig:
             return
         if self.full_batch and self.batch_size is not None:
             raise InputError(
-                "gd is full-batch and takes no --batch-size",
+                f"{self.optimizer} is full-batch and takes no --batch-size",
                 "use --optimizer sgd (or adam, …) for mini-batches",
             )
         try:
-            make_optimizer(
-                self.optimizer, momentum=self.momentum, beta1=self.beta1, beta2=self.beta2
-            )
+            make_optimizer(self.optimizer, **self.hyper)
         except ValueError as exc:
             raise InputError(str(exc)) from None
 
@@ -398,6 +388,8 @@ def fit(
         cert = solvers.Certificate("gradient_norm", math.inf, False)
     if reason is StopReason.CONVERGED and not cert.certifies(objective, FIRST_ORDER_CERT_TOL):
         reason = StopReason.NOT_OPTIMAL
+    if reason is StopReason.CONVERGED and _runs_away(obj, theta, cert):
+        reason = StopReason.NOT_OPTIMAL
     return FitResult(
         theta,
         reason,
@@ -409,6 +401,21 @@ def fit(
         optimizer=config.optimizer,
         certificate=cert,
     )
+
+
+def _runs_away(obj: Objective, theta: Array, cert: solvers.Certificate) -> bool:
+    """A classifier without L2 whose small gradient only says the classes separate.
+
+    On separable classes the logistic/softmax loss has no minimiser: it tends
+    to 0 as the weights grow, and its gradient vanishes on the way.  A
+    gradient-norm certificate then proves nothing, so weights steeper than
+    SEPARABLE_SLOPE logits per σ of a (standardized) feature are reported as
+    ``not_optimal`` instead of ``converged``.
+    """
+    if cert.bound or obj.l2 or not obj.logits or obj.loss.task in ("regression", "counts"):
+        return False
+    w, _ = obj.split(theta)
+    return bool(np.abs(w).max(initial=0.0) > SEPARABLE_SLOPE)
 
 
 def _solve(
@@ -471,7 +478,7 @@ def _solve(
             optimizer=name,
             choice=why,
         )
-    if out.converged:
+    if out.converged and not _runs_away(obj, out.theta, out.certificate):
         reason = StopReason.CONVERGED
     elif out.exhausted:
         reason = StopReason.MAX_EPOCHS
@@ -501,10 +508,27 @@ def _prox(obj: Objective, theta: Array, step: float, mask: NDArray[np.bool_]) ->
     return theta
 
 
+class _Trial:
+    """A trial step of the full-batch loop by the optimizer's own rule, on a copy of θ.
+
+    The line search may reject a trial, so θ itself is never updated in place;
+    full-batch rules are stateless (``gd`` is sgd's rule) and share one state.
+    """
+
+    def __init__(self, config: TrainConfig, theta: Array) -> None:
+        self.opt = make_optimizer(config.optimizer, **config.hyper)
+        self.state = self.opt.init(theta)
+
+    def __call__(self, theta: Array, g: Array, step: float) -> Array:
+        new, self.state = self.opt.update(g, self.state, theta.copy(), step)
+        return new
+
+
 def _gd(
     obj: Objective, x: Rows, y: Array | None, config: TrainConfig, theta: Array, tracker: _Tracker
 ) -> tuple[StopReason, Array]:
     """Proximal gradient descent; BB steps with a GLL safeguard unless --lr is fixed."""
+    trial = _Trial(config, theta)
     mask = obj.coef_mask()
     fixed = config.resolved_lr()
     epochs = config.resolved_epochs()
@@ -518,10 +542,12 @@ def _gd(
     for epoch in range(1, epochs + 1):
         if fixed is not None:
             step = schedule(epoch - 1)
-            new = _prox(obj, theta - step * g, step, mask)
+            new = _prox(obj, trial(theta, g, step), step, mask)
             f_new, g_new = _smooth(obj, new, x, y)
         else:
-            new, f_new, g_new, step = _safeguarded_step(obj, x, y, theta, g, step, recent, mask)
+            new, f_new, g_new, step = _safeguarded_step(
+                obj, x, y, theta, g, step, recent, mask, trial
+            )
         mapping = float(np.abs(theta - new).max()) / step
         first_mapping = first_mapping or mapping
         s, d = new - theta, g_new - g
@@ -570,11 +596,12 @@ def _safeguarded_step(
     step: float,
     recent: list[float],
     mask: NDArray[np.bool_],
+    trial: _Trial,
 ) -> tuple[Array, float, Array, float]:
     """Shrink the step until F(new) ≤ max(recent F) − c/(2η)·‖new − θ‖² (GLL)."""
     reference = max(recent)
     for _ in range(60):
-        new = _prox(obj, theta - step * g, step, mask)
+        new = _prox(obj, trial(theta, g, step), step, mask)
         try:
             f_new, g_new = _smooth(obj, new, x, y)
         except _Diverged:
@@ -596,7 +623,9 @@ def _minibatch(
 ) -> tuple[StopReason, Array]:
     """Shuffled mini-batches; the data are permuted once per epoch so batches are views."""
     n = _n_rows(x)
-    batch = min(config.batch_size or DEFAULT_BATCH, n)
+    batch_size = config.resolved_batch_size()
+    assert batch_size is not None
+    batch = min(batch_size, n)
     epochs = config.resolved_epochs()
     steps_per_epoch = -(-n // batch)
     lr = config.resolved_lr()
@@ -607,11 +636,7 @@ def _minibatch(
     per_epoch = plateau or name == "constant"  # the rate changes between epochs only
     scale = 1.0  # the adaptive schedule's current fraction of lr
     mask = obj.coef_mask()
-    hyper: dict[str, Any] = {
-        "momentum": config.momentum,
-        "beta1": config.beta1,
-        "beta2": config.beta2,
-    }
+    hyper: dict[str, Any] = dict(config.hyper)
     if config.optimizer == "adamw":
         hyper["decay_mask"] = mask
     opt = make_optimizer(config.optimizer, **hyper)
@@ -632,7 +657,8 @@ def _minibatch(
     # overhead that a group of ≥ GATHER_ROWS rows amortises.
     group = max(batch, GATHER_ROWS // batch * batch)
     groups = _shuffled_groups(x, y, group)
-    step = obj.batch_gradient
+    # the lean step checks the labels once, on the whole target: in memory only
+    step = (obj.lean_batch_gradient(y) if y is not None else None) or obj.batch_gradient
     t = 0
     for epoch in range(1, epochs + 1):
         try:

@@ -16,9 +16,14 @@ and ``roc_auc_score``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from losscli._types import FloatArray as Array
+    from losscli._types import IntArray
 
 __all__ = [
     "METRICS",
@@ -29,9 +34,6 @@ __all__ = [
     "roc_auc",
 ]
 
-Array = NDArray[np.float64]
-IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
 
 # sklearn's log_loss clips probabilities to [eps, 1 − eps] with the dtype's
 # machine epsilon, so a confident wrong prediction costs −log(eps) ≈ 36.04, not ∞.

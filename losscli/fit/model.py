@@ -18,19 +18,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from losscli import __version__
+from losscli._types import ModelKind
 from losscli.errors import InputError
 from losscli.io.atomic import atomic_output
 from losscli.io.table import Design
-from losscli.losses import links
+from losscli.losses.links import IDENTITY, LINKS, Link
 
 if TYPE_CHECKING:
-    from numpy.typing import NDArray
-
-    Array = NDArray[Any]  # float64 by convention
-
+    from losscli._types import Array
 FORMAT = "losscli-model"
 VERSION = 1
-LINKS = {"linear": ("identity", "log"), "logistic": ("logit",), "softmax": ("softmax",)}
 
 
 @dataclass(frozen=True)
@@ -41,8 +38,8 @@ class Model:
     one entry per output.
     """
 
-    kind: str
-    link: str
+    kind: ModelKind
+    link: Link
     design: Design
     target: str
     classes: tuple[str, ...] | None
@@ -62,30 +59,48 @@ class Model:
         out: Array = x @ self.coef + (self.intercept if self.coef.ndim == 2 else self.intercept[0])
         return out
 
-    def predict(self, x: Array, *, logits: bool = False) -> Array:
-        """Predictions through the inverse link (raw scores with ``logits``)."""
-        raw = self.scores(x)
-        if logits or self.link == "identity":
-            return raw
-        if self.link == "log":
-            with np.errstate(over="ignore"):
-                return np.exp(raw)
-        if self.link == "logit":
-            return links.sigmoid(raw)
-        return links.softmax(raw)
+    def predict(self, x: Any, *, logits: bool = False) -> Array:
+        """Predictions through the inverse link (raw scores with ``logits``).
+
+        ``x`` is the design matrix, one column per feature in ``features``
+        order (a list of rows, or an array).
+        """
+        raw = self.scores(self._matrix(x))
+        return raw if logits or self.link is IDENTITY else self.link.inverse(raw)
+
+    def _matrix(self, x: Any) -> Array:
+        if isinstance(x, np.ndarray) and x.dtype == np.float64 and x.ndim == 2:
+            matrix = x
+        else:
+            matrix = np.asarray(x, dtype=np.float64)
+            if matrix.ndim == 1 and len(self.features) == 1:
+                matrix = matrix[:, None]
+        p = len(self.features)
+        if matrix.ndim != 2 or matrix.shape[1] != p:
+            raise InputError(
+                f"X has shape {matrix.shape}; the model takes {p} feature column(s): "
+                + ", ".join(self.features[:5])
+                + (", …" if p > 5 else ""),
+                "pass one row per sample with the features in that order",
+            )
+        return matrix
+
+    def save(self, path: str) -> None:
+        """Write the model as versioned JSON, atomically (:func:`load` reads it back)."""
+        save(self, path)
 
     # -- JSON ---------------------------------------------------------------
 
     def to_json(self) -> dict[str, Any]:
         coef: Any = self.coef.T.tolist() if self.coef.ndim == 2 else self.coef.tolist()
         intercept: Any = (
-            self.intercept.tolist() if self.kind == "softmax" else float(self.intercept[0])
+            self.intercept.tolist() if self.kind is ModelKind.SOFTMAX else float(self.intercept[0])
         )
         return {
             "format": FORMAT,
             "version": VERSION,
-            "kind": self.kind,
-            "link": self.link,
+            "kind": self.kind.value,
+            "link": self.link.name,
             "target": self.target,
             "features": self.features,
             "inputs": {
@@ -179,12 +194,15 @@ def _from_json(obj: Any) -> Model:
         raise _Invalid(
             f"file version {version}, this losscli {__version__} reads version {VERSION}"
         )
-    kind = _field(obj, "kind", str)
-    if kind not in LINKS:
-        raise _Invalid(f"unknown kind {kind!r}")
-    link = _field(obj, "link", str)
-    if link not in LINKS[kind]:
-        raise _Invalid(f"link {link!r} does not fit a {kind} model")
+    kind_name = _field(obj, "kind", str)
+    if kind_name not in {k.value for k in ModelKind}:
+        raise _Invalid(f"unknown kind {kind_name!r}")
+    kind = ModelKind(kind_name)
+    link_name = _field(obj, "link", str)
+    link = LINKS.get(link_name)
+    if link not in kind.links:
+        raise _Invalid(f"link {link_name!r} does not fit a {kind} model")
+    assert link is not None
     features = _strings(_field(obj, "features", list), "features")
     inputs = _field(obj, "inputs", dict)
     columns = _strings(inputs.get("columns"), "inputs.columns")
@@ -198,7 +216,7 @@ def _from_json(obj: Any) -> Model:
     classes_raw = obj.get("classes")
     classes = None if classes_raw is None else tuple(_strings(classes_raw, "classes"))
     p = len(features)
-    if kind == "softmax":
+    if kind is ModelKind.SOFTMAX:
         if classes is None or len(classes) < 3:
             raise _Invalid("a softmax model needs three or more classes")
         rows = _field(obj, "coef", list)
@@ -207,7 +225,7 @@ def _from_json(obj: Any) -> Model:
         coef = np.stack([_numbers(r, p, "coef") for r in rows], axis=1)
         intercept = _numbers(_field(obj, "intercept", list), len(classes), "intercept")
     else:
-        if kind == "logistic" and (classes is None or len(classes) != 2):
+        if kind is ModelKind.LOGISTIC and (classes is None or len(classes) != 2):
             raise _Invalid("a logistic model needs two classes")
         coef = _numbers(_field(obj, "coef", list), p, "coef")
         value = _field(obj, "intercept", (int, float))

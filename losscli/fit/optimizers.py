@@ -26,6 +26,7 @@ The library never prints and never imports click: bad names or values raise
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 from collections.abc import Callable
@@ -36,18 +37,20 @@ from losscli._lazy import lazy_module
 
 if TYPE_CHECKING:
     import numpy as np
-    from numpy.typing import NDArray
 
-    Array = NDArray[np.float64]
-    BoolArray = NDArray[np.bool_]
+    from losscli._types import BoolArray
+    from losscli._types import FloatArray as Array
 else:
     np = lazy_module("numpy", globals(), "np")  # `losscli train --help` stays light
 
 __all__ = [
+    "FULL_BATCH",
+    "MINI_BATCH",
     "OPTIMIZERS",
     "SCHEDULES",
     "AdagradState",
     "AdamState",
+    "Hyperparameter",
     "MomentumState",
     "Optimizer",
     "OptimizerSpec",
@@ -55,9 +58,11 @@ __all__ = [
     "Schedule",
     "ScheduleSpec",
     "SgdState",
+    "TrainingDefaults",
     "adagrad",
     "adam",
     "adamw",
+    "exposed_hyperparameters",
     "make_optimizer",
     "make_schedule",
     "momentum",
@@ -183,15 +188,17 @@ def _momentum_init(params: Array) -> MomentumState:
     return MomentumState(np.zeros_like(params), np.empty_like(params))
 
 
-def momentum(*, momentum: float = 0.9) -> Optimizer:
-    """Heavy-ball momentum, torch.optim.SGD(momentum=μ, dampening=0).
+def momentum(*, momentum: float = 0.9, nesterov: bool = False) -> Optimizer:
+    """Heavy-ball or Nesterov momentum, torch.optim.SGD(momentum=μ, dampening=0, nesterov).
 
-    ``v ← μ·v + g``; ``θ ← θ − lr·v``. (torch's first step sets ``v = g``, which is
-    the same thing from ``v = 0``.)
+    ``v ← μ·v + g``; heavy ball: ``θ ← θ − lr·v`` (torch's first step sets
+    ``v = g``, the same thing from ``v = 0``); Nesterov: ``θ ← θ − lr·(g + μ·v)``,
+    the look-ahead applied to the gradient (Sutskever et al. 2013 as rewritten by
+    torch), not to θ.  The flag picks the rule once, not on every step.
     """
     mu = _check_unit_interval("momentum", momentum)
 
-    def update(
+    def heavy_ball(
         grad: Array, state: MomentumState, params: Array, lr: float
     ) -> tuple[Array, MomentumState]:
         v, scratch = state
@@ -201,18 +208,7 @@ def momentum(*, momentum: float = 0.9) -> Optimizer:
         np.subtract(params, scratch, params)
         return params, state
 
-    return Optimizer(_momentum_init, update)
-
-
-def nesterov(*, momentum: float = 0.9) -> Optimizer:
-    """Nesterov momentum, torch.optim.SGD(momentum=μ, nesterov=True).
-
-    ``v ← μ·v + g``; ``θ ← θ − lr·(g + μ·v)``: the look-ahead is applied to the
-    gradient (Sutskever et al. 2013 as rewritten by torch), not to θ.
-    """
-    mu = _check_unit_interval("momentum", momentum)
-
-    def update(
+    def look_ahead(
         grad: Array, state: MomentumState, params: Array, lr: float
     ) -> tuple[Array, MomentumState]:
         v, scratch = state
@@ -224,7 +220,11 @@ def nesterov(*, momentum: float = 0.9) -> Optimizer:
         np.subtract(params, scratch, params)
         return params, state
 
-    return Optimizer(_momentum_init, update)
+    return Optimizer(_momentum_init, look_ahead if nesterov else heavy_ball)
+
+
+nesterov = functools.partial(momentum, nesterov=True)
+"""Nesterov momentum: ``momentum(nesterov=True)`` (optax's ``nadam = partial(adam, …)``)."""
 
 
 def adagrad(*, eps: float = 1e-10) -> Optimizer:
@@ -368,33 +368,102 @@ def adamw(
 
 
 @dataclass(frozen=True)
-class OptimizerSpec:
-    """One registered optimizer.
+class Hyperparameter:
+    """An optimizer setting the command line exposes (``--momentum``, ``--beta1``, …).
 
-    ``hyperparameters`` are the ones the command line exposes (among ``momentum``,
-    ``beta1``, ``beta2``); ``make_optimizer`` also takes the factory's other
-    keywords (``eps``, ``alpha``, ``weight_decay``, ``decay_mask``). ``full_batch``
-    tells the trainer to use the whole training set as one batch.  A
-    ``solver`` entry (newton, lbfgs, lp, auto, …) has no update rule: the
-    trainer hands the whole problem to :mod:`losscli.fit.solvers`, which
-    chooses its own steps, so it takes no learning rate or schedule
-    (``default_lr`` is NaN).
+    Its default is read from the factory's signature, so it is written once,
+    where the update rule uses it.
+    """
+
+    name: str
+    help: str
+
+
+@dataclass(frozen=True)
+class TrainingDefaults:
+    """What the trainer uses when a flag is not given, for one family of optimizers.
+
+    ``tol`` measures ``criterion``: the gradient mapping for full-batch gd,
+    the relative change of the objective for the mini-batch family.
+    ``batch_size`` None = the whole training set.
+    """
+
+    epochs: int
+    tol: float
+    criterion: str
+    schedule: str
+    batch_size: int | None
+
+
+FULL_BATCH = TrainingDefaults(
+    epochs=20000, tol=1e-12, criterion="gradient", schedule="constant", batch_size=None
+)
+MINI_BATCH = TrainingDefaults(
+    epochs=1000, tol=1e-5, criterion="objective", schedule="adaptive", batch_size=32
+)
+# The full-batch solvers of losscli.fit.solvers stop on their certificate (a
+# bound on objective − optimum, relative to max(1, |f|)); epochs = iterations.
+SECOND_ORDER = TrainingDefaults(
+    epochs=100, tol=1e-14, criterion="certificate", schedule="constant", batch_size=None
+)
+QUASI_NEWTON = TrainingDefaults(
+    epochs=15000, tol=1e-14, criterion="certificate", schedule="constant", batch_size=None
+)
+
+MOMENTUM = Hyperparameter("momentum", "Momentum μ")
+BETA1 = Hyperparameter("beta1", "Adam β1")
+BETA2 = Hyperparameter("beta2", "Adam β2")
+WEIGHT_DECAY = Hyperparameter("weight_decay", "Decoupled weight decay λ (intercepts never decay)")
+
+
+@dataclass(frozen=True)
+class OptimizerSpec:
+    """One registered optimizer: its update rule, its settings, its training defaults.
+
+    ``hyper`` are the settings the command line exposes, each a flag of its
+    own; ``make_optimizer`` also takes the factory's other keywords (``eps``,
+    ``alpha``, ``weight_decay``, ``decay_mask``).  ``default_lr`` None means
+    the trainer chooses the step length itself (gd's Barzilai–Borwein steps).
+    ``defaults.batch_size`` None makes the optimizer full-batch: the whole
+    training set is one batch.  A ``solver`` entry (auto, newton,
+    prox_newton, lbfgs, lp) has no update rule: the trainer hands the whole
+    problem to :mod:`losscli.fit.solvers`, which chooses its own steps, so it
+    takes no learning rate, schedule or batch size.
     """
 
     name: str
     factory: Callable[..., Optimizer]
-    hyperparameters: tuple[str, ...]
+    hyper: tuple[Hyperparameter, ...]
     description: str
-    default_lr: float
-    full_batch: bool = False
+    default_lr: float | None
+    defaults: TrainingDefaults = MINI_BATCH
     solver: bool = False
     keywords: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        # Derived from the factory so the accepted names are written down once.
+        # Derived from the factory so the accepted names are written down once;
+        # what a partial fixes (nesterov=True) is part of the rule, not a setting.
         params = inspect.signature(self.factory).parameters.values()
-        names = tuple(p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY)
+        fixed = self.factory.keywords if isinstance(self.factory, functools.partial) else {}
+        names = tuple(
+            p.name
+            for p in params
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in fixed
+        )
         object.__setattr__(self, "keywords", names)
+
+    @property
+    def full_batch(self) -> bool:
+        return self.defaults.batch_size is None
+
+    @property
+    def hyperparameters(self) -> tuple[str, ...]:
+        """Names of the exposed settings."""
+        return tuple(h.name for h in self.hyper)
+
+    def default(self, name: str) -> Any:
+        """A keyword's default, from the factory's signature."""
+        return inspect.signature(self.factory).parameters[name].default
 
 
 def _solver() -> Optimizer:
@@ -402,58 +471,51 @@ def _solver() -> Optimizer:
     raise ValueError("a full-batch solver has no update rule; losscli.fit.solvers runs it")
 
 
+def _solver_spec(name: str, description: str, defaults: TrainingDefaults) -> OptimizerSpec:
+    return OptimizerSpec(name, _solver, (), description, None, defaults, solver=True)
+
+
 OPTIMIZERS: dict[str, OptimizerSpec] = {
     spec.name: spec
     for spec in (
-        OptimizerSpec(
+        _solver_spec(
             "auto",
-            _solver,
-            (),
-            "picks by loss, penalty and shape: newton, prox_newton, lbfgs, lp or gd",
-            math.nan,
-            True,
-            True,
+            "picks newton, prox_newton, lbfgs, lp or gd by loss, penalty and shape",
+            SECOND_ORDER,
         ),
-        OptimizerSpec(
+        _solver_spec(
             "newton",
-            _solver,
-            (),
-            "Newton with the loss's Hessian: Cholesky for small d, Newton-CG else",
-            math.nan,
-            True,
-            True,
+            "Newton with the loss's Hessian: Cholesky for small d, Newton-CG beyond",
+            SECOND_ORDER,
         ),
-        OptimizerSpec(
-            "prox_newton",
-            _solver,
-            (),
-            "proximal Newton for L1 penalties (coordinate descent on the model)",
-            math.nan,
-            True,
-            True,
+        _solver_spec(
+            "prox_newton", "proximal Newton for L1 (coordinate descent on the model)", SECOND_ORDER
         ),
-        OptimizerSpec(
-            "lbfgs", _solver, (), "L-BFGS (scipy L-BFGS-B, Wolfe line search)", math.nan, True, True
+        _solver_spec("lbfgs", "L-BFGS (scipy L-BFGS-B, Wolfe line search)", QUASI_NEWTON),
+        _solver_spec(
+            "lp", "exact LP (HiGHS) for mae, quantile, epsilon_insensitive, hinge", SECOND_ORDER
         ),
-        OptimizerSpec(
-            "lp",
-            _solver,
-            (),
-            "exact LP (HiGHS) for mae, quantile, epsilon_insensitive, hinge (+ L1)",
-            math.nan,
-            True,
-            True,
-        ),
-        OptimizerSpec("gd", sgd, (), "full-batch gradient descent: θ ← θ − lr·g", 0.1, True),
+        OptimizerSpec("gd", sgd, (), "full-batch gradient descent: θ ← θ − lr·g", None, FULL_BATCH),
         OptimizerSpec("sgd", sgd, (), "mini-batch stochastic gradient descent", 0.1),
-        OptimizerSpec("momentum", momentum, ("momentum",), "SGD with heavy-ball momentum", 0.1),
-        OptimizerSpec("nesterov", nesterov, ("momentum",), "SGD with Nesterov momentum", 0.1),
+        OptimizerSpec("momentum", momentum, (MOMENTUM,), "SGD with heavy-ball momentum", 0.1),
+        OptimizerSpec("nesterov", nesterov, (MOMENTUM,), "SGD with Nesterov momentum", 0.1),
         OptimizerSpec("adagrad", adagrad, (), "per-coordinate steps lr/√(Σg²)", 0.3),
         OptimizerSpec("rmsprop", rmsprop, (), "per-coordinate steps lr/√(EMA of g²)", 0.03),
-        OptimizerSpec("adam", adam, ("beta1", "beta2"), "Adam, bias-corrected moments", 0.1),
-        OptimizerSpec("adamw", adamw, ("beta1", "beta2"), "Adam with decoupled weight decay", 0.1),
+        OptimizerSpec("adam", adam, (BETA1, BETA2), "Adam, bias-corrected moments", 0.1),
+        OptimizerSpec(
+            "adamw", adamw, (BETA1, BETA2, WEIGHT_DECAY), "Adam with decoupled weight decay", 0.1
+        ),
     )
 }
+
+
+def exposed_hyperparameters() -> dict[str, tuple[Hyperparameter, list[OptimizerSpec]]]:
+    """Every exposed setting once, with the optimizers that take it (registry order)."""
+    out: dict[str, tuple[Hyperparameter, list[OptimizerSpec]]] = {}
+    for spec in OPTIMIZERS.values():
+        for h in spec.hyper:
+            out.setdefault(h.name, (h, []))[1].append(spec)
+    return out
 
 
 def make_optimizer(name: str, **hyper: Any) -> Optimizer:
@@ -470,7 +532,7 @@ def make_optimizer(name: str, **hyper: Any) -> Optimizer:
         takes = ", ".join(spec.hyperparameters) if spec.hyperparameters else "none of them"
         raise ValueError(
             f"optimizer {name!r} does not take {', '.join(unknown)} "
-            f"(of momentum, beta1, beta2 it takes: {takes})"
+            f"(of {', '.join(exposed_hyperparameters())} it takes: {takes})"
         )
     if spec.solver:
         raise ValueError(f"{name} is a full-batch solver with no update rule")

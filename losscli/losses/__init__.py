@@ -9,16 +9,14 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
+from losscli._types import REDUCTIONS, Reduction, Space
 from losscli.errors import InputError
 from losscli.losses.base import (
     MACHINE_EPS,
-    REDUCTIONS,
     Loss,
     LossResult,
     ParamInfo,
     Pointwise,
-    Reduction,
-    Space,
     check_finite,
     check_weights,
     weighted_totals,
@@ -67,6 +65,7 @@ __all__ = [
     "SquaredHinge",
     "canonical_name",
     "check_finite",
+    "check_logits",
     "check_weights",
     "get_loss",
     "make_loss",
@@ -144,11 +143,20 @@ PARAM_FLAGS = _param_flags()
 
 
 def make_losses(
-    names: tuple[str, ...], params: dict[str, Any], *, logits: bool, single: bool = False
+    names: tuple[str, ...],
+    params: dict[str, Any],
+    *,
+    logits: bool,
+    single: bool = False,
+    compat: str | None = None,
+    dtype: str | None = None,
 ) -> list[Loss]:
     """Loss instances from --loss names and parameter flags.
 
     A flag that none of the chosen losses takes is an error, never ignored.
+    ``compat`` names a library whose convention to follow (``"all"``: losscli's
+    own loss followed by every library's version that applies), ``dtype`` the
+    precision (``losses.compat``).
     """
     chosen: list[str] = []
     for item in names:
@@ -170,16 +178,37 @@ def make_losses(
                 f"--{key.replace('_', '-')} is not a parameter of {', '.join(chosen)}",
                 f"it applies to {', '.join(users)}; remove it or choose one of those losses",
             )
-    if logits and all(LOSSES[n].logit_space == "never" for n in chosen):
-        raise InputError(
-            f"--logits does not apply to {', '.join(chosen)} (they take predicted values)",
-            "remove --logits",
-        )
-    losses = []
+    check_logits(tuple(chosen), logits)
+    from losscli.losses import compat as conventions
+
+    precision = conventions.precision(dtype)
+    losses: list[Loss] = []
     for name in chosen:
         taken = {p.name for p in LOSSES[name].param_info()}
-        losses.append(make_loss(name, **{k: v for k, v in given.items() if k in taken}))
-    return losses
+        own = {k: v for k, v in given.items() if k in taken}
+        if compat == "all":
+            expanded = conventions.expand(LOSSES[name], own, logits=logits, precision=precision)
+            losses.extend(loss for _, loss in expanded if not isinstance(loss, str))
+        else:
+            library = conventions.library(compat)
+            losses.append(
+                conventions.make(
+                    LOSSES[name], own, logits=logits, library=library, precision=precision
+                )
+            )
+    # float64 twins of float32 losses: the output shows how far float32 moved each
+    if compat == "all":
+        return losses
+    return losses + [conventions.shadow(x) for x in losses if x.precision == "float32"]
+
+
+def check_logits(names: tuple[str, ...], logits: bool) -> None:
+    """--logits with losses that all take plain values is an error, not ignored."""
+    if logits and all(LOSSES[n].logit_space == "never" for n in names):
+        raise InputError(
+            f"--logits does not apply to {', '.join(names)} (they take predicted values)",
+            "remove --logits",
+        )
 
 
 def _parse_param(name: str, value: Any) -> Any:

@@ -38,24 +38,21 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from losscli._lazy import lazy_module
+from losscli._types import REDUCTIONS, LogitSpace, Precision, Reduction, Space, Task
 from losscli.errors import BadValues, InputError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     import numpy as np
-    from numpy.typing import NDArray
 
-    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
+    from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
 
-Space = Literal["value", "probability", "logit"]
-Reduction = Literal["mean", "sum", "none"]
-REDUCTIONS: tuple[Reduction, ...] = ("mean", "sum", "none")
 MACHINE_EPS = sys.float_info.epsilon  # 2.220446049250313e-16, float64
 ROW_SUM_TOL = 1e-4  # probability rows printed with a few decimals still sum to 1
 POISSON_EPS = 1e-8  # torch poisson_nll_loss default, guards log(0)
@@ -175,17 +172,22 @@ class Loss:
 
     name: ClassVar[str]
     aliases: ClassVar[tuple[str, ...]] = ()
-    task: ClassVar[str]
+    task: ClassVar[Task]
     takes: ClassVar[str]
     formula: ClassVar[str]
     gradient: ClassVar[str]
     hessian: ClassVar[str]  # ∂²ℓ/∂ŷ², and the value reported at a kink
     reference: ClassVar[str]
-    logit_space: ClassVar[Literal["never", "optional", "always"]] = "never"
+    logit_space: ClassVar[LogitSpace] = "never"
     default_space: ClassVar[Space] = "value"
     reductions: ClassVar[tuple[Reduction, ...]] = REDUCTIONS
     multiclass: ClassVar[bool] = False
     smooth: ClassVar[bool] = True  # differentiable everywhere (False: kinks, as |e|)
+    # Set on the classes that ``losses.compat`` derives for --compat and --dtype:
+    precision: ClassVar[Precision] = "float64"
+    library: ClassVar[str | None] = None  # whose convention this class computes
+    mean_over_rows: ClassVar[bool] = False  # weighted mean Σsℓ/n (torch, keras), not Σsℓ/Σs
+    shadow: ClassVar[bool] = False  # a float64 twin of a float32 loss, shown as a comparison
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -240,10 +242,26 @@ class Loss:
         ``hessian=True`` adds ``hess``, the per-sample second derivatives
         (Newton steps, ``--hessian``).
         """
+        single = self.precision == "float32"
+        if single:
+            y_true, y_pred = _float32_values(y_true), _float32_values(y_pred, "y_pred")
         pw = self._pointwise(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
+        if single:
+            hess = None if pw.hess is None else _float32_values(pw.hess)
+            pw = pw._replace(
+                loss=_float32_values(pw.loss), grad=_float32_values(pw.grad), hess=hess
+            )
         if finite:
             check_finite(pw)
         return pw
+
+    def totals(self, pw: Pointwise, weight: Array | None) -> tuple[float, float]:
+        """(Σsᵢℓᵢ, the mean's divisor): Σsᵢnᵢ, or Σnᵢ where the convention divides by
+        the row count (torch's ``weight=``, Keras's ``sum_over_batch_size``)."""
+        num, den = weighted_totals(pw, weight)
+        if self.mean_over_rows and weight is not None:
+            den = weighted_totals(pw, None)[1]
+        return num, den
 
     def _pointwise(
         self, y_true: Array, y_pred: Array, *, logits: bool, strict: bool, hessian: bool = False
@@ -292,7 +310,7 @@ class Loss:
         if weight is not None:
             weight = check_weights(np.asarray(weight, dtype=np.float64), y_pred.shape[0])
         pw = self.pointwise(y_true, y_pred, logits=logits, hessian=hessian)
-        num, den = weighted_totals(pw, weight)
+        num, den = self.totals(pw, weight)
         if reduction == "mean" and not den > 0:
             raise InputError(
                 f"{self.name}: the weights of all rows add up to 0, so the mean is undefined",
@@ -320,6 +338,26 @@ class Loss:
 
 
 # --------------------------------------------------------------------------- validation
+
+
+def _float32_values(values: Array, role: str | None = None) -> Array:
+    """``values`` rounded to float32 (held as float64 so every kernel runs unchanged).
+
+    A finite input beyond float32's range (±3.4e38) is an error naming its rows
+    rather than an inf; outputs (``role`` None) round as float32 arithmetic would.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        single = values.astype(np.float32)
+    if role is not None:
+        with np.errstate(invalid="ignore"):
+            _fail(
+                np.isfinite(values) & ~np.isfinite(single),
+                role,
+                "is beyond float32's range (±3.4e38)",
+                values,
+                "use --dtype float64",
+            )
+    return single.astype(np.float64)
 
 
 def _fail(mask: Array, role: str, problem: str, values: Array, fix: str | None = None) -> None:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar
 
 from losscli._lazy import lazy_module
+from losscli._types import LogitSpace, Space, Task
 from losscli.losses import links
 from losscli.losses.base import (
     MACHINE_EPS,
     Loss,
     Pointwise,
-    Space,
     _binary_labels,
     _clip_eps,
     _hard,
@@ -24,7 +24,7 @@ from losscli.losses.base import (
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.losses.base import Array
+    from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -45,7 +45,7 @@ class BCE(Loss):
 
     name: ClassVar[str] = "bce"
     aliases: ClassVar[tuple[str, ...]] = ("binary_cross_entropy", "log_loss")
-    task: ClassVar[str] = "binary"
+    task: ClassVar[Task] = Task.BINARY
     takes: ClassVar[str] = "P(y = 1), or logits with --logits"
     formula: ClassVar[str] = "−[w·y·log p + (1 − y)·log(1 − p)], w = pos_weight"
     gradient: ClassVar[str] = "−w·y/p + (1 − y)/(1 − p); with --logits (1 − y)σ(x) − w·y·σ(−x)"
@@ -53,7 +53,7 @@ class BCE(Loss):
     reference: ClassVar[str] = (
         "sklearn.metrics.log_loss; torch binary_cross_entropy_with_logits with --logits"
     )
-    logit_space: ClassVar[Literal["never", "optional", "always"]] = "optional"
+    logit_space: ClassVar[LogitSpace] = "optional"
     default_space: ClassVar[Space] = "probability"
     pos_weight: float | None = param(None, "weight of the positive class's term", _opt_positive)
     eps: float = param(MACHINE_EPS, "probabilities are clipped to [eps, 1 − eps]", _clip_eps)
@@ -124,9 +124,9 @@ def _bce_logits_hard(y: Array, x: Array, w: float, hessian: bool = False) -> Poi
 class _Margin(Loss):
     """Margin losses of z = s·f with s = ±1 and f a raw score."""
 
-    task: ClassVar[str] = "binary"
+    task: ClassVar[Task] = Task.BINARY
     takes: ClassVar[str] = "raw scores (decision function values)"
-    logit_space: ClassVar[Literal["never", "optional", "always"]] = "always"
+    logit_space: ClassVar[LogitSpace] = "always"
     default_space: ClassVar[Space] = "logit"
 
     def margin_loss(self, z: Array) -> tuple[Array, Array]:

@@ -1,20 +1,21 @@
-"""Stable link functions: sigmoid, log-sigmoid, softplus, softmax, log-softmax.
+"""Stable link functions (sigmoid, log-sigmoid, softplus, softmax, log-softmax),
+and the Link objects models are built on (identity, log, logit, softmax).
 
-Each is written so that logits of ±1e4 give finite, exact-as-possible
-results; the identity used is noted beside each.
+Each function is written so that logits of ±1e4 give finite,
+exact-as-possible results; the identity used is noted beside each.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import math
+from typing import TYPE_CHECKING, ClassVar
 
 from losscli._lazy import lazy_module
 
 if TYPE_CHECKING:
     import numpy as np
-    from numpy.typing import NDArray
 
-    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
+    from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -69,3 +70,108 @@ def softmax(z: Array) -> Array:
     e: Array = np.exp(z - z.max(axis=1, keepdims=True))
     e /= e.sum(axis=1, keepdims=True)
     return e
+
+
+# --------------------------------------------------------------------------- Link objects
+
+
+class Link:
+    """How a model's raw score relates to its prediction: score = link(prediction).
+
+    ``inverse`` maps raw scores (Xw + b) to predictions; ``intercept_only``
+    is the best constant score for targets ``y`` — the intercept that fits y
+    with every coefficient 0, where training starts (scikit-learn's
+    ``fit_intercept_only``).  One instance per link, in ``LINKS``.
+    """
+
+    name: ClassVar[str]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"<link {self.name}>"
+
+    def link(self, prediction: Array) -> Array:
+        raise NotImplementedError
+
+    def inverse(self, raw: Array) -> Array:
+        raise NotImplementedError
+
+    def intercept_only(self, y: Array, outputs: int) -> Array:
+        """The best constant raw score(s), shape (outputs,)."""
+        raise NotImplementedError
+
+
+class IdentityLink(Link):
+    """Regression: the score is the prediction; the best constant is the mean."""
+
+    name = "identity"
+
+    def link(self, prediction: Array) -> Array:
+        return prediction
+
+    def inverse(self, raw: Array) -> Array:
+        return raw
+
+    def intercept_only(self, y: Array, outputs: int) -> Array:
+        return np.full(outputs, y.mean())
+
+
+class LogLink(Link):
+    """Counts: the score is a log-rate; the best constant is log(mean), the mean kept > 0."""
+
+    name = "log"
+
+    def link(self, prediction: Array) -> Array:
+        return np.log(prediction)
+
+    def inverse(self, raw: Array) -> Array:
+        with np.errstate(over="ignore"):  # a rate beyond float64 is inf, caught downstream
+            return np.exp(raw)
+
+    def intercept_only(self, y: Array, outputs: int) -> Array:
+        return np.full(outputs, math.log(max(float(y.mean()), 1e-8)))
+
+
+class LogitLink(Link):
+    """Binary: the score is log(p/(1−p)); the best constant is the logit of the positive rate."""
+
+    name = "logit"
+
+    def link(self, prediction: Array) -> Array:
+        """log p − log(1 − p), with log1p for p near 0."""
+        out: Array = np.log(prediction) - np.log1p(-prediction)
+        return out
+
+    def inverse(self, raw: Array) -> Array:
+        return sigmoid(raw)
+
+    def intercept_only(self, y: Array, outputs: int) -> Array:
+        p = min(max(float(y.mean()), 1e-6), 1 - 1e-6)  # a one-class sample stays finite
+        return np.full(outputs, math.log(p / (1 - p)))
+
+
+class SoftmaxLink(Link):
+    """Multi-class: scores are logits up to a constant per row; fixed here by centring."""
+
+    name = "softmax"
+
+    def link(self, prediction: Array) -> Array:
+        logp: Array = np.log(prediction)
+        out: Array = logp - logp.mean(axis=-1, keepdims=True)
+        return out
+
+    def inverse(self, raw: Array) -> Array:
+        return softmax(raw)
+
+    def intercept_only(self, y: Array, outputs: int) -> Array:
+        """Centred log class frequencies (absent classes floored at 1e-6)."""
+        freq = np.bincount(y.astype(np.int64), minlength=outputs) / len(y)
+        logf = np.log(np.clip(freq, 1e-6, None))
+        out: Array = logf - logf.mean()
+        return out
+
+
+IDENTITY, LOG, LOGIT, SOFTMAX = IdentityLink(), LogLink(), LogitLink(), SoftmaxLink()
+LINKS: dict[str, Link] = {link.name: link for link in (IDENTITY, LOG, LOGIT, SOFTMAX)}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar
 
 from losscli._lazy import lazy_module
+from losscli._types import LogitSpace, Space, Task
 from losscli.errors import InputError
 from losscli.losses import links
 from losscli.losses.base import (
@@ -14,7 +15,6 @@ from losscli.losses.base import (
     ROW_SUM_TOL,
     Loss,
     Pointwise,
-    Space,
     _binary_labels,
     _clip_eps,
     _fail,
@@ -31,7 +31,7 @@ from losscli.losses.base import (
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.losses.base import Array
+    from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -108,9 +108,9 @@ class _LogProb(Loss):
     the binary case: p ↦ [1 − p, p], x ↦ [0, x], and its gradient folded back.
     """
 
-    task: ClassVar[str] = "multi-class"
+    task: ClassVar[Task] = Task.MULTICLASS
     takes: ClassVar[str] = "one probability column per class, or logits with --logits"
-    logit_space: ClassVar[Literal["never", "optional", "always"]] = "optional"
+    logit_space: ClassVar[LogitSpace] = "optional"
     default_space: ClassVar[Space] = "probability"
     multiclass: ClassVar[bool] = True
 
@@ -292,7 +292,7 @@ class KLDiv(_LogProb):
     """
 
     name: ClassVar[str] = "kl_div"
-    task: ClassVar[str] = "distributions"
+    task: ClassVar[Task] = Task.DISTRIBUTIONS
     takes: ClassVar[str] = "one probability column per class (or logits); soft-label targets"
     formula: ClassVar[str] = "Σ꜀ y꜀·(log y꜀ − log p꜀)"
     gradient: ClassVar[str] = "−y꜀/p꜀; with --logits p − y"
@@ -322,7 +322,7 @@ class Focal(_LogProb):
     """
 
     name: ClassVar[str] = "focal"
-    task: ClassVar[str] = "binary or multi-class"
+    task: ClassVar[Task] = Task.BINARY_OR_MULTICLASS
     takes: ClassVar[str] = "P(y = 1) or one column per class; logits with --logits"
     formula: ClassVar[str] = "−α_t·(1 − p_t)^γ·log p_t"
     gradient: ClassVar[str] = (

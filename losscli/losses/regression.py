@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar
 
 from losscli._lazy import lazy_module
+from losscli._types import LogitSpace, Reduction, Task
 from losscli.losses.base import (
     MAX_EXP,
     POISSON_EPS,
     Loss,
     Pointwise,
-    Reduction,
     _fail,
     _nonnegative,
     _one_d,
@@ -24,7 +24,7 @@ from losscli.losses.base import (
 if TYPE_CHECKING:
     import numpy as np
 
-    from losscli.losses.base import Array
+    from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -33,7 +33,7 @@ else:
 class _Regression(Loss):
     """Losses of the residual e = ŷ − y; subclasses give ℓ(e) and dℓ/de."""
 
-    task: ClassVar[str] = "regression"
+    task: ClassVar[Task] = Task.REGRESSION
     takes: ClassVar[str] = "predicted values"
 
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
@@ -286,13 +286,13 @@ class Poisson(Loss):
     """
 
     name: ClassVar[str] = "poisson"
-    task: ClassVar[str] = "counts"
+    task: ClassVar[Task] = Task.COUNTS
     takes: ClassVar[str] = "rates λ ≥ 0, or log-rates with --logits"
     formula: ClassVar[str] = "λ − y·log(λ + 1e-8); with --logits eˣ − y·x"
     gradient: ClassVar[str] = "1 − y/(λ + 1e-8); with --logits eˣ − y"
     hessian: ClassVar[str] = "y/(λ + 1e-8)²; with --logits eˣ"
     reference: ClassVar[str] = "torch.nn.functional.poisson_nll_loss(log_input=--logits)"
-    logit_space: ClassVar[Literal["never", "optional", "always"]] = "optional"
+    logit_space: ClassVar[LogitSpace] = "optional"
 
     def _pointwise(
         self,

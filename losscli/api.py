@@ -1,0 +1,308 @@
+"""The public Python API: what the command line does, as functions.
+
+::
+
+    import losscli
+    f = losscli.loss("focal", gamma=2)
+    f.value(y_true, y_pred, logits=True)                # a float (or per-sample for "none")
+    f.gradient(y_true, y_pred, logits=True)             # the CLI's ∂L/∂ŷ
+    report = losscli.compute("preds.csv", losses=["mse", "mae"])
+    model = losscli.train("data.csv", loss="huber", delta=2, l2=0.01)
+    model.predict(X); model.save("m.json"); losscli.load_model("m.json")
+
+Each function builds the same request the command builds from its flags and
+calls the same library function (``compute.run_compute``, ``train.train``,
+``losses.make_losses``), so values and errors are the command's: bad input
+raises :class:`losscli.errors.InputError` and a failed run
+:class:`losscli.errors.RunError`, with the message the command prints.
+Warnings the command prints to stderr (a fit stopped at its epoch limit) are
+:class:`LossCliWarning`\\ s here.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from losscli import compute as computing
+from losscli._types import Reduction
+from losscli.errors import BadValues, InputError
+from losscli.losses import PARAM_FLAGS, Loss, LossResult, check_logits, make_losses
+
+if TYPE_CHECKING:
+    from losscli._types import Array
+    from losscli.fit.loop import Callback
+    from losscli.fit.model import Model
+
+# losscli.loss() and compute() need NumPy only; train and models (pandas, the
+# fit loop) load on first use.
+
+__all__ = [
+    "LossCliWarning",
+    "LossFunction",
+    "compute",
+    "load_model",
+    "loss",
+    "samples",
+    "train",
+]
+
+
+class LossCliWarning(UserWarning):
+    """What the command line prints as ``warning: …`` on stderr."""
+
+
+# --------------------------------------------------------------------------- losses
+
+
+def loss(name: str, **params: Any) -> LossFunction:
+    """The named loss (any name or alias) with its parameters, checked as the CLI checks them.
+
+    ``losscli.loss("focal", gamma=2)``; list parameters (``class_weights``)
+    take a sequence of numbers.
+    """
+    unknown = sorted(set(params) - set(PARAM_FLAGS))
+    if unknown:
+        raise TypeError(f"loss() got an unexpected keyword argument {unknown[0]!r}")
+    given = {k: _param(v) for k, v in params.items()}
+    (instance,) = make_losses((name,), given, logits=False, single=True)
+    return LossFunction(instance)
+
+
+def _param(value: Any) -> Any:
+    """A list parameter as the comma text the CLI's flag would carry."""
+    if isinstance(value, str) or np.ndim(value) == 0:
+        return value
+    return ",".join(repr(float(v)) for v in np.asarray(value, dtype=np.float64).ravel())
+
+
+@dataclass(frozen=True)
+class LossFunction:
+    """A loss bound to its parameters, evaluated on arrays.
+
+    ``y_true``/``y_pred``/``sample_weight`` may be lists, NumPy arrays or
+    pandas Series (a DataFrame or 2-D array of predictions = one column per
+    class).  ``reduction`` is ``"mean"`` (Σsℓ/Σs), ``"sum"`` or ``"none"``
+    (the per-sample vector); gradients are those of the reduced loss with
+    respect to each prediction as given, the same numbers as ``compute --grad``.
+    """
+
+    loss: Loss
+
+    @property
+    def name(self) -> str:
+        return self.loss.name
+
+    def params(self) -> dict[str, Any]:
+        return self.loss.params()
+
+    def evaluate(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        *,
+        logits: bool = False,
+        reduction: Reduction = "mean",
+        sample_weight: Any = None,
+    ) -> LossResult:
+        """Value, gradient, per-sample losses and clipping count in one result."""
+        check_logits((self.loss.name,), logits)
+        weight = None if sample_weight is None else _numbers(sample_weight, "weight")
+        return self.loss.evaluate(
+            _numbers(y_true, "y_true"),
+            _numbers(y_pred, "y_pred"),
+            logits=logits,
+            reduction=reduction,
+            weight=weight,
+        )
+
+    def value(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        *,
+        logits: bool = False,
+        reduction: Reduction = "mean",
+        sample_weight: Any = None,
+    ) -> float | Array:
+        """The reduced loss: a float, or the per-sample vector for ``reduction="none"``."""
+        result = self.evaluate(
+            y_true, y_pred, logits=logits, reduction=reduction, sample_weight=sample_weight
+        )
+        return result.value
+
+    def gradient(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        *,
+        logits: bool = False,
+        reduction: Reduction = "mean",
+        sample_weight: Any = None,
+    ) -> Array:
+        """∂L/∂ŷ, shaped like ``y_pred``."""
+        result = self.evaluate(
+            y_true, y_pred, logits=logits, reduction=reduction, sample_weight=sample_weight
+        )
+        return result.gradient
+
+    def value_and_grad(
+        self,
+        y_true: Any,
+        y_pred: Any,
+        *,
+        logits: bool = False,
+        reduction: Reduction = "mean",
+        sample_weight: Any = None,
+    ) -> tuple[float | Array, Array]:
+        """(value, gradient) from one evaluation."""
+        result = self.evaluate(
+            y_true, y_pred, logits=logits, reduction=reduction, sample_weight=sample_weight
+        )
+        return result.value, result.gradient
+
+
+def _numbers(values: Any, role: str) -> Array:
+    """Plain-Python, NumPy or pandas input as float64; missing and infinite values refused.
+
+    Labels given as words (true/false, class names) are for files and
+    DataFrames (``compute``/``train``), whose reader normalises them.
+    """
+    if hasattr(values, "to_numpy"):  # pandas Series/DataFrame without importing pandas
+        values = values.to_numpy()
+    array = np.asarray(values)
+    if array.dtype.kind == "b":
+        array = array.astype(np.float64)
+    if array.dtype.kind not in "iuf":
+        raise InputError(
+            f"{role} must hold numbers (got {array.dtype.name} values)",
+            "encode labels as 0/1 or class indices 0…K−1, or pass a DataFrame to compute()",
+        )
+    array = np.asarray(array, dtype=np.float64)
+    if array.ndim == 0 or array.ndim > 2:
+        raise InputError(f"{role} must be one value per sample (1-D), or one row per sample")
+    bad = ~np.isfinite(array)
+    if bad.any():
+        rows = bad if bad.ndim == 1 else bad.any(axis=1)
+        nan = np.isnan(array).any()
+        problem = "has missing values" if nan else "has infinite or overflowing values"
+        raise BadValues(
+            role, problem, np.flatnonzero(rows), [], "every value must be a finite float64 number"
+        )
+    return array
+
+
+# --------------------------------------------------------------------------- compute
+
+
+def compute(
+    source: Any,
+    losses: str | Sequence[str] = ("mse",),
+    *,
+    true: str | None = None,
+    pred: str | None = None,
+    weight: str | None = None,
+    logits: bool = False,
+    reduction: Reduction = "mean",
+    dropna: bool = False,
+    check_grad: bool = False,
+    **params: Any,
+) -> computing.ComputeReport:
+    """``losscli compute`` on a file path (any format the CLI reads) or a pandas DataFrame.
+
+    Columns are found as the command finds them (``true``/``pred``/``weight``
+    are its ``--true``/``--pred``/``--weight``); loss parameters are keywords
+    (``delta=2``).  ``report.values`` maps each loss to its value; per-sample
+    losses and gradients are pass 2: :func:`samples`.
+    """
+    names = (losses,) if isinstance(losses, str) else tuple(losses)
+    unknown = sorted(set(params) - set(PARAM_FLAGS))
+    if unknown:
+        raise TypeError(f"compute() got an unexpected keyword argument {unknown[0]!r}")
+    from losscli.io.reader import ColumnRequest
+
+    request = computing.ComputeRequest(
+        source=_source(source),
+        losses=tuple(make_losses(names, {k: _param(v) for k, v in params.items()}, logits=logits)),
+        columns=ColumnRequest(true, pred, weight),
+        logits=logits,
+        reduction=reduction,
+        dropna=dropna,
+        per_sample=True,
+        check_grad=check_grad,
+    )
+    return computing.run_compute(request)
+
+
+def samples(report: computing.ComputeReport) -> Iterator[computing.Samples]:
+    """Per-sample losses and gradients of a :func:`compute` report, chunk by chunk (pass 2)."""
+    return computing.samples(report)
+
+
+def _source(source: Any) -> Any:
+    """A path as text; DataFrames and (X, y) pairs go to the reader as they are."""
+    if isinstance(source, (str, bytes)) or hasattr(source, "__fspath__"):
+        return os.fsdecode(source)
+    return source
+
+
+# --------------------------------------------------------------------------- train
+
+
+def train(
+    source: Any,
+    loss: str = "mse",
+    *,
+    callback: Callback | None = None,
+    **options: Any,
+) -> Model:
+    """``losscli train``: fit a model; every flag is a keyword (``l2=0.01``, ``optimizer="adam"``).
+
+    ``source`` is a path, a pandas DataFrame, or an ``(X, y)`` pair.  Loss
+    parameters (``delta=2``), the model's options (``model``, ``target``,
+    ``features``, ``one_hot``, ``dropna``, ``l1``, ``l2``, ``standardize``,
+    ``intercept``, ``val_split``), the optimizer's (``optimizer``, ``lr``,
+    ``epochs``, ``batch_size``, ``schedule``, ``tol``, ``patience``,
+    ``seed``) and its settings (``momentum``, ``beta1``, ``beta2``) are told
+    apart by name.  Returns the fitted :class:`~losscli.fit.model.Model`;
+    its ``metrics`` and ``options`` say how the fit went.
+    """
+    from losscli import train as training
+    from losscli.fit.loop import TrainConfig
+    from losscli.fit.optimizers import exposed_hyperparameters
+
+    requested = {f.name for f in fields(training.TrainRequest)} - {"source", "loss", "config"}
+    configured = {f.name for f in fields(TrainConfig)} - {"hyper"}
+    hyper_names = set(exposed_hyperparameters())
+    unknown = sorted(set(options) - requested - configured - hyper_names - set(PARAM_FLAGS))
+    if unknown:
+        raise TypeError(f"train() got an unexpected keyword argument {unknown[0]!r}")
+    loss_params = {k: _param(v) for k, v in options.items() if k in PARAM_FLAGS}
+    (instance,) = make_losses((loss,), loss_params, logits=False, single=True)
+    config = TrainConfig(
+        hyper={k: v for k, v in options.items() if k in hyper_names and v is not None},
+        **{k: v for k, v in options.items() if k in configured},
+    )
+    request = training.TrainRequest(
+        _source(source),
+        instance,
+        config,
+        **{k: v for k, v in options.items() if k in requested},
+    )
+    report = training.train(request, callback=callback)
+    for text in report.warnings:
+        warnings.warn(text, LossCliWarning, stacklevel=2)
+    model: Model = report.model
+    return model
+
+
+def load_model(path: str) -> Model:
+    """A model file written by ``train --save`` or ``Model.save``, validated field by field."""
+    from losscli.fit.model import load
+
+    return load(path)
