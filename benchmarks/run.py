@@ -402,7 +402,7 @@ def bench_growth(
     """
     factor = large / small
     base = fixed or 0.0
-    from losscli.io.reader import DEFAULT_BLOCK_BYTES
+    from losscli.io.csvblocks import DEFAULT_BLOCK_BYTES
 
     for loss, kind in CASES:
         a, b = ours.get((loss, small)), ours.get((loss, large))
@@ -518,7 +518,8 @@ try:  # the process settings the command line makes (heap reuse), where they exi
 except ImportError:
     pass
 import numpy as np, pandas as pd
-from losscli.io import reader as dataio
+from losscli.io import columns as dataio
+from losscli.io.csvblocks import DEFAULT_BLOCK_BYTES
 from losscli.losses import make_loss, weighted_totals
 path, name, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
 logits = False
@@ -534,7 +535,7 @@ y_pred = frame[list(cols.pred)].to_numpy() if len(cols.pred) > 1 else frame[cols
 del frame
 loss = make_loss(name)
 # rows per kernel call: what one parsed block of the file holds, as in compute
-step = max(1, len(y_true) * dataio.DEFAULT_BLOCK_BYTES // os.path.getsize(path))
+step = max(1, len(y_true) * DEFAULT_BLOCK_BYTES // os.path.getsize(path))
 kern = []
 for _ in range(reps):
     t = time.perf_counter()

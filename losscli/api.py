@@ -224,7 +224,7 @@ def compute(
     unknown = sorted(set(params) - set(PARAM_FLAGS))
     if unknown:
         raise TypeError(f"compute() got an unexpected keyword argument {unknown[0]!r}")
-    from losscli.io.reader import ColumnRequest
+    from losscli.io.columns import ColumnRequest
 
     request = computing.ComputeRequest(
         source=_source(source),

@@ -15,19 +15,21 @@ pass 1 and removes that file when its ``with`` block ends.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from losscli._lazy import callable_module, lazy_module
 from losscli.errors import BadValues, InputError
 from losscli.hazards import HazardReport, HazardScan
-from losscli.io import reader as dataio
-from losscli.io.reader import Batch, ColumnRequest, Columns
+from losscli.io import source as sources
+from losscli.io.blocks import Batch, to_batch
+from losscli.io.columns import ColumnRequest, Columns, resolve_columns
+from losscli.io.formats import InputOptions, open_any
 from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient
 
@@ -60,16 +62,17 @@ def check_held(what: str, numbers: int) -> None:
 class ComputeRequest:
     """Everything ``compute`` needs; the CLI builds one from its flags."""
 
-    source: str
+    source: Any  # a path, "-" (stdin) or a pandas DataFrame
     losses: tuple[Loss, ...]
     columns: ColumnRequest = field(default_factory=ColumnRequest)
+    input: InputOptions = field(default_factory=InputOptions)
     logits: bool = False
     reduction: Reduction = "mean"
     dropna: bool = False
     head_rows: int = 10
     per_sample: bool = False
     check_grad: bool = False
-    block_bytes: int | None = None  # of CSV per parsed block; None = dataio.DEFAULT_BLOCK_BYTES
+    block_bytes: int | None = None  # of text per parsed block; None = the reader's default
     hazards: bool = False  # scan for fragile rows (losscli.hazards)
 
 
@@ -127,6 +130,8 @@ class ComputeReport:
     head: Samples
     cached: tuple[tuple[Batch, tuple[Pointwise, ...]], ...] | None = field(repr=False)
     rereads: str | None = None
+    signature: tuple[int, int] | None = None  # of a file pass 2 reads again (size, mtime)
+    rows_read: int = 0  # by pass 1, dropped rows included: pass 2 must read as many
     hazards: HazardReport | None = None  # --hazards
     # per loss, the block totals (Σsℓ, Σsn) before fsum: what engine.compute_parts merges
     partials: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = ()
@@ -156,13 +161,29 @@ def samples(report: ComputeReport) -> Iterator[Samples]:
         for batch, pws in report.cached:
             yield _scaled(report.summaries, batch, pws)
         return
-    if report.rereads is None:
-        raise ValueError(
-            "standard input was read once: run pass 1 in a compute_session() for pass 2"
-        )
-    for batch in _batches(report.request, report.rereads)[1]:
+    again: Any = report.rereads
+    if again is None:
+        if isinstance(report.request.source, str):
+            raise ValueError(
+                "standard input was read once: run pass 1 in a compute_session() for pass 2"
+            )
+        again = report.request.source  # a DataFrame: read again from memory
+    else:
+        sources.check_unchanged(again, report.signature)
+    seen = 0
+    for batch in _batches(report.request, again)[1]:
+        seen += len(batch.rows) + batch.dropped
+        if seen > report.rows_read:
+            break
         pws = _pointwise_all(report.request, report.columns, batch)
         yield _scaled(report.summaries, batch, pws)
+    if seen != report.rows_read:
+        second = "more" if seen > report.rows_read else f"{seen:,}"
+        raise InputError(
+            f"{sources.display_name(str(again))} changed while it was being read "
+            f"({report.rows_read:,} rows in the first pass, {second} in the second)",
+            "write the input to a file that nothing else modifies, then run again",
+        )
 
 
 def _scaled(
@@ -179,25 +200,42 @@ def _scaled(
 
 
 def _batches(
-    request: ComputeRequest, source: str, tee: IO[bytes] | None = None
+    request: ComputeRequest, source: Any, tee: IO[bytes] | None = None
 ) -> tuple[Columns, Iterator[Batch]]:
-    """Open the source, resolve the columns, and iterate converted chunks."""
-    name = "standard input" if source == "-" else source
-    stream = dataio.open_source(source, tee=tee)
-    header = dataio.read_header(stream, name)
-    columns = dataio.resolve_columns(header, request.columns)
+    """Open the source, read its header, resolve the columns, and iterate typed blocks."""
+    options = request.input
+    if request.block_bytes:
+        options = dataclasses.replace(options, block_bytes=request.block_bytes)
+    table = open_any(source, options, tee=tee)
+    try:
+        columns = resolve_columns(table.names, request.columns)
+    except BaseException:
+        table.close()
+        raise
 
     def generate() -> Iterator[Batch]:
-        for batch in dataio.iter_batches(
-            stream, name, columns, dropna=request.dropna, block_bytes=request.block_bytes
-        ):
-            if batch.weight is not None:
-                with located(columns, batch):
-                    check_weights(batch.weight, len(batch.rows))
-            yield batch
-        stream.close()
+        first_row = 1
+        seen = False
+        try:
+            for block in table.blocks(columns.used_at):
+                batch = to_batch(block, columns, dropna=request.dropna, first_row=first_row)
+                first_row += block.rows
+                seen = True
+                if batch.weight is not None:
+                    with located(columns, batch):
+                        check_weights(batch.weight, len(batch.rows))
+                yield batch
+        finally:
+            table.close()
+        if not seen:
+            raise InputError(f"{table.name} has a header but no data rows")
 
     return columns, generate()
+
+
+def effective_logits(request: ComputeRequest, columns: Columns, loss: Loss) -> bool:
+    """--logits, or prediction columns named as raw scores (logit_<class>, y_score)."""
+    return request.logits or (columns.logits and loss.logit_space != "never")
 
 
 @contextmanager
@@ -214,7 +252,9 @@ def _pointwise_all(
 ) -> tuple[Pointwise, ...]:
     with located(columns, batch):
         return tuple(
-            loss.pointwise(batch.y_true, batch.y_pred, logits=request.logits)
+            loss.pointwise(
+                batch.y_true, batch.y_pred, logits=effective_logits(request, columns, loss)
+            )
             for loss in request.losses
         )
 
@@ -223,15 +263,17 @@ def _pointwise_all(
 def compute_session(request: ComputeRequest) -> Iterator[ComputeReport]:
     """Pass 1, with whatever pass 2 needs kept until the ``with`` block ends.
 
-    For stdin with ``per_sample`` that is a temporary copy of the input
-    (stdin cannot be read twice); it is removed on leaving the block,
-    however the block ends.
+    For stdin, a FIFO or ``<(process substitution)`` with ``per_sample`` that
+    is a temporary copy of the input (they cannot be read twice; re-opening a
+    FIFO would wait for ever); it is removed on leaving the block, however
+    the block ends.
     """
-    if request.source != "-" or not request.per_sample:
+    source = request.source
+    if not (request.per_sample and isinstance(source, str)) or sources.is_regular_file(source):
         yield run_compute(request)
         return
     # Closed after pass 1 and removed below: it must outlive its first `with`.
-    spool = tempfile.NamedTemporaryFile(prefix="losscli-stdin-", delete=False)  # noqa: SIM115
+    spool = sources.spool_file()
     try:
         with spool:
             report = _pass_one(request, spool)
@@ -253,7 +295,9 @@ def run_compute(request: ComputeRequest) -> ComputeReport:
 def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport:
     for loss in request.losses:
         loss.check_reduction(request.reduction)
-    columns, batches = _batches(request, request.source, tee=spool)
+    source = request.source
+    signature = sources.signature(source) if isinstance(source, str) and spool is None else None
+    columns, batches = _batches(request, source, tee=spool)
     accs = [_Accumulator(loss) for loss in request.losses]
     head: list[tuple[Batch, tuple[Pointwise, ...]]] = []
     head_count = n = dropped = chunks = 0
@@ -283,7 +327,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
                         acc.loss,
                         batch.y_true,
                         batch.y_pred,
-                        logits=request.logits,
+                        logits=effective_logits(request, columns, acc.loss),
                         weight=batch.weight,
                     )
                 acc.check = acc.check.merge(check)
@@ -295,9 +339,11 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         cached = ((batch, pws),) if chunks == 1 else ()
     if n == 0:
         raise InputError("no rows left to compute on after --dropna")
-    summaries = tuple(_summarise(acc, request) for acc in accs)
+    summaries = tuple(_summarise(acc, request, columns) for acc in accs)
     single = chunks == 1
-    rereads = spool.name if spool is not None else request.source
+    rereads = spool.name if spool is not None else source
+    if not isinstance(rereads, str) or not (spool or sources.is_regular_file(rereads)):
+        rereads = "-"  # a DataFrame is cached whole below; a pipe read once cannot be reread
     return ComputeReport(
         request=request,
         columns=columns,
@@ -307,12 +353,14 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         head=_head(summaries, head, request.head_rows),
         cached=cached if single else None,
         rereads=None if single or rereads == "-" else rereads,
+        signature=signature,
+        rows_read=n + dropped,
         hazards=scan.finish([math.fsum(a.nums) for a in accs]) if scan is not None else None,
         partials=tuple((tuple(acc.nums), tuple(acc.dens)) for acc in accs),
     )
 
 
-def _summarise(acc: _Accumulator, request: ComputeRequest) -> LossSummary:
+def _summarise(acc: _Accumulator, request: ComputeRequest, columns: Columns) -> LossSummary:
     num, den = math.fsum(acc.nums), math.fsum(acc.dens)
     loss, reduction = acc.loss, request.reduction
     if reduction == "mean" and not den > 0:
@@ -327,7 +375,14 @@ def _summarise(acc: _Accumulator, request: ComputeRequest) -> LossSummary:
         c = acc.check
         check = GradCheck(c.max_abs * scale, c.max_rel, c.compared, c.skipped)
     return LossSummary(
-        loss, loss.space(request.logits), reduction, value, scale, acc.clipped, check, acc.max_row
+        loss,
+        loss.space(effective_logits(request, columns, loss)),
+        reduction,
+        value,
+        scale,
+        acc.clipped,
+        check,
+        acc.max_row,
     )
 
 

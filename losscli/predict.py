@@ -1,22 +1,25 @@
-"""``losscli predict``: a saved model applied to a CSV, written as CSV.
+"""``losscli predict``: a saved model applied to an input, written as CSV.
 
 The output pipes into ``compute`` without flags: ``y_true`` (when the input
 has the model's target column), then ``y_pred`` or one ``p_<class>`` column
 per class.  Binary targets are written as 0/1 (1 = the model's second
 class); multi-class targets keep their class names, which ``compute``
-matches to the ``p_<class>`` columns.
+matches to the ``p_<class>`` columns.  Any input format works (the one
+input layer, :mod:`losscli.io`); memory stays that of one block.
 """
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
+from losscli.errors import InputError
 from losscli.fit.model import Model, load
-from losscli.io import reader as dataio
-from losscli.io import table as dataset
+from losscli.io.design import predict_blocks
+from losscli.io.formats import InputOptions, open_any
+from losscli.io.labels import known_classes
 
 
 def load_model(path: str) -> Model:
@@ -24,13 +27,12 @@ def load_model(path: str) -> Model:
     return load(path)
 
 
-def prediction_frame(model: Model, frame: pd.DataFrame, *, logits: bool) -> pd.DataFrame:
-    """The output table for one input table."""
-    x = model.design.matrix(frame)
+def prediction_frame(model: Model, x: np.ndarray, truth: Any, *, logits: bool) -> pd.DataFrame:
+    """The output table for one block: y_true (if present), then the predictions."""
     pred = model.predict(x, logits=logits)
     out: dict[str, object] = {}
-    if model.target in frame.columns:
-        out["y_true"] = _truth(model, frame[model.target])
+    if truth is not None:
+        out["y_true"] = _truth(model, truth)
     if pred.ndim == 1:
         out["y_pred"] = pred
     else:
@@ -40,30 +42,32 @@ def prediction_frame(model: Model, frame: pd.DataFrame, *, logits: bool) -> pd.D
     return pd.DataFrame(out)
 
 
-def _truth(model: Model, series: pd.Series) -> object:
+def _truth(model: Model, column: Any) -> object:
     if model.classes is None:
-        return series.to_numpy()
-    if model.kind == "logistic":
-        labels = dataset.class_labels(series, model.target)
-        if labels.classes != model.classes:  # this file's labels may be a subset
-            index = {c: str(i) for i, c in enumerate(model.classes)}
-            text = series.astype(str).str.strip()
-            return np.array([index.get(t, t) for t in text], dtype=object)
-        return labels.y.astype(np.int64)
-    return series.astype(str).str.strip().to_numpy()
+        return column.to_numpy() if hasattr(column, "to_numpy") else column
+    return known_classes(column, model.classes, binary=model.kind == "logistic")
 
 
-def write_predictions(model: Model, source: str, out: IO[str], *, logits: bool) -> None:
-    """Predict ``source`` block by block and write CSV (repr floats, round-trip exact).
+def write_predictions(
+    model: Model,
+    source: Any,
+    out: IO[str],
+    *,
+    logits: bool,
+    input: InputOptions | None = None,
+) -> None:
+    """Predict ``source`` (a path, "-" or a DataFrame) block by block; write CSV.
 
-    Memory stays that of one block whatever the input's size, as in compute.
+    Floats are written with repr (round-trip exact).
     """
-    name = "standard input" if source == "-" else source
-    stream = dataio.open_source(source)
-    dataio.read_header(stream, name)
-    first = 1
-    for frame in dataio.iter_frames(stream, name):
-        frame.index = pd.RangeIndex(first, first + len(frame))  # file rows, for messages
-        table = prediction_frame(model, frame, logits=logits)
-        table.to_csv(out, index=False, header=first == 1, lineterminator="\n")
-        first += len(frame)
+    table = open_any(source, input or InputOptions())
+    wrote = False
+    try:
+        for x, truth, first in predict_blocks(table, model.design, model.target):
+            frame = prediction_frame(model, x, truth, logits=logits)
+            frame.to_csv(out, index=False, header=first == 1, lineterminator="\n")
+            wrote = True
+    finally:
+        table.close()
+    if not wrote:
+        raise InputError(f"{table.name} has a header but no data rows")

@@ -12,6 +12,7 @@ coefficients, and the coefficients are mapped back to the original scale.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -23,23 +24,25 @@ import numpy as np
 from losscli._lazy import callable_module
 from losscli._types import ModelKind, Task
 from losscli.engine.cache import LazyFolder
-from losscli.engine.memory import resolve_limit_bytes
 from losscli.engine.outofcore import (
     RowSource,
+    SpillingRows,
     Streamed,
     arrange,
     labels_of,
     predictions,
     regression_scores,
-    stream_design,
 )
+from losscli.engine.parts import is_many
 from losscli.errors import InputError, RunError
 from losscli.fit import metrics
 from losscli.fit.loop import Callback, FitResult, StopReason, TrainConfig, fit
 from losscli.fit.model import Model
 from losscli.fit.objective import Objective
 from losscli.fit.optimizers import OPTIMIZERS
-from losscli.io import table as dataset
+from losscli.io.design import Design, TrainingData, read_training
+from losscli.io.formats import InputOptions, open_any
+from losscli.io.labels import Labels, encode_classes, label_cells
 from losscli.losses import Loss
 from losscli.losses.links import IDENTITY, LOG, LOGIT, SOFTMAX, Link
 
@@ -53,7 +56,7 @@ if TYPE_CHECKING:
 class TrainRequest:
     """Everything ``train`` needs; the CLI builds one from its flags."""
 
-    source: str
+    source: Any  # a path, "-", a pandas DataFrame, or an (X, y) pair of arrays
     loss: Loss
     config: TrainConfig = field(default_factory=TrainConfig)
     model: str = "auto"
@@ -66,7 +69,8 @@ class TrainRequest:
     standardize: bool = True
     intercept: bool = True
     val_split: float = 0.0
-    memory_limit: int | None = None  # bytes; None = engine.memory.default_limit()
+    input: InputOptions = field(default_factory=InputOptions)  # format, delimiter, header
+    memory_limit: int | None = None  # bytes for the whole run; None = engine.memory default
     cache_dir: str | None = None  # where a matrix past the limit is cached
     engine: str = "local"  # or "dask": the partitions are read and kept on a cluster
     scheduler: str | None = None  # dask: a running scheduler (else a LocalCluster)
@@ -84,6 +88,7 @@ class TrainReport:
     dropped: int
     seconds: float
     warnings: tuple[str, ...] = ()
+    note: str | None = None  # how a default column was chosen ("target: the last column …")
 
 
 class TrainingDiverged(RunError):
@@ -108,10 +113,11 @@ class Prepared:
     x: Array
     y: Array
     classes: tuple[str, ...] | None
-    design: dataset.Design
+    design: Design
     target: str
     dropped: int
-    spilled: Streamed | None = None  # the matrix went to an on-disk cache (x, y empty)
+    note: str | None = None
+    spilled: Streamed | None = None  # the matrix is in an on-disk cache or on Dask (x, y empty)
 
 
 def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[ModelKind, Link]:
@@ -151,44 +157,109 @@ def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[Mod
 
 
 def prepare(request: TrainRequest, open_folder: Callable[[], str] | None = None) -> Prepared:
-    """Read the input once into X and y (on disk past the memory limit), choose the model."""
-    regression = request.loss.task.regression
-    data = stream_design(
-        request.source,
-        target=request.target,
-        features=request.features,
-        one_hot=request.one_hot,
-        dropna=request.dropna,
-        regression=regression,
-        limit=resolve_limit_bytes(request.memory_limit),
-        open_folder=open_folder or _no_cache,
+    """Read the input straight into X and y (:mod:`losscli.io.design`), choose the model.
+
+    With ``open_folder`` (a cache folder on demand) a matrix past
+    ``request.memory_limit`` goes to an on-disk cache as it is read
+    (:class:`~losscli.engine.outofcore.SpillingRows`); a glob or a folder is
+    read file by file (:mod:`losscli.engine.parts`).
+    """
+    classification = not request.loss.task.regression
+    if isinstance(request.source, str) and is_many(request.source):
+        from losscli.engine.parts import read_parts_locally
+
+        return _prepared(request, read_parts_locally(request, classification=classification))
+    sink = None
+    if isinstance(request.source, tuple):
+        data = _arrays(request.source, classification=classification)
+    else:
+        table = open_any(request.source, request.input)
+        if open_folder is not None and isinstance(request.source, str):
+            sink = SpillingRows.factory(
+                request.memory_limit, open_folder, spill=not request.one_hot
+            )
+        try:
+            data = read_training(
+                table,
+                target=request.target,
+                features=request.features,
+                one_hot=request.one_hot,
+                dropna=request.dropna,
+                classification=classification,
+                sink=sink,
+            )
+        finally:
+            table.close()
+    labels = data.labels
+    n_classes = None if labels.classes is None else len(labels.classes)
+    kind, link = choose_model(request.loss, request.model, n_classes)
+    spilled = None
+    if sink is not None and sink.made is not None and sink.made.cache is not None:
+        spilled = sink.made.finish(labels.y, data.design, data.target, labels.classes, data.dropped)
+    return Prepared(
+        kind,
+        link,
+        data.x,
+        labels.y if spilled is None else np.zeros(0),
+        labels.classes,
+        data.design,
+        data.target,
+        data.dropped,
+        data.note,
+        spilled,
     )
+
+
+def _prepared(request: TrainRequest, data: Streamed) -> Prepared:
+    """A Prepared whose rows live elsewhere (several files, a Dask cluster)."""
     n_classes = None if data.classes is None else len(data.classes)
     kind, link = choose_model(request.loss, request.model, n_classes)
-    if data.cache is not None:
-        empty = np.zeros((0, data.stats.width))
+    if data.cache is None:
+        assert data.x is not None and data.y is not None
         return Prepared(
-            kind,
-            link,
-            empty,
-            np.zeros(0),
-            data.classes,
-            data.design,
-            data.target,
-            data.dropped,
-            data,
+            kind, link, data.x, data.y, data.classes, data.design, data.target, data.dropped
         )
-    assert data.x is not None and data.y is not None
+    empty = np.zeros((0, data.stats.width))
     return Prepared(
-        kind, link, data.x, data.y, data.classes, data.design, data.target, data.dropped
+        kind,
+        link,
+        empty,
+        np.zeros(0),
+        data.classes,
+        data.design,
+        data.target,
+        data.dropped,
+        None,
+        data,
     )
 
 
-def _no_cache() -> str:
-    raise InputError(
-        "the training data exceed the memory limit and no cache folder was given",
-        "raise --memory-limit",
-    )
+def _arrays(pair: tuple[Any, Any], *, classification: bool) -> TrainingData:
+    """An (X, y) pair given to the library: features x1…xd, target y (X is copied)."""
+    if len(pair) != 2:
+        raise InputError("train's source pair must be (X, y)")
+    x = np.array(pair[0], dtype=np.float64, order="C", ndmin=2)
+    y_raw = np.asarray(pair[1])
+    if x.ndim != 2 or y_raw.ndim != 1 or len(y_raw) != len(x):
+        raise InputError(
+            f"X must be 2-D and y 1-D with one label per row (got X {x.shape}, y {y_raw.shape})"
+        )
+    if len(x) == 0:
+        raise InputError("X has no rows")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise InputError(f"X has a missing or infinite value in row {row + 1}, column {col + 1}")
+    if classification:
+        cells = y_raw.astype(np.float64) if y_raw.dtype.kind in "iufb" else y_raw.astype(object)
+        labels = encode_classes([label_cells(cells)], "y")
+    else:
+        y = y_raw.astype(np.float64)
+        if not np.isfinite(y).all():
+            raise InputError("y has a missing or infinite value")
+        labels = Labels(y, None)
+    names = tuple(f"x{j + 1}" for j in range(x.shape[1]))
+    return TrainingData(x, labels, Design(names, {}), "y", 0, None)
 
 
 def split(
@@ -216,17 +287,40 @@ def split(
     return train, val
 
 
+SCALING_ROWS_BYTES = 32 << 20  # of X per chunk while scaling: no full-size temporary
+
+
+def _chunks(x: Array) -> list[Array]:
+    step = max(1, SCALING_ROWS_BYTES // (8 * max(1, x.shape[1])))
+    return [x[i : i + step] for i in range(0, len(x), step)]
+
+
 def scaling(x: Array, *, center: bool) -> tuple[Array, Array]:
     """(μ, σ): population mean and standard deviation; σ = 1 for constant columns.
 
     Without an intercept the columns are scaled by their root mean square and
-    not centred (centring would smuggle an intercept back in).
+    not centred (centring would smuggle an intercept back in).  Computed in
+    chunks of rows, so no temporary the size of X exists (one chunk is the
+    whole of a small X: the same numbers as ``x.mean``/``x.std``).
     """
-    p = x.shape[1]
-    mu = x.mean(axis=0) if center else np.zeros(p)
-    sigma = x.std(axis=0) if center else np.sqrt((x * x).mean(axis=0))
+    n, p = x.shape
+    chunks = _chunks(x)
+    mu = sum((c.sum(axis=0) for c in chunks), np.zeros(p)) / n if center else np.zeros(p)
+    squares = np.zeros(p)
+    for c in chunks:
+        d = c - mu if center else c
+        squares += (d * d).sum(axis=0)
+    sigma = np.sqrt(squares / n)
     sigma[sigma == 0] = 1.0
     return mu, sigma
+
+
+def standardize_in_place(x: Array, mu: Array, sigma: Array) -> Array:
+    """x ← (x − μ)/σ without a second copy of X."""
+    for c in _chunks(x):
+        c -= mu
+        c /= sigma
+    return x
 
 
 def train(request: TrainRequest, callback: Callback | None = None) -> TrainReport:
@@ -262,21 +356,8 @@ def _prepare_on_dask(request: TrainRequest, stack: contextlib.ExitStack) -> Prep
             f"use a full-batch optimizer: {full}",
         )
     client = stack.enter_context(dask_client(request.scheduler))
-    data = read_on_workers(
-        client,
-        request.source,
-        target=request.target,
-        features=request.features,
-        one_hot=request.one_hot,
-        dropna=request.dropna,
-        regression=request.loss.task.regression,
-    )
-    n_classes = None if data.classes is None else len(data.classes)
-    kind, link = choose_model(request.loss, request.model, n_classes)
-    empty = np.zeros((0, data.stats.width))
-    return Prepared(
-        kind, link, empty, np.zeros(0), data.classes, data.design, data.target, data.dropped, data
-    )
+    data = read_on_workers(client, request, classification=not request.loss.task.regression)
+    return _prepared(request, data)
 
 
 def _widen(request: TrainRequest) -> Callable[[Array], Array]:
@@ -329,14 +410,18 @@ def _train_rows(
         if arranged.validation is not None:
             validation = (arranged.validation, None)
     else:
-        x_train, y_train = data.x[train_idx], data.y[train_idx]
+        if len(val_idx):
+            x_train, y_train = data.x[train_idx], data.y[train_idx]
+            x_val: Array | None = data.x[val_idx]
+        else:  # the matrix as read, scaled in place: no second copy of X
+            x_train, y_train, x_val = data.x, data.y, None
         # Always optimise on scaled features (conditioning); --no-standardize only
         # moves the penalty onto the original coefficients w = w_scaled/σ.
         mu, sigma = scaling(x_train, center=request.intercept)
         sigma = _widen(request)(sigma)
-        x_fit, y_fit = (x_train - mu) / sigma, y_train
-        if len(val_idx):
-            validation = ((data.x[val_idx] - mu) / sigma, data.y[val_idx])
+        x_fit, y_fit = standardize_in_place(x_train, mu, sigma), y_train
+        if x_val is not None:
+            validation = (standardize_in_place(x_val, mu, sigma), data.y[val_idx])
     objective = Objective(
         loss=request.loss,
         n_features=len(mu),
@@ -376,9 +461,14 @@ def _train_rows(
             if validation is not None:
                 scores["validation"] = spilled_scores(model, validation[0], mu, sigma)
         else:
-            scores["train"] = score(model, x_train, y_train)
-            if len(val_idx):
-                scores["validation"] = score(model, data.x[val_idx], data.y[val_idx])
+            # X is standardized now: score it with the coefficients of that scale
+            w_std, b_std = objective.split(result.theta)
+            scaled = dataclasses.replace(
+                model, coef=w_std[:, 0] if objective.outputs == 1 else w_std, intercept=b_std
+            )
+            scores["train"] = score(scaled, x_fit, y_train)
+            if validation is not None:
+                scores["validation"] = score(scaled, validation[0], validation[1])
     model = Model(**{**model.__dict__, "metrics": scores})
     report = TrainReport(
         model,
@@ -389,6 +479,7 @@ def _train_rows(
         data.dropped,
         time.perf_counter() - started,
         _warnings(model, result, request.l2),
+        note=data.note,
     )
     if result.stop_reason is StopReason.DIVERGED:
         raise TrainingDiverged(report, request.config.lr)

@@ -19,8 +19,8 @@ from click.testing import CliRunner
 
 from losscli.cli import cli
 from losscli.compute import ComputeRequest, run_compute, samples
-from losscli.io import reader as dataio
-from losscli.io.reader import ColumnRequest
+from losscli.io import csvblocks as dataio
+from losscli.io.columns import ColumnRequest
 from losscli.losses import make_loss
 
 TINY = 64  # bytes per block: two or three rows

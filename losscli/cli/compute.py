@@ -71,7 +71,7 @@ def compute(
     """
     from losscli import compute as computing
     from losscli.cli import render_compute as render
-    from losscli.io.reader import ColumnRequest
+    from losscli.io.columns import ColumnRequest
 
     losses = make_losses(
         loss_names, params, logits=logits, compat=conventions.compat, dtype=conventions.dtype
@@ -79,6 +79,7 @@ def compute(
     output = render.plan(out, stdout_console)
     request = computing.ComputeRequest(
         source=data_in.source,
+        input=data_in.reading(),
         losses=tuple(losses),
         columns=ColumnRequest(columns.true, columns.pred, columns.weight),
         logits=logits,
@@ -115,7 +116,7 @@ def _freeze_imports() -> None:
     """
     import gc
 
-    from losscli.io import reader as dataio
+    from losscli.io import csvblocks as dataio
 
     dataio.load_parser()
     gc.freeze()

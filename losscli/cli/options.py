@@ -27,6 +27,7 @@ from losscli.fit.optimizers import (
     OptimizerSpec,
     exposed_hyperparameters,
 )
+from losscli.io import INPUT_FORMATS
 from losscli.losses import PARAM_FLAGS, REDUCTIONS
 
 if TYPE_CHECKING:
@@ -90,12 +91,21 @@ def grouped(name: str, options: Sequence[Decorator], build: Callable[..., Any]) 
 
 @dataclass(frozen=True)
 class InputSource:
-    """Where the rows come from: a path, or ``-`` for standard input (the FILE argument).
-
-    The input layer's reading flags (format, delimiter, header) belong with it.
-    """
+    """Where the rows come from (a path, or ``-`` for standard input: the FILE argument),
+    and the input layer's reading flags (format, delimiter, header)."""
 
     source: str
+    format: str | None = None
+    delimiter: str | None = None
+    header: bool = True
+
+    def reading(self) -> Any:
+        """The library's :class:`losscli.io.formats.InputOptions` (imported only now)."""
+        from losscli.io.formats import InputOptions as Reading
+
+        reading = Reading(format=self.format, delimiter=self.delimiter, header=self.header)
+        reading.check()
+        return reading
 
 
 def require_input(file: str | None) -> str:
@@ -107,10 +117,49 @@ def require_input(file: str | None) -> str:
     return file
 
 
+def _input(
+    file: str | None, input_format: str | None, delimiter: str | None, tab: bool, no_header: bool
+) -> InputSource:
+    if tab:
+        if delimiter not in (None, "\t"):
+            raise click.UsageError("--tab and --delimiter disagree: give one of them")
+        delimiter = "\t"
+    if delimiter == "\\t":  # -d '\t' typed literally
+        delimiter = "\t"
+    if delimiter is not None and len(delimiter) != 1:
+        raise click.BadParameter(
+            f"the delimiter must be one character (got {delimiter!r})", param_hint="--delimiter"
+        )
+    return InputSource(require_input(file), input_format, delimiter, not no_header)
+
+
+# The same input flags on every command (the one input layer, losscli/io/).
 input_options = grouped(
     "data_in",
-    [click.argument("file", required=False, metavar="[FILE]")],
-    lambda file: InputSource(require_input(file)),
+    [
+        click.argument("file", required=False, metavar="[FILE]"),
+        click.option(
+            "--input-format",
+            "input_format",
+            type=click.Choice(INPUT_FORMATS),
+            help="Input format [default: from the content, then the extension, else csv].",
+        ),
+        click.option(
+            "--delimiter",
+            "-d",
+            "delimiter",
+            metavar="CHAR",
+            help="Field delimiter of CSV input [default: ',', tab for .tsv/.tab].",
+        ),
+        click.option("--tab", "-t", "tab", is_flag=True, help="CSV input is tab-separated."),
+        click.option(
+            "--no-header",
+            "no_header",
+            is_flag=True,
+            help="The first row is data; columns are named 1, 2, … (--true 1 --pred 2).",
+        ),
+    ],
+    _input,
 )
 
 

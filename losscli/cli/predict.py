@@ -7,11 +7,11 @@ import sys
 import click
 
 from losscli.cli.app import cli
-from losscli.cli.options import require_input
+from losscli.cli.options import InputSource, input_options
 
 
 @cli.command()
-@click.argument("file", required=False, metavar="[FILE]")
+@input_options
 @click.option(
     "--model",
     "-m",
@@ -21,7 +21,7 @@ from losscli.cli.options import require_input
     help="Model JSON written by train --save.",
 )
 @click.option("--logits", is_flag=True, help="Write raw scores (logits, log-rates).")
-def predict(file: str | None, model_path: str, logits: bool) -> None:
+def predict(data_in: InputSource, model_path: str, logits: bool) -> None:
     """Apply a saved model; write CSV predictions to stdout.
 
     Output: y_pred (regression, or the probability of the second class), or one
@@ -35,6 +35,6 @@ def predict(file: str | None, model_path: str, logits: bool) -> None:
     """
     from losscli import predict as predicting
 
+    reading = data_in.reading()
     model = predicting.load_model(model_path)
-    source = require_input(file)
-    predicting.write_predictions(model, source, sys.stdout, logits=logits)
+    predicting.write_predictions(model, data_in.source, sys.stdout, logits=logits, input=reading)

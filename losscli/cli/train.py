@@ -89,6 +89,7 @@ def train(
         **asdict(model),
         **asdict(memory),
         **asdict(where),
+        input=data_in.reading(),
     )
     console = stdout_console()
     with _progress(fit.resolved_epochs(), out.quiet) as callback:
@@ -105,6 +106,8 @@ def train(
     else:
         render_train.train_tables(report, console, curve=console.is_terminal)
     if not out.quiet:
+        if report.note:
+            click.echo(f"note: {report.note}", err=True)
         if report.dropped:
             click.echo(f"note: dropped {report.dropped} row(s) with missing values", err=True)
         for warning in report.warnings:

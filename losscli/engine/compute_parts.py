@@ -64,7 +64,7 @@ def merge(request: ComputeRequest, reports: Sequence[ComputeReport]) -> ComputeR
             acc.nums.extend(nums)
             acc.dens.extend(dens)
             acc.clipped += r.summaries[i].clipped
-        summaries.append(_summarise(acc, request))
+        summaries.append(_summarise(acc, request, first.columns))
     return ComputeReport(
         request=request,
         columns=first.columns,

@@ -1,14 +1,13 @@
 """``train --engine dask``: read the partitions on the workers, keep them there, fit.
 
-1. A worker reads the first frame of the first partition to fix the target
-   and the feature design (as the local engine does from its first block).
-2. Every partition is read on a worker into (X_p, y_p) — labels as codes in
-   order of appearance — with its column statistics; only the statistics,
-   the row counts and the distinct labels come back.
-3. The client merges them: μ and σ over all rows (exactly as the streamed
-   local engine), the sorted classes through the one label normaliser, and
-   a code → class map per partition.
-4. The workers standardize their partitions in place of the raw ones; those
+1. Every partition (file) is read on a worker by the one input layer into
+   (X_p, y_p) — labels as the file's own class indices — with its column
+   statistics; only the statistics, the row counts, the design and the
+   class names come back.
+2. The client checks that every file gives the same features and target,
+   merges μ and σ over all rows, and the classes through the one label
+   normaliser (with a map from each file's class indices to the merged ones).
+3. The workers standardize their partitions in place of the raw ones; those
    futures (lineage: the file read) are the :class:`~losscli.engine.dask.DaskSource`
    every full-batch solver reduces over.
 
@@ -25,85 +24,68 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from losscli.engine.dask import Client, DaskSource, gather
-from losscli.engine.outofcore import LabelCodes, Streamed, frame_rows, infer_design
-from losscli.engine.parts import Part, expand_inputs, named, part_frames, partitions
+from losscli.engine.outofcore import Streamed
+from losscli.engine.parts import (
+    Part,
+    PartRequest,
+    check_same_design,
+    expand_inputs,
+    merge_classes,
+    part_request,
+    partitions,
+    read_part,
+)
 from losscli.errors import InputError
 from losscli.fit.blocked import ColumnStats
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from losscli.io.table import Design
+    from losscli.io.design import Design
 
     Array = NDArray[Any]
 
-
-@dataclass(frozen=True)
-class _Spec:
-    """What a worker needs to turn a partition into rows."""
-
-    target: str
-    design: Design
-    regression: bool
-    dropna: bool
-    many: bool
+STATS_ROWS = 1 << 16  # rows per statistics block (bounds the temporaries on a worker)
 
 
 @dataclass(frozen=True)
 class _Loaded:
-    """A partition on a worker: rows, label codes, statistics."""
+    """A partition on a worker: rows, labels (its own class indices), statistics."""
 
     x: Array
     y: Array
-    codes: LabelCodes
+    classes: tuple[str, ...] | None
+    design: Design
+    target: str
     stats: ColumnStats
     dropped: int
 
 
-def _first_design(
-    part: Part, target: str | None, features: str | None, one_hot: str | None, many: bool
-) -> tuple[str, Design]:
-    with named(part, many):
-        for frame in part_frames(part):
-            return infer_design(frame, target, features, one_hot)
-    raise InputError(f"{part.label} has no data rows")
+def _load(part: Part, spec: PartRequest) -> _Loaded:
+    data = read_part(part, spec)
+    stats = ColumnStats(data.x.shape[1])
+    for a in range(0, len(data.x), STATS_ROWS):
+        stats.add(data.x[a : a + STATS_ROWS])
+    y = data.labels.y
+    return _Loaded(data.x, y, data.labels.classes, data.design, data.target, stats, data.dropped)
 
 
-def _load(part: Part, spec: _Spec) -> _Loaded:
-    codes = LabelCodes()
-    stats = ColumnStats(len(spec.design.names))
-    xs: list[Array] = []
-    ys: list[Array] = []
-    dropped = 0
-    with named(part, spec.many):
-        for frame in part_frames(part):
-            xb, yb, gone = frame_rows(
-                frame,
-                spec.design,
-                spec.target,
-                regression=spec.regression,
-                dropna=spec.dropna,
-                codes=codes,
-            )
-            dropped += gone
-            stats.add(xb)
-            xs.append(xb)
-            ys.append(yb)
-    width = len(spec.design.names)
-    x = np.concatenate(xs) if xs else np.zeros((0, width))
-    y = np.concatenate(ys) if ys else np.zeros(0)
-    return _Loaded(x, y, codes, stats, dropped)
-
-
-def _summary(loaded: _Loaded) -> tuple[int, int, ColumnStats, LabelCodes]:
-    return len(loaded.y), loaded.dropped, loaded.stats, loaded.codes
+def _summary(loaded: _Loaded) -> tuple[int, int, ColumnStats, Any, Design, str]:
+    return (
+        len(loaded.y),
+        loaded.dropped,
+        loaded.stats,
+        loaded.classes,
+        loaded.design,
+        loaded.target,
+    )
 
 
 def _standardize(
     loaded: _Loaded, mu: Array, sigma: Array, relabel: Array | None
 ) -> tuple[Array, Array, None]:
     z = (loaded.x - mu) / sigma
-    y = loaded.y if relabel is None else relabel[loaded.y.astype(np.int64)]
+    y = loaded.y if relabel is None else relabel[loaded.y.astype(np.int64)].astype(np.float64)
     return z, y, None
 
 
@@ -122,58 +104,32 @@ class DaskParts:
 
     def standardized(self, mu: Array, sigma: Array) -> tuple[DaskSource, Array]:
         """The standardized partitions (held on the workers) and every label, in order."""
-        parts = self.client.map(
-            _standardize, self.raw, [mu] * len(self.raw), [sigma] * len(self.raw), self.relabels
-        )
+        k = len(self.raw)
+        parts = self.client.map(_standardize, self.raw, [mu] * k, [sigma] * k, self.relabels)
         self.raw = []  # the raw copies go; the lineage stays for recomputation
         labels = gather(self.client, self.client.map(_labels, parts))
         y = np.concatenate(labels) if labels else np.zeros(0)
         return DaskSource(self.client, parts, self.n_rows, self.width), y
 
 
-def read_on_workers(
-    client: Client,
-    source: str,
-    *,
-    target: str | None,
-    features: str | None,
-    one_hot: str | None,
-    dropna: bool,
-    regression: bool,
-) -> Streamed:
-    """Steps 1–3 above: the partitions read and summarised; a Streamed whose cache is Dask."""
-    files = expand_inputs(source)
-    parts = partitions(files)
-    many = len(files) > 1
-    if one_hot:
-        raise InputError(
-            "--one-hot needs every category before the partitions are read, "
-            "which --engine dask does not do yet",
-            "encode the column before training, or use --engine local",
-        )
-    first = client.submit(_first_design, parts[0], target, features, one_hot, many)
-    target_name, design = gather(client, [first])[0]
-    spec = _Spec(target_name, design, regression, dropna, many)
-    raw = client.map(_load, parts, [spec] * len(parts), pure=False)
+def read_on_workers(client: Client, request: Any, *, classification: bool) -> Streamed:
+    """Steps 1–2 above: the partitions read and summarised; a Streamed whose cache is Dask."""
+    files = expand_inputs(request.source)
+    spec = part_request(request, classification=classification, many=len(files) > 1)
+    raw = client.map(_load, partitions(files), [spec] * len(files), pure=False)
     summaries = gather(client, client.map(_summary, raw))
-    stats = ColumnStats(len(design.names))
-    merged = LabelCodes()
-    local_maps: list[Array] = []
-    n = dropped = 0
-    for rows, gone, part_stats, codes in summaries:
-        n += rows
-        dropped += gone
-        stats.merge(part_stats)
-        merged.text = merged.text or codes.text
-        local_maps.append(
-            np.array([merged.values.setdefault(k, len(merged.values)) for k in codes.values])
-        )
+    n = sum(s[0] for s in summaries)
+    dropped = sum(s[1] for s in summaries)
+    designs, targets = [s[4] for s in summaries], [s[5] for s in summaries]
+    check_same_design(designs, targets, files)
+    stats = ColumnStats(len(designs[0].names))
+    for s in summaries:
+        stats.merge(s[2])
     if n == 0:
-        raise InputError("no rows left after --dropna" if dropped else f"{source} has no data rows")
+        raise InputError("no rows left after --dropna")
     classes = None
-    relabels: list[Any] = [None] * len(parts)
-    if not regression:
-        classes, relabel = merged.finish(target_name)
-        relabels = [relabel[m] if len(m) else np.zeros(0) for m in local_maps]
-    cache = DaskParts(client, raw, n, len(design.names), relabels)
-    return Streamed(design, target_name, classes, dropped, stats, cache=cache)
+    relabels: list[Any] = [None] * len(files)
+    if classification:
+        classes, relabels = merge_classes([s[3] for s in summaries], targets[0])
+    cache = DaskParts(client, raw, n, len(designs[0].names), relabels)
+    return Streamed(designs[0], targets[0], classes, dropped, stats, cache=cache)

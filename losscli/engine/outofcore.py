@@ -1,45 +1,31 @@
-"""The first pass of ``train``: stream the input into X and y, in memory or on disk.
+"""Out-of-core training: the design matrix past the memory budget, on disk.
 
-The input is read block by block.  Blocks are kept in memory while the
-in-memory fit they add up to stays inside the budget
-(:func:`losscli.engine.memory.in_memory_bytes`); the block that would break
-it sends everything held so far, and every later block, to a
-:class:`~losscli.fit.blocked.BlockFile` cache instead.  A file that fits is
-never written to disk.
-
-Labels are resolved over the whole file, not per block: each distinct raw
-label gets a provisional code as it is first seen, and at the end the one
-label normaliser (``table.class_labels``) runs on the distinct values to
-give the final, sorted classes; the codes are then mapped to them.  Column
-statistics for standardization are merged block by block
-(:class:`~losscli.fit.blocked.ColumnStats`), so a spilled matrix is read
-once to standardize it, and then only by the solver.
+The one input layer (:func:`losscli.io.design.read_training`) fills the
+matrix block by block through a row sink; :class:`SpillingRows` keeps the
+rows in memory while the in-memory fit they add up to stays inside the
+budget (:func:`losscli.engine.memory.in_memory_bytes`), and past it sends
+them, and every later block, to a :class:`~losscli.fit.blocked.BlockFile`
+cache.  A file that fits never touches the disk.  Labels stay the reader's
+(the one label normaliser), written beside the matrix at the end.  Column
+statistics are merged as rows are committed
+(:class:`~losscli.fit.blocked.ColumnStats`), so the cache is read once to
+standardize it (and split off validation rows), then only by the solver.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
-import pandas as pd
 
-from losscli.engine.memory import data_budget, in_memory_bytes
-from losscli.engine.parts import (
-    Part,
-    expand_inputs,
-    is_many,
-    named,
-    part_frames,
-    partitions,
-)
+from losscli.engine.memory import data_budget, in_memory_bytes, resolve_limit_bytes
 from losscli.errors import InputError
 from losscli.fit.blocked import BlockedSource, BlockFile, ColumnStats
 from losscli.fit.data import DataSource
-from losscli.io import reader as dataio
-from losscli.io import table as dataset
+from losscli.io.design import Design
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -47,67 +33,6 @@ if TYPE_CHECKING:
     Array = NDArray[Any]  # float64 by convention
 
 T = TypeVar("T")
-
-
-def iter_table_frames(source: str) -> Iterator[pd.DataFrame]:
-    """The input as DataFrames of a few MB, indexed by 1-based data row."""
-    name = "standard input" if source == "-" else source
-    stream = dataio.open_source(source)
-    header = dataio.read_header(stream, name)
-    for col in set(header):
-        if header.count(col) > 1:
-            raise InputError(
-                f"the header names column {col!r} {header.count(col)} times",
-                "rename the duplicates so that each column has one name",
-            )
-    first = 1
-    for frame in dataio.iter_frames(stream, name):
-        frame.index = pd.RangeIndex(first, first + len(frame))
-        first += len(frame)
-        yield frame
-    stream.close()
-
-
-@dataclass
-class LabelCodes:
-    """Class labels coded in order of first appearance; sorted classes at the end."""
-
-    values: dict[Any, int] = field(default_factory=dict)
-    text: bool = False
-
-    def code(self, series: pd.Series, target: str) -> Array:
-        if series.isna().any():
-            dataset.class_labels(series, target)  # raises the missing-labels message
-        if series.dtype.kind in "ifb":
-            keys: Any = series.to_numpy(dtype=np.float64)
-        else:
-            self.text = True
-            keys = series.astype(str).str.strip().to_numpy()
-        uniq, inverse = np.unique(keys, return_inverse=True)
-        codes = np.array([self.values.setdefault(_key(u), len(self.values)) for u in uniq])
-        return codes[inverse].astype(np.float64)
-
-    def finish(self, target: str) -> tuple[tuple[str, ...], Array]:
-        """(classes, relabel) with relabel[code] = the final class index."""
-        keys = list(self.values)
-        series: pd.Series[Any] = (
-            pd.Series([_text(k) for k in keys], dtype=object)
-            if self.text
-            else pd.Series(np.array(keys, dtype=np.float64))
-        )
-        labels = dataset.class_labels(series, target)
-        assert labels.classes is not None
-        return labels.classes, labels.y
-
-
-def _key(value: Any) -> Any:
-    return float(value) if isinstance(value, (float, np.floating)) else str(value)
-
-
-def _text(key: Any) -> str:
-    if isinstance(key, float):
-        return str(int(key)) if key.is_integer() else repr(key)
-    return str(key)
 
 
 @dataclass
@@ -120,7 +45,7 @@ class Streamed:
     rows unless a validation split takes some).
     """
 
-    design: dataset.Design
+    design: Design
     target: str
     classes: tuple[str, ...] | None
     dropped: int
@@ -137,136 +62,102 @@ class Streamed:
         return len(self.y)
 
 
-def frame_rows(
-    frame: pd.DataFrame,
-    design: dataset.Design,
-    target: str,
-    *,
-    regression: bool,
-    dropna: bool,
-    codes: LabelCodes,
-) -> tuple[Array, Array, int]:
-    """(X, y, rows dropped) of one frame: the features, and labels as values or codes."""
-    dropped = 0
-    if dropna:
-        frame, dropped = dataset.drop_missing(frame, [target, *design.columns])
-    if len(frame) == 0:
-        return np.zeros((0, len(design.names))), np.zeros(0), dropped
-    xb = design.matrix(frame)
-    series = frame[target]
-    yb = dataset.regression_labels(series, target).y if regression else codes.code(series, target)
-    return xb, yb, dropped
+class SpillingRows:
+    """The design matrix as ``read_training`` fills it: in memory, or past the budget on disk.
 
-
-def infer_design(
-    frame: pd.DataFrame, target: str | None, features: str | None, one_hot: str | None
-) -> tuple[str, dataset.Design]:
-    """The target and the feature design, from the first frame of the input."""
-    name = dataset.target_column(frame, target)
-    return name, dataset.build_design(frame, name, features, one_hot)
-
-
-def input_frames(source: str) -> Iterator[tuple[Part | None, pd.DataFrame]]:
-    """(partition, frame): one path (or stdin) as before (None), a glob or folder by file.
-
-    Errors while reading name the file here; the caller names it for errors
-    in what it makes of the frame (``named(part, ...)``).
+    The same protocol as the reader's own growing matrix (``reserve`` rows,
+    fill them, ``commit``; ``result`` at the end).  While the in-memory fit
+    of the rows so far fits the budget they grow in one array; the block
+    that would break it sends them, and every later block, to a
+    :class:`~losscli.fit.blocked.BlockFile`.  When the format knows its row
+    count (Parquet, Arrow) the choice is made before the first block.
+    Column statistics are taken as rows are committed, so a spilled matrix
+    is read again only to be standardized.
     """
-    if not is_many(source):
-        for frame in iter_table_frames(source):
-            yield None, frame
-        return
-    for part in partitions(expand_inputs(source)):
-        with named(part, True):
-            for frame in part_frames(part):
-                yield part, frame
 
-
-def stream_design(
-    source: str,
-    *,
-    target: str | None,
-    features: str | None,
-    one_hot: str | None,
-    dropna: bool,
-    regression: bool,
-    limit: int,
-    open_folder: Callable[[], str],
-    outputs_hint: int = 1,
-) -> Streamed:
-    """Read ``source`` once into X and y, spilling to a cache past ``limit`` bytes."""
-    design: dataset.Design | None = None
-    target_name = ""
-    codes = LabelCodes()
-    stats: ColumnStats | None = None
-    held_x: list[Array] = []
-    held_y: list[Array] = []
-    held_rows = dropped = 0
-    cache: BlockedSource | None = None
-    budget = data_budget(limit)
-    for part, frame in input_frames(source):
-        with named(part, part is not None):
-            if design is None:
-                target_name, design = infer_design(frame, target, features, one_hot)
-                stats = ColumnStats(len(design.names))
-            xb, yb, gone = frame_rows(
-                frame, design, target_name, regression=regression, dropna=dropna, codes=codes
-            )
-        dropped += gone
-        if len(yb) == 0:
-            continue
-        assert stats is not None
-        stats.add(xb)
-        if cache is None:
-            held_x.append(xb)
-            held_y.append(yb)
-            held_rows += len(yb)
-            if in_memory_bytes(held_rows, xb.shape[1], outputs_hint) > budget:
-                if one_hot:
-                    raise InputError(
-                        "--one-hot needs every category before the first block, "
-                        "and this input is larger than --memory-limit",
-                        "raise --memory-limit so that it fits in memory, "
-                        "or encode the column before training",
-                    )
-                cache = _open_cache(open_folder(), xb.shape[1])
-                for hx, hy in zip(held_x, held_y, strict=True):
-                    cache.x.append(hx)
-                    cache.y.append(hy)
-                held_x, held_y = [], []
+    def __init__(
+        self, width: int, hint: int | None, *, budget: int, open_folder: Callable[[], str]
+    ) -> None:
+        self.width, self.n, self.budget = width, 0, budget
+        self.open_folder = open_folder
+        self.stats = ColumnStats(width)
+        self.cache: BlockedSource | None = None
+        if hint is not None and in_memory_bytes(hint, width) > budget:
+            self._spill()
+            self.data = np.empty((0, width))
         else:
-            cache.x.append(xb)
-            cache.y.append(yb)
-    if design is None:
-        name = "standard input" if source == "-" else source
-        raise InputError(f"{name} has no data rows")
-    assert stats is not None
-    if stats.n == 0:
-        raise InputError("no rows left after --dropna")
-    classes = None
-    relabel = None
-    if not regression:
-        classes, relabel = codes.finish(target_name)
-    if cache is not None:
-        if relabel is not None:
-            _relabel(cache, relabel)
-        return Streamed(design, target_name, classes, dropped, stats, cache=cache)
-    x = held_x[0] if len(held_x) == 1 else np.concatenate(held_x)
-    del held_x
-    y = held_y[0] if len(held_y) == 1 else np.concatenate(held_y)
-    if relabel is not None:
-        y = relabel[y.astype(np.int64)]
-    return Streamed(design, target_name, classes, dropped, stats, x=x, y=y)
+            self.data = np.empty((max(min(hint or 0, 1 << 20), 1024), width))
+        self._buffer = np.empty((0, width))
+
+    def _spill(self) -> None:
+        folder = self.open_folder()
+        self.cache = BlockedSource(
+            BlockFile(f"{folder}/x.f64", self.width), BlockFile(f"{folder}/y.f64", 0)
+        )
+        if self.n:
+            held = self.data[: self.n]
+            self.stats.add(held)
+            self.cache.x.append(held)
+        self.data = np.empty((0, self.width))  # the held rows go back to the heap
+
+    def reserve(self, more: int) -> Array:
+        need = self.n + more
+        if self.cache is None and in_memory_bytes(need, self.width) > self.budget:
+            self._spill()
+        if self.cache is not None:
+            if len(self._buffer) < more:
+                self._buffer = np.empty((more, self.width))
+            return self._buffer[:more]
+        if need > len(self.data):
+            capacity = max(need, len(self.data) + len(self.data) // 2)
+            self.data.resize((capacity, self.width), refcheck=False)
+        return self.data[self.n : need]
+
+    def commit(self, rows: int) -> None:
+        if self.cache is not None:
+            block = self._buffer[:rows]
+            self.stats.add(block)
+            self.cache.x.append(block)
+        self.n += rows
+
+    def result(self) -> Array:
+        if self.cache is not None:
+            return np.zeros((0, self.width))
+        self.data.resize((self.n, self.width), refcheck=False)
+        return self.data
+
+    def finish(
+        self,
+        y: Array,
+        design: Design,
+        target: str,
+        classes: tuple[str, ...] | None,
+        dropped: int,
+    ) -> Streamed:
+        """The spilled matrix with its labels written beside it."""
+        assert self.cache is not None
+        step = self.cache.rows_per_block
+        for a in range(0, len(y), step):
+            self.cache.y.append(y[a : a + step])
+        return Streamed(design, target, classes, dropped, self.stats, cache=self.cache)
+
+    @staticmethod
+    def factory(limit: int | None, open_folder: Callable[[], str], *, spill: bool) -> Sink | None:
+        """What ``read_training(rows=...)`` calls; None keeps the reader's in-memory matrix."""
+        return Sink(resolve_limit_bytes(limit), open_folder) if spill else None
 
 
-def _open_cache(folder: str, width: int) -> BlockedSource:
-    return BlockedSource(BlockFile(f"{folder}/x.f64", width), BlockFile(f"{folder}/y.f64", 0))
+class Sink:
+    """Makes the one SpillingRows of a read and keeps it (``made``) for the caller."""
 
+    def __init__(self, limit: int, open_folder: Callable[[], str]) -> None:
+        self.limit, self.open_folder = limit, open_folder
+        self.made: SpillingRows | None = None
 
-def _relabel(cache: BlockedSource, relabel: Array) -> None:
-    for a, b in cache.spans():
-        yb = cache.y.read(a, b, cache.y.buffer(b - a))
-        cache.y.write(a, relabel[yb.astype(np.int64)])
+    def __call__(self, width: int, hint: int | None) -> SpillingRows:
+        budget = data_budget(self.limit)
+        self.made = SpillingRows(width, hint, budget=budget, open_folder=self.open_folder)
+        return self.made
 
 
 def split_cache(

@@ -21,7 +21,7 @@ from losscli import __version__
 from losscli._types import ModelKind
 from losscli.errors import InputError
 from losscli.io.atomic import atomic_output
-from losscli.io.table import Design
+from losscli.io.design import Design
 from losscli.losses.links import IDENTITY, LINKS, Link
 
 if TYPE_CHECKING:
