@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 
     Array = NDArray[Any]
 
-STATS_ROWS = 1 << 16  # rows per statistics block (bounds the temporaries on a worker)
 
 
 @dataclass(frozen=True)
@@ -64,8 +63,7 @@ class _Loaded:
 def _load(part: Part, spec: PartRequest) -> _Loaded:
     data = read_part(part, spec)
     stats = ColumnStats(data.x.shape[1])
-    for a in range(0, len(data.x), STATS_ROWS):
-        stats.add(data.x[a : a + STATS_ROWS])
+    stats.add(data.x)
     y = data.labels.y
     return _Loaded(data.x, y, data.labels.classes, data.design, data.target, stats, data.dropped)
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     Array = NDArray[Any]  # float64 by convention
 
 T = TypeVar("T")
+MIN_ROWS = 1024
 
 
 @dataclass
@@ -82,11 +83,16 @@ class SpillingRows:
         self.open_folder = open_folder
         self.stats = ColumnStats(width)
         self.cache: BlockedSource | None = None
-        if hint is not None and in_memory_bytes(hint, width) > budget:
+        # The most rows the budget holds in memory, allocated once: pages are
+        # resident only as rows fill them, and a matrix grown by reallocation
+        # left its old copies in the heap (3× the rows in RSS, measured).
+        self.capacity = max(MIN_ROWS, budget // in_memory_bytes(1, width))
+        if hint is not None and hint > self.capacity:
             self._spill()
             self.data = np.empty((0, width))
         else:
-            self.data = np.empty((max(min(hint or 0, 1 << 20), 1024), width))
+            self.data = _allocate(hint if hint is not None else self.capacity, width)
+            self.capacity = len(self.data)
         self._buffer = np.empty((0, width))
 
     def _spill(self) -> None:
@@ -102,15 +108,12 @@ class SpillingRows:
 
     def reserve(self, more: int) -> Array:
         need = self.n + more
-        if self.cache is None and in_memory_bytes(need, self.width) > self.budget:
+        if self.cache is None and need > self.capacity:
             self._spill()
         if self.cache is not None:
             if len(self._buffer) < more:
                 self._buffer = np.empty((more, self.width))
             return self._buffer[:more]
-        if need > len(self.data):
-            capacity = max(need, len(self.data) + len(self.data) // 2)
-            self.data.resize((capacity, self.width), refcheck=False)
         return self.data[self.n : need]
 
     def commit(self, rows: int) -> None:
@@ -145,6 +148,17 @@ class SpillingRows:
     def factory(limit: int | None, open_folder: Callable[[], str], *, spill: bool) -> Sink | None:
         """What ``read_training(rows=...)`` calls; None keeps the reader's in-memory matrix."""
         return Sink(resolve_limit_bytes(limit), open_folder) if spill else None
+
+
+def _allocate(rows: int, width: int) -> Array:
+    """An (uninitialised) matrix of up to ``rows`` rows: fewer if the system refuses."""
+    while True:
+        try:
+            return np.empty((rows, width))
+        except MemoryError:
+            if rows <= MIN_ROWS:
+                raise
+            rows //= 2
 
 
 class Sink:

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 BLOCK_BYTES = 8 << 20  # of X per block: big enough to amortise calls, small enough for L3/RAM
 MIN_BLOCK_ROWS = 1024
+STATS_ROWS = 1 << 15  # rows per statistics block: its two temporary copies stay ~10 MB
 
 
 def block_rows(features: int, block_bytes: int = BLOCK_BYTES) -> int:
@@ -140,6 +141,11 @@ class ColumnStats:
     _exp: Array | None = None
 
     def add(self, x: Array) -> None:
+        """Take in the rows of ``x``, in chunks of STATS_ROWS (bounded temporaries)."""
+        for a in range(0, len(x), STATS_ROWS):
+            self._add_block(x[a : a + STATS_ROWS])
+
+    def _add_block(self, x: Array) -> None:
         nb = len(x)
         if nb == 0:
             return
