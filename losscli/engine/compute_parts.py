@@ -92,7 +92,7 @@ def _rescaled_head(reports: Sequence[ComputeReport], summaries: list[Any], limit
         parts.append(replace(h, grads=grads))
         count += len(h.rows)
     if not parts:
-        return first_head(reports)
+        return reports[0].head
 
     def cat(arrays: list[Any]) -> Any:
         return np.concatenate(arrays)[:limit]
@@ -104,10 +104,6 @@ def _rescaled_head(reports: Sequence[ComputeReport], summaries: list[Any], limit
         values=[cat([p.values[i] for p in parts]) for i in range(len(summaries))],
         grads=[cat([p.grads[i] for p in parts]) for i in range(len(summaries))],
     )
-
-
-def first_head(reports: Sequence[ComputeReport]) -> Samples:
-    return reports[0].head
 
 
 def local_map(fn: Callable[..., ComputeReport], *args: Sequence[Any]) -> list[Any]:

@@ -1,9 +1,9 @@
 """The Dask engine (``--engine dask``): the same numbers, computed by a cluster.
 
-The input is a path, a glob or a folder of CSV / Parquet files; each file
-(and each Parquet row group) is one partition, read on a worker by the
-same reader the local engine uses, so a bad cell gets the same message and
-the same row number, prefixed with its file.  Nothing is re-implemented
+The input is a path, a glob or a folder of CSV / Parquet / … files
+(:mod:`losscli.engine.parts`); each file is one partition, read on a worker
+by the same input layer the local engine uses, so a bad cell gets the same
+message and the same row number, prefixed with its file.  Nothing is re-implemented
 here: a partition is turned into the local engine's blocks, and the client
 adds up what the partitions return.
 
@@ -15,7 +15,6 @@ adds up what the partitions return.
   again).  :class:`DaskSource` is a :class:`~losscli.fit.data.DataSource`:
   a solver's value, gradient or Hessian-vector product is one task per
   partition returning (d+1)·k numbers, summed exactly on the client.
-* ``predict``: one task per partition, gathered in order.
 
 Faults: a worker that dies is replaced by the nanny and its tasks rerun
 from their lineage (Dask's own recomputation), which gives the same sums

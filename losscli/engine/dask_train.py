@@ -46,7 +46,6 @@ if TYPE_CHECKING:
     Array = NDArray[Any]
 
 
-
 @dataclass(frozen=True)
 class _Loaded:
     """A partition on a worker: rows, labels (its own class indices), statistics."""
