@@ -133,6 +133,7 @@ def epoch_times(path: Path, rows: int, repeats: int = 5) -> None:
 def bench_dask(rows: int, workers: int, steps: int, files: int) -> None:
     import pickle
 
+    import cloudpickle
     import numpy as np
     from distributed import Client, LocalCluster
 
@@ -188,10 +189,8 @@ def bench_dask(rows: int, workers: int, steps: int, files: int) -> None:
             source.reduce(empty)
             timings["dask empty"].append(time.perf_counter() - start)
 
-        def block(x: object, y: object, w: object) -> tuple[float, float, object]:
-            return 0.0, 0.0, np.zeros(obj.size)
-
-        sent = len(pickle.dumps(block)) + len(pickle.dumps(theta))
+        # a step's task function is a closure over the objective and θ
+        sent = len(cloudpickle.dumps(lambda x, y, w: obj.scores(theta, x)))
         back = len(pickle.dumps((1.0, 1.0, np.zeros(obj.size))))
         peaks = client.run(_peak_rss_mb)
     finally:
