@@ -18,7 +18,7 @@ import contextlib
 import dataclasses
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
@@ -29,7 +29,7 @@ from losscli.hazards import HazardReport, HazardScan
 from losscli.io import source as sources
 from losscli.io.blocks import Batch, to_batch
 from losscli.io.columns import ColumnRequest, Columns, resolve_columns
-from losscli.io.formats import InputOptions, open_any
+from losscli.io.formats import InputOptions, guarded_blocks, open_any
 from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient
 
@@ -74,6 +74,31 @@ class ComputeRequest:
     check_grad: bool = False
     block_bytes: int | None = None  # of text per parsed block; None = the reader's default
     hazards: bool = False  # scan for fragile rows (losscli.hazards)
+    # called after every block of either pass (the CLI's progress bar); never prints itself
+    progress: Callable[[ReadProgress], None] | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class ReadProgress:
+    """How far a pass has read: rows so far, and input bytes of ``total`` (None for a pipe)."""
+
+    phase: int  # 1 = the totals, 2 = the per-sample output
+    rows: int
+    bytes: int
+    total: int | None
+
+
+class _Meter:
+    """A tee target that counts the raw bytes read (and passes them on to a spool)."""
+
+    def __init__(self, forward: IO[bytes] | None) -> None:
+        self.bytes, self.forward = 0, forward
+
+    def write(self, data: bytes) -> int:
+        self.bytes += len(data)
+        if self.forward is not None:
+            self.forward.write(data)
+        return len(data)
 
 
 @dataclass(frozen=True)
@@ -132,6 +157,8 @@ class ComputeReport:
     rereads: str | None = None
     signature: tuple[int, int] | None = None  # of a file pass 2 reads again (size, mtime)
     rows_read: int = 0  # by pass 1, dropped rows included: pass 2 must read as many
+    # --logits given, yet every prediction is in [0, 1] (rows summing to 1): a sentence
+    logits_look_like_probabilities: str | None = None
     hazards: HazardReport | None = None  # --hazards
     # per loss, the block totals (Σsℓ, Σsn) before fsum: what engine.compute_parts merges
     partials: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = ()
@@ -171,7 +198,7 @@ def samples(report: ComputeReport) -> Iterator[Samples]:
     else:
         sources.check_unchanged(again, report.signature)
     seen = 0
-    for batch in _batches(report.request, again)[1]:
+    for batch in _batches(report.request, again, phase=2)[1]:
         seen += len(batch.rows) + batch.dropped
         if seen > report.rows_read:
             break
@@ -200,30 +227,39 @@ def _scaled(
 
 
 def _batches(
-    request: ComputeRequest, source: Any, tee: IO[bytes] | None = None
+    request: ComputeRequest, source: Any, tee: IO[bytes] | None = None, *, phase: int = 1
 ) -> tuple[Columns, Iterator[Batch]]:
     """Open the source, read its header, resolve the columns, and iterate typed blocks."""
     options = request.input
     if request.block_bytes:
         options = dataclasses.replace(options, block_bytes=request.block_bytes)
+    meter = None
+    if request.progress is not None:  # count the raw bytes through the reader's tee
+        meter = _Meter(tee)
+        tee = meter  # type: ignore[assignment]
     table = open_any(source, options, tee=tee)
     try:
         columns = resolve_columns(table.names, request.columns)
     except BaseException:
         table.close()
         raise
+    total = _size(source) if isinstance(source, str) and source != "-" else None
 
     def generate() -> Iterator[Batch]:
         first_row = 1
         seen = False
         try:
-            for block in table.blocks(columns.used_at):
+            for block in guarded_blocks(table, columns.used_at):
                 batch = to_batch(block, columns, dropna=request.dropna, first_row=first_row)
                 first_row += block.rows
                 seen = True
                 if batch.weight is not None:
                     with located(columns, batch):
                         check_weights(batch.weight, len(batch.rows))
+                if request.progress is not None and meter is not None:
+                    # a format read without the byte tee (Parquet) shows rows, not bytes
+                    size = total if meter.bytes else None
+                    request.progress(ReadProgress(phase, first_row - 1, meter.bytes, size))
                 yield batch
         finally:
             table.close()
@@ -231,6 +267,13 @@ def _batches(
             raise InputError(f"{table.name} has a header but no data rows")
 
     return columns, generate()
+
+
+def _size(path: str) -> int | None:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None
 
 
 def effective_logits(request: ComputeRequest, columns: Columns, loss: Loss) -> bool:
@@ -303,11 +346,20 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
     head_count = n = dropped = chunks = 0
     row_numbers = len(request.losses) * (1 + len(columns.pred)) + len(columns.pred) + 2
     cached: tuple[tuple[Batch, tuple[Pointwise, ...]], ...] = ()
+    from losscli import guesses
+
+    classifying = any(
+        loss.logit_space == "optional" and loss.task.classification for loss in request.losses
+    )
+    assumed_logits = request.logits or columns.logits  # --logits, or logit_<class> columns
+    probable: str | None = "" if assumed_logits and classifying else None
     scan = HazardScan(request.losses, logits=request.logits) if request.hazards else None
     # the largest row is shown where a convention or float32 moves it (one more pass)
     track_max = any(loss.library or loss.precision != "float64" for loss in request.losses)
     for batch in batches:
         chunks += 1
+        if probable is not None:  # one verdict over every row, not just the first block
+            probable = guesses.probabilities_as_logits(batch.y_pred)
         pws = _pointwise_all(request, columns, batch)
         if scan is not None:
             scan.feed(batch, pws)
@@ -357,6 +409,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         rows_read=n + dropped,
         hazards=scan.finish([math.fsum(a.nums) for a in accs]) if scan is not None else None,
         partials=tuple((tuple(acc.nums), tuple(acc.dens)) for acc in accs),
+        logits_look_like_probabilities=probable or None,
     )
 
 

@@ -33,12 +33,15 @@ def prediction_frame(model: Model, x: np.ndarray, truth: Any, *, logits: bool) -
     out: dict[str, object] = {}
     if truth is not None:
         out["y_true"] = _truth(model, truth)
+    # Raw scores are named for what they are, so that nobody (compute included)
+    # reads a logit as a probability: y_score, or logit_<class> per class.
+    raw = logits and model.link.name != "identity"
     if pred.ndim == 1:
-        out["y_pred"] = pred
+        out["y_score" if raw else "y_pred"] = pred
     else:
         assert model.classes is not None
         for j, cls in enumerate(model.classes):
-            out[f"p_{cls}"] = pred[:, j]
+            out[f"{'logit' if raw else 'p'}_{cls}"] = pred[:, j]
     return pd.DataFrame(out)
 
 

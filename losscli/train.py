@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from losscli import guesses
 from losscli._lazy import callable_module
 from losscli._types import ModelKind, Task
 from losscli.engine.cache import LazyFolder
@@ -87,8 +88,9 @@ class TrainReport:
     n_validation: int
     dropped: int
     seconds: float
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # incl. guesses said out loud (losscli.guesses)
     note: str | None = None  # how a default column was chosen ("target: the last column …")
+    separable: bool = False  # the coefficients grow without bound (a warning says so)
 
 
 class TrainingDiverged(RunError):
@@ -191,6 +193,12 @@ def prepare(request: TrainRequest, open_folder: Callable[[], str] | None = None)
         finally:
             table.close()
     labels = data.labels
+    if labels.classes is not None:
+        continuous = guesses.continuous_classes(
+            labels.classes, data.target, request.loss.name, request.loss.task
+        )
+        if continuous is not None:
+            raise InputError(*continuous)
     n_classes = None if labels.classes is None else len(labels.classes)
     kind, link = choose_model(request.loss, request.model, n_classes)
     spilled = None
@@ -470,6 +478,15 @@ def _train_rows(
             if validation is not None:
                 scores["validation"] = score(scaled, validation[0], validation[1])
     model = Model(**{**model.__dict__, "metrics": scores})
+    notes = []
+    if data.kind is ModelKind.LINEAR and request.loss.task is Task.REGRESSION:
+        notes.append(guesses.binary_target(y_train, request.loss.name))
+    separable = None
+    in_memory = data.spilled is None
+    if in_memory and classification and result.stop_reason is not StopReason.DIVERGED:
+        # x_fit is the standardized matrix the objective was minimised on
+        separable = guesses.separable(objective, result.theta, x_fit, y_train)
+        notes.append(separable)
     report = TrainReport(
         model,
         result,
@@ -478,22 +495,35 @@ def _train_rows(
         len(val_idx),
         data.dropped,
         time.perf_counter() - started,
-        _warnings(model, result, request.l2),
+        _warnings(
+            result,
+            classification=classification,
+            separable=separable is not None,
+            l2=request.l2,
+        )
+        + tuple(n for n in notes if n is not None),
         note=data.note,
+        separable=separable is not None,
     )
     if result.stop_reason is StopReason.DIVERGED:
         raise TrainingDiverged(report, request.config.lr)
     return report
 
 
-def _warnings(model: Model, result: FitResult, l2: float = 0.0) -> tuple[str, ...]:
-    """What a person should know about a fit that did not fail."""
-    separable = "the classes may be separable — add --l2" if model.classes and not l2 else ""
-    if result.stop_reason is StopReason.NOT_OPTIMAL:  # solvers hook: an uncertified stop
+def _warnings(
+    result: FitResult, *, classification: bool, separable: bool, l2: float = 0.0
+) -> tuple[str, ...]:
+    """What a person should know about a fit that did not fail.
+
+    Complete separation is tested (losscli.guesses.separable) and has its own
+    warning; a class separable from only some others is not, so an
+    unpenalised classifier that ran out of epochs is pointed at --l2 as well.
+    """
+    if result.stop_reason is StopReason.NOT_OPTIMAL:  # solvers: an uncertified stop
         cert = result.certificate
         gap = f" ({cert.kind} {cert.value:.3g})" if cert is not None else ""
-        if separable:
-            fix = separable
+        if classification and not l2:
+            fix = "the classes may be separable — add --l2"
         elif cert is not None and cert.kind == "subgradient_norm":
             fix = "a kinked loss: use --optimizer auto (an exact LP) and no --l2"
         else:
@@ -501,9 +531,11 @@ def _warnings(model: Model, result: FitResult, l2: float = 0.0) -> tuple[str, ..
         return (f"stopped short of a certified optimum{gap}; {fix}",)
     if result.stop_reason is not StopReason.MAX_EPOCHS:
         return ()
-    hint = "; the classes may be separable — add --l2" if model.classes else ""
+    hint = ""
+    if classification and not separable:
+        hint = ", or add --l2 (a class separable from the rest has no finite optimum)"
     return (
-        f"stopped at the epoch limit ({result.epochs}) before converging; raise --epochs{hint}",
+        f"stopped at the epoch limit ({result.epochs:,}) before converging; raise --epochs{hint}",
     )
 
 
@@ -561,6 +593,7 @@ def _options(request: TrainRequest) -> dict[str, Any]:
         "lr": c.lr,
         "epochs": c.resolved_epochs(),
         "batch_size": c.batch_size,
+        **dict(c.hyper),  # momentum, beta1, beta2 as given (absent = the optimizer's default)
         "schedule": c.resolved_schedule(),
         "tol": c.resolved_tol(),
         "patience": c.patience,

@@ -139,3 +139,9 @@ def test_predict_passes_binary_labels_as_indices():
     assert list(out) == ["1", "0"]
     out = known_classes(np.array([2.0, 1.0]), ("1", "2", "3"), binary=False)
     assert list(out) == ["2", "1"]
+
+
+def test_class_columns_win_over_the_newer_default_names():
+    c = cols(["y", "score", "p_a", "p_b"])
+    assert c.pred == ("p_a", "p_b")
+    assert cols(["y", "score", "w"]).pred == ("score",)

@@ -199,7 +199,7 @@ def test_bad_cells_give_the_same_message_in_every_format(tmp_path, dropna):
             "use --dropna to skip such rows\n",
         )
     else:
-        assert outputs["csv"][0] == 0 and "dropped 2 row(s)" in outputs["csv"][2]
+        assert outputs["csv"][0] == 0 and "dropped 2 rows" in outputs["csv"][2]
     for name, got in outputs.items():
         assert got == outputs["csv"], name
     # train reads the same rules: the same message, or the same dropped rows

@@ -239,3 +239,17 @@ def test_dropped_blank_labels_keep_numeric_class_names(tmp_path):
     assert r.exit_code == 0, r.stderr
     assert json.loads(r.stdout)["classes"] == ["0", "1"]
     clean_error(invoke("train", "-l", "bce", str(path)), "column 'y' has missing labels in row 2")
+
+
+def test_running_out_of_memory_while_reading_is_a_clean_error(monkeypatch):
+    """MemoryError (and pyarrow's ArrowMemoryError, a subclass) from any reader."""
+    from losscli.io import formats
+
+    def exhausted(self, used, *, numbers=True):
+        raise MemoryError
+        yield  # a generator, as readers are
+
+    monkeypatch.setattr(formats.FrameReader, "blocks", exhausted)
+    frame = pd.DataFrame({"y_true": [1.0], "y_pred": [2.0]})
+    with pytest.raises(InputError, match="a block of the input does not fit in memory"):
+        run_compute(ComputeRequest(source=frame, losses=(make_loss("mse"),)))

@@ -220,7 +220,7 @@ def test_bad_values_name_file_rows_in_later_blocks(tmp_path, tiny_blocks):
     assert r.stderr.startswith("Error: column 'y_pred' has non-numeric values in row 101")
     r = run("-l", "mse", "-f", "value", "--dropna", str(path))
     assert (r.exit_code, r.stdout) == (0, "0.0\n")
-    assert "dropped 2 row(s)" in r.stderr
+    assert "dropped 2 rows" in r.stderr
 
 
 def test_reader_stays_a_few_blocks_ahead():

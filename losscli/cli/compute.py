@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from losscli.cli import numbers
 from losscli.cli.app import cli
 from losscli.cli.engine_options import EngineOptions, engine_options
 from losscli.cli.options import (
@@ -14,12 +15,15 @@ from losscli.cli.options import (
     ComputeData,
     InputSource,
     compat_options,
+    complete_losses,
     compute_data_options,
     compute_output_options,
     input_options,
     loss_param_options,
     stdout_console,
+    stdout_is_terminal,
 )
+from losscli.cli.output import note, output_options, warn
 from losscli.losses import make_losses
 
 if TYPE_CHECKING:
@@ -34,6 +38,7 @@ if TYPE_CHECKING:
     "loss_names",
     multiple=True,
     metavar="NAME",
+    shell_complete=complete_losses,
     help="Loss to compute; repeat or comma-separate for several.",
 )
 @compute_data_options
@@ -47,6 +52,7 @@ if TYPE_CHECKING:
     "--check-grad", is_flag=True, help="Compare the gradient with central finite differences."
 )
 @compat_options
+@output_options
 @engine_options
 def compute(
     data_in: InputSource,
@@ -70,13 +76,16 @@ def compute(
       cat preds.csv | losscli compute --loss huber --delta 2 --format value
     """
     from losscli import compute as computing
+    from losscli.cli import progress
     from losscli.cli import render_compute as render
+    from losscli.cli.output import dim
     from losscli.io.columns import ColumnRequest
 
     losses = make_losses(
         loss_names, params, logits=logits, compat=conventions.compat, dtype=conventions.dtype
     )
     output = render.plan(out, stdout_console)
+    bar = progress.ReadBar("standard input" if data_in.source == "-" else data_in.source)
     request = computing.ComputeRequest(
         source=data_in.source,
         input=data_in.reading(),
@@ -89,21 +98,37 @@ def compute(
         per_sample=output.per_sample(reduction),
         check_grad=check_grad,
         hazards=conventions.hazards,
+        progress=bar if progress.wanted() else None,
     )
     _freeze_imports()
     from losscli.engine.compute_parts import compute_any
 
-    with compute_any(request, where.engine, where.scheduler) as report:
+    with bar, compute_any(request, where.engine, where.scheduler) as report:
+        bar.close()  # pass 1 is over: the bar must not interleave with what is printed next
+        dim(render.columns_line(report))
+        if report.logits_look_like_probabilities:
+            warn(report.logits_look_like_probabilities)
         for line in render.notes(report, checks=output.checks_on_stderr):
-            click.echo(f"note: {line}", err=True)
+            note(line)
         if output.to_stdout:
+            bar.paused = stdout_is_terminal()  # rows streaming to the screen are the progress
             render.emit(report, output, computing.samples(report))
+            bar.paused = False
         if output.grad_out:
             from losscli.io.atomic import atomic_output
 
             with atomic_output(output.grad_out) as handle:
                 lines = render.sample_lines(report, computing.samples(report), ",")
                 render.write_lines(handle, lines)
+            bar.close()
+            if output.grad_out != "-":
+                note(f"wrote {output.grad_out}: {numbers.plural(report.n, 'row')}")
+        if output.plot:
+            from losscli import plot
+
+            plot.compute_figure(report, output.plot)
+            bar.close()
+            note(f"wrote {output.plot}")
 
 
 def _freeze_imports() -> None:

@@ -50,6 +50,7 @@ __all__ = [
     "TrainData",
     "TrainOutput",
     "compat_options",
+    "complete_losses",
     "compute_data_options",
     "compute_output_options",
     "input_options",
@@ -58,7 +59,9 @@ __all__ = [
     "optimizer_options",
     "require_input",
     "stderr_console",
+    "stderr_is_terminal",
     "stdout_console",
+    "stdout_is_terminal",
     "train_data_options",
     "train_output_options",
 ]
@@ -406,7 +409,7 @@ class TrainOutput:
     fmt: str | None
     save: str | None
     history: str | None
-    quiet: bool
+    plot: str | None
 
 
 train_output_options = grouped(
@@ -421,7 +424,12 @@ train_output_options = grouped(
         ),
         click.option("--save", metavar="FILE", help="Save the model as JSON."),
         click.option("--history", metavar="FILE", help="Write one CSV row per epoch."),
-        click.option("--quiet", "-q", is_flag=True, help="No progress bar or notes."),
+        click.option(
+            "--plot",
+            metavar="FILE",
+            help="Draw the objective per epoch and the coefficients (.png/.svg/.pdf; "
+            "needs losscli[plot]).",
+        ),
     ],
     TrainOutput,
 )
@@ -438,7 +446,9 @@ compute_output_options = grouped(
             "-f",
             "fmt",
             type=click.Choice(FORMATS),
-            help="Output format [default: table on a terminal, tsv otherwise].",
+            help="Output format [default: table on a terminal, tsv otherwise]. table is for "
+            "people (6 significant digits); json, csv, tsv and value are for machines: every "
+            "number exact (repr). value prints the bare loss value(s), one per line.",
         ),
         click.option(
             "--rows",
@@ -452,6 +462,12 @@ compute_output_options = grouped(
             "--grad-out",
             metavar="FILE",
             help="Write per-sample loss and gradient as CSV (- = stdout).",
+        ),
+        click.option(
+            "--plot",
+            metavar="FILE",
+            help="Draw a figure (.png/.svg/.pdf; needs losscli[plot]): predicted vs true and "
+            "residuals, or reliability diagram and ROC curve.",
         ),
     ],
     OutputOptions,
@@ -510,6 +526,43 @@ def stderr_console() -> Console:
     from rich.console import Console
 
     return Console(file=sys.stderr, stderr=True)
+
+
+def stdout_is_terminal() -> bool:
+    """Whether a person reads stdout: the only thing that picks ``table`` over a machine format.
+
+    ``isatty`` and not rich's ``Console.is_terminal``: FORCE_COLOR makes rich
+    claim a terminal in a pipe, and colour settings must never change what
+    a script reads.
+    """
+    try:
+        return sys.stdout is not None and sys.stdout.isatty()
+    except ValueError:  # closed
+        return False
+
+
+def stderr_is_terminal() -> bool:
+    """Whether a person reads stderr (progress bars, the dim ``target: …`` line)."""
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except ValueError:
+        return False
+
+
+def complete_losses(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of loss names and aliases; after a comma, of the next name."""
+    from click.shell_completion import CompletionItem
+
+    from losscli.losses import LOSSES
+
+    done, _, part = incomplete.rpartition(",")
+    prefix = done + "," if done else ""
+    names = [n for cls in LOSSES.values() for n in (cls.name, *cls.aliases)]
+    return [
+        CompletionItem(prefix + n, help=str(LOSSES[n].task) if n in LOSSES else None)
+        for n in names
+        if n.startswith(part)
+    ]
 
 
 def stdin_is_terminal() -> bool:

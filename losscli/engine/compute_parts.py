@@ -41,16 +41,20 @@ def compute_parts(
     mapper: Callable[[Callable[..., ComputeReport], Sequence[Any], Sequence[Any]], list[Any]],
 ) -> ComputeReport:
     """Pass 1 over every file of ``request.source``, one call of ``mapper`` for all of them."""
+    _totals_only(request)
+    files = expand_inputs(request.source)
+    many = len(files) > 1
+    reports = mapper(_one_file, [replace(request, source=f) for f in files], [many] * len(files))
+    return merge(request, reports)
+
+
+def _totals_only(request: ComputeRequest) -> None:
     if request.per_sample or request.check_grad:
         raise InputError(
             "per-row output (--grad, --grad-out, --reduction none) and --check-grad "
             "read one file on this machine",
             "give a single file with --engine local, or ask for the totals only",
         )
-    files = expand_inputs(request.source)
-    many = len(files) > 1
-    reports = mapper(_one_file, [replace(request, source=f) for f in files], [many] * len(files))
-    return merge(request, reports)
 
 
 def merge(request: ComputeRequest, reports: Sequence[ComputeReport]) -> ComputeReport:
@@ -125,6 +129,7 @@ def compute_any(
         return nullcontext(compute_parts(request, local_map))
     from losscli.engine.dask import dask_client, gather
 
+    _totals_only(request)  # before a cluster is started
     with dask_client(scheduler) as client:
 
         def dask_map(fn: Callable[..., ComputeReport], *args: Sequence[Any]) -> list[Any]:

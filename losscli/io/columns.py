@@ -9,8 +9,9 @@ Rules, the same for compute, train and predict:
   over a glob reading (``truth[1]`` is the column of that name if there is
   one), and globs expand in file order.
 - Default names: targets :data:`TARGET_NAMES`, predictions
-  :data:`PREDICTION_NAMES`, then ``p_<class>`` columns (probabilities) or
-  ``logit_<class>`` / ``y_score`` columns (raw scores); a two-column file
+  :data:`PREDICTION_NAMES`, then ``p_<class>`` columns (probabilities), then
+  :data:`MORE_PREDICTION_NAMES`, then ``logit_<class>`` / ``y_score`` columns
+  (raw scores); a two-column file
   where one name is a known target or prediction name takes the other
   column for the other role (else first = target, second = prediction).
 - train: ``--target``, else a default target name, else the last column
@@ -31,7 +32,10 @@ from typing import NamedTuple
 from losscli.errors import InputError, name_list
 
 TARGET_NAMES = ("y_true", "y", "target", "label", "actual", "truth")
-PREDICTION_NAMES = ("y_pred", "pred", "prediction", "y_hat", "yhat", "score", "prob", "proba")
+PREDICTION_NAMES = ("y_pred", "pred", "prediction", "y_hat")
+# Taken only when neither a name above nor p_<class> columns are there (a file
+# with `score` beside p_a, p_b means the class columns, as it always did).
+MORE_PREDICTION_NAMES = ("yhat", "score", "prob", "proba")
 CLASS_PREFIX = "p_"
 LOGIT_PREFIX = "logit_"
 LOGIT_NAMES = ("y_score",)
@@ -143,6 +147,8 @@ def _default_pred(header: Header) -> tuple[tuple[str, ...], bool] | None:
         return (found,), False
     if prefixed := _prefixed(header, CLASS_PREFIX):
         return prefixed, False
+    if found := next((c for c in MORE_PREDICTION_NAMES if header.has(c)), None):
+        return (found,), False
     if logits := _prefixed(header, LOGIT_PREFIX):
         return logits, True
     if found := next((c for c in LOGIT_NAMES if header.has(c)), None):
@@ -173,7 +179,7 @@ def resolve_columns(header_names: Sequence[str], request: ColumnRequest) -> Colu
         pred = (names[1],)
     else:
         raise InputError(
-            "no prediction column found (looked for y_pred, pred, prediction, y_hat, p_<class>)",
+            f"no prediction column found (looked for {', '.join(PREDICTION_NAMES)}, p_<class>)",
             f"name it with --pred; {header.listing()}",
         )
     if request.true:
@@ -185,7 +191,7 @@ def resolve_columns(header_names: Sequence[str], request: ColumnRequest) -> Colu
         true = (other[0] if other else names[0],)
     else:
         raise InputError(
-            "no target column found (looked for y_true, y, target, label)",
+            f"no target column found (looked for {', '.join(TARGET_NAMES)})",
             f"name it with --true; {header.listing()}",
         )
     weight = select(request.weight, header, "--weight")[0] if request.weight else None

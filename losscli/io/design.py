@@ -23,6 +23,7 @@ from losscli._lazy import lazy_module
 from losscli.errors import InputError, format_rows, name_list, shown
 from losscli.io.blocks import Problems, RawBlock, check_finite, numeric
 from losscli.io.columns import TrainColumns, feature_positions, resolve_train
+from losscli.io.formats import guarded_blocks
 from losscli.io.labels import Labels, encode_classes, label_cells
 
 if TYPE_CHECKING:
@@ -187,7 +188,7 @@ def read_training(
     dropped = 0
     first_row = 1
     used = [cols.target_at, *cols.features_at]
-    for block in table.blocks(used):
+    for block in guarded_blocks(table, used):
         n = block.rows
         rows = np.arange(first_row, first_row + n, dtype=np.int64)
         first_row += n
@@ -312,7 +313,7 @@ def predict_blocks(table: Table, design: Design, target: str) -> Iterator[tuple[
         target_at = table.names.index(target)
     used = [*positions, *([target_at] if target_at is not None else [])]
     first_row = 1
-    for block in table.blocks(used, numbers=False):
+    for block in guarded_blocks(table, used, numbers=False):
         yield (
             _predict_matrix(design, block, positions, first_row),
             (block.columns[target_at] if target_at is not None else None),

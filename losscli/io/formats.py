@@ -490,3 +490,25 @@ def open_any(source: Any, options: InputOptions, *, tee: IO[bytes] | None = None
         f"cannot read input of type {type(source).__name__}",
         "give a path, '-' for standard input, or a pandas DataFrame",
     )
+
+
+def guarded_blocks(
+    table: Table, used: Sequence[int], *, numbers: bool = True
+) -> Iterator[RawBlock]:
+    """``table.blocks``, with running out of memory while reading as a clean error.
+
+    (A 200 MB cell, or a runaway quote that makes one record of the rest of
+    the file: MemoryError and pyarrow's ArrowMemoryError, its subclass.)
+    """
+    blocks = table.blocks(used, numbers=numbers)
+    while True:
+        try:
+            block = next(blocks)
+        except StopIteration:
+            return
+        except MemoryError:
+            raise InputError(
+                f"{table.name}: a block of the input does not fit in memory",
+                "look for a giant cell or an unclosed quote, or free some memory",
+            ) from None
+        yield block

@@ -324,9 +324,13 @@ class Focal(_LogProb):
     name: ClassVar[str] = "focal"
     task: ClassVar[Task] = Task.BINARY_OR_MULTICLASS
     takes: ClassVar[str] = "P(y = 1) or one column per class; logits with --logits"
-    formula: ClassVar[str] = "−α_t·(1 − p_t)^γ·log p_t"
+    formula: ClassVar[str] = (
+        "−α_t·(1 − p_t)^γ·log p_t; p_t = p if y = 1 else 1 − p (multi-class: p of the "
+        "true class), α_t = α if y = 1 else 1 − α (multi-class: α; α < 0: 1)"
+    )
     gradient: ClassVar[str] = (
-        "α_t(1 − p_t)^γ·[dce + γ·ce·(1 − 2y)·σ(x)σ(−x)/(1 − p_t)] (binary, logits)"
+        "binary, s = 1 − 2y, m = 1 − p_t: s·α_t·(m^γ/p_t − γ·m^(γ−1)·log p_t); "
+        "with --logits s·α_t·m^γ·(m − γ·p_t·log p_t)"
     )
     hessian: ClassVar[str] = (
         "α_t·m^γ·[ce'' + 2γ·ce'·r + γ(γ − 1)·ce·r² + γ·ce·m''/m], m = 1 − p_t, r = m'/m "
