@@ -209,3 +209,20 @@ def test_dask_compute_refuses_per_row_output(scheduler: str, folder: Path) -> No
     result = CliRunner().invoke(cli, [*args, "--grad", "-f", "json", "--engine", "dask"])
     assert result.exit_code == 2
     assert "per-row output" in result.output
+
+
+@pytest.mark.parametrize("kind", ["*.csv", "*.parquet"])
+def test_dask_predict_writes_the_local_output_in_order(
+    scheduler: str, folder: Path, tmp_path: Path, kind: str
+) -> None:
+    model = tmp_path / "m.json"
+    fit = ["train", str(folder / "*.csv"), "--loss", "ce", "--target", "animal"]
+    fit += ["--features", "a,b,c", "--l2", "0.01", "-q", "--save", str(model)]
+    assert CliRunner().invoke(cli, fit).exit_code == 0
+    args = ["predict", "-m", str(model), str(folder / kind)]
+    local = CliRunner().invoke(cli, args)
+    remote = CliRunner().invoke(cli, [*args, "--engine", "dask", "--scheduler", scheduler])
+    assert local.exit_code == remote.exit_code == 0, remote.output
+    assert remote.stdout == local.stdout  # exactly, rows in file order
+    lines = local.stdout.splitlines()
+    assert lines[0] == "y_true,p_cat,p_dog,p_emu" and len(lines) == 1 + PARTS * ROWS

@@ -5,6 +5,7 @@
 ``outofcore``     the row sink that spills the design matrix, and what train does with a cache.
 ``parts``         a glob or folder as partitions (files), read by the one input layer.
 ``compute_parts`` compute over many files or on Dask: per-file totals merged exactly.
+``predict_parts`` predict over many files or on Dask, written in file order.
 ``dask``          the cluster, the gather with its fault handling, ``DaskSource``.
 ``dask_train``    train's partitions read and kept on the workers.
 """
