@@ -464,6 +464,8 @@ def bench_startup(reps: int) -> float | None:
         Command("--help", losscli_argv("--help")),
         Command("--version", losscli_argv("--version")),
         Command("losses", losscli_argv("losses")),
+        Command("train --help", losscli_argv("train", "--help")),
+        Command("import losscli", py("import losscli")),
         Command("compute3", losscli_argv("compute", "-l", "mse", "-f", "value", tiny)),
         Command("pandas", py("import pandas")),
     ]
@@ -476,6 +478,8 @@ def bench_startup(reps: int) -> float | None:
         ("--help", "losscli --help", 2.5),
         ("--version", "losscli --version", 2.5),
         ("losses", "losscli losses", None),
+        ("train --help", "losscli train --help", 2.5),
+        ("import losscli", "python -c 'import losscli' (the API)", 2.5),
         ("compute3", "losscli compute (3 rows)", None),
     ):
         s = res[label]

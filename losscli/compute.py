@@ -31,13 +31,14 @@ from losscli.io.blocks import Batch, to_batch
 from losscli.io.columns import ColumnRequest, Columns, resolve_columns
 from losscli.io.formats import InputOptions, guarded_blocks, open_any
 from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights
-from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient
+from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient, check_hessian
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
     from losscli._types import Array
+    from losscli.fit.metrics import MetricOptions
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -72,6 +73,9 @@ class ComputeRequest:
     head_rows: int = 10
     per_sample: bool = False
     check_grad: bool = False
+    hessian: bool = False  # per-sample ∂²L/∂ŷ² in pass 2 (and checked with check_grad)
+    metrics: tuple[str, ...] = ()  # --metric: names in losscli.fit.metrics.METRICS
+    metric_options: MetricOptions = field(default_factory=lambda: _metric_options())
     block_bytes: int | None = None  # of text per parsed block; None = the reader's default
     hazards: bool = False  # scan for fragile rows (losscli.hazards)
     # called after every block of either pass (the CLI's progress bar); never prints itself
@@ -113,6 +117,16 @@ class LossSummary:
     clipped: int
     check: GradCheck | None
     max_row: float = math.nan  # the largest per-row loss sᵢℓᵢ (how far --dtype moved it)
+    totals: tuple[float, float] = (math.nan, math.nan)  # (Σsℓ, Σsn), for the Hessian
+    hess_check: GradCheck | None = None  # --check-grad with --hessian
+
+    @property
+    def label(self) -> str:
+        """The loss's name, with the library and float type it follows: ``bce [keras, float32]``."""
+        loss = self.loss
+        tags = [loss.library or "", "" if loss.precision == "float64" else loss.precision]
+        tags = [t for t in tags if t]
+        return loss.name + (f" [{', '.join(tags)}]" if tags else "")
 
 
 @dataclass(frozen=True)
@@ -124,6 +138,7 @@ class Samples:
     y_pred: Array
     values: list[Array]
     grads: list[Array]
+    hessians: list[Array] | None = None  # ∂²L/∂ŷᵢ², when the request asks for it
 
 
 @dataclass
@@ -135,6 +150,7 @@ class _Accumulator:
     dens: list[float] = field(default_factory=list)
     clipped: int = 0
     check: GradCheck = NO_CHECK
+    hess_check: GradCheck = NO_CHECK
     max_row: float = -math.inf
 
 
@@ -160,13 +176,18 @@ class ComputeReport:
     # --logits given, yet every prediction is in [0, 1] (rows summing to 1): a sentence
     logits_look_like_probabilities: str | None = None
     hazards: HazardReport | None = None  # --hazards
+    metrics: dict[str, float | None] = field(default_factory=dict)  # --metric
     # per loss, the block totals (Σsℓ, Σsn) before fsum: what engine.compute_parts merges
     partials: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = ()
 
     @property
     def values(self) -> dict[str, float | None]:
-        """Each loss's reduced value by name (None for ``reduction="none"``: see samples)."""
-        return {s.loss.name: s.value for s in self.summaries}
+        """Each loss's reduced value by its label (None for ``reduction="none"``: see samples).
+
+        The label is the name, plus the library and float type under --compat/--dtype
+        (``"bce [torch, float32]"``), as the csv/tsv ``loss`` column shows it.
+        """
+        return {s.label: s.value for s in self.summaries if not s.loss.shadow}
 
     @property
     def predictions(self) -> Space:
@@ -216,14 +237,18 @@ def samples(report: ComputeReport) -> Iterator[Samples]:
 def _scaled(
     summaries: tuple[LossSummary, ...], batch: Batch, pws: tuple[Pointwise, ...]
 ) -> Samples:
-    values, grads = [], []
+    values, grads, hessians = [], [], []
     for summary, pw in zip(summaries, pws, strict=True):
         s = batch.weight
         per_sample = pw.loss if s is None else s * pw.loss
         sg = 1.0 if s is None else (s if pw.grad.ndim == 1 else s[:, None])
         values.append(per_sample)
         grads.append(sg * summary.scale * pw.grad + 0.0)
-    return Samples(batch.rows, batch.y_true, batch.y_pred, values, grads)
+        if pw.hess is not None:  # the reduction's chain rule, with the final totals
+            num, den = summary.totals
+            hessians.append(summary.loss.reduced_hessian(pw, sg, num, den, summary.reduction))
+    hess = hessians if len(hessians) == len(summaries) and hessians else None
+    return Samples(batch.rows, batch.y_true, batch.y_pred, values, grads, hess)
 
 
 def _batches(
@@ -296,7 +321,10 @@ def _pointwise_all(
     with located(columns, batch):
         return tuple(
             loss.pointwise(
-                batch.y_true, batch.y_pred, logits=effective_logits(request, columns, loss)
+                batch.y_true,
+                batch.y_pred,
+                logits=effective_logits(request, columns, loss),
+                hessian=request.hessian,
             )
             for loss in request.losses
         )
@@ -356,8 +384,12 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
     scan = HazardScan(request.losses, logits=request.logits) if request.hazards else None
     # the largest row is shown where a convention or float32 moves it (one more pass)
     track_max = any(loss.library or loss.precision != "float64" for loss in request.losses)
+    kept: list[Batch] = []  # every row, for --metric (bounded by MAX_METRIC_ROWS)
     for batch in batches:
         chunks += 1
+        if request.metrics:
+            kept.append(batch)
+            _check_metric_rows(n + len(batch.rows))
         if probable is not None:  # one verdict over every row, not just the first block
             probable = guesses.probabilities_as_logits(batch.y_pred)
         pws = _pointwise_all(request, columns, batch)
@@ -382,6 +414,16 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
                         logits=effective_logits(request, columns, acc.loss),
                         weight=batch.weight,
                     )
+                    if request.hessian:
+                        acc.hess_check = acc.hess_check.merge(
+                            check_hessian(
+                                acc.loss,
+                                batch.y_true,
+                                batch.y_pred,
+                                logits=effective_logits(request, columns, acc.loss),
+                                weight=batch.weight,
+                            )
+                        )
                 acc.check = acc.check.merge(check)
         if head_count < request.head_rows:
             head.append((batch, pws))
@@ -391,6 +433,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         cached = ((batch, pws),) if chunks == 1 else ()
     if n == 0:
         raise InputError("no rows left to compute on after --dropna")
+    metrics = _metrics(request, kept, columns) if request.metrics else {}
     summaries = tuple(_summarise(acc, request, columns) for acc in accs)
     single = chunks == 1
     rereads = spool.name if spool is not None else source
@@ -410,6 +453,43 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         hazards=scan.finish([math.fsum(a.nums) for a in accs]) if scan is not None else None,
         partials=tuple((tuple(acc.nums), tuple(acc.dens)) for acc in accs),
         logits_look_like_probabilities=probable or None,
+        metrics=metrics,
+    )
+
+
+def _check_metric_rows(rows: int) -> None:
+    from losscli.fit.metrics import MAX_METRIC_ROWS
+
+    if rows > MAX_METRIC_ROWS:
+        raise InputError(
+            f"--metric holds every row in memory (medians and ranks are exact): more than "
+            f"{MAX_METRIC_ROWS:,} rows here",
+            "compute the metrics on a sample of the rows, or split the file",
+        )
+
+
+def _metric_options() -> MetricOptions:
+    from losscli.fit.metrics import MetricOptions
+
+    return MetricOptions()
+
+
+def _metrics(
+    request: ComputeRequest, kept: list[Batch], columns: Columns
+) -> dict[str, float | None]:
+    """Metrics of the whole file from the batches pass 1 kept for them."""
+    from losscli.fit.metrics import score_metrics
+
+    y = np.concatenate([b.y_true for b in kept])
+    p = np.concatenate([b.y_pred for b in kept])
+    w = None if kept[0].weight is None else np.concatenate([b.weight for b in kept])
+    return score_metrics(
+        request.metrics,
+        y,
+        p,
+        w,
+        logits=request.logits or columns.logits,
+        options=request.metric_options,
     )
 
 
@@ -423,10 +503,13 @@ def _summarise(acc: _Accumulator, request: ComputeRequest, columns: Columns) -> 
         )
     value = None if reduction == "none" else loss.reduce_value(num, den, reduction)
     scale = loss.grad_scale(num, den, reduction)
-    check = None
+    check = hess_check = None
     if request.check_grad:
         c = acc.check
         check = GradCheck(c.max_abs * scale, c.max_rel, c.compared, c.skipped)
+        if request.hessian:
+            h = acc.hess_check
+            hess_check = GradCheck(h.max_abs * scale, h.max_rel, h.compared, h.skipped)
     return LossSummary(
         loss,
         loss.space(effective_logits(request, columns, loss)),
@@ -436,6 +519,8 @@ def _summarise(acc: _Accumulator, request: ComputeRequest, columns: Columns) -> 
         acc.clipped,
         check,
         acc.max_row,
+        (num, den),
+        hess_check,
     )
 
 
@@ -452,12 +537,16 @@ def _head(
     def cat(arrays: list[Array]) -> Array:
         return np.concatenate(arrays)[:limit]
 
+    hessians = None
+    if all(p.hessians is not None for p in parts):
+        hessians = [cat([p.hessians[i] for p in parts]) for i in range(len(summaries))]  # type: ignore[index]
     return Samples(
         rows=cat([p.rows for p in parts]),
         y_true=cat([p.y_true for p in parts]),
         y_pred=cat([p.y_pred for p in parts]),
         values=[cat([p.values[i] for p in parts]) for i in range(len(summaries))],
         grads=[cat([p.grads[i] for p in parts]) for i in range(len(summaries))],
+        hessians=hessians,
     )
 
 

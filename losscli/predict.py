@@ -10,11 +10,14 @@ input layer, :mod:`losscli.io`); memory stays that of one block.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
+from losscli._lazy import callable_module
+from losscli._types import ModelKind
 from losscli.errors import InputError
 from losscli.fit.model import Model, load
 from losscli.io.design import predict_blocks
@@ -48,7 +51,23 @@ def prediction_frame(model: Model, x: np.ndarray, truth: Any, *, logits: bool) -
 def _truth(model: Model, column: Any) -> object:
     if model.classes is None:
         return column.to_numpy() if hasattr(column, "to_numpy") else column
-    return known_classes(column, model.classes, binary=model.kind == "logistic")
+    return known_classes(column, model.classes, binary=model.kind is ModelKind.LOGISTIC)
+
+
+def prediction_frames(
+    model: Model, source: Any, *, logits: bool, input: InputOptions | None = None
+) -> Iterator[pd.DataFrame]:
+    """The output table of ``source`` (a path, "-" or a DataFrame), one block at a time."""
+    table = open_any(source, input or InputOptions())
+    wrote = False
+    try:
+        for x, truth, _ in predict_blocks(table, model.design, model.target):
+            yield prediction_frame(model, x, truth, logits=logits)
+            wrote = True
+    finally:
+        table.close()
+    if not wrote:
+        raise InputError(f"{table.name} has a header but no data rows")
 
 
 def write_predictions(
@@ -59,18 +78,12 @@ def write_predictions(
     logits: bool,
     input: InputOptions | None = None,
 ) -> None:
-    """Predict ``source`` (a path, "-" or a DataFrame) block by block; write CSV.
+    """Predict ``source`` block by block and write CSV; memory stays that of one block.
 
     Floats are written with repr (round-trip exact).
     """
-    table = open_any(source, input or InputOptions())
-    wrote = False
-    try:
-        for x, truth, first in predict_blocks(table, model.design, model.target):
-            frame = prediction_frame(model, x, truth, logits=logits)
-            frame.to_csv(out, index=False, header=first == 1, lineterminator="\n")
-            wrote = True
-    finally:
-        table.close()
-    if not wrote:
-        raise InputError(f"{table.name} has a header but no data rows")
+    for i, frame in enumerate(prediction_frames(model, source, logits=logits, input=input)):
+        frame.to_csv(out, index=False, header=i == 0, lineterminator="\n")
+
+
+callable_module(__name__, "predict")  # losscli.predict(...) is the public API call

@@ -122,16 +122,26 @@ class Prepared:
     spilled: Streamed | None = None  # the matrix is in an on-disk cache or on Dask (x, y empty)
 
 
+def require_trainable(loss: Loss) -> None:
+    """train fits one linear layer: not a predicted variance, nor K-vector targets."""
+    if not loss.task.trainable:
+        raise InputError(
+            f"train has no model for {loss.name} ({loss.task})",
+            "use `losscli compute` to evaluate it, or train with another loss",
+        )
+
+
 def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[ModelKind, Link]:
     """(kind, link) for a loss, the --model flag and the number of classes."""
     task: Task = loss.task
+    require_trainable(loss)
     if task.regression:
         if requested not in ("auto", ModelKind.LINEAR):
             raise InputError(
                 f"{loss.name} is a regression loss and fits a linear model, not {requested}",
                 "use --model linear (or auto)",
             )
-        return ModelKind.LINEAR, LOG if task is Task.COUNTS else IDENTITY
+        return ModelKind.LINEAR, LOG if task.log_link else IDENTITY
     assert n_classes is not None
     if n_classes < 2:
         raise InputError(
@@ -166,6 +176,7 @@ def prepare(request: TrainRequest, open_folder: Callable[[], str] | None = None)
     (:class:`~losscli.engine.outofcore.SpillingRows`); a glob or a folder is
     read file by file (:mod:`losscli.engine.parts`).
     """
+    require_trainable(request.loss)
     classification = not request.loss.task.regression
     if isinstance(request.source, str) and is_many(request.source):
         from losscli.engine.parts import read_parts_locally

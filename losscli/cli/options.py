@@ -28,7 +28,7 @@ from losscli.fit.optimizers import (
     exposed_hyperparameters,
 )
 from losscli.io import INPUT_FORMATS
-from losscli.losses import PARAM_FLAGS, REDUCTIONS
+from losscli.losses import FLAG_PARAMS, PARAM_FLAGS, REDUCTIONS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -173,6 +173,7 @@ class ComputeData:
     true: str | None
     pred: str | None
     weight: str | None
+    var: str | None
     dropna: bool
 
 
@@ -187,6 +188,9 @@ compute_data_options = grouped(
             help="Prediction column(s): name, comma list or glob (one per class).",
         ),
         click.option("--weight", "weight", metavar="COL", help="Per-sample weight column."),
+        click.option(
+            "--var", "var", metavar="COL", help="Predicted-variance column (gaussian_nll)."
+        ),
         click.option("--dropna", is_flag=True, help="Skip rows with missing or non-numeric cells."),
     ],
     ComputeData,
@@ -224,6 +228,9 @@ def loss_param_options(func: F) -> F:
     """One option per loss parameter in the registry (--delta, --gamma, …)."""
     for name, (doc, is_list, users) in reversed(PARAM_FLAGS.items()):
         flag = "--" + name.replace("_", "-")
+        if name in FLAG_PARAMS:
+            func = click.option(flag, name, is_flag=True, help=f"{doc} ({', '.join(users)}).")(func)
+            continue
         kind = "W0,W1,…" if is_list else "FLOAT"
         func = click.option(
             flag,
@@ -468,6 +475,12 @@ compute_output_options = grouped(
             metavar="FILE",
             help="Draw a figure (.png/.svg/.pdf; needs losscli[plot]): predicted vs true and "
             "residuals, or reliability diagram and ROC curve.",
+        ),
+        click.option(
+            "--hessian",
+            is_flag=True,
+            help="Add the per-sample second derivative ∂²L/∂ŷ² to json/csv/tsv and --grad-out"
+            " (with --check-grad, check it too).",
         ),
     ],
     OutputOptions,

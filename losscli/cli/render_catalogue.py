@@ -70,6 +70,7 @@ def entry(cls: type[Loss]) -> dict[str, Any]:
         ],
         "formula": cls.formula,
         "gradient": cls.gradient,
+        "hessian": cls.hessian,
         "reference": cls.reference,
     }
 
@@ -105,6 +106,7 @@ def detail_rows(cls: type[Loss]) -> list[tuple[str, str]]:
     rows += [
         ("loss ℓ", cls.formula),
         ("gradient ∂ℓ/∂ŷ", cls.gradient),
+        ("Hessian ∂²ℓ/∂ŷ²", cls.hessian),
         ("reference", cls.reference),
     ]
     return rows
@@ -124,7 +126,9 @@ def table(entries: list[type[Loss]], console: Console) -> None:
         _wide_table(entries, console)
     else:
         _blocks(entries, console)
-    console.print(Text("losscli losses NAME shows a loss's gradient and reference", style="dim"))
+    console.print(
+        Text("losscli losses NAME shows a loss's gradient, Hessian and reference", style="dim")
+    )
 
 
 def _wide_table(entries: list[type[Loss]], console: Console) -> None:
@@ -201,6 +205,7 @@ def detail(cls: type[Loss], console: Console) -> None:
     rows += [
         ("loss ℓ", cls.formula),
         ("gradient ∂ℓ/∂ŷ", cls.gradient),
+        ("Hessian ∂²ℓ/∂ŷ²", cls.hessian),
         ("reference", cls.reference),
     ]
     for field, value in rows:

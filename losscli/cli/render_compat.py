@@ -106,10 +106,7 @@ def stem(summary: LossSummary) -> str:
 
 def label(summary: LossSummary) -> str:
     """The loss column for people and csv/tsv: ``bce [keras, float32]``."""
-    loss = summary.loss
-    tags = [loss.library or "", "" if loss.precision == "float64" else loss.precision]
-    tags = [t for t in tags if t]
-    return loss.name + (f" [{', '.join(tags)}]" if tags else "")
+    return summary.label
 
 
 def notes(report: ComputeReport) -> list[str]:

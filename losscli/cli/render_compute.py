@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     import numpy as np
     from rich.console import Console
 
+    from losscli._types import Array
     from losscli.compute import ComputeReport, LossSummary, Samples
     from losscli.losses import Loss
+    from losscli.losses.gradcheck import GradCheck
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -48,6 +50,7 @@ class OutputOptions:
     grad: bool = False
     grad_out: str | None = None
     plot: str | None = None
+    hessian: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class OutputPlan:
     grad_out: str | None
     console: Console | None
     plot: str | None = None
+    hessian: bool = False  # per-row ∂²L/∂ŷ² beside the gradient
 
     @property
     def to_stdout(self) -> bool:
@@ -72,7 +76,7 @@ class OutputPlan:
     def per_sample(self, reduction: str) -> bool:
         """Does some output list every row (so pass 2 must be possible)?"""
         listed = reduction == "none" and self.fmt != "table"
-        return bool(self.grad or self.grad_out or self.plot or listed)
+        return bool(self.grad or self.hessian or self.grad_out or self.plot or listed)
 
     @property
     def checks_on_stderr(self) -> bool:
@@ -97,13 +101,16 @@ def plan(options: OutputOptions, console: Callable[[], Console]) -> OutputPlan:
         from losscli.cli.options import stdout_is_terminal
 
         fmt = "table" if screen is not None and stdout_is_terminal() else "tsv"
-    if options.grad and fmt == "value":
-        raise InputError("--grad does not apply to --format value", "use json, csv or tsv")
+    for option, on in (("--grad", options.grad), ("--hessian", options.hessian)):
+        if on and fmt == "value":
+            raise InputError(f"{option} does not apply to --format value", "use json, csv or tsv")
     if options.plot:
         from losscli import plot as plotting
 
         plotting.check_target(options.plot)  # before the work: a missing matplotlib fails fast
-    return OutputPlan(fmt, options.rows, options.grad, grad_out, screen, options.plot)
+    return OutputPlan(
+        fmt, options.rows, options.grad, grad_out, screen, options.plot, options.hessian
+    )
 
 
 def emit(report: ComputeReport, out: OutputPlan, samples: Iterable[Samples]) -> None:
@@ -114,12 +121,12 @@ def emit(report: ComputeReport, out: OutputPlan, samples: Iterable[Samples]) -> 
         rows = len(report.head.rows) if out.grad else out.rows
         compute_table(report, out.console, rows=rows)
     elif out.fmt == "json":
-        stdout.write(compute_json(report, samples, grad=out.grad))
+        stdout.write(compute_json(report, samples, grad=out.grad, hessian=out.hessian))
     elif out.fmt == "value":
         write_lines(stdout, value_lines(report, samples))
     else:
         sep = "," if out.fmt == "csv" else "\t"
-        if out.grad or report.request.reduction == "none":
+        if out.grad or out.hessian or report.request.reduction == "none":
             write_lines(stdout, sample_lines(report, samples, sep))
         else:
             write_lines(stdout, summary_lines(report, sep))
@@ -132,13 +139,16 @@ def sample_header(report: ComputeReport) -> list[str]:
     """Columns of the per-sample table: row, then each loss and its gradient."""
     header = ["row"]
     classes = report.columns.classes
+    parts = ("grad", "hess") if report.request.hessian else ("grad",)
     for summary in report.summaries:
         name = render_compat.stem(summary)
         header.append(name)
-        if report.head.y_pred.ndim == 2 and classes is not None:
-            header.extend(f"{name}_grad_{c}" for c in classes)
-        else:
-            header.append(f"{name}_grad")
+        for part in parts:
+            if report.head.y_pred.ndim == 2:
+                names = classes if classes is not None else report.columns.pred
+                header.extend(f"{name}_{part}_{c}" for c in names)
+            else:
+                header.append(f"{name}_{part}")
     return header
 
 
@@ -147,12 +157,16 @@ def sample_lines(report: ComputeReport, samples: Iterable[Samples], sep: str) ->
     yield sep.join(sample_header(report)) + "\n"
     for chunk in samples:
         columns: list[list[str]] = [list(map(str, chunk.rows.tolist()))]
-        for value, grad in zip(chunk.values, chunk.grads, strict=True):
+        hessians: Sequence[Array | None] = chunk.hessians or [None] * len(chunk.values)
+        for value, grad, hess in zip(chunk.values, chunk.grads, hessians, strict=True):
             columns.append(numbers.exact_all(value))
-            if grad.ndim == 1:
-                columns.append(numbers.exact_all(grad))
-            else:
-                columns.extend(numbers.exact_all(grad[:, j]) for j in range(grad.shape[1]))
+            for d in (grad, hess):
+                if d is None:
+                    continue
+                if d.ndim == 1:
+                    columns.append(numbers.exact_all(d))
+                else:
+                    columns.extend(numbers.exact_all(d[:, j]) for j in range(d.shape[1]))
         yield "\n".join(map(sep.join, zip(*columns, strict=True))) + "\n"
 
 
@@ -163,13 +177,16 @@ def _params(loss: Loss) -> dict[str, Any]:
     return loss.params()
 
 
-def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: bool) -> str:
+def compute_json(
+    report: ComputeReport, samples: Iterable[Samples], *, grad: bool, hessian: bool = False
+) -> str:
     """The SPEC's ``compute --format json`` object (gathers per-sample lists)."""
     none = report.request.reduction == "none"
     values: list[list[Any]] = [[] for _ in report.summaries]
     grads: list[list[Any]] = [[] for _ in report.summaries]
-    if grad or none:
-        per_row = len(report.summaries) * (none + grad * len(report.columns.pred))
+    hessians: list[list[Any]] = [[] for _ in report.summaries]
+    if grad or none or hessian:
+        per_row = len(report.summaries) * (none + (grad + hessian) * len(report.columns.pred))
         from losscli.compute import check_held
 
         check_held("--format json", report.n * per_row)
@@ -179,6 +196,8 @@ def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: boo
                     values[i].extend(v.tolist())
                 if grad:
                     grads[i].extend(g.tolist())
+                if hessian and chunk.hessians is not None:
+                    hessians[i].extend(chunk.hessians[i].tolist())
     results = []
     for i, s in enumerate(report.summaries):
         if not render_compat.shown(s, report):
@@ -193,8 +212,12 @@ def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: boo
         }
         if grad:
             item["gradient"] = grads[i]
+        if hessian:
+            item["hessian"] = hessians[i]
         if s.check is not None:
             item["check_grad"] = check_dict(s)
+        if s.hess_check is not None:
+            item["check_hessian"] = check_dict(s, s.hess_check)
         item.update(render_compat.result_extras(s, report))
         results.append(item)
     obj = {
@@ -207,18 +230,20 @@ def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: boo
         },
         "dropped": report.dropped,
         "results": results,
+        **({"metrics": report.metrics} if report.metrics else {}),
         **render_compat.report_extras(report),
     }
     return json.dumps(obj, allow_nan=False) + "\n"
 
 
-def check_dict(s: LossSummary) -> dict[str, Any]:
-    assert s.check is not None
+def check_dict(s: LossSummary, check: GradCheck | None = None) -> dict[str, Any]:
+    c = s.check if check is None else check
+    assert c is not None
     return {
-        "max_abs_error": s.check.max_abs,
-        "max_rel_error": s.check.max_rel,
-        "compared": s.check.compared,
-        "skipped": s.check.skipped,
+        "max_abs_error": c.max_abs,
+        "max_rel_error": c.max_rel,
+        "compared": c.compared,
+        "skipped": c.skipped,
     }
 
 
@@ -230,6 +255,8 @@ def summary_lines(report: ComputeReport, sep: str) -> Iterator[str]:
         if s.loss.shadow:
             continue
         yield sep.join([render_compat.label(s), s.reduction, numbers.exact(s.value)]) + "\n"
+    for name, value in report.metrics.items():  # metrics follow, marked as such
+        yield sep.join([name, "metric", "" if value is None else numbers.exact(value)]) + "\n"
 
 
 def value_lines(report: ComputeReport, samples: Iterable[Samples]) -> Iterator[str]:
@@ -274,6 +301,13 @@ def notes(report: ComputeReport, *, checks: bool = True) -> list[str]:
                 f"max rel error {numbers.human(c.max_rel)} over {numbers.count(c.compared)} values"
                 + (f" ({numbers.count(c.skipped)} clipped skipped)" if c.skipped else "")
             )
+        if s.hess_check is not None and checks:
+            h = s.hess_check
+            out.append(
+                f"{s.loss.name}: Hessian check (differences of the gradient) max abs error "
+                f"{numbers.human(h.max_abs)}, max rel error {numbers.human(h.max_rel)} over "
+                f"{numbers.count(h.compared)} values"
+            )
     return out + render_compat.notes(report)
 
 
@@ -310,6 +344,19 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
             row.append(numbers.count(s.clipped))
         cells.append(row)
     print_table(console, cols, cells)
+    if report.metrics:
+        from losscli.fit.metrics import METRICS
+
+        metric_rows = [
+            [name, "undefined" if v is None else numbers.human(v), METRICS[name].reference]
+            for name, v in report.metrics.items()
+        ]
+        print_table(
+            console,
+            [Col("metric", "left", key=True), Col("value"), Col("reference", "left")],
+            metric_rows,
+            title="metrics (scikit-learn 1.9 definitions)",
+        )
     if any(s.check is not None for s in report.summaries):
         check_cols = [Col("loss", "left", key=True), Col("max abs error"), Col("max rel error")]
         check_cols.append(Col("values"))
@@ -322,6 +369,16 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
             ]
             for s in report.summaries
             if s.check is not None
+        ]
+        check_rows += [
+            [
+                f"{s.loss.name} (Hessian)",
+                numbers.human(s.hess_check.max_abs),
+                numbers.human(s.hess_check.max_rel),
+                numbers.count(s.hess_check.compared),
+            ]
+            for s in report.summaries
+            if s.hess_check is not None
         ]
         print_table(console, check_cols, check_rows, title="gradient check (central differences)")
     render_compat.tables(report, console)
@@ -348,6 +405,7 @@ def _gradient_tables(report: ComputeReport, console: Console, rows: int) -> None
         if s.loss.shadow:
             continue
         grad = head.grads[i]
+        hess = head.hessians[i] if head.hessians is not None else None
         cols = [Col("row", key=True)]
         # a class-name target is text (left); numbers, and every soft-label column, right
         label_text = classes is not None and not soft
@@ -358,6 +416,10 @@ def _gradient_tables(report: ComputeReport, console: Console, rows: int) -> None
             cols.append(Col(f"∂L/∂{pred_names[0]}" if len(pred_names) == 1 else "∂L/∂ŷ"))
         else:
             cols += [Col(f"∂L/∂{c}") for c in pred_names]
+        if hess is not None:
+            single = (pred_names[0],) if len(pred_names) == 1 else ("ŷ",)
+            names = single if hess.ndim == 1 else tuple(pred_names)
+            cols += [Col(f"∂²L/∂{c}²") for c in names]
         cells = []
         for r in range(shown):
             truth = head.y_true[r]
@@ -368,6 +430,7 @@ def _gradient_tables(report: ComputeReport, console: Console, rows: int) -> None
                 + [numbers.human(p) for p in np.atleast_1d(head.y_pred[r])]
                 + [numbers.human(head.values[i][r])]
                 + [numbers.human(g) for g in np.atleast_1d(grad[r])]
+                + ([numbers.human(h) for h in np.atleast_1d(hess[r])] if hess is not None else [])
             )
         title = f"{render_compat.label(s)}: per-row loss and gradient ({s.reduction})"
         print_table(console, cols, cells, title=title)

@@ -35,6 +35,8 @@ from losscli.cli.output import note, output_options, warn
 from losscli.losses import make_losses
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from losscli.fit.loop import TrainConfig
     from losscli.train import TrainReport
 
@@ -80,7 +82,6 @@ def train(
       losscli train --loss ce sample_data/iris.csv --l2 0.01 --save iris.json
       losscli train --loss bce --optimizer adam --val-split 0.2 sample_data/breast_cancer.csv
     """
-    from losscli.cli import render_train
     from losscli.train import TrainingDiverged, TrainRequest
     from losscli.train import train as run_train
 
@@ -109,6 +110,13 @@ def train(
             raise
         if bar is not None:
             bar.finish(report.fit.epochs, report.fit.stop_reason.value)
+    _show(report, out, console)
+
+
+def _show(report: TrainReport, out: TrainOutput, console: Console) -> None:
+    """Everything written after the fit: files, the report, notes and warnings."""
+    from losscli.cli import render_train
+
     fmt = out.fmt or ("table" if stdout_is_terminal() else "json")
     if fmt == "json":  # the table's summary names them; json on its own does not say
         from losscli.cli.output import dim
@@ -119,6 +127,8 @@ def train(
         report.model.save(out.save)
         note(f"wrote {out.save}: {report.model.kind} model, {len(report.model.features)} features")
     if out.plot:
+        from losscli import plot
+
         plot.train_figure(report, out.plot)
         note(f"wrote {out.plot}")
     if fmt == "json":

@@ -10,7 +10,8 @@ The first rows' gradients are rescaled from the file's normaliser to the
 whole input's.
 
 Per-row output (``--grad``, ``--grad-out``, ``--reduction none`` to a
-stream) and ``--check-grad`` are single-file, local-engine features for now.
+stream), ``--check-grad`` and ``--metric`` are single-file, local-engine
+features for now.
 """
 
 from __future__ import annotations
@@ -49,11 +50,11 @@ def compute_parts(
 
 
 def _totals_only(request: ComputeRequest) -> None:
-    if request.per_sample or request.check_grad:
+    if request.per_sample or request.check_grad or request.metrics:
         raise InputError(
-            "per-row output (--grad, --grad-out, --reduction none) and --check-grad "
-            "read one file on this machine",
-            "give a single file with --engine local, or ask for the totals only",
+            "per-row output (--grad, --grad-out, --reduction none), --check-grad and "
+            "--metric read one file on this machine",
+            "give a single file with --engine local, or ask for the loss totals only",
         )
 
 

@@ -63,12 +63,15 @@ class Model:
         """Predictions through the inverse link (raw scores with ``logits``).
 
         ``x`` is the design matrix, one column per feature in ``features``
-        order (a list of rows, or an array).
+        order (a list of rows, or an array), or a pandas DataFrame holding the
+        input columns by name (categories one-hot encoded as in training).
         """
         raw = self.scores(self._matrix(x))
         return raw if logits or self.link is IDENTITY else self.link.inverse(raw)
 
     def _matrix(self, x: Any) -> Array:
+        if hasattr(x, "columns"):  # a DataFrame: its columns by name, one-hot as in training
+            return self._design_matrix(x)
         if isinstance(x, np.ndarray) and x.dtype == np.float64 and x.ndim == 2:
             matrix = x
         else:
@@ -84,6 +87,18 @@ class Model:
                 "pass one row per sample with the features in that order",
             )
         return matrix
+
+    def _design_matrix(self, frame: Any) -> Array:
+        """X for a DataFrame through the input layer, the rules ``predict`` applies to a file."""
+        from losscli.io.design import predict_blocks
+        from losscli.io.formats import InputOptions, open_any
+
+        table = open_any(frame, InputOptions())
+        try:
+            parts = [x for x, _, _ in predict_blocks(table, self.design, self.target)]
+        finally:
+            table.close()
+        return np.concatenate(parts) if parts else np.zeros((0, len(self.features)))
 
     def save(self, path: str) -> None:
         """Write the model as versioned JSON, atomically (:func:`load` reads it back)."""

@@ -25,9 +25,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from numpy.typing import NDArray
 
+    from losscli._types import Array
     from losscli.io.columns import Columns
-
-    Array = NDArray[Any]  # float64 by convention; masks and indices share the alias
 else:
     np = lazy_module("numpy", globals(), "np")
     pd = lazy_module("pandas", globals(), "pd")

@@ -106,6 +106,7 @@ class ColumnRequest(NamedTuple):
     true: str | None = None
     pred: str | None = None
     weight: str | None = None
+    var: str | None = None  # gaussian_nll's variance column, read after the prediction
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,8 @@ def resolve_columns(header_names: Sequence[str], request: ColumnRequest) -> Colu
             f"name it with --true; {header.listing()}",
         )
     weight = select(request.weight, header, "--weight")[0] if request.weight else None
+    if request.var:  # hook: a second prediction column, the predicted variance
+        pred = (*pred, *select(request.var, header, "--var"))
     true_at = tuple(header.at(c) for c in true)
     pred_at = tuple(header.at(c) for c in pred)
     weight_at = header.at(weight) if weight else None
@@ -205,7 +208,7 @@ def resolve_columns(header_names: Sequence[str], request: ColumnRequest) -> Colu
             "name the target with --true and the predictions with --pred",
         )
     classes: tuple[str, ...] | None = None
-    if len(pred) > 1:
+    if len(pred) > 1 and not request.var:
         for prefix in (CLASS_PREFIX, LOGIT_PREFIX):
             if all(p.startswith(prefix) for p in pred):
                 classes = tuple(p[len(prefix) :] for p in pred)

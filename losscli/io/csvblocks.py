@@ -34,9 +34,8 @@ from losscli.io.source import READ_ERRORS, read_error
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
-    from numpy.typing import NDArray
 
-    Array = NDArray[Any]
+    from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
     pd = lazy_module("pandas", globals(), "pd")

@@ -31,9 +31,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from numpy.typing import NDArray
 
+    from losscli._types import Array
     from losscli.io.formats import Table
-
-    Array = NDArray[Any]  # float64 by convention
 else:
     np = lazy_module("numpy", globals(), "np")
     pd = lazy_module("pandas", globals(), "pd")

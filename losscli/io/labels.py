@@ -27,9 +27,8 @@ if TYPE_CHECKING:
     import pandas as pd
     from numpy.typing import NDArray
 
+    from losscli._types import Array
     from losscli.io.blocks import Problems
-
-    Array = NDArray[Any]
 else:
     np = lazy_module("numpy", globals(), "np")
     pd = lazy_module("pandas", globals(), "pd")

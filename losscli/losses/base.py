@@ -98,9 +98,36 @@ def _weights(v: tuple[float, ...] | None) -> str | None:
     return None if any(w > 0 for w in v) else "must not be all zero"
 
 
-def param(default: Any, doc: str, check: Callable[[Any], str | None]) -> Any:
-    """A loss parameter: a dataclass field with its help text and range check."""
-    return field(default=default, metadata={"doc": doc, "check": check})
+def _alpha(v: float | tuple[float, ...]) -> str | None:
+    if isinstance(v, tuple):
+        if not v or not all(math.isfinite(a) and a >= 0 for a in v):
+            return "must be one number, or one number ≥ 0 per class"
+        return None
+    return _finite(v)
+
+
+def _opt_positive_list(v: float | tuple[float, ...] | None) -> str | None:
+    if isinstance(v, tuple):
+        if not v or not all(math.isfinite(x) and x > 0 for x in v):
+            return "must be positive numbers"
+        return None
+    return _opt_positive(v)
+
+
+def _opt_index(v: float | None) -> str | None:
+    if v is None or (math.isfinite(v) and v == int(v)):
+        return None
+    return "must be a whole number (a class index)"
+
+
+def param(
+    default: Any, doc: str, check: Callable[[Any], str | None], *, is_list: bool = False
+) -> Any:
+    """A loss parameter: a dataclass field with its help text and range check.
+
+    ``is_list``: the command line reads it as numbers separated by commas.
+    """
+    return field(default=default, metadata={"doc": doc, "check": check, "list": is_list})
 
 
 class ParamInfo(NamedTuple):
@@ -204,7 +231,12 @@ class Loss:
     def param_info(cls) -> tuple[ParamInfo, ...]:
         """The parameters this loss takes, with defaults and help."""
         return tuple(
-            ParamInfo(f.name, f.default, f.metadata["doc"], f.metadata["check"] is _weights)
+            ParamInfo(
+                f.name,
+                f.default,
+                f.metadata["doc"],
+                f.metadata["list"] or f.metadata["check"] is _weights,
+            )
             for f in fields(cls)
         )
 
@@ -215,6 +247,12 @@ class Loss:
             v = getattr(self, f.name)
             out[f.name] = list(v) if isinstance(v, tuple) else v
         return out
+
+    def value_domain(self) -> str:
+        """Which values targets and predictions may take, for input generators:
+        ``"real"`` unless a loss says otherwise (``"log1p"``: > −1; ``"positive"``:
+        y, ŷ > 0; ``"counts"``: y ≥ 0, ŷ > 0; ``"positive_mean"``: y real, ŷ > 0)."""
+        return "real"
 
     def space(self, logits: bool) -> Space:
         """The space the predictions are read in, given the ``--logits`` flag."""
