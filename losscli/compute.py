@@ -31,7 +31,9 @@ from losscli.io.blocks import Batch, to_batch
 from losscli.io.columns import ColumnRequest, Columns, resolve_columns
 from losscli.io.formats import InputOptions, guarded_blocks, open_any
 from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights
+from losscli.losses.base import check_weighted, reduce_loss
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient, check_hessian
+from losscli.losses.totals import Reduced, Scaled, total
 
 if TYPE_CHECKING:
     import numpy as np
@@ -43,18 +45,23 @@ else:
     np = lazy_module("numpy", globals(), "np")
 
 
-# Per-row numbers one output object may gather (json, a table of every row): about
-# 150 MB as Python floats.  Past it the output is refused with a pointer to the
-# streaming ones (csv, tsv, --grad-out) rather than exhausting memory.
-MAX_HELD_NUMBERS = 2_000_000
+# What one output object (json, a table of every row) may hold, in bytes of memory.
+# Past it the output is refused with a pointer to the streaming ones (csv, tsv,
+# --grad-out) rather than exhausting memory or running for minutes.  The cost of
+# a number is measured per output: ~75 B as a Python float in a JSON list; ~3 kB
+# as a rich table cell (its Text, segments and layout; 20k rows × 5 cells took
+# 5 s and 100 MB), so a table of every row stops near 50k cells, json near 2M.
+MAX_HELD_BYTES = 150_000_000
+JSON_NUMBER_BYTES = 75
+TABLE_CELL_BYTES = 3_000
 
 
-def check_held(what: str, numbers: int) -> None:
+def check_held(what: str, numbers: int, cost: int = JSON_NUMBER_BYTES) -> None:
     """Output that is one object (json, a table) cannot stream: refuse past the budget."""
-    if numbers > MAX_HELD_NUMBERS:
+    if numbers > MAX_HELD_BYTES // cost:
         raise InputError(
             f"{what} holds every per-row number in memory: {numbers:,} here, "
-            f"more than the {MAX_HELD_NUMBERS:,} allowed",
+            f"more than the {MAX_HELD_BYTES // cost:,} allowed",
             "use --grad-out FILE, or --format csv or tsv with --grad: they stream",
         )
 
@@ -73,6 +80,7 @@ class ComputeRequest:
     head_rows: int = 10
     per_sample: bool = False
     check_grad: bool = False
+    table: bool = False  # the first head_rows rows are shown as a table
     hessian: bool = False  # per-sample ∂²L/∂ŷ² in pass 2 (and checked with check_grad)
     metrics: tuple[str, ...] = ()  # --metric: names in losscli.fit.metrics.METRICS
     metric_options: MetricOptions = field(default_factory=lambda: _metric_options())
@@ -105,6 +113,9 @@ class _Meter:
         return len(data)
 
 
+NO_SHIFT = Reduced(0.0, 1.0, 0)
+
+
 @dataclass(frozen=True)
 class LossSummary:
     """One loss's reduced value (None for ``none``) and what the output reports."""
@@ -117,6 +128,7 @@ class LossSummary:
     clipped: int
     check: GradCheck | None
     max_row: float = math.nan  # the largest per-row loss sᵢℓᵢ (how far --dtype moved it)
+    reduced: Reduced = NO_SHIFT  # the weights' power-of-two shift (losses/totals.py)
     totals: tuple[float, float] = (math.nan, math.nan)  # (Σsℓ, Σsn), for the Hessian
     hess_check: GradCheck | None = None  # --check-grad with --hessian
 
@@ -143,11 +155,11 @@ class Samples:
 
 @dataclass
 class _Accumulator:
-    """Running totals of one loss over the chunks (fsum-ed at the end)."""
+    """Running totals of one loss over the chunks (added exactly at the end)."""
 
     loss: Loss
-    nums: list[float] = field(default_factory=list)
-    dens: list[float] = field(default_factory=list)
+    nums: list[Scaled] = field(default_factory=list)
+    dens: list[Scaled] = field(default_factory=list)
     clipped: int = 0
     check: GradCheck = NO_CHECK
     hess_check: GradCheck = NO_CHECK
@@ -178,7 +190,7 @@ class ComputeReport:
     hazards: HazardReport | None = None  # --hazards
     metrics: dict[str, float | None] = field(default_factory=dict)  # --metric
     # per loss, the block totals (Σsℓ, Σsn) before fsum: what engine.compute_parts merges
-    partials: tuple[tuple[tuple[float, ...], tuple[float, ...]], ...] = ()
+    partials: tuple[tuple[tuple[Any, ...], tuple[Any, ...]], ...] = ()  # Scaled totals
 
     @property
     def values(self) -> dict[str, float | None]:
@@ -207,7 +219,7 @@ def samples(report: ComputeReport) -> Iterator[Samples]:
     """
     if report.cached is not None:
         for batch, pws in report.cached:
-            yield _scaled(report.summaries, batch, pws)
+            yield _located_scaled(report.summaries, report.columns, batch, pws)
         return
     again: Any = report.rereads
     if again is None:
@@ -224,7 +236,7 @@ def samples(report: ComputeReport) -> Iterator[Samples]:
         if seen > report.rows_read:
             break
         pws = _pointwise_all(report.request, report.columns, batch)
-        yield _scaled(report.summaries, batch, pws)
+        yield _located_scaled(report.summaries, report.columns, batch, pws)
     if seen != report.rows_read:
         second = "more" if seen > report.rows_read else f"{seen:,}"
         raise InputError(
@@ -234,18 +246,38 @@ def samples(report: ComputeReport) -> Iterator[Samples]:
         )
 
 
+def _located_scaled(
+    summaries: tuple[LossSummary, ...],
+    columns: Columns,
+    batch: Batch,
+    pws: tuple[Pointwise, ...],
+    shown: bool = True,
+) -> Samples:
+    """Scaled per-sample output; when it is ``shown``, every number must be finite."""
+    out = _scaled(summaries, batch, pws)
+    if shown:
+        with located(columns, batch):
+            for value, grad in zip(out.values, out.grads, strict=True):
+                check_weighted(value, grad)  # sᵢℓᵢ or a gradient past float64
+    return out
+
+
 def _scaled(
     summaries: tuple[LossSummary, ...], batch: Batch, pws: tuple[Pointwise, ...]
 ) -> Samples:
     values, grads, hessians = [], [], []
     for summary, pw in zip(summaries, pws, strict=True):
         s = batch.weight
-        per_sample = pw.loss if s is None else s * pw.loss
-        sg = 1.0 if s is None else (s if pw.grad.ndim == 1 else s[:, None])
+        sg = summary.reduced.weights(s)  # sᵢ·2^-k: see losses/totals.py
+        if not isinstance(sg, float) and pw.grad.ndim == 2:
+            sg = sg[:, None]
+        with np.errstate(over="ignore", invalid="ignore"):
+            per_sample = pw.loss if s is None else s * pw.loss
+            grad = sg * summary.scale * pw.grad + 0.0
         values.append(per_sample)
-        grads.append(sg * summary.scale * pw.grad + 0.0)
+        grads.append(grad)
         if pw.hess is not None:  # the reduction's chain rule, with the final totals
-            num, den = summary.totals
+            num, den = summary.totals  # Σsℓ·2^-k and Σsn·2^-k, matching sg = sᵢ·2^-k
             hessians.append(summary.loss.reduced_hessian(pw, sg, num, den, summary.reduction))
     hess = hessians if len(hessians) == len(summaries) and hessians else None
     return Samples(batch.rows, batch.y_true, batch.y_pred, values, grads, hess)
@@ -403,7 +435,8 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
             acc.dens.append(den)
             acc.clipped += pw.clipped
             if track_max and len(pw.loss):
-                top = pw.loss if batch.weight is None else batch.weight * pw.loss
+                with np.errstate(over="ignore"):
+                    top = pw.loss if batch.weight is None else batch.weight * pw.loss
                 acc.max_row = max(acc.max_row, float(top.max()))
             if request.check_grad:
                 with located(columns, batch):
@@ -428,8 +461,9 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         if head_count < request.head_rows:
             head.append((batch, pws))
             head_count += len(batch.rows)
-            if request.head_rows > MAX_HELD_NUMBERS:  # every row, for a table
-                check_held("--grad with --format table", head_count * row_numbers)
+            if request.table:  # its cells cost memory and time: see TABLE_CELL_BYTES
+                cells = head_count * row_numbers
+                check_held("--grad with --format table", cells, TABLE_CELL_BYTES)
         cached = ((batch, pws),) if chunks == 1 else ()
     if n == 0:
         raise InputError("no rows left to compute on after --dropna")
@@ -445,12 +479,12 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         n=n,
         dropped=dropped,
         summaries=summaries,
-        head=_head(summaries, head, request.head_rows),
+        head=_head(summaries, columns, head, request.head_rows, request.table),
         cached=cached if single else None,
         rereads=None if single or rereads == "-" else rereads,
         signature=signature,
         rows_read=n + dropped,
-        hazards=scan.finish([math.fsum(a.nums) for a in accs]) if scan is not None else None,
+        hazards=scan.finish([float(total(a.nums)) for a in accs]) if scan is not None else None,
         partials=tuple((tuple(acc.nums), tuple(acc.dens)) for acc in accs),
         logits_look_like_probabilities=probable or None,
         metrics=metrics,
@@ -494,22 +528,17 @@ def _metrics(
 
 
 def _summarise(acc: _Accumulator, request: ComputeRequest, columns: Columns) -> LossSummary:
-    num, den = math.fsum(acc.nums), math.fsum(acc.dens)
     loss, reduction = acc.loss, request.reduction
-    if reduction == "mean" and not den > 0:
-        raise InputError(
-            f"{loss.name}: the weights add up to 0, so the mean is undefined",
-            "give some rows a positive weight, or use --reduction sum",
-        )
-    value = None if reduction == "none" else loss.reduce_value(num, den, reduction)
-    scale = loss.grad_scale(num, den, reduction)
+    value, scale, reduced = reduce_loss(loss, total(acc.nums), total(acc.dens), reduction)
     check = hess_check = None
     if request.check_grad:
         c = acc.check
-        check = GradCheck(c.max_abs * scale, c.max_rel, c.compared, c.skipped)
+        check = GradCheck(reduced.scaled(c.max_abs * scale), c.max_rel, c.compared, c.skipped)
         if request.hessian:
             h = acc.hess_check
-            hess_check = GradCheck(h.max_abs * scale, h.max_rel, h.compared, h.skipped)
+            hess_check = GradCheck(
+                reduced.scaled(h.max_abs * scale), h.max_rel, h.compared, h.skipped
+            )
     return LossSummary(
         loss,
         loss.space(effective_logits(request, columns, loss)),
@@ -519,18 +548,21 @@ def _summarise(acc: _Accumulator, request: ComputeRequest, columns: Columns) -> 
         acc.clipped,
         check,
         acc.max_row,
-        (num, den),
-        hess_check,
+        totals=(reduced.num, reduced.den),
+        hess_check=hess_check,
+        reduced=reduced,
     )
 
 
 def _head(
     summaries: tuple[LossSummary, ...],
+    columns: Columns,
     head: list[tuple[Batch, tuple[Pointwise, ...]]],
     limit: int,
+    shown: bool,
 ) -> Samples:
     """The first ``limit`` rows, scaled like the final gradient."""
-    parts = [_scaled(summaries, batch, pws) for batch, pws in head]
+    parts = [_located_scaled(summaries, columns, batch, pws, shown) for batch, pws in head]
     if not parts:
         return Samples(np.zeros(0, np.int64), np.zeros(0), np.zeros(0), [], [])
 

@@ -15,10 +15,11 @@ from typing import IO, Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from losscli._lazy import callable_module
 from losscli._types import ModelKind
-from losscli.errors import InputError
+from losscli.errors import MAX_ROWS_SHOWN, InputError, format_rows
 from losscli.fit.model import Model, load
 from losscli.io.design import predict_blocks
 from losscli.io.formats import InputOptions, open_any
@@ -30,9 +31,16 @@ def load_model(path: str) -> Model:
     return load(path)
 
 
-def prediction_frame(model: Model, x: np.ndarray, truth: Any, *, logits: bool) -> pd.DataFrame:
-    """The output table for one block: y_true (if present), then the predictions."""
-    pred = model.predict(x, logits=logits)
+def prediction_frame(
+    model: Model, x: np.ndarray, truth: Any, *, logits: bool, first: int = 1
+) -> pd.DataFrame:
+    """The output table for one block: y_true (if present), then the predictions.
+
+    ``first`` is the block's first file row, for naming rows whose score overflows.
+    """
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        pred = model.predict(x, logits=logits)
+    _check_finite(pred, first + np.arange(len(pred)))
     out: dict[str, object] = {}
     if truth is not None:
         out["y_true"] = _truth(model, truth)
@@ -48,6 +56,20 @@ def prediction_frame(model: Model, x: np.ndarray, truth: Any, *, logits: bool) -
     return pd.DataFrame(out)
 
 
+NO_DROPNA_FIX = "predict writes one row per input row: fill in or remove those rows first"
+
+
+def _check_finite(pred: NDArray[np.float64], rows: NDArray[np.int64]) -> None:
+    """A score (or its exp) beyond float64 is an error naming the rows, never inf/NaN cells."""
+    bad = ~np.isfinite(pred) if pred.ndim == 1 else ~np.isfinite(pred).all(axis=1)
+    if bad.any():
+        where = format_rows([int(r) for r in rows[bad][:MAX_ROWS_SHOWN]], int(bad.sum()))
+        raise InputError(
+            f"the model's score overflows float64 in {where}",
+            "those rows' features are far outside what the model was trained on; check units",
+        )
+
+
 def _truth(model: Model, column: Any) -> object:
     if model.classes is None:
         return column.to_numpy() if hasattr(column, "to_numpy") else column
@@ -61,9 +83,13 @@ def prediction_frames(
     table = open_any(source, input or InputOptions())
     wrote = False
     try:
-        for x, truth, _ in predict_blocks(table, model.design, model.target):
-            yield prediction_frame(model, x, truth, logits=logits)
+        for x, truth, first in predict_blocks(table, model.design, model.target):
+            yield prediction_frame(model, x, truth, logits=logits, first=first)
             wrote = True
+    except InputError as exc:  # the readers' fix names --dropna, which predict lacks
+        if exc.fix and "--dropna" in exc.fix:
+            raise InputError(exc.problem, NO_DROPNA_FIX) from None
+        raise
     finally:
         table.close()
     if not wrote:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,15 +95,27 @@ class TrainReport:
 
 
 class TrainingDiverged(RunError):
-    """The objective blew up; ``report`` holds the failed run (its history, for --history)."""
+    """The objective blew up; ``report`` holds the failed run.
+
+    The fix suggests a smaller ``--lr`` only when one was given (``lr``);
+    a default step that diverges points at the data's scale instead.
+    """
 
     def __init__(self, report: TrainReport, lr: float | None) -> None:
-        rate = f" (now {lr:g})" if lr is not None else ""
-        super().__init__(
-            f"training diverged at epoch {report.fit.epochs}: the objective blew up "
-            "(NaN, infinite, or 10⁴ times its starting value)",
-            f"try a smaller --lr{rate}",
-        )
+        fit = report.fit
+        finite = [r.objective for r in fit.history if math.isfinite(r.objective)]
+        if not finite:
+            what = "the objective blew up at the first step (NaN, infinite, or 10⁴ times its start)"
+        else:
+            what = (
+                f"the objective went from {finite[0]:.6g} to {finite[-1]:.6g}, then blew up "
+                "(NaN, infinite, or 10⁴ times its start)"
+            )
+        if lr is not None:
+            fix = f"try a smaller --lr (now {lr:g})"
+        else:
+            fix = "rescale the target and features (other units), or set a small --lr"
+        super().__init__(f"training diverged at epoch {fit.epochs}: {what}", fix)
         self.report = report
 
 
@@ -174,8 +187,47 @@ def prepare(request: TrainRequest, open_folder: Callable[[], str] | None = None)
     With ``open_folder`` (a cache folder on demand) a matrix past
     ``request.memory_limit`` goes to an on-disk cache as it is read
     (:class:`~losscli.engine.outofcore.SpillingRows`); a glob or a folder is
-    read file by file (:mod:`losscli.engine.parts`).
+    read file by file (:mod:`losscli.engine.parts`).  When even that does not
+    fit, the error says how much it needs (:func:`memory_needed`), not a
+    MemoryError traceback.
     """
+    try:
+        return _prepare(request, open_folder)
+    except MemoryError:
+        raise memory_needed(request.source) from None
+
+
+# Memory per numeric cell while training: the parsed table (8 B) and the float64
+# design matrix (8 B), its standardized copy (8 B), and pandas' per-column slack.
+BYTES_PER_CELL = 32
+
+
+def memory_needed(source: object) -> RunError:
+    """How much memory training on ``source`` needs, estimated from its size and cells."""
+    try:
+        if not isinstance(source, str) or source == "-":
+            raise OSError
+        size = os.path.getsize(source)
+        with open(source, "rb") as handle:
+            sample = handle.read(1 << 20) if size else b""
+    except OSError:
+        size, sample = 0, b""
+    if not size or not sample:
+        return RunError(
+            "ran out of memory holding the training data (train reads the whole table)",
+            "free memory, or train on a sample of the rows",
+        )
+    cells = size * (sample.count(b",") + sample.count(b"\n")) / len(sample)
+    need = cells * BYTES_PER_CELL
+    return RunError(
+        f"ran out of memory: training on {source} ({size / 2**20:,.0f} MiB of CSV, about "
+        f"{cells:,.0f} cells) needs about {need / 2**30:,.1f} GiB of memory",
+        "free memory, or train on a sample of the rows (e.g. head -n 100000)",
+    )
+
+
+def _prepare(request: TrainRequest, open_folder: Callable[[], str] | None) -> Prepared:
+    """Read the input straight into X and y (:mod:`losscli.io.design`), choose the model."""
     require_trainable(request.loss)
     classification = not request.loss.task.regression
     if isinstance(request.source, str) and is_many(request.source):
@@ -320,25 +372,53 @@ def scaling(x: Array, *, center: bool) -> tuple[Array, Array]:
     Without an intercept the columns are scaled by their root mean square and
     not centred (centring would smuggle an intercept back in).  Computed in
     chunks of rows, so no temporary the size of X exists (one chunk is the
-    whole of a small X: the same numbers as ``x.mean``/``x.std``).
+    whole of a small X: the same numbers as ``x.mean``/``x.std``).  Each
+    column is first divided by a power of two near its largest magnitude
+    (exact), so neither x² overflows for features near 1e300 nor underflows
+    near 1e-310; a spread float64 cannot hold is refused.
     """
     n, p = x.shape
     chunks = _chunks(x)
-    mu = sum((c.sum(axis=0) for c in chunks), np.zeros(p)) / n if center else np.zeros(p)
+    unit = _unit_scale(x)
+    mu_s = sum(((c / unit).sum(axis=0) for c in chunks), np.zeros(p)) / n if center else np.zeros(p)
     squares = np.zeros(p)
     for c in chunks:
-        d = c - mu if center else c
+        d = c / unit - mu_s
         squares += (d * d).sum(axis=0)
-    sigma = np.sqrt(squares / n)
-    sigma[sigma == 0] = 1.0
+    spread = np.sqrt(squares / n)
+    mu, sigma = mu_s * unit, spread * unit
+    sigma[spread == 0] = 1.0
+    if not np.isfinite(sigma).all() or not (sigma > 0).all():
+        bad = [int(j) for j in np.flatnonzero(~(np.isfinite(sigma) & (sigma > 0)))]
+        raise InputError(
+            f"feature column(s) {bad} have a spread float64 cannot hold",
+            "rescale those features (other units)",
+        )
     return mu, sigma
 
 
+def _unit_scale(x: Array) -> Array:
+    """Per column, the power of two 2^k with 1 ≤ max|x|/2^k < 2 (1 for all-zero columns).
+
+    (2^k rather than frexp's 2^(k+1): near float64's top 2^1024 itself overflows.)
+    """
+    if x.shape[0] == 0:
+        return np.ones(x.shape[1])
+    high = np.maximum(x.max(axis=0), -x.min(axis=0))
+    _, e = np.frexp(np.where(high > 0, high, 1.0))
+    out: Array = np.ldexp(1.0, e - 1)
+    return out
+
+
 def standardize_in_place(x: Array, mu: Array, sigma: Array) -> Array:
-    """x ← (x − μ)/σ without a second copy of X."""
+    """x ← (x − μ)/σ without a second copy of X, on columns divided by a power of
+    two first (exact), so x − μ cannot overflow."""
+    unit = np.ldexp(1.0, np.frexp(sigma)[1] - 1)
+    mu_s, sigma_s = mu / unit, sigma / unit
     for c in _chunks(x):
-        c -= mu
-        c /= sigma
+        c /= unit
+        c -= mu_s
+        c /= sigma_s
     return x
 
 
@@ -384,7 +464,7 @@ def _widen(request: TrainRequest) -> Callable[[Array], Array]:
         if not request.standardize and request.l2:
             # Raw-scale L2 has curvature λ2/σ² per scaled coefficient; widening the
             # scale to √(σ² + λ2) balances it against the loss's (Jacobi scaling).
-            return np.sqrt(sigma * sigma + request.l2)
+            return np.asarray(np.hypot(sigma, math.sqrt(request.l2)))
         return sigma
 
     return widen
@@ -474,6 +554,7 @@ def _train_rows(
         options=_options(request),
     )
     scores: dict[str, dict[str, float | None]] = {}
+    overflowed: list[str] = []  # metrics beyond float64, reported as null
     if result.stop_reason is not StopReason.DIVERGED:
         if data.spilled is not None:
             scores["train"] = spilled_scores(model, x_fit, mu, sigma)
@@ -485,9 +566,9 @@ def _train_rows(
             scaled = dataclasses.replace(
                 model, coef=w_std[:, 0] if objective.outputs == 1 else w_std, intercept=b_std
             )
-            scores["train"] = score(scaled, x_fit, y_train)
+            scores["train"] = score(scaled, x_fit, y_train, overflowed)
             if validation is not None:
-                scores["validation"] = score(scaled, validation[0], validation[1])
+                scores["validation"] = score(scaled, validation[0], validation[1], overflowed)
     model = Model(**{**model.__dict__, "metrics": scores})
     notes = []
     if data.kind is ModelKind.LINEAR and request.loss.task is Task.REGRESSION:
@@ -512,7 +593,8 @@ def _train_rows(
             separable=separable is not None,
             l2=request.l2,
         )
-        + tuple(n for n in notes if n is not None),
+        + tuple(n for n in notes if n is not None)
+        + tuple(dict.fromkeys(overflowed)),
         note=data.note,
         separable=separable is not None,
     )
@@ -568,14 +650,23 @@ def _original_scale(
 ) -> tuple[Array, Array]:
     """w = w_std/σ, b = b_std − μ·w: the same scores on unscaled features."""
     w_std, b_std = objective.split(theta)
-    w = w_std / sigma[:, None]
-    b = b_std - mu @ w
+    with np.errstate(over="ignore", invalid="ignore"):
+        w = w_std / sigma[:, None]
+        b = b_std - mu @ w
+    if not (np.isfinite(w).all() and np.isfinite(b).all()):
+        raise InputError(
+            "the fitted coefficients on the original feature scale lie beyond float64 "
+            f"(feature spreads from {float(sigma.min()):.3g} to {float(sigma.max()):.3g})",
+            "rescale the features (other units) so that they are not so tiny or huge",
+        )
     return (w[:, 0] if objective.outputs == 1 else w), b
 
 
-def score(model: Model, x: Array, y: Array) -> dict[str, float | None]:
+def score(
+    model: Model, x: Array, y: Array, notes: list[str] | None = None
+) -> dict[str, float | None]:
     """Train/validation metrics: MSE, MAE, R²; or accuracy, log loss, …, ROC AUC."""
-    return score_predictions(model, model.predict(x), y)
+    return score_predictions(model, model.predict(x), y, notes)
 
 
 def spilled_scores(
@@ -589,11 +680,25 @@ def spilled_scores(
     return score_predictions(model, pred, y)
 
 
-def score_predictions(model: Model, pred: Array, y: Array) -> dict[str, float | None]:
-    """The metrics of predictions already made (out of core: gathered block by block)."""
-    if model.classes is None:
-        return metrics.regression_metrics(y, pred)
-    return metrics.classification_metrics(y.astype(np.int64), pred)
+def score_predictions(
+    model: Model, pred: Array, y: Array, notes: list[str] | None = None
+) -> dict[str, float | None]:
+    """The metrics of predictions already made (out of core: gathered block by block).
+
+    A metric beyond float64 (the MSE of targets near 1e300) is None (JSON
+    null), never inf, and is named in ``notes``.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        if model.classes is None:
+            out = metrics.regression_metrics(y, pred)
+        else:
+            out = metrics.classification_metrics(y.astype(np.int64), pred)
+    for key, value in out.items():
+        if value is not None and not math.isfinite(value):
+            out[key] = None
+            if notes is not None:
+                notes.append(f"{key} overflows float64 and is reported as null")
+    return out
 
 
 def _options(request: TrainRequest) -> dict[str, Any]:

@@ -249,7 +249,7 @@ def test_one_object_outputs_refuse_past_the_budget(tmp_path, monkeypatch):
     """json and a table of every row cannot stream: they say so instead of exhausting memory."""
     from losscli import compute
 
-    monkeypatch.setattr(compute, "MAX_HELD_NUMBERS", 100)
+    monkeypatch.setattr(compute, "MAX_HELD_BYTES", 100 * compute.JSON_NUMBER_BYTES)
     _, text = _data("reg", 200)
     path = tmp_path / "in.csv"
     path.write_text(text)

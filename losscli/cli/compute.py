@@ -123,18 +123,24 @@ def compute(
         head_rows=output.head_rows,
         per_sample=output.per_sample(reduction),
         check_grad=check_grad,
+        table=output.fmt == "table",
         hessian=out.hessian,
         hazards=conventions.hazards,
         metrics=metrics,
         metric_options=MetricOptions(threshold=threshold, bins=bins),
         progress=bar if progress.wanted() else None,
     )
+    from losscli.io.atomic import check_output_paths, staged_outputs
+
+    check_output_paths(output.grad_out, output.plot)  # bad paths fail before reading input
     _freeze_imports()
     from losscli.engine.compute_parts import compute_any
 
     with bar, compute_any(request, where.engine, where.scheduler) as report:
         bar.close()  # pass 1 is over: the bar must not interleave with what is printed next
-        _show(report, output, bar)
+        with staged_outputs():  # files renamed into place only once stdout succeeded too
+            _show(report, output, bar)
+        _notes(report, output)
 
 
 def _losses(
@@ -152,14 +158,7 @@ def _show(report: ComputeReport, output: OutputPlan, bar: ReadBar) -> None:
     from losscli.cli.output import dim
 
     dim(render.columns_line(report))
-    if report.logits_look_like_probabilities:
-        warn(report.logits_look_like_probabilities)
-    for line in render.notes(report, checks=output.checks_on_stderr):
-        note(line)
-    if output.to_stdout:
-        bar.paused = stdout_is_terminal()  # rows streaming to the screen are the progress
-        render.emit(report, output, computing.samples(report))
-        bar.paused = False
+    # files first: stdout never shows a result of a run that then fails
     if output.grad_out:
         from losscli.io.atomic import atomic_output
 
@@ -167,13 +166,28 @@ def _show(report: ComputeReport, output: OutputPlan, bar: ReadBar) -> None:
             lines = render.sample_lines(report, computing.samples(report), ",")
             render.write_lines(handle, lines)
         bar.close()
-        if output.grad_out != "-":
-            note(f"wrote {output.grad_out}: {numbers.plural(report.n, 'row')}")
     if output.plot:
         from losscli import plot
 
         plot.compute_figure(report, output.plot)
         bar.close()
+    if output.to_stdout:
+        bar.paused = stdout_is_terminal()  # rows streaming to the screen are the progress
+        render.emit(report, output, computing.samples(report))
+        bar.paused = False
+
+
+def _notes(report: ComputeReport, output: OutputPlan) -> None:
+    """People's lines, last: a run that fails prints its error alone (one to three lines)."""
+    from losscli.cli import render_compute as render
+
+    if report.logits_look_like_probabilities:
+        warn(report.logits_look_like_probabilities)
+    for line in render.notes(report, checks=output.checks_on_stderr):
+        note(line)
+    if output.grad_out and output.grad_out != "-":
+        note(f"wrote {output.grad_out}: {numbers.plural(report.n, 'row')}")
+    if output.plot:
         note(f"wrote {output.plot}")
 
 

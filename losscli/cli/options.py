@@ -117,6 +117,8 @@ def require_input(file: str | None) -> str:
         if stdin_is_terminal():
             raise click.UsageError("no input: give a CSV FILE, or pipe CSV into standard input")
         return "-"
+    if file == "-" and sys.stdin is None:  # `<&-`
+        raise click.UsageError("standard input is closed: give a CSV FILE, or pipe CSV into it")
     return file
 
 
@@ -529,16 +531,26 @@ def _compat_options() -> list[Decorator]:
 compat_options = grouped("conventions", _compat_options(), CompatOptions)
 
 
-def stdout_console() -> Console:
+def _console(**kwargs: Any) -> Console:
+    """A rich console whose closed pipe exits 141 quietly (rich's own choice is 1)."""
     from rich.console import Console
 
-    return Console(file=sys.stdout)
+    from losscli.cli.streams import quiet_pipe
+
+    class QuietPipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            quiet_pipe()
+
+    return QuietPipeConsole(**kwargs)
+
+
+def stdout_console() -> Console:
+    return _console(file=sys.stdout)
 
 
 def stderr_console() -> Console:
-    from rich.console import Console
-
-    return Console(file=sys.stderr, stderr=True)
+    return _console(file=sys.stderr, stderr=True)
 
 
 def stdout_is_terminal() -> bool:

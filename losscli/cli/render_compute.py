@@ -9,6 +9,8 @@ people (clipping, dropped rows, gradient checks) go to stderr.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -152,9 +154,17 @@ def sample_header(report: ComputeReport) -> list[str]:
     return header
 
 
+def csv_line(fields: Sequence[str], sep: str) -> str:
+    """One CSV/TSV line through the csv module: names with a comma, quote or newline
+    (a class called ``a,b``) are quoted, so the header has as many fields as a row."""
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=sep, lineterminator="\n").writerow(fields)
+    return buffer.getvalue()
+
+
 def sample_lines(report: ComputeReport, samples: Iterable[Samples], sep: str) -> Iterator[str]:
-    """Per-sample rows as delimited text, chunk by chunk."""
-    yield sep.join(sample_header(report)) + "\n"
+    """Per-sample rows as delimited text, chunk by chunk (numbers need no quoting)."""
+    yield csv_line(sample_header(report), sep)
     for chunk in samples:
         columns: list[list[str]] = [list(map(str, chunk.rows.tolist()))]
         hessians: Sequence[Array | None] = chunk.hessians or [None] * len(chunk.values)
@@ -249,14 +259,14 @@ def check_dict(s: LossSummary, check: GradCheck | None = None) -> dict[str, Any]
 
 def summary_lines(report: ComputeReport, sep: str) -> Iterator[str]:
     """One row per loss: loss, reduction, value."""
-    yield sep.join(["loss", "reduction", "value"]) + "\n"
+    yield csv_line(["loss", "reduction", "value"], sep)
     for s in report.summaries:
         assert s.value is not None
         if s.loss.shadow:
             continue
-        yield sep.join([render_compat.label(s), s.reduction, numbers.exact(s.value)]) + "\n"
+        yield csv_line([render_compat.label(s), s.reduction, numbers.exact(s.value)], sep)
     for name, value in report.metrics.items():  # metrics follow, marked as such
-        yield sep.join([name, "metric", "" if value is None else numbers.exact(value)]) + "\n"
+        yield csv_line([name, "metric", "" if value is None else numbers.exact(value)], sep)
 
 
 def value_lines(report: ComputeReport, samples: Iterable[Samples]) -> Iterator[str]:

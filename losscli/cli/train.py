@@ -82,7 +82,8 @@ def train(
       losscli train --loss ce sample_data/iris.csv --l2 0.01 --save iris.json
       losscli train --loss bce --optimizer adam --val-split 0.2 sample_data/breast_cancer.csv
     """
-    from losscli.train import TrainingDiverged, TrainRequest
+    from losscli.io.atomic import check_output_paths
+    from losscli.train import TrainRequest
     from losscli.train import train as run_train
 
     if out.plot:
@@ -100,14 +101,11 @@ def train(
         **asdict(where),
         input=data_in.reading(),
     )
+    check_output_paths(out.save, out.history, out.plot)  # bad paths fail before reading
     console = stdout_console()
     label = "standard input" if data_in.source == "-" else data_in.source
     with _progress(label, fit.resolved_epochs()) as bar:
-        try:
-            report = run_train(request, callback=bar)
-        except TrainingDiverged as exc:
-            _write_history(out.history, exc.report)
-            raise
+        report = run_train(request, callback=bar)  # a failed fit leaves every file untouched
         if bar is not None:
             bar.finish(report.fit.epochs, report.fit.stop_reason.value)
     _show(report, out, console)
@@ -122,19 +120,26 @@ def _show(report: TrainReport, out: TrainOutput, console: Console) -> None:
         from losscli.cli.output import dim
 
         dim(f"target: {report.model.target} · features: {', '.join(report.model.features)}")
-    _write_history(out.history, report)
+    from losscli.io.atomic import staged_outputs
+
+    with staged_outputs():  # files first, then stdout; renamed only when both succeeded
+        _write_history(out.history, report)
+        if out.save:
+            report.model.save(out.save)
+        if out.plot:
+            from losscli import plot
+
+            plot.train_figure(report, out.plot)
+        if fmt == "json":
+            sys.stdout.write(render_train.train_json(report))
+        else:
+            render_train.train_tables(report, console, curve=stdout_is_terminal())
+    if out.history:
+        note(f"wrote {out.history}: {numbers.plural(len(report.fit.history), 'epoch')}")
     if out.save:
-        report.model.save(out.save)
         note(f"wrote {out.save}: {report.model.kind} model, {len(report.model.features)} features")
     if out.plot:
-        from losscli import plot
-
-        plot.train_figure(report, out.plot)
         note(f"wrote {out.plot}")
-    if fmt == "json":
-        sys.stdout.write(render_train.train_json(report))
-    else:
-        render_train.train_tables(report, console, curve=stdout_is_terminal())
     if report.note:
         note(report.note)
     if report.dropped:
@@ -150,7 +155,6 @@ def _write_history(path: str | None, report: TrainReport) -> None:
 
         with atomic_output(path) as handle:
             handle.writelines(render_train.history_lines(report))
-        note(f"wrote {path}: {numbers.plural(len(report.fit.history), 'epoch')}")
 
 
 class _progress:

@@ -156,8 +156,12 @@ class TrainConfig:
             (self.lr is None or (self.lr > 0 and math.isfinite(self.lr)), "--lr must be > 0"),
             (self.epochs is None or self.epochs >= 1, "--epochs must be ≥ 1"),
             (self.batch_size is None or self.batch_size >= 1, "--batch-size must be ≥ 1"),
-            (self.tol is None or self.tol >= 0, "--tol must be ≥ 0"),
+            (
+                self.tol is None or 0 <= self.tol < 1,
+                "--tol must lie in [0, 1): it is relative, and 1 or more stops at once",
+            ),
             (self.patience >= 1, "--patience must be ≥ 1"),
+            (self.seed >= 0, "--seed must be an integer ≥ 0"),
         ]
         for ok, message in checks:
             if not ok:

@@ -15,6 +15,7 @@ and ``roc_auc_score``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -114,8 +115,14 @@ def regression_metrics(y: ArrayLike, y_pred: ArrayLike) -> dict[str, float | Non
     elif yt.min() == yt.max():
         r2 = 1.0 if ss_res == 0.0 else 0.0
     else:
-        ss_tot = float(np.square(yt - yt.mean()).sum())
-        r2 = 1.0 - ss_res / ss_tot
+        # both sums on errors divided by one power of two: the ratio is unchanged, and
+        # neither squares underflow (targets near 1e-177) nor overflow (near 1e300)
+        deviation = yt - yt.mean()
+        top = max(float(np.abs(deviation).max()), float(np.abs(residual).max()))
+        unit = math.ldexp(1.0, math.frexp(top)[1] - 1) if 0 < top < math.inf else 1.0
+        ss_tot = float(np.square(deviation / unit).sum())
+        ratio = float(np.square(residual / unit).sum()) / ss_tot if ss_tot > 0 else math.nan
+        r2 = 1.0 - ratio if math.isfinite(ratio) else None
     return {
         "mse": float(np.mean(squared)),
         "mae": float(np.mean(np.abs(residual))),

@@ -147,8 +147,11 @@ def _all_clean(block: RawBlock, used: Sequence[int]) -> bool:
         values = column.to_numpy(dtype=np.float64)
         # A sum is finite only if every term is (an overflowing sum of finite
         # terms just takes the careful path).
-        if column.dtype.kind == "f" and not math.isfinite(values.sum()):
-            return False
+        if column.dtype.kind == "f":
+            with np.errstate(over="ignore", invalid="ignore"):
+                finite = math.isfinite(values.sum())
+            if not finite:
+                return False
         block.columns[at] = values
     return True
 

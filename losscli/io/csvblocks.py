@@ -352,7 +352,9 @@ class _FastPath:
             if column.null_count:
                 return None
             values = float64_view(column)
-            if not math.isfinite(values.sum()):
+            with np.errstate(over="ignore", invalid="ignore"):  # thread-local: set here
+                finite = math.isfinite(values.sum())
+            if not finite:
                 return None
             columns[index] = values
         return _Numbers(columns, table.num_rows)

@@ -207,7 +207,9 @@ def _arrow_column(column: Any, numbers: bool) -> Any:
         and (pa.types.is_floating(kind) or pa.types.is_integer(kind))
     ):
         values = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float64)
-        if np.isfinite(values.sum()):
+        with np.errstate(over="ignore", invalid="ignore"):  # a sum past float64 is fine here
+            finite = bool(np.isfinite(values.sum()))
+        if finite:
             return values
     if pa.types.is_dictionary(kind):
         column = column.cast(kind.value_type)
