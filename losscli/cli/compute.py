@@ -9,6 +9,7 @@ import click
 from losscli.cli import numbers
 from losscli.cli.app import cli
 from losscli.cli.engine_options import EngineOptions, engine_options
+from losscli.cli.evaluate_options import evaluate_options
 from losscli.cli.options import (
     REDUCTIONS,
     CompatOptions,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from losscli.cli.progress import ReadBar
     from losscli.cli.render_compute import OutputOptions, OutputPlan
     from losscli.compute import ComputeReport
+    from losscli.evaluate import EvaluateOptions
     from losscli.losses import Loss
 
 
@@ -54,6 +56,7 @@ if TYPE_CHECKING:
 @click.option(
     "--check-grad", is_flag=True, help="Compare the gradient with central finite differences."
 )
+@evaluate_options()  # hook: losscli.evaluate (--baseline, --bootstrap, --ci, --seed, --by, --worst)
 @compat_options
 @click.option(
     "--metric",
@@ -86,6 +89,7 @@ def compute(
     reduction: str,
     out: OutputOptions,
     check_grad: bool,
+    evaluate: EvaluateOptions,
     conventions: CompatOptions,
     metric_names: tuple[str, ...],
     threshold: float,
@@ -116,13 +120,16 @@ def compute(
         source=data_in.source,
         input=data_in.reading(),
         losses=tuple(losses),
-        columns=ColumnRequest(columns.true, columns.pred, columns.weight, columns.var),
+        columns=ColumnRequest(
+            columns.true, columns.pred, columns.weight, columns.var, group=evaluate.by
+        ),
         logits=logits,
         reduction=reduction,  # type: ignore[arg-type]
         dropna=columns.dropna,
         head_rows=output.head_rows,
         per_sample=output.per_sample(reduction),
         check_grad=check_grad,
+        evaluate=evaluate,
         table=output.fmt == "table",
         hessian=out.hessian,
         hazards=conventions.hazards,
