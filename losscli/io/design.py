@@ -312,7 +312,7 @@ def predict_blocks(table: Table, design: Design, target: str) -> Iterator[tuple[
         target_at = table.names.index(target)
     used = [*positions, *([target_at] if target_at is not None else [])]
     first_row = 1
-    for block in guarded_blocks(table, used, numbers=False):
+    for block in guarded_blocks(table, used):
         yield (
             _predict_matrix(design, block, positions, first_row),
             (block.columns[target_at] if target_at is not None else None),
@@ -325,6 +325,13 @@ def _predict_matrix(
     design: Design, block: RawBlock, positions: Sequence[int], first_row: int
 ) -> Array:
     n = block.rows
+    cells = [block.columns[at] for at in positions]
+    if not design.one_hot and all(isinstance(c, np.ndarray) for c in cells):
+        # the Arrow path: every cell already a finite float64; one copy into X
+        x = np.empty((n, len(cells)), dtype=np.float64)
+        for j, values in enumerate(cells):
+            x[:, j] = values
+        return x
     rows = np.arange(first_row, first_row + n, dtype=np.int64)
     problems = Problems(n)
     parts: list[Array] = []
