@@ -453,14 +453,13 @@ def _solve(
             return replace(result, choice=why)
     run = replace(config, optimizer=name) if config.optimizer == "auto" else config
     tracker = _Tracker(obj, run, validation, callback)
-    f0 = _full_objective(obj, start, x, y)[0] if name != "lp" else math.inf
-    tracker.start_from(f0)
 
     def on_iteration(iteration: int, theta: Array, objective: float) -> None:
         tracker.record(iteration, theta, objective, objective - obj.penalty(theta), math.nan)
 
     tol = run.resolved_tol()
-    try:
+    try:  # a start whose objective already overflows diverges like a blown-up step
+        tracker.start_from(_full_objective(obj, start, x, y)[0] if name != "lp" else math.inf)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             out = solvers.SOLVERS[name](
                 obj,
