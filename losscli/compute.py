@@ -193,6 +193,8 @@ class ComputeReport:
     evaluation: EvaluationReport | None = None  # baselines, intervals, groups, worst rows
     hazards: HazardReport | None = None  # --hazards
     metrics: dict[str, float | None] = field(default_factory=dict)  # --metric
+    # per loss, the block totals (Σsℓ, Σsn) before fsum: what engine.compute_parts merges
+    partials: tuple[tuple[tuple[Any, ...], tuple[Any, ...]], ...] = ()  # Scaled totals
 
     @property
     def values(self) -> dict[str, float | None]:
@@ -492,6 +494,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         rows_read=n + dropped,
         evaluation=evaluated,
         hazards=scan.finish([float(total(a.nums)) for a in accs]) if scan is not None else None,
+        partials=tuple((tuple(acc.nums), tuple(acc.dens)) for acc in accs),
         logits_look_like_probabilities=probable or None,
         metrics=metrics,
     )

@@ -8,6 +8,7 @@ import click
 
 from losscli.cli import numbers
 from losscli.cli.app import cli
+from losscli.cli.engine_options import EngineOptions, engine_options
 from losscli.cli.evaluate_options import evaluate_options
 from losscli.cli.options import (
     REDUCTIONS,
@@ -79,6 +80,7 @@ if TYPE_CHECKING:
     help="Equal-width bins of ece.",
 )
 @output_options
+@engine_options
 def compute(
     data_in: InputSource,
     loss_names: tuple[str, ...],
@@ -92,6 +94,7 @@ def compute(
     metric_names: tuple[str, ...],
     threshold: float,
     bins: int,
+    where: EngineOptions,
     **params: Any,
 ) -> None:
     """Compute losses and their gradients from a CSV of targets and predictions.
@@ -138,7 +141,9 @@ def compute(
 
     check_output_paths(output.grad_out, output.plot)  # bad paths fail before reading input
     _freeze_imports()
-    with bar, computing.compute_session(request) as report:
+    from losscli.engine.compute_parts import compute_any
+
+    with bar, compute_any(request, where.engine, where.scheduler) as report:
         bar.close()  # pass 1 is over: the bar must not interleave with what is printed next
         with staged_outputs():  # files renamed into place only once stdout succeeded too
             _show(report, output, bar)

@@ -15,7 +15,7 @@ saved model holds it, and ``predict`` rebuilds the same columns from it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -166,8 +166,14 @@ def read_training(
     one_hot: str | None,
     dropna: bool,
     classification: bool,
+    sink: Callable[[int, int | None], Any] | None = None,
 ) -> TrainingData:
-    """X and y from the table in one pass, block by block (see the module docstring)."""
+    """X and y from the table in one pass, block by block (see the module docstring).
+
+    ``sink`` makes the growing matrix (width, row hint) when given: the hook
+    through which ``train --memory-limit`` sends a matrix past it to disk
+    (:class:`losscli.engine.outofcore.SpillingRows`).
+    """
     cols = resolve_train(table.names, target, features, one_hot)
     dense = [
         (f, at)
@@ -175,7 +181,7 @@ def read_training(
         if f not in cols.one_hot
     ]
     codes = {f: _Codes(f) for f in cols.features if f in cols.one_hot}
-    matrix = _Rows(len(dense), table.rows_hint)
+    matrix = (sink or _Rows)(len(dense), table.rows_hint)
     code_parts: dict[str, list[NDArray[np.int32]]] = {f: [] for f in codes}
     label_parts: list[Array] = []
     dropped = 0

@@ -1,6 +1,8 @@
-"""The loss catalogue: one small class per loss, the ``LOSSES`` registry last.
+"""The Loss base class and the conventions every loss follows, written once.
 
-Conventions, written once for every loss below:
+The family modules (regression, binary, multiclass, tweedie, gaussian,
+vector) subclass :class:`Loss`; the registry is in ``losses/__init__``.
+Conventions:
 
 * ``y_pred`` has shape ``(n,)`` (regression, counts, binary) or ``(n, K)``
   (one column per class).  ``y_true`` has shape ``(n,)`` (values, 0/1
@@ -29,8 +31,9 @@ Conventions, written once for every loss below:
   as scikit-learn's log_loss); where a value was clipped the gradient is the
   derivative at the clipped value, and the clipped cells are counted.
 
-Adding a loss is one class here plus one line in ``_CATALOGUE``; the command
-line, the catalogue and the parametrized tests pick it up.
+Adding a loss is one class in a family module plus one line in ``_CATALOGUE``
+(``losses/__init__``); the command line, the catalogue and the parametrized
+tests pick it up.
 """
 
 from __future__ import annotations
