@@ -162,5 +162,6 @@ def history_lines(report: TrainReport) -> list[str]:
     out = ["epoch,objective,loss,val_loss,lr,seconds\n"]
     for r in report.fit.history:
         val = "" if r.val_loss is None else repr(r.val_loss)
-        out.append(f"{r.epoch},{r.objective!r},{r.loss!r},{val},{r.lr!r},{r.seconds!r}\n")
+        lr = "" if math.isnan(r.lr) else repr(r.lr)  # the solvers have no learning rate
+        out.append(f"{r.epoch},{r.objective!r},{r.loss!r},{val},{lr},{r.seconds!r}\n")
     return out
