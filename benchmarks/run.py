@@ -402,7 +402,7 @@ def bench_growth(
     """
     factor = large / small
     base = fixed or 0.0
-    from losscli.io.reader import DEFAULT_BLOCK_BYTES
+    from losscli.io.csvblocks import DEFAULT_BLOCK_BYTES
 
     for loss, kind in CASES:
         a, b = ours.get((loss, small)), ours.get((loss, large))
@@ -464,6 +464,8 @@ def bench_startup(reps: int) -> float | None:
         Command("--help", losscli_argv("--help")),
         Command("--version", losscli_argv("--version")),
         Command("losses", losscli_argv("losses")),
+        Command("train --help", losscli_argv("train", "--help")),
+        Command("import losscli", py("import losscli")),
         Command("compute3", losscli_argv("compute", "-l", "mse", "-f", "value", tiny)),
         Command("pandas", py("import pandas")),
     ]
@@ -476,6 +478,8 @@ def bench_startup(reps: int) -> float | None:
         ("--help", "losscli --help", 2.5),
         ("--version", "losscli --version", 2.5),
         ("losses", "losscli losses", None),
+        ("train --help", "losscli train --help", 2.5),
+        ("import losscli", "python -c 'import losscli' (the API)", 2.5),
         ("compute3", "losscli compute (3 rows)", None),
     ):
         s = res[label]
@@ -518,7 +522,8 @@ try:  # the process settings the command line makes (heap reuse), where they exi
 except ImportError:
     pass
 import numpy as np, pandas as pd
-from losscli.io import reader as dataio
+from losscli.io import columns as dataio
+from losscli.io.csvblocks import DEFAULT_BLOCK_BYTES
 from losscli.losses import make_loss, weighted_totals
 path, name, reps = sys.argv[1], sys.argv[2], int(sys.argv[3])
 logits = False
@@ -534,7 +539,7 @@ y_pred = frame[list(cols.pred)].to_numpy() if len(cols.pred) > 1 else frame[cols
 del frame
 loss = make_loss(name)
 # rows per kernel call: what one parsed block of the file holds, as in compute
-step = max(1, len(y_true) * dataio.DEFAULT_BLOCK_BYTES // os.path.getsize(path))
+step = max(1, len(y_true) * DEFAULT_BLOCK_BYTES // os.path.getsize(path))
 kern = []
 for _ in range(reps):
     t = time.perf_counter()

@@ -40,9 +40,9 @@ _LAZY = {
     "LOSSES": "losscli.losses",
     "ALIASES": "losscli.losses",
 }
-# Submodules that are part of the API; compute and train are also callable
+# Submodules that are part of the API; compute, train and predict are also callable
 # (losscli.compute("preds.csv") runs losscli.api.compute, see _lazy.callable_module).
-_SUBMODULES = ("compute", "errors", "train")
+_SUBMODULES = ("compute", "errors", "predict", "train")
 
 __all__ = [*_LAZY, *_SUBMODULES, "__version__"]
 

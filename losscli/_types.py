@@ -60,11 +60,14 @@ class Task(str, Enum):
     """
 
     REGRESSION = "regression"
+    POSITIVE = "positive regression"  # Tweedie deviances: a linear model with the log link
     COUNTS = "counts"
+    REGRESSION_WITH_VARIANCE = "regression with variance"  # a mean and a variance per row
     BINARY = "binary"
     MULTICLASS = "multi-class"
     BINARY_OR_MULTICLASS = "binary or multi-class"
     DISTRIBUTIONS = "distributions"
+    VECTORS = "vectors"  # K targets and K predictions per row (cosine distance)
 
     def __str__(self) -> str:
         return self.value
@@ -72,12 +75,27 @@ class Task(str, Enum):
     @property
     def regression(self) -> bool:
         """Targets are numbers (values or counts) and the model predicts one."""
-        return self in (Task.REGRESSION, Task.COUNTS)
+        return self in (Task.REGRESSION, Task.POSITIVE, Task.COUNTS)
+
+    @property
+    def log_link(self) -> bool:
+        """A linear model for this task predicts log μ (counts, Tweedie deviances)."""
+        return self in (Task.POSITIVE, Task.COUNTS)
 
     @property
     def classification(self) -> bool:
         """Targets are class labels."""
-        return not self.regression
+        return self in (
+            Task.BINARY,
+            Task.MULTICLASS,
+            Task.BINARY_OR_MULTICLASS,
+            Task.DISTRIBUTIONS,
+        )
+
+    @property
+    def trainable(self) -> bool:
+        """``train`` has a model for it (not for a predicted variance or K-vectors)."""
+        return self.regression or self.classification
 
     @property
     def multiclass(self) -> bool:

@@ -48,6 +48,7 @@ __all__ = [
     "compute",
     "load_model",
     "loss",
+    "predict",
     "samples",
     "train",
 ]
@@ -90,6 +91,9 @@ class LossFunction:
     class).  ``reduction`` is ``"mean"`` (Σsℓ/Σs), ``"sum"`` or ``"none"``
     (the per-sample vector); gradients are those of the reduced loss with
     respect to each prediction as given, the same numbers as ``compute --grad``.
+    Targets may also be words, read by the one label normaliser
+    (:mod:`losscli.io.labels`) as ``compute`` reads a file's: true/false, or
+    class names when ``classes`` names the prediction columns in order.
     """
 
     loss: Loss
@@ -109,12 +113,13 @@ class LossFunction:
         logits: bool = False,
         reduction: Reduction = "mean",
         sample_weight: Any = None,
+        classes: Sequence[str] | None = None,
     ) -> LossResult:
         """Value, gradient, per-sample losses and clipping count in one result."""
         check_logits((self.loss.name,), logits)
         weight = None if sample_weight is None else _numbers(sample_weight, "weight")
         return self.loss.evaluate(
-            _numbers(y_true, "y_true"),
+            _targets(y_true, classes),
             _numbers(y_pred, "y_pred"),
             logits=logits,
             reduction=reduction,
@@ -129,10 +134,16 @@ class LossFunction:
         logits: bool = False,
         reduction: Reduction = "mean",
         sample_weight: Any = None,
+        classes: Sequence[str] | None = None,
     ) -> float | Array:
         """The reduced loss: a float, or the per-sample vector for ``reduction="none"``."""
         result = self.evaluate(
-            y_true, y_pred, logits=logits, reduction=reduction, sample_weight=sample_weight
+            y_true,
+            y_pred,
+            logits=logits,
+            reduction=reduction,
+            sample_weight=sample_weight,
+            classes=classes,
         )
         return result.value
 
@@ -144,10 +155,16 @@ class LossFunction:
         logits: bool = False,
         reduction: Reduction = "mean",
         sample_weight: Any = None,
+        classes: Sequence[str] | None = None,
     ) -> Array:
         """∂L/∂ŷ, shaped like ``y_pred``."""
         result = self.evaluate(
-            y_true, y_pred, logits=logits, reduction=reduction, sample_weight=sample_weight
+            y_true,
+            y_pred,
+            logits=logits,
+            reduction=reduction,
+            sample_weight=sample_weight,
+            classes=classes,
         )
         return result.gradient
 
@@ -159,12 +176,38 @@ class LossFunction:
         logits: bool = False,
         reduction: Reduction = "mean",
         sample_weight: Any = None,
+        classes: Sequence[str] | None = None,
     ) -> tuple[float | Array, Array]:
         """(value, gradient) from one evaluation."""
         result = self.evaluate(
-            y_true, y_pred, logits=logits, reduction=reduction, sample_weight=sample_weight
+            y_true,
+            y_pred,
+            logits=logits,
+            reduction=reduction,
+            sample_weight=sample_weight,
+            classes=classes,
         )
         return result.value, result.gradient
+
+
+def _targets(values: Any, classes: Sequence[str] | None) -> Array:
+    """y_true: numbers as they are; words (true/false, class names) through the label normaliser."""
+    if hasattr(values, "to_numpy"):
+        values = values.to_numpy()
+    array = np.asarray(values)
+    if array.dtype.kind in "biuf" and classes is None:
+        return _numbers(array, "y_true")
+    import pandas as pd
+
+    from losscli.io.blocks import Problems
+    from losscli.io.labels import compute_targets
+
+    series = pd.Series(array.astype(object) if array.dtype.kind in "US" else array)
+    problems = Problems(len(series))
+    names = None if classes is None else tuple(str(c) for c in classes)
+    labels = compute_targets(series, "y_true", names, problems)
+    problems.raise_first(np.arange(1, len(series) + 1, dtype=np.int64))
+    return _numbers(labels, "y_true")
 
 
 def _numbers(values: Any, role: str) -> Array:
@@ -181,7 +224,7 @@ def _numbers(values: Any, role: str) -> Array:
     if array.dtype.kind not in "iuf":
         raise InputError(
             f"{role} must hold numbers (got {array.dtype.name} values)",
-            "encode labels as 0/1 or class indices 0…K−1, or pass a DataFrame to compute()",
+            "give numbers, true/false, or class names with classes=[…]",
         )
     array = np.asarray(array, dtype=np.float64)
     if array.ndim == 0 or array.ndim > 2:
@@ -202,7 +245,7 @@ def _numbers(values: Any, role: str) -> Array:
 
 def compute(
     source: Any,
-    losses: str | Sequence[str] = ("mse",),
+    losses: str | Sequence[str],
     *,
     true: str | None = None,
     pred: str | None = None,
@@ -211,30 +254,49 @@ def compute(
     reduction: Reduction = "mean",
     dropna: bool = False,
     check_grad: bool = False,
+    compat: str | None = None,
+    dtype: str | None = None,
+    hazards: bool = False,
+    input_format: str | None = None,
+    delimiter: str | None = None,
+    header: bool = True,
     **params: Any,
 ) -> computing.ComputeReport:
     """``losscli compute`` on a file path (any format the CLI reads) or a pandas DataFrame.
 
     Columns are found as the command finds them (``true``/``pred``/``weight``
     are its ``--true``/``--pred``/``--weight``); loss parameters are keywords
-    (``delta=2``).  ``report.values`` maps each loss to its value; per-sample
-    losses and gradients are pass 2: :func:`samples`.
+    (``delta=2``); ``compat``, ``dtype`` and ``hazards`` are ``--compat``,
+    ``--dtype`` and ``--hazards``; ``input_format``, ``delimiter`` and
+    ``header`` are ``--input-format``, ``--delimiter`` and ``--no-header``.
+    ``report.values`` maps each loss to its value; per-sample losses and
+    gradients are pass 2: :func:`samples`.
     """
     names = (losses,) if isinstance(losses, str) else tuple(losses)
     unknown = sorted(set(params) - set(PARAM_FLAGS))
     if unknown:
         raise TypeError(f"compute() got an unexpected keyword argument {unknown[0]!r}")
-    from losscli.io.reader import ColumnRequest
+    from losscli.io.columns import ColumnRequest
 
     request = computing.ComputeRequest(
         source=_source(source),
-        losses=tuple(make_losses(names, {k: _param(v) for k, v in params.items()}, logits=logits)),
+        input=_reading(input_format, delimiter, header),
+        losses=tuple(
+            make_losses(
+                names,
+                {k: _param(v) for k, v in params.items()},
+                logits=logits,
+                compat=compat,
+                dtype=dtype,
+            )
+        ),
         columns=ColumnRequest(true, pred, weight),
         logits=logits,
         reduction=reduction,
         dropna=dropna,
         per_sample=True,
         check_grad=check_grad,
+        hazards=hazards,
     )
     return computing.run_compute(request)
 
@@ -242,6 +304,15 @@ def compute(
 def samples(report: computing.ComputeReport) -> Iterator[computing.Samples]:
     """Per-sample losses and gradients of a :func:`compute` report, chunk by chunk (pass 2)."""
     return computing.samples(report)
+
+
+def _reading(input_format: str | None, delimiter: str | None, header: bool) -> Any:
+    """The input layer's reading options, checked as the command's flags are."""
+    from losscli.io.formats import InputOptions
+
+    reading = InputOptions(format=input_format, delimiter=delimiter, header=header)
+    reading.check()
+    return reading
 
 
 def _source(source: Any) -> Any:
@@ -263,8 +334,10 @@ def train(
 ) -> Model:
     """``losscli train``: fit a model; every flag is a keyword (``l2=0.01``, ``optimizer="adam"``).
 
-    ``source`` is a path, a pandas DataFrame, or an ``(X, y)`` pair.  Loss
-    parameters (``delta=2``), the model's options (``model``, ``target``,
+    ``source`` is a path (any input format), a pandas DataFrame, or an
+    ``(X, y)`` pair of arrays.  Loss parameters (``delta=2``), the reading
+    options (``input_format``, ``delimiter``, ``header``), the model's
+    options (``model``, ``target``,
     ``features``, ``one_hot``, ``dropna``, ``l1``, ``l2``, ``standardize``,
     ``intercept``, ``val_split``), the optimizer's (``optimizer``, ``lr``,
     ``epochs``, ``batch_size``, ``schedule``, ``tol``, ``patience``,
@@ -276,10 +349,17 @@ def train(
     from losscli.fit.loop import TrainConfig
     from losscli.fit.optimizers import exposed_hyperparameters
 
-    requested = {f.name for f in fields(training.TrainRequest)} - {"source", "loss", "config"}
+    reading = {"input_format", "delimiter", "header"}
+    requested = {f.name for f in fields(training.TrainRequest)} - {
+        "source",
+        "loss",
+        "config",
+        "input",
+    }
     configured = {f.name for f in fields(TrainConfig)} - {"hyper"}
     hyper_names = set(exposed_hyperparameters())
-    unknown = sorted(set(options) - requested - configured - hyper_names - set(PARAM_FLAGS))
+    known = requested | configured | hyper_names | reading | set(PARAM_FLAGS)
+    unknown = sorted(set(options) - known)
     if unknown:
         raise TypeError(f"train() got an unexpected keyword argument {unknown[0]!r}")
     loss_params = {k: _param(v) for k, v in options.items() if k in PARAM_FLAGS}
@@ -292,6 +372,9 @@ def train(
         _source(source),
         instance,
         config,
+        input=_reading(
+            options.get("input_format"), options.get("delimiter"), options.get("header", True)
+        ),
         **{k: v for k, v in options.items() if k in requested},
     )
     report = training.train(request, callback=callback)
@@ -299,6 +382,33 @@ def train(
         warnings.warn(text, LossCliWarning, stacklevel=2)
     model: Model = report.model
     return model
+
+
+def predict(
+    model: Model | str | os.PathLike[str],
+    source: Any,
+    *,
+    logits: bool = False,
+    input_format: str | None = None,
+    delimiter: str | None = None,
+    header: bool = True,
+) -> Any:
+    """``losscli predict``: the table it writes, as a pandas DataFrame.
+
+    ``model`` is a fitted model or the path of a model file; ``source`` a
+    path (any input format) or a DataFrame.  Columns: ``y_true`` when the
+    input has the model's target, then ``y_pred`` or one ``p_<class>`` per
+    class (raw scores with ``logits``) — ready for :func:`compute`.
+    """
+    import pandas as pd
+
+    from losscli import predict as predicting
+
+    fitted = model if not isinstance(model, (str, os.PathLike)) else load_model(os.fspath(model))
+    frames = predicting.prediction_frames(
+        fitted, _source(source), logits=logits, input=_reading(input_format, delimiter, header)
+    )
+    return pd.concat(list(frames), ignore_index=True)
 
 
 def load_model(path: str) -> Model:

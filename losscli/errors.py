@@ -92,3 +92,24 @@ class BadValues(InputError):
         self.problem = self._message()
         self.args = (self.problem,)
         return self
+
+
+SHOWN_CHARS = 60
+
+
+def shown(value: object, limit: int = SHOWN_CHARS) -> str:
+    """``repr`` of a value quoted in a message, cut to about ``limit`` characters.
+
+    A 200 MB cell must not make a 200 MB message.
+    """
+    if isinstance(value, str) and len(value) > limit:
+        return repr(value[:limit]) + "…"
+    text = repr(value)
+    return text if len(text) <= limit + 2 else text[: limit + 1] + "…"
+
+
+def name_list(names: Sequence[str], limit: int = 20) -> str:
+    """'a, b, c' — at most ``limit`` names, each cut short (a header may have 1M columns)."""
+    parts = [n if len(n) <= SHOWN_CHARS else n[:SHOWN_CHARS] + "…" for n in names[:limit]]
+    more = len(names) - limit
+    return ", ".join(parts) + (f" and {more:,} more" if more > 0 else "")

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from losscli._types import Array
-    from losscli.io.reader import Batch
+    from losscli.io.blocks import Batch
     from losscli.losses import Loss, Pointwise
 else:
     np = lazy_module("numpy", globals(), "np")

@@ -1,22 +1,29 @@
-"""``losscli predict``: a saved model applied to a CSV, written as CSV.
+"""``losscli predict``: a saved model applied to an input, written as CSV.
 
 The output pipes into ``compute`` without flags: ``y_true`` (when the input
 has the model's target column), then ``y_pred`` or one ``p_<class>`` column
 per class.  Binary targets are written as 0/1 (1 = the model's second
 class); multi-class targets keep their class names, which ``compute``
-matches to the ``p_<class>`` columns.
+matches to the ``p_<class>`` columns.  Any input format works (the one
+input layer, :mod:`losscli.io`); memory stays that of one block.
 """
 
 from __future__ import annotations
 
-from typing import IO
+from collections.abc import Iterator
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
+from losscli._lazy import callable_module
+from losscli._types import ModelKind
+from losscli.errors import MAX_ROWS_SHOWN, InputError, format_rows
 from losscli.fit.model import Model, load
-from losscli.io import reader as dataio
-from losscli.io import table as dataset
+from losscli.io.design import predict_blocks
+from losscli.io.formats import InputOptions, open_any
+from losscli.io.labels import known_classes
 
 
 def load_model(path: str) -> Model:
@@ -24,46 +31,85 @@ def load_model(path: str) -> Model:
     return load(path)
 
 
-def prediction_frame(model: Model, frame: pd.DataFrame, *, logits: bool) -> pd.DataFrame:
-    """The output table for one input table."""
-    x = model.design.matrix(frame)
-    pred = model.predict(x, logits=logits)
+def prediction_frame(
+    model: Model, x: np.ndarray, truth: Any, *, logits: bool, first: int = 1
+) -> pd.DataFrame:
+    """The output table for one block: y_true (if present), then the predictions.
+
+    ``first`` is the block's first file row, for naming rows whose score overflows.
+    """
+    with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
+        pred = model.predict(x, logits=logits)
+    _check_finite(pred, first + np.arange(len(pred)))
     out: dict[str, object] = {}
-    if model.target in frame.columns:
-        out["y_true"] = _truth(model, frame[model.target])
+    if truth is not None:
+        out["y_true"] = _truth(model, truth)
+    # Raw scores are named for what they are, so that nobody (compute included)
+    # reads a logit as a probability: y_score, or logit_<class> per class.
+    raw = logits and model.link.name != "identity"
     if pred.ndim == 1:
-        out["y_pred"] = pred
+        out["y_score" if raw else "y_pred"] = pred
     else:
         assert model.classes is not None
         for j, cls in enumerate(model.classes):
-            out[f"p_{cls}"] = pred[:, j]
+            out[f"{'logit' if raw else 'p'}_{cls}"] = pred[:, j]
     return pd.DataFrame(out)
 
 
-def _truth(model: Model, series: pd.Series) -> object:
+NO_DROPNA_FIX = "predict writes one row per input row: fill in or remove those rows first"
+
+
+def _check_finite(pred: NDArray[np.float64], rows: NDArray[np.int64]) -> None:
+    """A score (or its exp) beyond float64 is an error naming the rows, never inf/NaN cells."""
+    bad = ~np.isfinite(pred) if pred.ndim == 1 else ~np.isfinite(pred).all(axis=1)
+    if bad.any():
+        where = format_rows([int(r) for r in rows[bad][:MAX_ROWS_SHOWN]], int(bad.sum()))
+        raise InputError(
+            f"the model's score overflows float64 in {where}",
+            "those rows' features are far outside what the model was trained on; check units",
+        )
+
+
+def _truth(model: Model, column: Any) -> object:
     if model.classes is None:
-        return series.to_numpy()
-    if model.kind == "logistic":
-        labels = dataset.class_labels(series, model.target)
-        if labels.classes != model.classes:  # this file's labels may be a subset
-            index = {c: str(i) for i, c in enumerate(model.classes)}
-            text = series.astype(str).str.strip()
-            return np.array([index.get(t, t) for t in text], dtype=object)
-        return labels.y.astype(np.int64)
-    return series.astype(str).str.strip().to_numpy()
+        return column.to_numpy() if hasattr(column, "to_numpy") else column
+    return known_classes(column, model.classes, binary=model.kind is ModelKind.LOGISTIC)
 
 
-def write_predictions(model: Model, source: str, out: IO[str], *, logits: bool) -> None:
-    """Predict ``source`` block by block and write CSV (repr floats, round-trip exact).
+def prediction_frames(
+    model: Model, source: Any, *, logits: bool, input: InputOptions | None = None
+) -> Iterator[pd.DataFrame]:
+    """The output table of ``source`` (a path, "-" or a DataFrame), one block at a time."""
+    table = open_any(source, input or InputOptions())
+    wrote = False
+    try:
+        for x, truth, first in predict_blocks(table, model.design, model.target):
+            yield prediction_frame(model, x, truth, logits=logits, first=first)
+            wrote = True
+    except InputError as exc:  # the readers' fix names --dropna, which predict lacks
+        if exc.fix and "--dropna" in exc.fix:
+            raise InputError(exc.problem, NO_DROPNA_FIX) from None
+        raise
+    finally:
+        table.close()
+    if not wrote:
+        raise InputError(f"{table.name} has a header but no data rows")
 
-    Memory stays that of one block whatever the input's size, as in compute.
+
+def write_predictions(
+    model: Model,
+    source: Any,
+    out: IO[str],
+    *,
+    logits: bool,
+    input: InputOptions | None = None,
+) -> None:
+    """Predict ``source`` block by block and write CSV; memory stays that of one block.
+
+    Floats are written with repr (round-trip exact).
     """
-    name = "standard input" if source == "-" else source
-    stream = dataio.open_source(source)
-    dataio.read_header(stream, name)
-    first = 1
-    for frame in dataio.iter_frames(stream, name):
-        frame.index = pd.RangeIndex(first, first + len(frame))  # file rows, for messages
-        table = prediction_frame(model, frame, logits=logits)
-        table.to_csv(out, index=False, header=first == 1, lineterminator="\n")
-        first += len(frame)
+    for i, frame in enumerate(prediction_frames(model, source, logits=logits, input=input)):
+        frame.to_csv(out, index=False, header=i == 0, lineterminator="\n")
+
+
+callable_module(__name__, "predict")  # losscli.predict(...) is the public API call

@@ -22,9 +22,13 @@ def targets_and_predictions(
     """Random (y_true, y_pred) inside the loss's domain, away from kinks."""
     space = loss.space(logits)
     task = loss.task
-    if task == "regression":
+    if task in ("regression", "positive regression"):
+        return _regression(loss.value_domain(), rng, n, logits=space == "logit")
+    if task == "regression with variance":
         y = rng.normal(0.0, 2.0, n)
-        return y, y + rng.normal(0.0, 1.5, n)
+        return y, np.column_stack([y + rng.normal(0.0, 1.5, n), rng.uniform(0.2, 3.0, n)])
+    if task == "vectors":
+        return rng.normal(0.0, 1.0, (n, K)), rng.normal(0.0, 1.0, (n, K))
     if task == "counts":
         y = rng.poisson(3.0, n).astype(float)
         pred = rng.normal(1.0, 0.5, n) if space == "logit" else rng.uniform(0.2, 6.0, n)
@@ -35,10 +39,29 @@ def targets_and_predictions(
         return y, pred
     if task in ("multi-class", "binary or multi-class"):
         y = rng.integers(0, K, n).astype(float)
+        y[0] = 0.0  # never all rows of one class (ignore_index would leave none)
         return y, _class_predictions(rng, n, space)
     if task == "distributions":
         return rng.dirichlet(np.ones(K), n), _class_predictions(rng, n, space)
     raise AssertionError(f"no input generator for task {task!r} (add one here)")
+
+
+def _regression(
+    domain: str, rng: np.random.Generator, n: int, *, logits: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Targets and predictions inside a regression loss's ``value_domain``."""
+    if domain == "real":
+        y = rng.normal(0.0, 2.0, n)
+        pred = rng.normal(0.0, 1.0, n) if logits else y + rng.normal(0.0, 1.5, n)
+        return y, pred
+    if domain == "log1p":
+        return rng.uniform(-0.8, 5.0, n), rng.uniform(-0.8, 5.0, n)
+    y = {
+        "positive": lambda: rng.gamma(2.0, 1.5, n),
+        "counts": lambda: rng.poisson(3.0, n).astype(float),
+        "positive_mean": lambda: rng.normal(1.0, 2.0, n),
+    }[domain]()
+    return y, rng.normal(0.5, 0.7, n) if logits else rng.uniform(0.2, 6.0, n)
 
 
 def _class_predictions(rng: np.random.Generator, n: int, space: str) -> np.ndarray:
@@ -47,7 +70,17 @@ def _class_predictions(rng: np.random.Generator, n: int, space: str) -> np.ndarr
     return rng.dirichlet(np.ones(K) * 2.0, n)
 
 
-TASKS = {"regression", "counts", "binary", "binary or multi-class", "multi-class", "distributions"}
+TASKS = {
+    "regression",
+    "positive regression",
+    "regression with variance",
+    "counts",
+    "binary",
+    "binary or multi-class",
+    "multi-class",
+    "distributions",
+    "vectors",
+}
 
 # A strategy of valid values for every parameter name in the registry.
 PARAM_STRATEGIES: dict[str, st.SearchStrategy[object]] = {
@@ -61,4 +94,10 @@ PARAM_STRATEGIES: dict[str, st.SearchStrategy[object]] = {
     "gamma": st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.5]),
     "label_smoothing": st.floats(0.0, 0.3),
     "class_weights": st.one_of(st.none(), st.tuples(*[st.floats(0.2, 3.0) for _ in range(K)])),
+    "ignore_index": st.sampled_from([None, 1.0]),
+    "log_target": st.just(False),
+    "multilabel": st.just(False),
+    "power": st.sampled_from([-0.5, 0.0, 1.0, 1.3, 2.0, 3.0]),
+    "full": st.booleans(),
+    "poly_epsilon": st.sampled_from([-1.0, 0.0, 1.0, 2.0, 5.0]),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -132,8 +133,8 @@ def test_missing_and_infinite_values_are_refused():
         f.value([1, 2], [1, float("nan")])
     with pytest.raises(InputError, match=r"weight has infinite or overflowing values in row 1"):
         f.value([1, 2], [1, 2], sample_weight=[np.inf, 1])
-    with pytest.raises(InputError, match=r"y_true must hold numbers"):
-        f.value(["a", "b"], [1, 2])
+    with pytest.raises(InputError, match=r"y_pred must hold numbers"):
+        f.value([1, 2], ["a", "b"])
 
 
 def test_unknown_keywords_are_type_errors():
@@ -232,3 +233,76 @@ def test_import_is_light_and_loss_needs_numpy_only():
         "['numpy']",
         "True True <class 'losscli.errors.InputError'>",
     ]
+
+
+def test_compute_takes_the_compat_flags():
+    path = str(SAMPLES / "binary_preds.csv")
+    out = cli_json("compute", "-l", "bce", "--compat", "torch", "--dtype", "float32", path)
+    report = losscli.compute(path, "bce", compat="torch", dtype="float32")
+    assert report.values == {"bce [torch, float32]": out["results"][0]["value"]}
+    both = losscli.compute(path, "bce", compat="all")
+    tsv = CliRunner().invoke(cli, ["compute", "-l", "bce", "--compat", "all", "-f", "tsv", path])
+    rows = [line.split("\t") for line in tsv.stdout.splitlines()[1:]]
+    assert both.values == {label: float(value) for label, _, value in rows}
+
+
+# --------------------------------------------------------------------------- the input layer
+
+
+def test_label_words_go_through_the_one_normaliser():
+    bce, ce = losscli.loss("bce"), losscli.loss("ce")
+    assert bce.value(["true", "false", " TRUE "], [0.9, 0.2, 0.7]) == bce.value(
+        [1, 0, 1], [0.9, 0.2, 0.7]
+    )
+    p = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]])
+    text = "y_true,p_cat,p_dog,p_eel\ncat,0.7,0.2,0.1\ndog,0.1,0.8,0.1\n"
+    out = json.loads(
+        CliRunner().invoke(cli, ["compute", "-l", "ce", "-f", "json", "-"], input=text).stdout
+    )
+    assert ce.value(["cat", "dog"], p, classes=["cat", "dog", "eel"]) == out["results"][0]["value"]
+    with pytest.raises(InputError) as caught:
+        ce.value(["cat", "cow"], p, classes=["cat", "dog", "eel"])
+    bad = CliRunner().invoke(
+        cli, ["compute", "-l", "ce", "-"], input=text.replace("dog,0.1", "cow,0.1")
+    )
+    assert str(caught.value) == bad.stderr.removeprefix("Error: ").rstrip("\n")
+
+
+def test_compute_takes_a_dataframe_and_any_format(tmp_path):
+    path = SAMPLES / "regression_preds.csv"
+    frame = pd.read_csv(path)
+    frame.to_parquet(tmp_path / "preds.parquet")
+    expected = losscli.compute(path, ["mse", "mae"]).values
+    assert losscli.compute(frame, ["mse", "mae"]).values == expected
+    assert losscli.compute(tmp_path / "preds.parquet", ["mse", "mae"]).values == expected
+    out = cli_json("compute", "-l", "mse,mae", str(tmp_path / "preds.parquet"))
+    assert expected == {r["loss"]: r["value"] for r in out["results"]}
+
+
+def test_train_takes_arrays_and_dataframes_and_predict_equals_the_cli(tmp_path):
+    path = SAMPLES / "diabetes.csv"
+    frame = pd.read_csv(path)
+    x, y = frame.drop(columns="y").to_numpy(), frame["y"].to_numpy()
+    from_path = losscli.train(path, l2=0.01)
+    assert losscli.train((x, y), l2=0.01).coef.tolist() == from_path.coef.tolist()
+    assert losscli.train(frame, l2=0.01).coef.tolist() == from_path.coef.tolist()
+    saved = tmp_path / "m.json"
+    from_path.save(str(saved))
+    r = CliRunner().invoke(cli, ["predict", "-m", str(saved), str(path)])
+    assert (
+        from_path.predict(frame).tolist() == pd.read_csv(io.StringIO(r.stdout))["y_pred"].tolist()
+    )
+
+
+def test_predict_is_the_cli_table_and_pipes_into_compute(tmp_path):
+    path = str(SAMPLES / "iris.csv")
+    saved = tmp_path / "iris.json"
+    r = CliRunner().invoke(
+        cli, ["train", "-l", "ce", "--l2", "0.01", "-q", "--save", str(saved), path]
+    )
+    assert r.exit_code == 0, r.output
+    table = losscli.predict(saved, path)
+    printed = CliRunner().invoke(cli, ["predict", "-m", str(saved), path]).stdout
+    assert table.to_csv(index=False, lineterminator="\n") == printed
+    piped = CliRunner().invoke(cli, ["compute", "-l", "ce", "-f", "value", "-"], input=printed)
+    assert losscli.compute(table, "ce").values["cross_entropy"] == float(piped.stdout)

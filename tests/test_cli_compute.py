@@ -100,7 +100,7 @@ def test_table_format_names_the_prediction_space():
     assert r.exit_code == 0
     assert "300 rows · predictions read as probabilities (pass --logits for raw scores)" in r.stdout
     assert "showing 2 of 300 rows" in r.stdout
-    assert "∂L/∂ŷ" in r.stdout
+    assert "∂L/∂y_pred" in r.stdout
 
 
 def test_grad_out_writes_per_sample_csv(tmp_path):
@@ -338,7 +338,7 @@ def test_dropna_skips_and_reports(tmp_path):
     path = write(tmp_path, "y_true,y_pred\n1,1.5\nx,2\n2,\n2,2\n")
     r = run("-l", "mse", "-f", "value", "--dropna", path)
     assert (r.exit_code, r.stdout) == (0, "0.125\n")
-    assert r.stderr == "note: dropped 2 row(s) with missing or non-numeric values\n"
+    assert r.stderr == "note: dropped 2 rows with missing or non-numeric values\n"
 
 
 def test_binary_data_is_refused(tmp_path):

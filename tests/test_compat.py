@@ -19,6 +19,10 @@ SPACES = {
     "pm": ("ym", "pm", False),
     "pm99": ("ym", "pm99", False),
     "xm": ("ym", "xm", True),
+    "xh": ("ym", "xh", True),
+    "pp": ("yp", "pp", False),
+    "pn": ("yn", "pn", False),
+    "vp": ("vt", "vp", False),
 }
 WEIGHTS = {"yb": "wb", "yr": "wr"}
 

@@ -72,7 +72,7 @@ def test_compat_all_table_for_people(tmp_path):
     path = write(tmp_path, "y_true,y_pred\n1,0\n0,0.3\n")
     from losscli import compute as computing
     from losscli.cli import render_compat
-    from losscli.io.reader import ColumnRequest
+    from losscli.io.columns import ColumnRequest
     from losscli.losses import make_losses
 
     losses = make_losses(("bce",), {}, logits=False, compat="all")

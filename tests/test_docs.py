@@ -117,11 +117,6 @@ def test_readme_python_api_examples_run(tmp_path, monkeypatch, capsys):
     assert "{'mse': " in printed and "--gamma is not a parameter of huber" in printed
 
 
-@pytest.mark.xfail(
-    not (ROOT / "losscli/io/formats.py").exists(),
-    reason="the input-format row names io/formats.py, which the io branch adds",
-    strict=True,
-)
 def test_readme_development_table_names_files_that_exist():
     section = README.split("## Development", 1)[1]
     paths = set(re.findall(r"`(losscli/[\w/]+\.py|tests/\w+\.py)`", section))

@@ -60,6 +60,12 @@ def test_every_loss_has_golden_hessians_in_each_space():
 
 def test_every_case_names_its_oracle():
     for case in CASES:
-        assert case["oracle"].split()[0] in {"torch", "sklearn", "torchvision", "numpy", "scipy"}, (
-            case["id"]
-        )
+        assert case["oracle"].split()[0] in {
+            "torch",
+            "sklearn",
+            "torchvision",
+            "numpy",
+            "scipy",
+            "optax",
+            "keras",
+        }, case["id"]

@@ -165,9 +165,35 @@ def extreme_inputs(loss: Loss, logits: bool):
     """Saturated inputs: logits ±1e4 and ±800, probabilities exactly 0 and 1."""
     space = loss.space(logits)
     y = np.array([0.0, 1.0, 0.0, 1.0, 0.0, 1.0])
-    if loss.task == "regression":
-        return np.array([0.0, 1e4, -1e4, 3.0, 1e-300, 0.0]), np.array(
-            [1e4, -1e4, 0.0, 3.0, 0.0, 5e3]
+    if loss.task in ("regression", "positive regression"):
+        domain = loss.value_domain()
+        if space == "logit":  # log-link raw scores far out on both sides
+            y = np.array([1e-300, 1e4, 3.0, 0.5, 2.0, 1e-8])
+            if domain in ("counts", "real", "positive_mean"):
+                y[0] = 0.0
+            x = np.array([-1e4, -800.0, 0.0, 150.0, -30.0, 5.0])
+            if domain == "positive":  # y·μ^{1−p} = y·e^{−x(p−1)} must stay a float64
+                x[:2] = [-300.0, -200.0]
+            return y, x
+        if domain == "real":
+            return np.array([0.0, 1e4, -1e4, 3.0, 1e-300, 0.0]), np.array(
+                [1e4, -1e4, 0.0, 3.0, 0.0, 5e3]
+            )
+        if domain == "log1p":
+            return np.array([-0.999999, 1e4, 0.0, 3.0, 1e300, 0.0]), np.array(
+                [1e4, -0.999999, 0.0, 3.0, 0.0, 1e300]
+            )
+        y = np.array([1e-100, 1e4, 3.0, 1e-8, 1e8, 2.0])
+        if domain in ("counts", "positive_mean"):
+            y[0] = 0.0
+        return y, np.array([1e-100, 1e-8, 1e8, 3.0, 1e-3, 1e4])
+    if loss.task == "regression with variance":
+        return np.array([0.0, 1e4, -1e4, 3.0]), np.array(
+            [[1e4, 1e-300], [-1e4, 1e8], [0.0, 0.0], [3.0, 1e-6]]
+        )
+    if loss.task == "vectors":
+        return np.array([[1e-150, 0.0, 0.0], [1e150, -1e150, 1.0], [0.0, 0.0, 3.0]]), np.array(
+            [[1e150, 1e150, 0.0], [1e-150, 0.0, 0.0], [0.0, 1e-150, 1e-150]]
         )
     if loss.task == "counts":
         pred = (
@@ -220,7 +246,14 @@ def test_poisson_log_rate_beyond_float64_is_a_clear_error():
         loss.evaluate(np.array([1.0, 1.0]), np.array([0.0, 1e4]), logits=True)
 
 
-@pytest.mark.parametrize("name", [n for n, c in LOSSES.items() if c.default_space == "probability"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        n
+        for n, c in LOSSES.items()
+        if c.default_space == "probability" and "eps" in {p.name for p in c.param_info()}
+    ],
+)
 def test_clipped_probabilities_are_counted(name):
     loss = LOSSES[name]()
     if loss.task == "distributions":

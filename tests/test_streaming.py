@@ -19,8 +19,8 @@ from click.testing import CliRunner
 
 from losscli.cli import cli
 from losscli.compute import ComputeRequest, run_compute, samples
-from losscli.io import reader as dataio
-from losscli.io.reader import ColumnRequest
+from losscli.io import csvblocks as dataio
+from losscli.io.columns import ColumnRequest
 from losscli.losses import make_loss
 
 TINY = 64  # bytes per block: two or three rows
@@ -220,7 +220,7 @@ def test_bad_values_name_file_rows_in_later_blocks(tmp_path, tiny_blocks):
     assert r.stderr.startswith("Error: column 'y_pred' has non-numeric values in row 101")
     r = run("-l", "mse", "-f", "value", "--dropna", str(path))
     assert (r.exit_code, r.stdout) == (0, "0.0\n")
-    assert "dropped 2 row(s)" in r.stderr
+    assert "dropped 2 rows" in r.stderr
 
 
 def test_reader_stays_a_few_blocks_ahead():
@@ -249,7 +249,7 @@ def test_one_object_outputs_refuse_past_the_budget(tmp_path, monkeypatch):
     """json and a table of every row cannot stream: they say so instead of exhausting memory."""
     from losscli import compute
 
-    monkeypatch.setattr(compute, "MAX_HELD_NUMBERS", 100)
+    monkeypatch.setattr(compute, "MAX_HELD_BYTES", 100 * compute.JSON_NUMBER_BYTES)
     _, text = _data("reg", 200)
     path = tmp_path / "in.csv"
     path.write_text(text)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from losscli._types import ModelKind, Task
+from losscli.errors import InputError
 from losscli.losses import LOSSES, make_loss
 from losscli.losses.links import IDENTITY, LINKS, LOG, LOGIT, SOFTMAX
 from losscli.train import choose_model
@@ -15,29 +16,35 @@ from losscli.train import choose_model
 def test_every_loss_declares_a_task(name):
     task = LOSSES[name].task
     assert isinstance(task, Task)
-    assert task.regression != task.classification
+    assert not (task.regression and task.classification)
+    assert task.trainable == (task.regression or task.classification)
     assert not (task.multiclass and task.regression)
 
 
 @pytest.mark.parametrize("name", list(LOSSES))
 def test_the_task_routes_every_loss_to_a_model(name):
     loss = make_loss(name)
+    if not loss.task.trainable:
+        with pytest.raises(Exception, match="train has no model for"):
+            choose_model(loss, "auto", None)
+        return
     if loss.task.regression:
         kind, link = choose_model(loss, "auto", None)
         assert kind is ModelKind.LINEAR
-        assert link is (LOG if loss.task is Task.COUNTS else IDENTITY)
+        assert link is (LOG if loss.task.log_link else IDENTITY)
         return
     assert choose_model(loss, "auto", 2) == (ModelKind.LOGISTIC, LOGIT)
     if loss.task.multiclass:
         assert choose_model(loss, "auto", 3) == (ModelKind.SOFTMAX, SOFTMAX)
     else:
-        with pytest.raises(Exception, match="binary loss but the target has 3 classes"):
+        with pytest.raises(InputError, match="binary loss but the target has 3 classes"):
             choose_model(loss, "auto", 3)
 
 
 def test_task_values_are_the_catalogue_words():
     assert [t.value for t in Task] == [
-        "regression", "counts", "binary", "multi-class", "binary or multi-class", "distributions",
+        "regression", "positive regression", "counts", "regression with variance", "binary",
+        "multi-class", "binary or multi-class", "distributions", "vectors",
     ]  # fmt: skip
     assert f"{Task.COUNTS}" == "counts" and str(ModelKind.SOFTMAX) == "softmax"
 

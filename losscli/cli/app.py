@@ -10,9 +10,9 @@ Heavy modules load inside the commands, so ``--help`` stays instant.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -38,14 +38,38 @@ def cli_error(error: LossCliError) -> CliError:
     return (CliInputError if error.exit_code == 2 else CliError)(str(error))
 
 
+def compact_usage(exc: click.UsageError) -> CliInputError:
+    """A usage error in two lines (the problem, where the help is), not click's four."""
+    where = f"\nsee '{exc.ctx.command_path} --help'" if exc.ctx is not None else ""
+    return CliInputError(exc.format_message() + where)
+
+
 class LossCliGroup(click.Group):
-    """Converts library errors raised by any subcommand into CliError."""
+    """Converts what any subcommand raises into one-to-three-line errors.
+
+    Library errors keep their exit code; a closed pipe is quiet (exit 141)
+    here, before click's own EPIPE handling (which would exit 1); a failed
+    write (a full disk, a closed stdout) and running out of memory are
+    run-time failures (exit 1).
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
+        from losscli.cli import streams
+
         try:
             return super().invoke(ctx)
         except LossCliError as exc:
             raise cli_error(exc) from None
+        except click.UsageError as exc:
+            raise compact_usage(exc) from None
+        except BrokenPipeError:
+            streams.quiet_pipe()
+        except OSError as exc:
+            raise CliError(streams.write_failure(exc)) from None
+        except MemoryError:
+            raise CliError(
+                "ran out of memory\nfree memory, or work on a sample of the input"
+            ) from None
 
 
 @click.group(cls=LossCliGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -65,36 +89,63 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Console-script entry: exit codes 0/1/2, 130 on Ctrl-C, quiet on a closed pipe."""
+    """Console-script entry: exit codes 0/1/2, 130 on Ctrl-C (or SIGTERM/SIGHUP), 141 on a
+    closed pipe; never a traceback or a raw NumPy warning."""
     from losscli._process import tune_process
+    from losscli.cli import streams
 
     tune_process()
+    streams.prepare_streams()
+    # Floating-point warnings carry nothing a user can act on: every number that
+    # is printed is checked (overflow is an error naming rows), so they are muted.
+    warnings.simplefilter("ignore", RuntimeWarning)
     interrupted = _watch_interrupts()
+    code: Any = 0
     try:
         code = cli.main(prog_name="losscli", standalone_mode=False)
-    except click.exceptions.Abort:
-        sys.exit(130)
-    except KeyboardInterrupt:
-        sys.exit(130)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        code = 130
     except click.ClickException as exc:
+        _flush_or_fail(streams)
+        if isinstance(exc, click.UsageError):
+            exc = compact_usage(exc)
         exc.show()
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+        code = exc.exit_code
     except BrokenPipeError:
-        _quiet_pipe()
+        streams.quiet_pipe()
+    except OSError as exc:  # click's help or usage text on a full or closed stdout
+        _fail(streams.write_failure(exc))
     except LossCliError as exc:  # raised outside a subcommand
+        _flush_or_fail(streams)
         click.echo(f"Error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    _flush_stdout()
+    _flush_or_fail(streams)
     if interrupted:  # a KeyboardInterrupt that a finalizer swallowed still means 130
         sys.exit(130)
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _watch_interrupts() -> list[bool]:
-    """SIGINT raises KeyboardInterrupt as usual, and is also remembered.
+def _flush_or_fail(streams: Any) -> None:
+    problem = streams.flush_stdout()
+    if problem:
+        _fail(problem)
 
+
+def _fail(problem: str) -> None:
+    click.echo(f"Error: {problem}", err=True)
+    sys.exit(1)
+
+
+INTERRUPTS = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+def _watch_interrupts() -> list[bool]:
+    """SIGINT, SIGTERM and SIGHUP raise KeyboardInterrupt, and are remembered.
+
+    So each unwinds like Ctrl-C: temporary files (``*.part``, the stdin spool)
+    are removed by the handlers that guard them, and the exit code is 130.
     Python swallows an exception raised inside a finalizer (``__del__``, a
     generator's close) with an "Exception ignored" note, so an interrupt that
     lands there would otherwise end in exit code 0.
@@ -105,20 +156,10 @@ def _watch_interrupts() -> list[bool]:
         seen.append(True)
         raise KeyboardInterrupt
 
-    with contextlib.suppress(ValueError):  # not the main thread (embedded): Python's handler
-        signal.signal(signal.SIGINT, handler)
+    for name in INTERRUPTS:
+        number = getattr(signal, name, None)
+        if number is None:
+            continue
+        with contextlib.suppress(ValueError, OSError):  # not the main thread: Python's own
+            signal.signal(number, handler)
     return seen
-
-
-def _flush_stdout() -> None:
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _quiet_pipe()
-
-
-def _quiet_pipe() -> None:
-    """The reader went away (``| head``): stop without a traceback, like cat does."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    sys.exit(128 + signal.SIGPIPE)

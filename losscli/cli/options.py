@@ -27,7 +27,8 @@ from losscli.fit.optimizers import (
     OptimizerSpec,
     exposed_hyperparameters,
 )
-from losscli.losses import PARAM_FLAGS, REDUCTIONS
+from losscli.io import INPUT_FORMATS
+from losscli.losses import FLAG_PARAMS, PARAM_FLAGS, REDUCTIONS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -49,6 +50,7 @@ __all__ = [
     "TrainData",
     "TrainOutput",
     "compat_options",
+    "complete_losses",
     "compute_data_options",
     "compute_output_options",
     "input_options",
@@ -57,7 +59,9 @@ __all__ = [
     "optimizer_options",
     "require_input",
     "stderr_console",
+    "stderr_is_terminal",
     "stdout_console",
+    "stdout_is_terminal",
     "train_data_options",
     "train_output_options",
 ]
@@ -90,12 +94,21 @@ def grouped(name: str, options: Sequence[Decorator], build: Callable[..., Any]) 
 
 @dataclass(frozen=True)
 class InputSource:
-    """Where the rows come from: a path, or ``-`` for standard input (the FILE argument).
-
-    The input layer's reading flags (format, delimiter, header) belong with it.
-    """
+    """Where the rows come from (a path, or ``-`` for standard input: the FILE argument),
+    and the input layer's reading flags (format, delimiter, header)."""
 
     source: str
+    format: str | None = None
+    delimiter: str | None = None
+    header: bool = True
+
+    def reading(self) -> Any:
+        """The library's :class:`losscli.io.formats.InputOptions` (imported only now)."""
+        from losscli.io.formats import InputOptions as Reading
+
+        reading = Reading(format=self.format, delimiter=self.delimiter, header=self.header)
+        reading.check()
+        return reading
 
 
 def require_input(file: str | None) -> str:
@@ -104,13 +117,54 @@ def require_input(file: str | None) -> str:
         if stdin_is_terminal():
             raise click.UsageError("no input: give a CSV FILE, or pipe CSV into standard input")
         return "-"
+    if file == "-" and sys.stdin is None:  # `<&-`
+        raise click.UsageError("standard input is closed: give a CSV FILE, or pipe CSV into it")
     return file
 
 
+def _input(
+    file: str | None, input_format: str | None, delimiter: str | None, tab: bool, no_header: bool
+) -> InputSource:
+    if tab:
+        if delimiter not in (None, "\t"):
+            raise click.UsageError("--tab and --delimiter disagree: give one of them")
+        delimiter = "\t"
+    if delimiter == "\\t":  # -d '\t' typed literally
+        delimiter = "\t"
+    if delimiter is not None and len(delimiter) != 1:
+        raise click.BadParameter(
+            f"the delimiter must be one character (got {delimiter!r})", param_hint="--delimiter"
+        )
+    return InputSource(require_input(file), input_format, delimiter, not no_header)
+
+
+# The same input flags on every command (the one input layer, losscli/io/).
 input_options = grouped(
     "data_in",
-    [click.argument("file", required=False, metavar="[FILE]")],
-    lambda file: InputSource(require_input(file)),
+    [
+        click.argument("file", required=False, metavar="[FILE]"),
+        click.option(
+            "--input-format",
+            "input_format",
+            type=click.Choice(INPUT_FORMATS),
+            help="Input format [default: from the content, then the extension, else csv].",
+        ),
+        click.option(
+            "--delimiter",
+            "-d",
+            "delimiter",
+            metavar="CHAR",
+            help="Field delimiter of CSV input [default: ',', tab for .tsv/.tab].",
+        ),
+        click.option("--tab", "-t", "tab", is_flag=True, help="CSV input is tab-separated."),
+        click.option(
+            "--no-header",
+            "no_header",
+            is_flag=True,
+            help="The first row is data; columns are named 1, 2, … (--true 1 --pred 2).",
+        ),
+    ],
+    _input,
 )
 
 
@@ -121,6 +175,7 @@ class ComputeData:
     true: str | None
     pred: str | None
     weight: str | None
+    var: str | None
     dropna: bool
 
 
@@ -135,6 +190,9 @@ compute_data_options = grouped(
             help="Prediction column(s): name, comma list or glob (one per class).",
         ),
         click.option("--weight", "weight", metavar="COL", help="Per-sample weight column."),
+        click.option(
+            "--var", "var", metavar="COL", help="Predicted-variance column (gaussian_nll)."
+        ),
         click.option("--dropna", is_flag=True, help="Skip rows with missing or non-numeric cells."),
     ],
     ComputeData,
@@ -172,6 +230,9 @@ def loss_param_options(func: F) -> F:
     """One option per loss parameter in the registry (--delta, --gamma, …)."""
     for name, (doc, is_list, users) in reversed(PARAM_FLAGS.items()):
         flag = "--" + name.replace("_", "-")
+        if name in FLAG_PARAMS:
+            func = click.option(flag, name, is_flag=True, help=f"{doc} ({', '.join(users)}).")(func)
+            continue
         kind = "W0,W1,…" if is_list else "FLOAT"
         func = click.option(
             flag,
@@ -357,7 +418,7 @@ class TrainOutput:
     fmt: str | None
     save: str | None
     history: str | None
-    quiet: bool
+    plot: str | None
 
 
 train_output_options = grouped(
@@ -372,7 +433,12 @@ train_output_options = grouped(
         ),
         click.option("--save", metavar="FILE", help="Save the model as JSON."),
         click.option("--history", metavar="FILE", help="Write one CSV row per epoch."),
-        click.option("--quiet", "-q", is_flag=True, help="No progress bar or notes."),
+        click.option(
+            "--plot",
+            metavar="FILE",
+            help="Draw the objective per epoch and the coefficients (.png/.svg/.pdf; "
+            "needs losscli[plot]).",
+        ),
     ],
     TrainOutput,
 )
@@ -389,7 +455,9 @@ compute_output_options = grouped(
             "-f",
             "fmt",
             type=click.Choice(FORMATS),
-            help="Output format [default: table on a terminal, tsv otherwise].",
+            help="Output format [default: table on a terminal, tsv otherwise]. table is for "
+            "people (6 significant digits); json, csv, tsv and value are for machines: every "
+            "number exact (repr). value prints the bare loss value(s), one per line.",
         ),
         click.option(
             "--rows",
@@ -403,6 +471,18 @@ compute_output_options = grouped(
             "--grad-out",
             metavar="FILE",
             help="Write per-sample loss and gradient as CSV (- = stdout).",
+        ),
+        click.option(
+            "--plot",
+            metavar="FILE",
+            help="Draw a figure (.png/.svg/.pdf; needs losscli[plot]): predicted vs true and "
+            "residuals, or reliability diagram and ROC curve.",
+        ),
+        click.option(
+            "--hessian",
+            is_flag=True,
+            help="Add the per-sample second derivative ∂²L/∂ŷ² to json/csv/tsv and --grad-out"
+            " (with --check-grad, check it too).",
         ),
     ],
     OutputOptions,
@@ -451,16 +531,63 @@ def _compat_options() -> list[Decorator]:
 compat_options = grouped("conventions", _compat_options(), CompatOptions)
 
 
-def stdout_console() -> Console:
+def _console(**kwargs: Any) -> Console:
+    """A rich console whose closed pipe exits 141 quietly (rich's own choice is 1)."""
     from rich.console import Console
 
-    return Console(file=sys.stdout)
+    from losscli.cli.streams import quiet_pipe
+
+    class QuietPipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            quiet_pipe()
+
+    return QuietPipeConsole(**kwargs)
+
+
+def stdout_console() -> Console:
+    return _console(file=sys.stdout)
 
 
 def stderr_console() -> Console:
-    from rich.console import Console
+    return _console(file=sys.stderr, stderr=True)
 
-    return Console(file=sys.stderr, stderr=True)
+
+def stdout_is_terminal() -> bool:
+    """Whether a person reads stdout: the only thing that picks ``table`` over a machine format.
+
+    ``isatty`` and not rich's ``Console.is_terminal``: FORCE_COLOR makes rich
+    claim a terminal in a pipe, and colour settings must never change what
+    a script reads.
+    """
+    try:
+        return sys.stdout is not None and sys.stdout.isatty()
+    except ValueError:  # closed
+        return False
+
+
+def stderr_is_terminal() -> bool:
+    """Whether a person reads stderr (progress bars, the dim ``target: …`` line)."""
+    try:
+        return sys.stderr is not None and sys.stderr.isatty()
+    except ValueError:
+        return False
+
+
+def complete_losses(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of loss names and aliases; after a comma, of the next name."""
+    from click.shell_completion import CompletionItem
+
+    from losscli.losses import LOSSES
+
+    done, _, part = incomplete.rpartition(",")
+    prefix = done + "," if done else ""
+    names = [n for cls in LOSSES.values() for n in (cls.name, *cls.aliases)]
+    return [
+        CompletionItem(prefix + n, help=str(LOSSES[n].task) if n in LOSSES else None)
+        for n in names
+        if n.startswith(part)
+    ]
 
 
 def stdin_is_terminal() -> bool:

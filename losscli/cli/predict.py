@@ -7,11 +7,12 @@ import sys
 import click
 
 from losscli.cli.app import cli
-from losscli.cli.options import require_input
+from losscli.cli.options import InputSource, input_options
+from losscli.cli.output import output_options
 
 
 @cli.command()
-@click.argument("file", required=False, metavar="[FILE]")
+@input_options
 @click.option(
     "--model",
     "-m",
@@ -20,13 +21,19 @@ from losscli.cli.options import require_input
     metavar="FILE",
     help="Model JSON written by train --save.",
 )
-@click.option("--logits", is_flag=True, help="Write raw scores (logits, log-rates).")
-def predict(file: str | None, model_path: str, logits: bool) -> None:
+@click.option(
+    "--logits",
+    is_flag=True,
+    help="Write raw scores (logits, log-rates), named y_score or logit_<class>.",
+)
+@output_options
+def predict(data_in: InputSource, model_path: str, logits: bool) -> None:
     """Apply a saved model; write CSV predictions to stdout.
 
     Output: y_pred (regression, or the probability of the second class), or one
-    p_<class> column per class; the target column, when present, is passed
-    through as y_true, so the output pipes straight into compute.
+    p_<class> column per class; with --logits, y_score or one logit_<class>
+    column per class. The target column, when present, is passed through as
+    y_true, so the output pipes straight into compute.
 
     \b
     Examples:
@@ -35,6 +42,6 @@ def predict(file: str | None, model_path: str, logits: bool) -> None:
     """
     from losscli import predict as predicting
 
+    reading = data_in.reading()
     model = predicting.load_model(model_path)
-    source = require_input(file)
-    predicting.write_predictions(model, source, sys.stdout, logits=logits)
+    predicting.write_predictions(model, data_in.source, sys.stdout, logits=logits, input=reading)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from losscli.cli import numbers
 from losscli.losses.compat import conventions, describe
 
 if TYPE_CHECKING:
@@ -105,10 +106,7 @@ def stem(summary: LossSummary) -> str:
 
 def label(summary: LossSummary) -> str:
     """The loss column for people and csv/tsv: ``bce [keras, float32]``."""
-    loss = summary.loss
-    tags = [loss.library or "", "" if loss.precision == "float64" else loss.precision]
-    tags = [t for t in tags if t]
-    return loss.name + (f" [{', '.join(tags)}]" if tags else "")
+    return summary.label
 
 
 def notes(report: ComputeReport) -> list[str]:
@@ -119,7 +117,8 @@ def notes(report: ComputeReport) -> list[str]:
         if twin is None or s.value is None or twin.value is None:
             continue
         out.append(
-            f"{label(s)}: {s.value:.10g} in float32, {twin.value:.10g} in float64; "
+            f"{label(s)}: {numbers.precise(s.value)} in float32, "
+            f"{numbers.precise(twin.value)} in float64; "
             f"the largest per-row loss is {s.max_row:.4g} in float32 and {twin.max_row:.4g} "
             "in float64"
         )
@@ -164,7 +163,7 @@ def tables(report: ComputeReport, console: Console) -> None:
 
 
 def _value(x: float | None) -> str:
-    return "per row" if x is None else f"{x:.10g}"
+    return "per row" if x is None else numbers.precise(x)
 
 
 def catalogue(name: str, console: Console) -> None:

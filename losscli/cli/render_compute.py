@@ -1,13 +1,16 @@
 """Output: rich tables for people, json/csv/tsv/value for machines.
 
 Machine formats print every number with ``repr`` (shortest round-trip), so
-what a pipeline reads back is bit-for-bit what was computed.  Tables round
-to 10 significant digits for reading.  Data goes to stdout; notes for
+what a pipeline reads back is bit-for-bit what was computed; tables follow
+the people's policy of :mod:`losscli.cli.numbers` and the no-cut layout of
+:mod:`losscli.cli.layout`.  Data goes to stdout; notes for
 people (clipping, dropped rows, gradient checks) go to stderr.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -15,7 +18,8 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from losscli._lazy import lazy_module
-from losscli.cli import render_compat
+from losscli.cli import numbers, render_compat
+from losscli.cli.layout import Col, print_table
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
     from losscli._types import Array
     from losscli.compute import ComputeReport, LossSummary, Samples
     from losscli.losses import Loss
+    from losscli.losses.gradcheck import GradCheck
 else:
     np = lazy_module("numpy", globals(), "np")
 
@@ -46,6 +51,8 @@ class OutputOptions:
     rows: int = 10
     grad: bool = False
     grad_out: str | None = None
+    plot: str | None = None
+    hessian: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,8 @@ class OutputPlan:
     grad: bool
     grad_out: str | None
     console: Console | None
+    plot: str | None = None
+    hessian: bool = False  # per-row ∂²L/∂ŷ² beside the gradient
 
     @property
     def to_stdout(self) -> bool:
@@ -68,7 +77,8 @@ class OutputPlan:
 
     def per_sample(self, reduction: str) -> bool:
         """Does some output list every row (so pass 2 must be possible)?"""
-        return bool(self.grad or self.grad_out or (reduction == "none" and self.fmt != "table"))
+        listed = reduction == "none" and self.fmt != "table"
+        return bool(self.grad or self.hessian or self.grad_out or self.plot or listed)
 
     @property
     def checks_on_stderr(self) -> bool:
@@ -89,11 +99,20 @@ def plan(options: OutputOptions, console: Callable[[], Console]) -> OutputPlan:
     if grad_out == "-" and fmt is not None:
         raise InputError("--grad-out - and --format both write to stdout", "choose one")
     screen = console() if fmt in (None, "table") and grad_out != "-" else None
-    if fmt is None:
-        fmt = "table" if screen is not None and screen.is_terminal else "tsv"
-    if options.grad and fmt == "value":
-        raise InputError("--grad does not apply to --format value", "use json, csv or tsv")
-    return OutputPlan(fmt, options.rows, options.grad, grad_out, screen)
+    if fmt is None:  # a terminal on stdout, never a colour setting, picks the table
+        from losscli.cli.options import stdout_is_terminal
+
+        fmt = "table" if screen is not None and stdout_is_terminal() else "tsv"
+    for option, on in (("--grad", options.grad), ("--hessian", options.hessian)):
+        if on and fmt == "value":
+            raise InputError(f"{option} does not apply to --format value", "use json, csv or tsv")
+    if options.plot:
+        from losscli import plot as plotting
+
+        plotting.check_target(options.plot)  # before the work: a missing matplotlib fails fast
+    return OutputPlan(
+        fmt, options.rows, options.grad, grad_out, screen, options.plot, options.hessian
+    )
 
 
 def emit(report: ComputeReport, out: OutputPlan, samples: Iterable[Samples]) -> None:
@@ -104,37 +123,15 @@ def emit(report: ComputeReport, out: OutputPlan, samples: Iterable[Samples]) -> 
         rows = len(report.head.rows) if out.grad else out.rows
         compute_table(report, out.console, rows=rows)
     elif out.fmt == "json":
-        stdout.write(compute_json(report, samples, grad=out.grad))
+        stdout.write(compute_json(report, samples, grad=out.grad, hessian=out.hessian))
     elif out.fmt == "value":
         write_lines(stdout, value_lines(report, samples))
     else:
         sep = "," if out.fmt == "csv" else "\t"
-        if out.grad or report.request.reduction == "none":
+        if out.grad or out.hessian or report.request.reduction == "none":
             write_lines(stdout, sample_lines(report, samples, sep))
         else:
             write_lines(stdout, summary_lines(report, sep))
-
-
-# --------------------------------------------------------------------------- numbers
-
-
-def number(x: float) -> str:
-    """Shortest text that reads back as the same float64."""
-    return repr(float(x))
-
-
-def people(x: float, digits: int = 10) -> str:
-    """A number for a table: 10 significant digits (6 in the per-row tables)."""
-    return f"{float(x):.{digits}g}"
-
-
-def format_floats(values: Array) -> list[str]:
-    """``repr`` of every element: the shortest text that reads back exactly.
-
-    About 0.5 µs a number (CPython's shortest-repr search); NumPy's and
-    json's formatters are no faster, and nothing faster is exact.
-    """
-    return list(map(float.__repr__, values.tolist()))
 
 
 # --------------------------------------------------------------------------- per-sample
@@ -144,27 +141,42 @@ def sample_header(report: ComputeReport) -> list[str]:
     """Columns of the per-sample table: row, then each loss and its gradient."""
     header = ["row"]
     classes = report.columns.classes
+    parts = ("grad", "hess") if report.request.hessian else ("grad",)
     for summary in report.summaries:
         name = render_compat.stem(summary)
         header.append(name)
-        if report.head.y_pred.ndim == 2 and classes is not None:
-            header.extend(f"{name}_grad_{c}" for c in classes)
-        else:
-            header.append(f"{name}_grad")
+        for part in parts:
+            if report.head.y_pred.ndim == 2:
+                names = classes if classes is not None else report.columns.pred
+                header.extend(f"{name}_{part}_{c}" for c in names)
+            else:
+                header.append(f"{name}_{part}")
     return header
 
 
+def csv_line(fields: Sequence[str], sep: str) -> str:
+    """One CSV/TSV line through the csv module: names with a comma, quote or newline
+    (a class called ``a,b``) are quoted, so the header has as many fields as a row."""
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=sep, lineterminator="\n").writerow(fields)
+    return buffer.getvalue()
+
+
 def sample_lines(report: ComputeReport, samples: Iterable[Samples], sep: str) -> Iterator[str]:
-    """Per-sample rows as delimited text, chunk by chunk."""
-    yield sep.join(sample_header(report)) + "\n"
+    """Per-sample rows as delimited text, chunk by chunk (numbers need no quoting)."""
+    yield csv_line(sample_header(report), sep)
     for chunk in samples:
         columns: list[list[str]] = [list(map(str, chunk.rows.tolist()))]
-        for value, grad in zip(chunk.values, chunk.grads, strict=True):
-            columns.append(format_floats(value))
-            if grad.ndim == 1:
-                columns.append(format_floats(grad))
-            else:
-                columns.extend(format_floats(grad[:, j]) for j in range(grad.shape[1]))
+        hessians: Sequence[Array | None] = chunk.hessians or [None] * len(chunk.values)
+        for value, grad, hess in zip(chunk.values, chunk.grads, hessians, strict=True):
+            columns.append(numbers.exact_all(value))
+            for d in (grad, hess):
+                if d is None:
+                    continue
+                if d.ndim == 1:
+                    columns.append(numbers.exact_all(d))
+                else:
+                    columns.extend(numbers.exact_all(d[:, j]) for j in range(d.shape[1]))
         yield "\n".join(map(sep.join, zip(*columns, strict=True))) + "\n"
 
 
@@ -175,13 +187,16 @@ def _params(loss: Loss) -> dict[str, Any]:
     return loss.params()
 
 
-def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: bool) -> str:
+def compute_json(
+    report: ComputeReport, samples: Iterable[Samples], *, grad: bool, hessian: bool = False
+) -> str:
     """The SPEC's ``compute --format json`` object (gathers per-sample lists)."""
     none = report.request.reduction == "none"
     values: list[list[Any]] = [[] for _ in report.summaries]
     grads: list[list[Any]] = [[] for _ in report.summaries]
-    if grad or none:
-        per_row = len(report.summaries) * (none + grad * len(report.columns.pred))
+    hessians: list[list[Any]] = [[] for _ in report.summaries]
+    if grad or none or hessian:
+        per_row = len(report.summaries) * (none + (grad + hessian) * len(report.columns.pred))
         from losscli.compute import check_held
 
         check_held("--format json", report.n * per_row)
@@ -191,6 +206,8 @@ def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: boo
                     values[i].extend(v.tolist())
                 if grad:
                     grads[i].extend(g.tolist())
+                if hessian and chunk.hessians is not None:
+                    hessians[i].extend(chunk.hessians[i].tolist())
     results = []
     for i, s in enumerate(report.summaries):
         if not render_compat.shown(s, report):
@@ -205,8 +222,12 @@ def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: boo
         }
         if grad:
             item["gradient"] = grads[i]
+        if hessian:
+            item["hessian"] = hessians[i]
         if s.check is not None:
             item["check_grad"] = check_dict(s)
+        if s.hess_check is not None:
+            item["check_hessian"] = check_dict(s, s.hess_check)
         item.update(render_compat.result_extras(s, report))
         results.append(item)
     obj = {
@@ -219,29 +240,33 @@ def compute_json(report: ComputeReport, samples: Iterable[Samples], *, grad: boo
         },
         "dropped": report.dropped,
         "results": results,
+        **({"metrics": report.metrics} if report.metrics else {}),
         **render_compat.report_extras(report),
     }
     return json.dumps(obj, allow_nan=False) + "\n"
 
 
-def check_dict(s: LossSummary) -> dict[str, Any]:
-    assert s.check is not None
+def check_dict(s: LossSummary, check: GradCheck | None = None) -> dict[str, Any]:
+    c = s.check if check is None else check
+    assert c is not None
     return {
-        "max_abs_error": s.check.max_abs,
-        "max_rel_error": s.check.max_rel,
-        "compared": s.check.compared,
-        "skipped": s.check.skipped,
+        "max_abs_error": c.max_abs,
+        "max_rel_error": c.max_rel,
+        "compared": c.compared,
+        "skipped": c.skipped,
     }
 
 
 def summary_lines(report: ComputeReport, sep: str) -> Iterator[str]:
     """One row per loss: loss, reduction, value."""
-    yield sep.join(["loss", "reduction", "value"]) + "\n"
+    yield csv_line(["loss", "reduction", "value"], sep)
     for s in report.summaries:
         assert s.value is not None
         if s.loss.shadow:
             continue
-        yield sep.join([render_compat.label(s), s.reduction, number(s.value)]) + "\n"
+        yield csv_line([render_compat.label(s), s.reduction, numbers.exact(s.value)], sep)
+    for name, value in report.metrics.items():  # metrics follow, marked as such
+        yield csv_line([name, "metric", "" if value is None else numbers.exact(value)], sep)
 
 
 def value_lines(report: ComputeReport, samples: Iterable[Samples]) -> Iterator[str]:
@@ -250,10 +275,10 @@ def value_lines(report: ComputeReport, samples: Iterable[Samples]) -> Iterator[s
         for s in report.summaries:
             assert s.value is not None
             if render_compat.shown(s, report):
-                yield number(s.value) + "\n"
+                yield numbers.exact(s.value) + "\n"
         return
     for chunk in samples:
-        cols = [format_floats(v) for v in chunk.values]
+        cols = [numbers.exact_all(v) for v in chunk.values]
         yield "\n".join(map("\t".join, zip(*cols, strict=True))) + "\n"
 
 
@@ -269,61 +294,103 @@ def notes(report: ComputeReport, *, checks: bool = True) -> list[str]:
     """Lines for stderr: dropped rows, clipped probabilities, gradient checks."""
     out = []
     if report.dropped:
-        out.append(f"dropped {report.dropped} row(s) with missing or non-numeric values")
+        out.append(
+            f"dropped {numbers.plural(report.dropped, 'row')} with missing or non-numeric values"
+        )
     for s in report.summaries:
         if s.clipped:
+            what = numbers.plural(s.clipped, "probability", "probabilities")
             out.append(
-                f"{s.loss.name}: clipped {s.clipped} probabilit{'y' if s.clipped == 1 else 'ies'}"
-                " to [eps, 1 − eps]; their gradient is taken at the clipped value"
+                f"{s.loss.name}: clipped {what} to [eps, 1 − eps]; "
+                "their gradient is taken at the clipped value"
             )
         if s.check is not None and checks:
             c = s.check
             out.append(
-                f"{s.loss.name}: gradient check max abs error {c.max_abs:.3g}, "
-                f"max rel error {c.max_rel:.3g} over {c.compared} values"
-                + (f" ({c.skipped} clipped skipped)" if c.skipped else "")
+                f"{s.loss.name}: gradient check max abs error {numbers.human(c.max_abs)}, "
+                f"max rel error {numbers.human(c.max_rel)} over {numbers.count(c.compared)} values"
+                + (f" ({numbers.count(c.skipped)} clipped skipped)" if c.skipped else "")
+            )
+        if s.hess_check is not None and checks:
+            h = s.hess_check
+            out.append(
+                f"{s.loss.name}: Hessian check (differences of the gradient) max abs error "
+                f"{numbers.human(h.max_abs)}, max rel error {numbers.human(h.max_rel)} over "
+                f"{numbers.count(h.compared)} values"
             )
     return out + render_compat.notes(report)
 
 
+def columns_line(report: ComputeReport) -> str:
+    """``target: y · predictions: p_a, p_b`` — which columns the run read (a dim stderr line)."""
+    cols = report.columns
+    parts = [f"target: {', '.join(cols.true)}", f"predictions: {', '.join(cols.pred)}"]
+    if cols.weight:
+        parts.append(f"weight: {cols.weight}")
+    return " · ".join(parts)
+
+
 def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None:
     """Results, then per loss the first ``rows`` rows with loss and gradient."""
-    from rich.table import Table
+    from rich.text import Text
 
-    console.print(
-        f"[bold]{report.n}[/bold] rows · {SPACE_NOTE[report.predictions]}"
-        + (f" · {report.dropped} dropped" if report.dropped else "")
-    )
-    results = Table(title=None, show_edge=True)
-    for name, justify in (("loss", "left"), ("params", "left"), ("reduction", "left")):
-        results.add_column(name, justify=justify)  # type: ignore[arg-type]
-    results.add_column("value", justify="right")
+    line = f"{numbers.plural(report.n, 'row')} · {SPACE_NOTE[report.predictions]}"
+    if report.dropped:
+        line += f" · {numbers.count(report.dropped)} dropped"
+    console.print(Text(line))
     show_clip = any(s.clipped for s in report.summaries)
+    cols = [Col("loss", "left", key=True), Col("params", "left"), Col("reduction", "left")]
+    cols.append(Col("value"))
     if show_clip:
-        results.add_column("clipped", justify="right")
+        cols.append(Col("clipped"))
+    cells = []
     for s in report.summaries:
         if not render_compat.shown(s, report):
             continue
-        params = ", ".join(f"{k}={_param_text(v)}" for k, v in _changed(s.loss).items())
-        value = "per row (below)" if s.value is None else people(s.value)
-        cells = [render_compat.label(s), params or "—", s.reduction, value]
+        params = ", ".join(f"{k}={numbers.setting(v)}" for k, v in _changed(s.loss).items())
+        value = "per row (below)" if s.value is None else numbers.human(s.value)
+        row = [render_compat.label(s), params or "—", s.reduction, value]
         if show_clip:
-            cells.append(str(s.clipped))
-        results.add_row(*cells)
-    console.print(results)
+            row.append(numbers.count(s.clipped))
+        cells.append(row)
+    print_table(console, cols, cells)
+    if report.metrics:
+        from losscli.fit.metrics import METRICS
+
+        metric_rows = [
+            [name, "undefined" if v is None else numbers.human(v), METRICS[name].reference]
+            for name, v in report.metrics.items()
+        ]
+        print_table(
+            console,
+            [Col("metric", "left", key=True), Col("value"), Col("reference", "left")],
+            metric_rows,
+            title="metrics (scikit-learn 1.9 definitions)",
+        )
     if any(s.check is not None for s in report.summaries):
-        checks = Table(title="gradient check (central differences)")
-        for col in ("loss", "max abs error", "max rel error", "values"):
-            checks.add_column(col, justify="left" if col == "loss" else "right")
-        for s in report.summaries:
-            if s.check is not None:
-                checks.add_row(
-                    s.loss.name,
-                    f"{s.check.max_abs:.3g}",
-                    f"{s.check.max_rel:.3g}",
-                    str(s.check.compared),
-                )
-        console.print(checks)
+        check_cols = [Col("loss", "left", key=True), Col("max abs error"), Col("max rel error")]
+        check_cols.append(Col("values"))
+        check_rows = [
+            [
+                s.loss.name,
+                numbers.human(s.check.max_abs),
+                numbers.human(s.check.max_rel),
+                numbers.count(s.check.compared),
+            ]
+            for s in report.summaries
+            if s.check is not None
+        ]
+        check_rows += [
+            [
+                f"{s.loss.name} (Hessian)",
+                numbers.human(s.hess_check.max_abs),
+                numbers.human(s.hess_check.max_rel),
+                numbers.count(s.hess_check.compared),
+            ]
+            for s in report.summaries
+            if s.hess_check is not None
+        ]
+        print_table(console, check_cols, check_rows, title="gradient check (central differences)")
     render_compat.tables(report, console)
     if rows > 0:
         _gradient_tables(report, console, rows)
@@ -335,53 +402,59 @@ def _changed(loss: Loss) -> dict[str, Any]:
     return {k: v for k, v in loss.params().items() if v != defaults[k]}
 
 
-def _param_text(v: Any) -> str:
-    if isinstance(v, list):
-        return ",".join(people(x) for x in v)
-    return "none" if v is None else people(v)
-
-
 def _gradient_tables(report: ComputeReport, console: Console, rows: int) -> None:
-    from rich.table import Table
+    from rich.text import Text
 
     head = report.head
     shown = min(rows, len(head.rows))
     classes = report.columns.classes
     pred_names: Sequence[str] = report.columns.pred
+    true_names: Sequence[str] = report.columns.true
+    soft = head.y_true.ndim == 2
     for i, s in enumerate(report.summaries):
         if s.loss.shadow:
             continue
-        label = render_compat.label(s)
-        table = Table(title=f"{label}: per-row loss and ∂L/∂ŷ ({s.reduction})")
-        table.add_column("row", justify="right")
-        table.add_column(", ".join(report.columns.true) if head.y_true.ndim == 2 else "y_true")
-        for name in pred_names:
-            table.add_column(name, justify="right")
-        table.add_column("loss", justify="right")
         grad = head.grads[i]
+        hess = head.hessians[i] if head.hessians is not None else None
+        cols = [Col("row", key=True)]
+        # a class-name target is text (left); numbers, and every soft-label column, right
+        label_text = classes is not None and not soft
+        cols += [Col(name, "left" if label_text else "right") for name in true_names]
+        cols += [Col(name) for name in pred_names]
+        cols.append(Col("loss"))
         if grad.ndim == 1:
-            table.add_column("∂L/∂ŷ", justify="right")
+            cols.append(Col(f"∂L/∂{pred_names[0]}" if len(pred_names) == 1 else "∂L/∂ŷ"))
         else:
-            for c in pred_names:
-                table.add_column(f"∂L/∂{c}", justify="right")
+            cols += [Col(f"∂L/∂{c}") for c in pred_names]
+        if hess is not None:
+            single = (pred_names[0],) if len(pred_names) == 1 else ("ŷ",)
+            names = single if hess.ndim == 1 else tuple(pred_names)
+            cols += [Col(f"∂²L/∂{c}²") for c in names]
+        cells = []
         for r in range(shown):
             truth = head.y_true[r]
-            truth_text = (
-                ", ".join(people(t, 6) for t in truth) if np.ndim(truth) else _label(truth, classes)
+            truth_cells = [numbers.human(t) for t in truth] if soft else [_label(truth, classes)]
+            cells.append(
+                [numbers.count(int(head.rows[r]))]
+                + truth_cells
+                + [numbers.human(p) for p in np.atleast_1d(head.y_pred[r])]
+                + [numbers.human(head.values[i][r])]
+                + [numbers.human(g) for g in np.atleast_1d(grad[r])]
+                + ([numbers.human(h) for h in np.atleast_1d(hess[r])] if hess is not None else [])
             )
-            pred_cells = [people(p, 6) for p in np.atleast_1d(head.y_pred[r])]
-            grad_cells = [people(g, 6) for g in np.atleast_1d(grad[r])]
-            loss_cell = people(head.values[i][r], 6)
-            table.add_row(str(head.rows[r]), truth_text, *pred_cells, loss_cell, *grad_cells)
-        console.print(table)
+        title = f"{render_compat.label(s)}: per-row loss and gradient ({s.reduction})"
+        print_table(console, cols, cells, title=title)
     if report.n > shown:
         console.print(
-            f"[dim]showing {shown} of {report.n} rows; --rows N shows more, "
-            "--grad-out FILE writes every row[/dim]"
+            Text(
+                f"showing {numbers.count(shown)} of {numbers.count(report.n)} rows; "
+                "--rows N shows more, --grad-out FILE writes every row",
+                style="dim",
+            )
         )
 
 
 def _label(value: float, classes: Sequence[str] | None) -> str:
     if classes is not None and float(value).is_integer() and 0 <= value < len(classes):
         return classes[int(value)]
-    return people(value)
+    return numbers.human(value)

@@ -3,30 +3,34 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from losscli.cli import numbers
 from losscli.cli.app import cli
 from losscli.cli.options import (
     InputSource,
     ModelOptions,
     TrainData,
     TrainOutput,
+    complete_losses,
     input_options,
     loss_param_options,
     model_options,
     optimizer_options,
-    stderr_console,
     stdout_console,
+    stdout_is_terminal,
     train_data_options,
     train_output_options,
 )
+from losscli.cli.output import note, output_options, warn
 from losscli.losses import make_losses
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from losscli.fit.loop import TrainConfig
     from losscli.train import TrainReport
 
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
     default="mse",
     show_default=True,
     metavar="NAME",
+    shell_complete=complete_losses,
     help="Loss to minimise (see `losscli losses`).",
 )
 @loss_param_options
@@ -47,6 +52,7 @@ if TYPE_CHECKING:
 @model_options
 @optimizer_options
 @train_output_options
+@output_options
 def train(
     data_in: InputSource,
     loss_name: str,
@@ -66,31 +72,63 @@ def train(
       losscli train --loss ce sample_data/iris.csv --l2 0.01 --save iris.json
       losscli train --loss bce --optimizer adam --val-split 0.2 sample_data/breast_cancer.csv
     """
-    from losscli.cli import render_train
-    from losscli.train import TrainingDiverged, TrainRequest
+    from losscli.io.atomic import check_output_paths
+    from losscli.train import TrainRequest
     from losscli.train import train as run_train
 
+    if out.plot:
+        from losscli import plot
+
+        plot.check_target(out.plot)  # before the work: a missing matplotlib fails fast
     (loss,) = make_losses((loss_name,), params, logits=False, single=True)
-    request = TrainRequest(data_in.source, loss, fit, **asdict(data), **asdict(model))
+    request = TrainRequest(
+        data_in.source, loss, fit, **asdict(data), **asdict(model), input=data_in.reading()
+    )
+    check_output_paths(out.save, out.history, out.plot)  # bad paths fail before reading
     console = stdout_console()
-    with _progress(fit.resolved_epochs(), out.quiet) as callback:
-        try:
-            report = run_train(request, callback=callback)
-        except TrainingDiverged as exc:
-            _write_history(out.history, exc.report)
-            raise
-    _write_history(out.history, report)
+    label = "standard input" if data_in.source == "-" else data_in.source
+    with _progress(label, fit.resolved_epochs()) as bar:
+        report = run_train(request, callback=bar)  # a failed fit leaves every file untouched
+        if bar is not None:
+            bar.finish(report.fit.epochs, report.fit.stop_reason.value)
+    _show(report, out, console)
+
+
+def _show(report: TrainReport, out: TrainOutput, console: Console) -> None:
+    """Everything written after the fit: files, the report, notes and warnings."""
+    from losscli.cli import render_train
+
+    fmt = out.fmt or ("table" if stdout_is_terminal() else "json")
+    if fmt == "json":  # the table's summary names them; json on its own does not say
+        from losscli.cli.output import dim
+
+        dim(f"target: {report.model.target} · features: {', '.join(report.model.features)}")
+    from losscli.io.atomic import staged_outputs
+
+    with staged_outputs():  # files first, then stdout; renamed only when both succeeded
+        _write_history(out.history, report)
+        if out.save:
+            report.model.save(out.save)
+        if out.plot:
+            from losscli import plot
+
+            plot.train_figure(report, out.plot)
+        if fmt == "json":
+            sys.stdout.write(render_train.train_json(report))
+        else:
+            render_train.train_tables(report, console, curve=stdout_is_terminal())
+    if out.history:
+        note(f"wrote {out.history}: {numbers.plural(len(report.fit.history), 'epoch')}")
     if out.save:
-        report.model.save(out.save)
-    if (out.fmt or ("table" if console.is_terminal else "json")) == "json":
-        sys.stdout.write(render_train.train_json(report))
-    else:
-        render_train.train_tables(report, console, curve=console.is_terminal)
-    if not out.quiet:
-        if report.dropped:
-            click.echo(f"note: dropped {report.dropped} row(s) with missing values", err=True)
-        for warning in report.warnings:
-            click.echo(f"warning: {warning}", err=True)
+        note(f"wrote {out.save}: {report.model.kind} model, {len(report.model.features)} features")
+    if out.plot:
+        note(f"wrote {out.plot}")
+    if report.note:
+        note(report.note)
+    if report.dropped:
+        note(f"dropped {numbers.plural(report.dropped, 'row')} with missing values")
+    for warning in report.warnings:
+        warn(warning)
 
 
 def _write_history(path: str | None, report: TrainReport) -> None:
@@ -103,34 +141,19 @@ def _write_history(path: str | None, report: TrainReport) -> None:
 
 
 class _progress:
-    """A rich progress bar on a terminal's stderr; otherwise a no-op callback."""
+    """The reading-then-epochs bar on a terminal's stderr; otherwise no callback."""
 
-    def __init__(self, total: int, quiet: bool) -> None:
-        self.total, self.quiet = total, quiet
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total = label, total
         self.bar: Any = None
 
-    def __enter__(self) -> Callable[[Any], None] | None:
-        console = stderr_console()
-        if self.quiet or not console.is_terminal:
-            return None
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    def __enter__(self) -> Any:
+        from losscli.cli import progress
 
-        self.bar = Progress(
-            TextColumn("epoch {task.completed}/{task.total}"),
-            BarColumn(),
-            TextColumn("objective {task.fields[objective]}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        )
-        self.bar.start()
-        task = self.bar.add_task("train", total=self.total, objective="…")
-
-        def update(record: Any) -> None:
-            self.bar.update(task, completed=record.epoch, objective=f"{record.objective:.6g}")
-
-        return update
+        if progress.wanted():
+            self.bar = progress.TrainBar(self.label, self.total)
+        return self.bar
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
-            self.bar.stop()
+            self.bar.close()

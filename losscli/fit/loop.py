@@ -156,8 +156,12 @@ class TrainConfig:
             (self.lr is None or (self.lr > 0 and math.isfinite(self.lr)), "--lr must be > 0"),
             (self.epochs is None or self.epochs >= 1, "--epochs must be ≥ 1"),
             (self.batch_size is None or self.batch_size >= 1, "--batch-size must be ≥ 1"),
-            (self.tol is None or self.tol >= 0, "--tol must be ≥ 0"),
+            (
+                self.tol is None or 0 <= self.tol < 1,
+                "--tol must lie in [0, 1): it is relative, and 1 or more stops at once",
+            ),
             (self.patience >= 1, "--patience must be ≥ 1"),
+            (self.seed >= 0, "--seed must be an integer ≥ 0"),
         ]
         for ok, message in checks:
             if not ok:
@@ -423,14 +427,14 @@ def _solve(
             return replace(result, choice=why)
     run = replace(config, optimizer=name) if config.optimizer == "auto" else config
     tracker = _Tracker(obj, run, validation, callback)
-    f0 = _full_objective(obj, start, data.x, data.y)[0] if name != "lp" else math.inf
-    tracker.start_from(f0)
 
     def on_iteration(iteration: int, theta: Array, objective: float) -> None:
         tracker.record(iteration, theta, objective, objective - obj.penalty(theta), math.nan)
 
     tol = run.resolved_tol()
     try:
+        if name != "lp":  # the start's objective sets the divergence ceiling
+            tracker.start_from(_full_objective(obj, start, data.x, data.y)[0])
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             out = solvers.SOLVERS[name](
                 obj,
@@ -440,6 +444,17 @@ def _solve(
                 max_iter=run.resolved_epochs(),
                 on_iteration=on_iteration,
             )
+    except solvers.SolverFailed as exc:  # the LP gave up: proximal gradient, uncertified
+        result = fit(
+            obj,
+            data.x,
+            data.y,
+            replace(config, optimizer="gd"),
+            validation=validation,
+            callback=callback,
+            theta0=start,
+        )
+        return replace(result, choice=f"{exc}; fell back to proximal gradient")
     except (solvers.SolverDiverged, _Diverged):
         last = tracker.history[-1].epoch if tracker.history else 0
         return FitResult(

@@ -21,7 +21,7 @@ from losscli import __version__
 from losscli._types import ModelKind
 from losscli.errors import InputError
 from losscli.io.atomic import atomic_output
-from losscli.io.table import Design
+from losscli.io.design import Design
 from losscli.losses.links import IDENTITY, LINKS, Link
 
 if TYPE_CHECKING:
@@ -63,12 +63,15 @@ class Model:
         """Predictions through the inverse link (raw scores with ``logits``).
 
         ``x`` is the design matrix, one column per feature in ``features``
-        order (a list of rows, or an array).
+        order (a list of rows, or an array), or a pandas DataFrame holding the
+        input columns by name (categories one-hot encoded as in training).
         """
         raw = self.scores(self._matrix(x))
         return raw if logits or self.link is IDENTITY else self.link.inverse(raw)
 
     def _matrix(self, x: Any) -> Array:
+        if hasattr(x, "columns"):  # a DataFrame: its columns by name, one-hot as in training
+            return self._design_matrix(x)
         if isinstance(x, np.ndarray) and x.dtype == np.float64 and x.ndim == 2:
             matrix = x
         else:
@@ -84,6 +87,18 @@ class Model:
                 "pass one row per sample with the features in that order",
             )
         return matrix
+
+    def _design_matrix(self, frame: Any) -> Array:
+        """X for a DataFrame through the input layer, the rules ``predict`` applies to a file."""
+        from losscli.io.design import predict_blocks
+        from losscli.io.formats import InputOptions, open_any
+
+        table = open_any(frame, InputOptions())
+        try:
+            parts = [x for x, _, _ in predict_blocks(table, self.design, self.target)]
+        finally:
+            table.close()
+        return np.concatenate(parts) if parts else np.zeros((0, len(self.features)))
 
     def save(self, path: str) -> None:
         """Write the model as versioned JSON, atomically (:func:`load` reads it back)."""
@@ -135,26 +150,50 @@ def _no_constants(token: str) -> float:
     raise _Invalid(f"non-finite number {token} in the file")
 
 
+MAX_MODEL_BYTES = 64 << 20  # far above any real model; a bound on what is parsed
+MAX_INT_DIGITS = 30  # an integer in a model (a version, a count) is small
+
+
+def _parse_int(token: str) -> int | float:
+    """JSON integers: short ones only (a 5,001-digit version or 10**400 is refused)."""
+    digits = len(token.lstrip("-"))
+    if digits > MAX_INT_DIGITS:
+        raise _Invalid(f"an integer with {digits} digits")
+    return int(token)
+
+
 def load(path: str) -> Model:
     """Read and validate a model file; anything malformed is an InputError."""
     if os.path.isdir(path):
         raise InputError(f"{path} is a folder, not a model file", "give the JSON file --save wrote")
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(64 << 20)
+            raw = handle.read(MAX_MODEL_BYTES + 1)
     except OSError as exc:
         raise InputError(f"cannot read model {path}: {exc.strerror}") from None
+    if len(raw) > MAX_MODEL_BYTES:
+        raise InputError(
+            f"{path} is over {MAX_MODEL_BYTES >> 20} MiB, too large for a losscli model",
+            "give the JSON file --save wrote",
+        )
     if raw[:1] == b"\x80" or raw[:2] in (b"(d", b"(l", b"cc"):
         raise InputError(
             f"{path} looks like a pickle; losscli models are JSON and pickles are never loaded",
             "retrain and save with losscli train --save FILE",
         )
     try:
-        obj = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
+        obj = json.loads(
+            raw.decode("utf-8-sig"), parse_constant=_no_constants, parse_int=_parse_int
+        )
         return _from_json(obj)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise InputError(
             f"{path} is not a losscli model (not JSON)", "give the JSON file --save wrote"
+        ) from None
+    except RecursionError:
+        raise InputError(
+            f"{path} is not a losscli model: its JSON is nested too deeply",
+            "give the JSON file --save wrote",
         ) from None
     except _Invalid as exc:
         raise InputError(f"{path} is not a valid losscli model: {exc}") from None
@@ -174,15 +213,25 @@ def _numbers(value: Any, length: int, what: str) -> Array:
         raise _Invalid(f"{what} must be a list of {length} numbers")
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
         raise _Invalid(f"{what} must hold numbers only")
-    out = np.array(value, dtype=np.float64)
+    try:
+        out = np.array(value, dtype=np.float64)
+    except OverflowError:  # an integer past float64 (short ones only reach here)
+        raise _Invalid(f"{what} has a number beyond float64") from None
     if not np.isfinite(out).all():
         raise _Invalid(f"{what} has a non-finite number")
     return out
 
 
 def _strings(value: Any, what: str) -> list[str]:
+    """A list of distinct strings: a duplicated class or feature would silently
+    lose a column of the output (one name, two meanings)."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _Invalid(f"{what} must be a list of strings")
+    seen: set[str] = set()
+    for v in value:
+        if v in seen:
+            raise _Invalid(f"{what} names {v[:60]!r} twice")
+        seen.add(v)
     return value
 
 

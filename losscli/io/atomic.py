@@ -1,21 +1,40 @@
-"""Files the tool writes appear whole or not at all.
+"""Files the tool writes appear whole or not at all — and special files stay special.
 
 ``--grad-out``, ``--save`` and ``--history`` write to a temporary file in
 the target's folder and rename it over the target at the end (a rename is
 atomic within one file system), so a failed or interrupted run leaves no
-partial file and an existing file untouched.
+partial file and an existing file untouched.  The rename is for *regular*
+files only:
+
+* a symlink is followed, and the file it points to is replaced (the link stays);
+* an existing file keeps its permission bits (and, where allowed, its owner);
+* a device, FIFO or socket (``/dev/null``, a named pipe) is opened and
+  written directly: renaming over it would replace the device node with a
+  regular file (as root) or fail;
+* ``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N``, ``/proc/self/fd/N`` name a
+  descriptor the shell opened, whatever it points at — possibly a regular
+  file (``> out.txt``): it is written through a duplicate of that descriptor
+  (sharing its offset, so the run's other output is not overwritten), never
+  replaced or truncated; any other path under ``/dev`` or ``/proc`` is
+  opened for appending.
+
+:func:`check_output_paths` runs before any input is read, so a bad path
+(a missing folder, an unwritable file) costs nothing.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
-from typing import IO
+from contextvars import ContextVar
+from typing import IO, cast
 
-from losscli.errors import InputError
+from losscli.errors import InputError, RunError
 
 
 def _umask() -> int:
@@ -24,15 +43,90 @@ def _umask() -> int:
     return mask
 
 
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def check_output_paths(*paths: str | None) -> None:
+    """Refuse, before any work, output paths that cannot be written."""
+    for path in paths:
+        if path is None or path == "-":
+            continue
+        st = _stat(path)  # follows symlinks (/dev/stdout → a pipe, terminal or file)
+        if st is not None and stat.S_ISDIR(st.st_mode):
+            raise InputError(f"cannot write {path}: it is a folder", "give a file name")
+        if st is not None and (not stat.S_ISREG(st.st_mode) or _stream_alias(path)):
+            if not os.access(path, os.W_OK):
+                raise InputError(f"cannot write {path}: permission denied")
+            continue
+        target = os.path.realpath(path)
+        folder = os.path.dirname(target)
+        if not os.path.isdir(folder):
+            raise InputError(
+                f"cannot write {path}: the folder {folder} does not exist",
+                "create the folder first, or give another path",
+            )
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise InputError(
+                f"cannot write {path}: the folder {folder} is not writable",
+                "give a path in a folder you can write to",
+            )
+        if st is not None and not os.access(target, os.W_OK):
+            raise InputError(
+                f"cannot write {path}: the file is read-only",
+                "make it writable (chmod u+w), or give another path",
+            )
+
+
+class _Writer(io.TextIOBase):
+    """A text handle whose failed writes name the file (not standard output)."""
+
+    def __init__(self, handle: IO[str], path: str) -> None:
+        self._handle, self._path = handle, path
+
+    def _failed(self, exc: OSError) -> RunError:
+        return RunError(f"cannot write {self._path}: {exc.strerror or exc}")
+
+    def write(self, text: str) -> int:
+        try:
+            return self._handle.write(text)
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def writelines(self, lines: Iterable[str]) -> None:  # type: ignore[override]
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._handle.flush()
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def writable(self) -> bool:
+        return True
+
+
 @contextmanager
 def atomic_output(path: str) -> Iterator[IO[str]]:
     """A text file handle for ``path`` (``-`` = stdout) committed on success."""
     if path == "-":
         yield sys.stdout
         return
-    target = os.path.abspath(path)
-    if os.path.isdir(target):
-        raise InputError(f"cannot write {path}: it is a folder", "give a file name")
+    check_output_paths(path)
+    st = _stat(path)
+    if _stream_alias(path):
+        yield from _descriptor(path)
+        return
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        yield from _direct(path, "w")
+        return
+    target = os.path.realpath(path)  # a symlink's own file is the one replaced
     folder = os.path.dirname(target)
     try:
         fd, tmp = tempfile.mkstemp(
@@ -44,10 +138,127 @@ def atomic_output(path: str) -> Iterator[IO[str]]:
         ) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            yield handle
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
+            writer = _Writer(handle, path)
+            yield cast(IO[str], writer)
+            writer.flush()
+        _keep_metadata(tmp, st)
+        pending = _STAGED.get()
+        if pending is not None:  # inside staged_outputs(): renamed at its end
+            pending.append((tmp, target, path))
+        else:
+            os.replace(tmp, target)
+    except OSError as exc:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise RunError(f"cannot write {path}: {exc.strerror or exc}") from None
     except BaseException:
         with suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+_STAGED: ContextVar[list[tuple[str, str, str]] | None] = ContextVar("staged", default=None)
+
+
+@contextmanager
+def staged_outputs() -> Iterator[None]:
+    """Files written inside appear only when the whole block succeeded — stdout included.
+
+    A command writes its files and prints its result inside one block; the
+    renames wait until the result has been flushed to stdout, so a run whose
+    stdout fails (a full disk, a closed descriptor) leaves every file as it
+    was, and a run whose file fails has printed nothing (the files are written
+    first).  A closed pipe (``| head``) still commits: the work is done and
+    the reader chose to stop.
+    """
+    pending: list[tuple[str, str, str]] = []
+    token = _STAGED.set(pending)
+    reader_left = False
+    try:
+        try:
+            yield
+            sys.stdout.flush()
+        except BrokenPipeError:
+            reader_left = True
+        except SystemExit as exc:
+            if exc.code != 141:  # quiet_pipe's exit: the reader left
+                raise
+            reader_left = True
+    except BaseException:
+        for tmp, _, _ in pending:
+            with suppress(OSError):
+                os.unlink(tmp)
+        raise
+    finally:
+        _STAGED.reset(token)
+    for i, (tmp, target, path) in enumerate(pending):
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            for rest, _, _ in pending[i:]:
+                with suppress(OSError):
+                    os.unlink(rest)
+            raise RunError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if reader_left:
+        raise BrokenPipeError
+
+
+def _stream_alias(path: str) -> bool:
+    """``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``, …: a stream, not a file name."""
+    return os.path.abspath(path).startswith(("/dev/", "/proc/"))
+
+
+_STANDARD = {"/dev/stdin": 0, "/dev/stdout": 1, "/dev/stderr": 2}
+
+
+def _descriptor_number(path: str) -> int | None:
+    """N for /dev/stdout (1), /dev/stderr (2), /dev/fd/N, /proc/self/fd/N; else None."""
+    target = os.path.abspath(path)
+    if target in _STANDARD:
+        return _STANDARD[target]
+    for prefix in ("/dev/fd/", "/proc/self/fd/", f"/proc/{os.getpid()}/fd/"):
+        if target.startswith(prefix) and target[len(prefix) :].isdigit():
+            return int(target[len(prefix) :])
+    return None
+
+
+def _descriptor(path: str) -> Iterator[IO[str]]:
+    """Write through a duplicate of the descriptor ``path`` names (shared offset)."""
+    number = _descriptor_number(path)
+    if number is None:
+        yield from _direct(path, "a")
+        return
+    for stream in (sys.stdout, sys.stderr):  # what they hold goes first, in order
+        with suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    try:
+        handle = os.fdopen(os.dup(number), "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+    with handle:
+        writer = _Writer(handle, path)
+        yield cast(IO[str], writer)
+        writer.flush()
+
+
+def _direct(path: str, mode: str) -> Iterator[IO[str]]:
+    """A device, FIFO, socket or stream alias: write into it; nothing is replaced."""
+    try:
+        handle = open(path, mode, encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+    with handle:
+        writer = _Writer(handle, path)
+        yield cast(IO[str], writer)
+        writer.flush()
+
+
+def _keep_metadata(tmp: str, st: os.stat_result | None) -> None:
+    """The new file gets the old one's mode (and owner, where we may), else umask's."""
+    if st is None:
+        os.chmod(tmp, 0o666 & ~_umask())
+        return
+    os.chmod(tmp, stat.S_IMODE(st.st_mode))
+    if hasattr(os, "chown") and (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+        with suppress(OSError):
+            os.chown(tmp, st.st_uid, st.st_gid)

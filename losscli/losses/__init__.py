@@ -21,33 +21,50 @@ from losscli.losses.base import (
     check_weights,
     weighted_totals,
 )
-from losscli.losses.binary import BCE, Hinge, ModifiedHuber, SquaredHinge
-from losscli.losses.multiclass import CrossEntropy, Focal, KLDiv
+from losscli.losses.binary import BCE, Hinge, ModifiedHuber, Perceptron, SquaredHinge
+from losscli.losses.gaussian import GaussianNLL
+from losscli.losses.multiclass import CrossEntropy, Focal, KLDiv, Poly1
 from losscli.losses.regression import (
     MAE,
+    MAPE,
     MSE,
+    MSLE,
     RMSE,
+    RMSLE,
     EpsilonInsensitive,
+    Expectile,
     Huber,
     LogCosh,
     Poisson,
     Quantile,
     SmoothL1,
 )
+from losscli.losses.tweedie import GammaDeviance, PoissonDeviance, Tweedie
+from losscli.losses.vector import Brier, CategoricalHinge, CosineDistance, MulticlassHinge
 
 __all__ = [
     "ALIASES",
     "BCE",
+    "FLAG_PARAMS",
     "LOSSES",
     "MACHINE_EPS",
     "MAE",
+    "MAPE",
     "MSE",
+    "MSLE",
     "PARAM_FLAGS",
     "REDUCTIONS",
     "RMSE",
+    "RMSLE",
+    "Brier",
+    "CategoricalHinge",
+    "CosineDistance",
     "CrossEntropy",
     "EpsilonInsensitive",
+    "Expectile",
     "Focal",
+    "GammaDeviance",
+    "GaussianNLL",
     "Hinge",
     "Huber",
     "KLDiv",
@@ -55,14 +72,19 @@ __all__ = [
     "Loss",
     "LossResult",
     "ModifiedHuber",
+    "MulticlassHinge",
     "ParamInfo",
+    "Perceptron",
     "Pointwise",
     "Poisson",
+    "PoissonDeviance",
+    "Poly1",
     "Quantile",
     "Reduction",
     "SmoothL1",
     "Space",
     "SquaredHinge",
+    "Tweedie",
     "canonical_name",
     "check_finite",
     "check_logits",
@@ -84,14 +106,28 @@ _CATALOGUE: tuple[type[Loss], ...] = (
     LogCosh,
     Quantile,
     EpsilonInsensitive,
+    MAPE,
+    MSLE,
+    RMSLE,
+    Expectile,
+    GaussianNLL,
+    Tweedie,
+    PoissonDeviance,
+    GammaDeviance,
     Poisson,
     BCE,
     Focal,
+    Brier,
     Hinge,
     SquaredHinge,
     ModifiedHuber,
+    Perceptron,
     CrossEntropy,
     KLDiv,
+    Poly1,
+    MulticlassHinge,
+    CategoricalHinge,
+    CosineDistance,
 )
 
 LOSSES: dict[str, type[Loss]] = {cls.name: cls for cls in _CATALOGUE}
@@ -140,6 +176,10 @@ def _param_flags() -> dict[str, tuple[str, bool, list[str]]]:
 
 
 PARAM_FLAGS = _param_flags()
+# Parameters that are on/off switches (--full, --log-target): flags on the command line.
+FLAG_PARAMS = frozenset(
+    p.name for cls in LOSSES.values() for p in cls.param_info() if isinstance(p.default, bool)
+)
 
 
 def make_losses(
@@ -169,7 +209,8 @@ def make_losses(
         raise InputError("no loss given", "choose one with --loss NAME (see `losscli losses`)")
     if single and len(chosen) > 1:
         raise InputError("train minimises one loss", "give a single --loss")
-    given = {k: _parse_param(k, v) for k, v in params.items() if v is not None}
+    # An unset switch arrives as False (or None): only a switch that is on counts as given.
+    given = {k: _parse_param(k, v) for k, v in params.items() if v is not None and v is not False}
     for key in given:
         takers = [n for n in chosen if key in {p.name for p in LOSSES[n].param_info()}]
         if not takers:

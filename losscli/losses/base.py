@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 from losscli._lazy import lazy_module
 from losscli._types import REDUCTIONS, LogitSpace, Precision, Reduction, Space, Task
 from losscli.errors import BadValues, InputError
+from losscli.losses.totals import Reduced, Scaled, reduce_totals, scaled_dot, scaled_sum
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -87,7 +88,12 @@ def _finite(v: float) -> str | None:
 
 
 def _clip_eps(v: float) -> str | None:
-    return None if 0 < v < 0.5 else "must lie strictly between 0 and 0.5"
+    if not 0 < v < 0.5:
+        return "must lie strictly between 0 and 0.5"
+    # below half the machine epsilon 1 − eps rounds to 1.0 and log(1 − p) to −inf
+    if 1.0 - v == 1.0:
+        return f"must be at least {MACHINE_EPS / 2:.3g}: 1 − eps rounds to 1 in float64"
+    return None
 
 
 def _weights(v: tuple[float, ...] | None) -> str | None:
@@ -98,9 +104,36 @@ def _weights(v: tuple[float, ...] | None) -> str | None:
     return None if any(w > 0 for w in v) else "must not be all zero"
 
 
-def param(default: Any, doc: str, check: Callable[[Any], str | None]) -> Any:
-    """A loss parameter: a dataclass field with its help text and range check."""
-    return field(default=default, metadata={"doc": doc, "check": check})
+def _alpha(v: float | tuple[float, ...]) -> str | None:
+    if isinstance(v, tuple):
+        if not v or not all(math.isfinite(a) and a >= 0 for a in v):
+            return "must be one number, or one number ≥ 0 per class"
+        return None
+    return _finite(v)
+
+
+def _opt_positive_list(v: float | tuple[float, ...] | None) -> str | None:
+    if isinstance(v, tuple):
+        if not v or not all(math.isfinite(x) and x > 0 for x in v):
+            return "must be positive numbers"
+        return None
+    return _opt_positive(v)
+
+
+def _opt_index(v: float | None) -> str | None:
+    if v is None or (math.isfinite(v) and v == int(v)):
+        return None
+    return "must be a whole number (a class index)"
+
+
+def param(
+    default: Any, doc: str, check: Callable[[Any], str | None], *, is_list: bool = False
+) -> Any:
+    """A loss parameter: a dataclass field with its help text and range check.
+
+    ``is_list``: the command line reads it as numbers separated by commas.
+    """
+    return field(default=default, metadata={"doc": doc, "check": check, "list": is_list})
 
 
 class ParamInfo(NamedTuple):
@@ -142,16 +175,45 @@ class LossResult:
     hessian: Array | None = None  # ∂²L/∂ŷᵢ² of the reported loss, when asked for
 
 
-def weighted_totals(pw: Pointwise, weight: Array | None) -> tuple[float, float]:
-    """(Σsᵢℓᵢ, Σsᵢnᵢ): all a reduction needs, and what chunks add up when streaming."""
+def weighted_totals(pw: Pointwise, weight: Array | None) -> tuple[Scaled, Scaled]:
+    """(Σsᵢℓᵢ, Σsᵢnᵢ): all a reduction needs, and what chunks add up when streaming.
+
+    Held as mantissa·2^exponent (:mod:`losscli.losses.totals`): a sum of finite
+    rows may pass float64's range although the mean does not.
+    """
     n = pw.loss.shape[0]
     if weight is None:
-        num = float(pw.loss.sum())
-        den = float(n) if pw.norm is None else float(pw.norm.sum())
+        num = scaled_sum(pw.loss)
+        den = Scaled.of(float(n)) if pw.norm is None else scaled_sum(pw.norm)
     else:
-        num = float(weight @ pw.loss)
-        den = float(weight.sum()) if pw.norm is None else float(weight @ pw.norm)
+        num = scaled_dot(weight, pw.loss)
+        den = scaled_sum(weight) if pw.norm is None else scaled_dot(weight, pw.norm)
     return num, den
+
+
+def reduce_loss(
+    loss: Loss, num: Scaled, den: Scaled, reduction: Reduction
+) -> tuple[float | None, float, Reduced]:
+    """(reported value or None for ``none``, gradient factor c, the weights' shift).
+
+    ∂L/∂ŷᵢ = c · ``reduced.weights(s)``ᵢ · ∂ℓᵢ/∂ŷᵢ.  Overflow of the value
+    itself is a :class:`~losscli.losses.totals.TotalOverflow`.
+    """
+    if reduction == "mean" and not den.m > 0:
+        raise InputError(
+            f"{loss.name}: the weights add up to 0, so the mean is undefined",
+            "give some rows a positive weight, or use --reduction sum",
+        )
+    reduced = reduce_totals(num, den, reduction, loss.name)
+    value = None
+    if reduction != "none":
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = loss.reduce_value(reduced.num, reduced.den, reduction)
+        if not math.isfinite(value):
+            reduce_totals(Scaled(math.inf), den, reduction, loss.name)  # raises
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        scale = loss.grad_scale(reduced.num, reduced.den, reduction)
+    return value, scale, reduced
 
 
 # --------------------------------------------------------------------------- base class
@@ -204,7 +266,12 @@ class Loss:
     def param_info(cls) -> tuple[ParamInfo, ...]:
         """The parameters this loss takes, with defaults and help."""
         return tuple(
-            ParamInfo(f.name, f.default, f.metadata["doc"], f.metadata["check"] is _weights)
+            ParamInfo(
+                f.name,
+                f.default,
+                f.metadata["doc"],
+                f.metadata["list"] or f.metadata["check"] is _weights,
+            )
             for f in fields(cls)
         )
 
@@ -215,6 +282,12 @@ class Loss:
             v = getattr(self, f.name)
             out[f.name] = list(v) if isinstance(v, tuple) else v
         return out
+
+    def value_domain(self) -> str:
+        """Which values targets and predictions may take, for input generators:
+        ``"real"`` unless a loss says otherwise (``"log1p"``: > −1; ``"positive"``:
+        y, ŷ > 0; ``"counts"``: y ≥ 0, ŷ > 0; ``"positive_mean"``: y real, ŷ > 0)."""
+        return "real"
 
     def space(self, logits: bool) -> Space:
         """The space the predictions are read in, given the ``--logits`` flag."""
@@ -245,17 +318,31 @@ class Loss:
         single = self.precision == "float32"
         if single:
             y_true, y_pred = _float32_values(y_true), _float32_values(y_pred, "y_pred")
-        pw = self._pointwise(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
+        # Overflow inside a kernel is found by check_finite, by row, never as a raw warning.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            pw = self._pointwise(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
         if single:
             hess = None if pw.hess is None else _float32_values(pw.hess)
             pw = pw._replace(
                 loss=_float32_values(pw.loss), grad=_float32_values(pw.grad), hess=hess
             )
         if finite:
-            check_finite(pw)
+            check_finite(pw, fix=self.overflow_fix())
         return pw
 
-    def totals(self, pw: Pointwise, weight: Array | None) -> tuple[float, float]:
+    def overflow_fix(self) -> str:
+        """What to check when the loss overflows: weights above 1 before the predictions."""
+        big = [
+            f"--{k.replace('_', '-')}"
+            for k, v in self.params().items()
+            if k.endswith("weight") or k.endswith("weights")
+            if v is not None and max(v if isinstance(v, list) else [v]) > 1
+        ]
+        if big:
+            return f"{' and '.join(big)} times the loss overflows: use smaller weights"
+        return SCALE_FIX
+
+    def totals(self, pw: Pointwise, weight: Array | None) -> tuple[Scaled, Scaled]:
         """(Σsᵢℓᵢ, the mean's divisor): Σsᵢnᵢ, or Σnᵢ where the convention divides by
         the row count (torch's ``weight=``, Keras's ``sum_over_batch_size``)."""
         num, den = weighted_totals(pw, weight)
@@ -311,18 +398,17 @@ class Loss:
             weight = check_weights(np.asarray(weight, dtype=np.float64), y_pred.shape[0])
         pw = self.pointwise(y_true, y_pred, logits=logits, hessian=hessian)
         num, den = self.totals(pw, weight)
-        if reduction == "mean" and not den > 0:
-            raise InputError(
-                f"{self.name}: the weights of all rows add up to 0, so the mean is undefined",
-                "give some rows a positive weight, or use --reduction sum",
-            )
-        s = 1.0 if weight is None else (weight if pw.grad.ndim == 1 else weight[:, None])
+        reduced_value, scale, reduced = reduce_loss(self, num, den, reduction)
+        s = reduced.weights(weight)
+        if not isinstance(s, float) and pw.grad.ndim == 2:
+            s = s[:, None]
         per_sample = pw.loss if weight is None else weight * pw.loss
         # "+ 0.0" turns the −0.0 of zero-target terms into 0.0 for printing.
-        gradient = (s * self.grad_scale(num, den, reduction)) * pw.grad + 0.0
-        value: float | Array = (
-            per_sample if reduction == "none" else self.reduce_value(num, den, reduction)
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            gradient = (s * scale) * pw.grad + 0.0
+        if reduction != "mean":
+            check_weighted(per_sample, gradient)
+        value: float | Array = per_sample if reduced_value is None else reduced_value
         return LossResult(
             loss=self.name,
             params=self.params(),
@@ -333,7 +419,11 @@ class Loss:
             per_sample=per_sample,
             n=int(y_pred.shape[0]),
             clipped=pw.clipped,
-            hessian=self.reduced_hessian(pw, s, num, den, reduction) if hessian else None,
+            hessian=(
+                self.reduced_hessian(pw, s, reduced.num, reduced.den, reduction)
+                if hessian
+                else None
+            ),
         )
 
 
@@ -377,7 +467,16 @@ def check_weights(weight: Array, n: int) -> Array:
     return weight
 
 
-def check_finite(pw: Pointwise) -> None:
+SCALE_FIX = "check the scale of the predictions (logits or probabilities? units?)"
+
+
+def check_finite(
+    pw: Pointwise,
+    *,
+    role: str = "y_pred",
+    problem: str = "makes the loss overflow float64",
+    fix: str = SCALE_FIX,
+) -> None:
     """A loss that overflows float64 is reported, never printed as inf or nan.
 
     Two sums decide in one pass each (a NaN or inf anywhere makes its sum
@@ -395,13 +494,17 @@ def check_finite(pw: Pointwise) -> None:
         if d is not None:
             bad |= ~np.isfinite(d) if d.ndim == 1 else ~np.isfinite(d).all(axis=1)
     if bad.any():
-        raise BadValues(
-            "y_pred",
-            "makes the loss overflow float64",
-            np.flatnonzero(bad),
-            [],
-            "check the scale of the predictions (logits or probabilities? units?)",
-        )
+        raise BadValues(role, problem, np.flatnonzero(bad), [], fix)
+
+
+def check_weighted(per_sample: Array, gradient: Array) -> None:
+    """Per-row sᵢℓᵢ and gradients of ``none``/``sum`` must be finite: weights too large."""
+    check_finite(
+        Pointwise(per_sample, gradient),
+        role="weight",
+        problem="times the loss (or its gradient) overflows float64",
+        fix="use smaller weights (only their ratios matter for --reduction mean)",
+    )
 
 
 def _one_d(y_true: Array, y_pred: Array, name: str) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from losscli._lazy import lazy_module
 from losscli._types import LogitSpace, Space, Task
+from losscli.errors import InputError
 from losscli.losses import links
 from losscli.losses.base import (
     MACHINE_EPS,
@@ -16,8 +17,9 @@ from losscli.losses.base import (
     _clip_eps,
     _hard,
     _one_d,
-    _opt_positive,
+    _opt_positive_list,
     _probabilities,
+    _unit,
     param,
 )
 
@@ -40,7 +42,8 @@ class BCE(Loss):
     cancellation at large |x|.
     Gradient: −w·y/p + (1−y)/(1−p); on logits −w·y·σ(−x) + (1−y)·σ(x).
     Reference: sklearn log_loss (clipped to [eps, 1−eps]); torch
-    binary_cross_entropy_with_logits(pos_weight) on logits.
+    binary_cross_entropy_with_logits(pos_weight) on logits.  Label smoothing
+    ε replaces y by y(1 − ε) + ε/2, as Keras's BinaryCrossentropy does.
     """
 
     name: ClassVar[str] = "bce"
@@ -55,8 +58,16 @@ class BCE(Loss):
     )
     logit_space: ClassVar[LogitSpace] = "optional"
     default_space: ClassVar[Space] = "probability"
-    pos_weight: float | None = param(None, "weight of the positive class's term", _opt_positive)
+    pos_weight: float | tuple[float, ...] | None = param(
+        None,
+        "weight of the positive class's term (multi-label: one per label column)",
+        _opt_positive_list,
+        is_list=True,
+    )
     eps: float = param(MACHINE_EPS, "probabilities are clipped to [eps, 1 − eps]", _clip_eps)
+    label_smoothing: float = param(
+        0.0, "mix targets with the uniform distribution (binary: y(1 − ε) + ε/2)", _unit
+    )
 
     def _pointwise(
         self,
@@ -67,16 +78,33 @@ class BCE(Loss):
         strict: bool = True,
         hessian: bool = False,
     ) -> Pointwise:
+        if y_pred.ndim == 2 and y_true.shape == y_pred.shape:
+            return multilabel(self, y_true, y_pred, logits=logits, hessian=hessian)
         _one_d(y_true, y_pred, self.name)
-        y = _binary_labels(y_true, soft=True)
+        pw = self.pos_weight
+        if isinstance(pw, tuple):
+            if len(pw) != 1:
+                raise InputError(
+                    f"--pos-weight has {len(pw)} values but there is one label column",
+                    "give one weight per label column (multi-label: K target and K prediction"
+                    " columns)",
+                )
+            pw = pw[0]
+        return self._elements(y_true, y_pred, 1.0 if pw is None else pw, logits, hessian)
+
+    def _elements(
+        self, y_true: Array, y_pred: Array, w: float | Array, logits: bool, hessian: bool
+    ) -> Pointwise:
+        """The kernel on one vector of labels; ``w`` is one weight or one per element."""
+        y = smooth_binary(_binary_labels(y_true, soft=True), self.label_smoothing)
         hard = logits and _hard(y)
-        w = 1.0 if self.pos_weight is None else self.pos_weight
+        unit = isinstance(w, float) and w == 1.0
         hess = None
         if logits:
             if hard:
                 return _bce_logits_hard(y, y_pred, w, hessian)
             sp_pos, sp_neg, sig, sig_neg = links.logistic_parts(y_pred)
-            wy = y if w == 1.0 else w * y
+            wy = y if unit else w * y
             loss = wy * sp_neg + (1.0 - y) * sp_pos
             grad = (1.0 - y) * sig - wy * sig_neg
             if hessian:
@@ -91,7 +119,45 @@ class BCE(Loss):
         return Pointwise(loss, grad, clipped=clipped, hess=hess)
 
 
-def _bce_logits_hard(y: Array, x: Array, w: float, hessian: bool = False) -> Pointwise:
+def smooth_binary(y: Array, eps: float) -> Array:
+    """Keras's binary label smoothing y(1 − ε) + ε/2 (cross-entropy's ε/K with K = 2)."""
+    return y if not eps else y * (1.0 - eps) + 0.5 * eps
+
+
+def multilabel(
+    loss: BCE | Any, y_true: Array, y_pred: Array, *, logits: bool, hessian: bool
+) -> Pointwise:
+    """K independent binary labels per row (K target and K prediction columns).
+
+    Each element is the binary kernel (``loss._elements``); a row's loss is the
+    sum over its K labels and its normaliser is K, so the mean is over all n·K
+    elements and the sum over all of them, as torch's BCEWithLogitsLoss.  A
+    per-label ``pos_weight`` (one per column) weighs each column's positive term.
+    """
+    n, k = y_pred.shape
+    pw = getattr(loss, "pos_weight", None)
+    w: float | Array = 1.0
+    if isinstance(pw, tuple) and len(pw) > 1:
+        if len(pw) != k:
+            raise InputError(
+                f"--pos-weight has {len(pw)} values but there are {k} label columns",
+                "give one weight per label column, or a single weight",
+            )
+        w = np.tile(np.asarray(pw, dtype=np.float64), n)
+    elif pw is not None:
+        w = float(pw[0] if isinstance(pw, tuple) else pw)
+    pw_ = loss._elements(y_true.ravel(), y_pred.ravel(), w, logits, hessian)
+    hess = None if pw_.hess is None else pw_.hess.reshape(n, k)
+    return Pointwise(
+        pw_.loss.reshape(n, k).sum(axis=1),
+        pw_.grad.reshape(n, k),
+        np.full(n, float(k)),
+        pw_.clipped,
+        hess,
+    )
+
+
+def _bce_logits_hard(y: Array, x: Array, w: float | Array, hessian: bool = False) -> Pointwise:
     """BCE on logits for 0/1 labels, in half the passes of the general form.
 
     With s = 1 − 2y (+1 for y = 0, −1 for y = 1) and z = s·x, the loss is
@@ -111,7 +177,7 @@ def _bce_logits_hard(y: Array, x: Array, w: float, hessian: bool = False) -> Poi
     grad = np.where(z >= 0, inv, e * inv)  # σ(z)
     grad *= s
     hess = e * inv * inv if hessian else None  # σ(x)σ(−x) = e/(1 + e)², no cancellation
-    if w != 1.0:
+    if not (isinstance(w, float) and w == 1.0):
         scale = np.where(y == 1.0, w, 1.0)
         loss *= scale
         grad *= scale
@@ -218,3 +284,26 @@ class ModifiedHuber(_Margin):
 
     def margin_hessian(self, z: Array) -> Array:
         return np.where((z < 1.0) & (z >= -1.0), 2.0, 0.0)
+
+
+@dataclass(frozen=True)
+class Perceptron(_Margin):
+    """Perceptron loss: max(0, −z), z = s·f.
+
+    Gradient: −s where z ≤ 0 (z = 0 included, as scikit-learn's SGD, so that
+    a zero score still moves), else 0.  Hessian: 0 (also at the kink z = 0).
+    Reference: sklearn SGDClassifier(loss='perceptron') (Hinge with threshold 0).
+    """
+
+    name: ClassVar[str] = "perceptron"
+    formula: ClassVar[str] = "max(0, −z), z = s·f, s = ±1"
+    gradient: ClassVar[str] = "−s if z ≤ 0, else 0"
+    hessian: ClassVar[str] = "0 (also at the kink z = 0)"
+    reference: ClassVar[str] = "sklearn SGDClassifier(loss='perceptron')"
+    smooth: ClassVar[bool] = False
+
+    def margin_loss(self, z: Array) -> tuple[Array, Array]:
+        return np.maximum(0.0, -z), np.where(z <= 0.0, -1.0, 0.0)
+
+    def margin_hessian(self, z: Array) -> Array:
+        return np.zeros_like(z)

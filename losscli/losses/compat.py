@@ -37,7 +37,8 @@ from losscli.losses import links
 from losscli.losses.base import Loss, Pointwise, _binary_labels, _fail, _one_d
 from losscli.losses.binary import BCE
 from losscli.losses.multiclass import CrossEntropy, Focal, KLDiv, _class_targets
-from losscli.losses.regression import Poisson
+from losscli.losses.regression import MAPE, MSLE, Poisson
+from losscli.losses.vector import CosineDistance
 
 if TYPE_CHECKING:
     import numpy as np
@@ -338,7 +339,10 @@ class _KerasFocal(_Convention, Focal):
         target, _ = _class_targets(y_true, y_pred.shape[1])
         p = links.softmax(y_pred) if logits else y_pred
         q, r, s, factor = _renormalised(p, self.eps, self.precision)
-        alpha = 0.25 if self.alpha < 0 else self.alpha
+        a = self.alpha
+        alpha: Array | float = (
+            self._class_alpha(y_pred.shape[1]) if isinstance(a, tuple) else (0.25 if a < 0 else a)
+        )
         g = self.gamma
         logq = np.log(q)
         one_minus = 1.0 - q
@@ -382,6 +386,37 @@ class _KerasPoisson(_Convention, Poisson):
         return Pointwise(y_pred - y_true * np.log(shifted), 1.0 - y_true / shifted)
 
 
+class _KerasMAPE(_Convention, MAPE):
+    """keras MeanAbsolutePercentageError: 100·|ŷ − y|/max(|y|, 1e-7), a percentage."""
+
+    def _library(self, y_true: Array, y_pred: Array, *, logits: bool) -> Pointwise:
+        _one_d(y_true, y_pred, self.name)
+        scale = np.maximum(np.abs(y_true), _clip_bounds(KERAS_EPS, self.precision)[0])
+        e = y_pred - y_true
+        return Pointwise(100.0 * np.abs(e) / scale, 100.0 * np.sign(e) / scale)
+
+
+class _KerasMSLE(_Convention, MSLE):
+    """keras MeanSquaredLogarithmicError: both sides clipped below at 1e-7 (so values
+    ≤ −1 are no error), then (log(1 + ŷ) − log(1 + y))²."""
+
+    def _library(self, y_true: Array, y_pred: Array, *, logits: bool) -> Pointwise:
+        _one_d(y_true, y_pred, self.name)
+        lo = _clip_bounds(KERAS_EPS, self.precision)[0]
+        q = np.maximum(y_pred, lo)
+        d = np.log(q + 1.0) - np.log(np.maximum(y_true, lo) + 1.0)
+        factor = np.where(y_pred > lo, 1.0, np.where(y_pred == lo, 0.5, 0.0))
+        return Pointwise(d * d, factor * 2.0 * d / (q + 1.0))
+
+
+class _KerasCosine(_Convention, CosineDistance):
+    """keras CosineSimilarity as a loss: −cos(ŷ, y), losscli's distance minus 1."""
+
+    def _library(self, y_true: Array, y_pred: Array, *, logits: bool) -> Pointwise:
+        pw = CosineDistance._pointwise(self, y_true, y_pred, logits=logits)
+        return pw._replace(loss=pw.loss - 1.0)
+
+
 # --------------------------------------------------------------------------- sklearn
 
 
@@ -416,6 +451,7 @@ CONVENTIONS: dict[Library, dict[str, Convention]] = {
         "huber": Convention("torch.nn.functional.huber_loss"),
         "smooth_l1": Convention("torch.nn.functional.smooth_l1_loss"),
         "poisson": Convention("torch.nn.functional.poisson_nll_loss"),
+        "gaussian_nll": Convention("torch.nn.functional.gaussian_nll_loss"),
         "bce": Convention(
             "torch.nn.functional.binary_cross_entropy (_with_logits with --logits)",
             "on probabilities: no clipping; each log clamped at −100 and the gradient's "
@@ -466,6 +502,22 @@ CONVENTIONS: dict[Library, dict[str, Convention]] = {
             kernel=_KerasFocal,
             defaults={"eps": KERAS_EPS, "alpha": -1.0},
         ),
+        "mape": Convention(
+            "keras.losses.MeanAbsolutePercentageError",
+            "a percentage (×100), |y| floored at 1e-7 (losscli, sklearn: a fraction, ε = 2.2e-16)",
+            kernel=_KerasMAPE,
+        ),
+        "msle": Convention(
+            "keras.losses.MeanSquaredLogarithmicError",
+            "values below 1e-7 clipped to 1e-7 (losscli refuses values ≤ −1)",
+            kernel=_KerasMSLE,
+        ),
+        "categorical_hinge": Convention("keras.losses.CategoricalHinge"),
+        "cosine_distance": Convention(
+            "keras.losses.CosineSimilarity",
+            "−cos(ŷ, y): losscli's 1 − cos minus 1 (the same gradient)",
+            kernel=_KerasCosine,
+        ),
         "kl_div": Convention(
             "keras.losses.KLDivergence",
             "targets and predictions clipped to [1e-7, 1]",
@@ -488,6 +540,15 @@ CONVENTIONS: dict[Library, dict[str, Convention]] = {
             "sklearn.linear_model.SGDRegressor(loss='epsilon_insensitive')"
         ),
         "hinge": Convention("sklearn.metrics.hinge_loss"),
+        "multiclass_hinge": Convention("sklearn.metrics.hinge_loss (more than two classes)"),
+        "perceptron": Convention("sklearn.linear_model.SGDClassifier(loss='perceptron')"),
+        "mape": Convention("sklearn.metrics.mean_absolute_percentage_error"),
+        "msle": Convention("sklearn.metrics.mean_squared_log_error"),
+        "rmsle": Convention("sklearn.metrics.root_mean_squared_log_error"),
+        "tweedie": Convention("sklearn.metrics.mean_tweedie_deviance"),
+        "poisson_deviance": Convention("sklearn.metrics.mean_poisson_deviance"),
+        "gamma": Convention("sklearn.metrics.mean_gamma_deviance"),
+        "brier": Convention("sklearn.metrics.brier_score_loss"),
         "squared_hinge": Convention("sklearn.linear_model.SGDClassifier(loss='squared_hinge')"),
         "modified_huber": Convention("sklearn.linear_model.SGDClassifier(loss='modified_huber')"),
         "bce": Convention("sklearn.metrics.log_loss", spaces=_PROBABILITIES, lacks=("pos_weight",)),
@@ -504,6 +565,10 @@ CONVENTIONS: dict[Library, dict[str, Convention]] = {
         "huber": Convention("optax.losses.huber_loss"),
         "log_cosh": Convention("optax.losses.log_cosh"),
         "hinge": Convention("optax.losses.hinge_loss"),
+        "multiclass_hinge": Convention("optax.losses.multiclass_hinge_loss"),
+        "perceptron": Convention("optax.losses.perceptron_loss"),
+        "poly1": Convention("optax.losses.poly_loss_cross_entropy", spaces=_LOGITS),
+        "cosine_distance": Convention("optax.losses.cosine_distance"),
         "bce": Convention(
             "optax.losses.sigmoid_binary_cross_entropy", spaces=_LOGITS, lacks=("pos_weight",)
         ),

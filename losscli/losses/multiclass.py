@@ -15,18 +15,20 @@ from losscli.losses.base import (
     ROW_SUM_TOL,
     Loss,
     Pointwise,
+    _alpha,
     _binary_labels,
     _clip_eps,
     _fail,
-    _finite,
     _hard,
     _nonnegative,
     _one_d,
+    _opt_index,
     _probabilities,
     _unit,
     _weights,
     param,
 )
+from losscli.losses.binary import multilabel, smooth_binary
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,6 +36,11 @@ if TYPE_CHECKING:
     from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
+
+
+def _switch(v: bool) -> str | None:
+    return None if isinstance(v, bool) else "must be true or false"
+
 
 TINY = sys.float_info.min  # smallest normal float64, 2.2e-308
 
@@ -136,6 +143,23 @@ class _LogProb(Loss):
         strict: bool = True,
         hessian: bool = False,
     ) -> Pointwise:
+        ignore = getattr(self, "ignore_index", None)
+        if ignore is None or y_pred.ndim != 2 or y_true.ndim != 1:
+            return self._rows(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
+        # torch's ignore_index: those rows count 0 in the loss, the gradient and the mean.
+        keep = y_true != ignore
+        pw = self._rows(
+            np.where(keep, y_true, 0.0), y_pred, logits=logits, strict=strict, hessian=hessian
+        )
+        k = keep.astype(np.float64)
+        norm = k if pw.norm is None else pw.norm * k
+        hess = None if pw.hess is None else pw.hess * k[:, None]
+        return Pointwise(pw.loss * k, pw.grad * k[:, None], norm, pw.clipped, hess)
+
+    def _rows(
+        self, y_true: Array, y_pred: Array, *, logits: bool, strict: bool, hessian: bool
+    ) -> Pointwise:
+        """The kernel proper, every row counted."""
         if y_pred.ndim == 1:
             return self._binary(y_true, y_pred, logits=logits, hessian=hessian)
         if y_true.shape[0] != y_pred.shape[0]:
@@ -210,18 +234,15 @@ class CrossEntropy(_LogProb):
     reference: ClassVar[str] = "torch.nn.functional.cross_entropy with --logits; sklearn log_loss"
     label_smoothing: float = param(0.0, "mix targets with the uniform distribution", _unit)
     class_weights: tuple[float, ...] | None = param(None, "one weight per class", _weights)
+    ignore_index: float | None = param(
+        None, "rows with this class index count 0 (torch ignore_index)", _opt_index
+    )
 
-    def _pointwise(
-        self,
-        y_true: Array,
-        y_pred: Array,
-        *,
-        logits: bool = False,
-        strict: bool = True,
-        hessian: bool = False,
+    def _rows(
+        self, y_true: Array, y_pred: Array, *, logits: bool, strict: bool, hessian: bool
     ) -> Pointwise:
         if logits or self.label_smoothing or y_pred.ndim != 2 or y_true.ndim != 1:
-            return super()._pointwise(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
+            return super()._rows(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
         return self._index_probabilities(y_true, y_pred, strict, hessian)
 
     def _index_probabilities(
@@ -298,6 +319,23 @@ class KLDiv(_LogProb):
     gradient: ClassVar[str] = "−y꜀/p꜀; with --logits p − y"
     hessian: ClassVar[str] = "y꜀/p꜀²; with --logits pⱼ(1 − pⱼ)·Σ꜀y꜀ (diagonal)"
     reference: ClassVar[str] = "torch.nn.functional.kl_div(log p, y, reduction='batchmean')"
+    log_target: bool = param(
+        False, "targets are log-probabilities (torch log_target=True)", _switch
+    )
+
+    def _rows(
+        self, y_true: Array, y_pred: Array, *, logits: bool, strict: bool, hessian: bool
+    ) -> Pointwise:
+        if self.log_target:
+            if y_true.ndim != 2:
+                raise InputError(
+                    "--log-target takes one log-probability target column per class",
+                    "give K target columns (log q꜀), or drop --log-target",
+                )
+            # exp(t)·(t − log p): the same as y = exp(t); rows of exp(t) must sum to 1.
+            with np.errstate(under="ignore"):
+                y_true = np.exp(y_true)
+        return super()._rows(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
 
     def log_prob_loss(
         self, logp: Array, p: Array, target: Array, idx: Array | None
@@ -324,17 +362,82 @@ class Focal(_LogProb):
     name: ClassVar[str] = "focal"
     task: ClassVar[Task] = Task.BINARY_OR_MULTICLASS
     takes: ClassVar[str] = "P(y = 1) or one column per class; logits with --logits"
-    formula: ClassVar[str] = "−α_t·(1 − p_t)^γ·log p_t"
+    formula: ClassVar[str] = (
+        "−α_t·(1 − p_t)^γ·log p_t; p_t = p if y = 1 else 1 − p (multi-class: p of the "
+        "true class), α_t = α if y = 1 else 1 − α (multi-class: α; α < 0: 1)"
+    )
     gradient: ClassVar[str] = (
-        "α_t(1 − p_t)^γ·[dce + γ·ce·(1 − 2y)·σ(x)σ(−x)/(1 − p_t)] (binary, logits)"
+        "binary, s = 1 − 2y, m = 1 − p_t: s·α_t·(m^γ/p_t − γ·m^(γ−1)·log p_t); "
+        "with --logits s·α_t·m^γ·(m − γ·p_t·log p_t)"
     )
     hessian: ClassVar[str] = (
         "α_t·m^γ·[ce'' + 2γ·ce'·r + γ(γ − 1)·ce·r² + γ·ce·m''/m], m = 1 − p_t, r = m'/m "
         "(binary); softmax form by the chain rule through log p (diagonal)"
     )
     reference: ClassVar[str] = "torchvision.ops.sigmoid_focal_loss; softmax focal (multi-class)"
-    alpha: float = param(0.25, "weight of the positive class (negative = off)", _finite)
+    alpha: float | tuple[float, ...] = param(
+        0.25,
+        "weight of the positive class (negative = off); multi-class: one per class",
+        _alpha,
+        is_list=True,
+    )
     gamma: float = param(2.0, "focusing exponent γ ≥ 0", _nonnegative)
+    label_smoothing: float = param(
+        0.0, "mix targets with the uniform distribution (binary: y(1 − ε) + ε/2)", _unit
+    )
+    ignore_index: float | None = param(
+        None, "rows with this class index count 0 (torch ignore_index)", _opt_index
+    )
+    multilabel: bool = param(
+        False, "K columns are K independent binary labels, not K classes", _switch
+    )
+
+    def _rows(
+        self, y_true: Array, y_pred: Array, *, logits: bool, strict: bool, hessian: bool
+    ) -> Pointwise:
+        if self.multilabel:
+            if y_pred.ndim != 2 or y_true.shape != y_pred.shape:
+                raise InputError(
+                    "--multilabel takes K label columns and K prediction columns",
+                    "list them with --true a,b,… and --pred p_a,p_b,…",
+                )
+            return multilabel(self, y_true, y_pred, logits=logits, hessian=hessian)
+        return super()._rows(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
+
+    def _elements(
+        self, y_true: Array, y_pred: Array, w: float | Array, logits: bool, hessian: bool
+    ) -> Pointwise:
+        """One vector of binary labels (the multi-label elements): the sigmoid form."""
+        return self._binary(y_true, y_pred, logits=logits, hessian=hessian)
+
+    def _scalar_alpha(self) -> float:
+        """α of the binary form (a one-element list is a number)."""
+        a = self.alpha
+        if isinstance(a, tuple):
+            if len(a) != 1:
+                raise InputError(
+                    f"binary focal takes one --alpha, got {len(a)}",
+                    "per-class --alpha needs one prediction column per class",
+                )
+            return a[0]
+        return a
+
+    def _class_alpha(self, k: int) -> Array | float:
+        """Multi-class α: one per class (Keras alpha=[…]), one for all, or 1 when off."""
+        a = self.alpha
+        if isinstance(a, tuple) and len(a) > 1:
+            if len(a) != k:
+                raise InputError(
+                    f"--alpha has {len(a)} values but there are {k} classes",
+                    "give one α per prediction column, or a single α",
+                )
+            return np.asarray(a, dtype=np.float64)
+        s = a[0] if isinstance(a, tuple) else a
+        return 1.0 if s < 0 else s
+
+    def _smoothed(self, target: Array) -> Array:
+        eps = self.label_smoothing
+        return target if not eps else (1.0 - eps) * target + eps / target.shape[1]
 
     def _logits_hard(self, y: Array, x: Array, hessian: bool = False) -> Pointwise:
         """Binary focal on logits for 0/1 labels, in two thirds of the passes.
@@ -366,7 +469,7 @@ class Focal(_LogProb):
         if hessian:
             g = self.gamma
             hess = mg * p_t * (m * (1.0 + 2.0 * g - g * ce) + (g * g) * ce * p_t)
-        if self.alpha >= 0:
+        if self._scalar_alpha() >= 0:
             loss *= a
             grad *= a
             if hess is not None:
@@ -374,13 +477,14 @@ class Focal(_LogProb):
         return Pointwise(loss, grad, hess=hess)
 
     def _alpha_t(self, y: Array) -> Array | float:
-        if self.alpha < 0:
+        a = self._scalar_alpha()
+        if a < 0:
             return 1.0
-        return self.alpha * y + (1.0 - self.alpha) * (1.0 - y)
+        return a * y + (1.0 - a) * (1.0 - y)
 
     def _binary(self, y_true: Array, y_pred: Array, *, logits: bool, hessian: bool) -> Pointwise:
         _one_d(y_true, y_pred, self.name)
-        y = _binary_labels(y_true, soft=True)
+        y = smooth_binary(_binary_labels(y_true, soft=True), self.label_smoothing)
         g = self.gamma
         if logits and _hard(y):
             return self._logits_hard(y, y_pred, hessian)
@@ -431,12 +535,13 @@ class Focal(_LogProb):
     def log_prob_loss(
         self, logp: Array, p: Array, target: Array, idx: Array | None
     ) -> tuple[Array, Array, Array | None]:
-        a = 1.0 if self.alpha < 0 else self.alpha
+        a = self._class_alpha(logp.shape[1])
+        target = self._smoothed(target)
         m = -np.expm1(logp)  # 1 − p, accurate as p → 1
         safe = m > 0
         q = np.where(safe, logp / np.where(safe, m, 1.0), -1.0)  # log p / (1 − p) → −1
         mg = m**self.gamma
-        loss = -a * (target * mg * logp).sum(axis=1)
+        loss = -(a * target * mg * logp).sum(axis=1)
         u = -a * target * mg * (1.0 - self.gamma * p * q)
         return loss, u, None
 
@@ -448,11 +553,47 @@ class Focal(_LogProb):
         g = self.gamma
         if g == 0:
             return None
-        a = 1.0 if self.alpha < 0 else self.alpha
+        a = self._class_alpha(logp.shape[1])
+        target = self._smoothed(target)
         m = -np.expm1(logp)
         safe = m > 0
         q = np.where(safe, logp / np.where(safe, m, 1.0), -1.0)
         m_low = m ** (g - 1.0) if g >= 1.0 else np.maximum(m, TINY) ** (g - 1.0)
         f2 = g * m_low * p * ((g - 1.0) * p * q - 2.0) - g * p * q * m**g
         out: Array = -a * target * f2
+        return out
+
+
+def _poly_epsilon(v: float) -> str | None:
+    return None if v >= -1 and v == v and v != float("inf") else "must be a number ≥ −1"
+
+
+@dataclass(frozen=True)
+class Poly1(_LogProb):
+    """Poly-1 cross-entropy: cross-entropy plus ε times the first polynomial term.
+
+    Formula: −Σ꜀ y꜀ log p꜀ + ε·Σ꜀ y꜀(1 − p꜀) (= CE + ε(1 − p_t) for one-hot
+    targets).  In the log-probabilities the term is y꜀(−L꜀ + ε(1 − e^{L꜀})),
+    so u꜀ = −y꜀(1 + εp꜀) and v꜀ = −εy꜀p꜀; the chain rule to logits or
+    probabilities is the shared one.
+    Reference: optax.losses.poly_loss_cross_entropy(epsilon).
+    """
+
+    name: ClassVar[str] = "poly1"
+    aliases: ClassVar[tuple[str, ...]] = ("poly_cross_entropy",)
+    formula: ClassVar[str] = "−Σ꜀ y꜀·log p꜀ + ε·Σ꜀ y꜀·(1 − p꜀)"
+    gradient: ClassVar[str] = "−y꜀(1 + εp꜀)/p꜀; with --logits pⱼΣ꜀y꜀(1 + εp꜀) − yⱼ(1 + εpⱼ)"
+    hessian: ClassVar[str] = "y꜀/p꜀²; with --logits the chain rule through log p (diagonal)"
+    reference: ClassVar[str] = "optax.losses.poly_loss_cross_entropy(epsilon)"
+    poly_epsilon: float = param(2.0, "weight ε of the (1 − p_t) term (≥ −1)", _poly_epsilon)
+
+    def log_prob_loss(
+        self, logp: Array, p: Array, target: Array, idx: Array | None
+    ) -> tuple[Array, Array, Array | None]:
+        eps = self.poly_epsilon
+        loss = -(target * logp).sum(axis=1) + eps * (target * (1.0 - p)).sum(axis=1)
+        return loss, -target * (1.0 + eps * p), None
+
+    def log_prob_curvature(self, logp: Array, p: Array, target: Array) -> Array | None:
+        out: Array = -self.poly_epsilon * target * p
         return out

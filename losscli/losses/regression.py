@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 from losscli._lazy import lazy_module
 from losscli._types import LogitSpace, Reduction, Task
 from losscli.losses.base import (
+    MACHINE_EPS,
     MAX_EXP,
     POISSON_EPS,
     Loss,
@@ -21,12 +22,35 @@ from losscli.losses.base import (
     param,
 )
 
+
+def _flag(v: bool) -> str | None:
+    return None if isinstance(v, bool) else "must be true or false"
+
+
 if TYPE_CHECKING:
     import numpy as np
 
     from losscli._types import Array
 else:
     np = lazy_module("numpy", globals(), "np")
+
+
+def _outputs(y_true: Array, y_pred: Array, name: str) -> int:
+    """1 for one target and one prediction column; K for K of each (multi-output)."""
+    if y_pred.ndim == 2 and y_true.shape == y_pred.shape:
+        return int(y_pred.shape[1])
+    _one_d(y_true, y_pred, name)
+    return 1
+
+
+def _per_row(pw: Pointwise, outputs: int) -> Pointwise:
+    """Multi-output: a row's loss is the sum over its K outputs and its normaliser K,
+    so the mean is scikit-learn's multioutput='uniform_average' (the mean over
+    outputs of each output's mean) and the sum runs over every element."""
+    if outputs == 1 and pw.loss.ndim == 1:
+        return pw
+    n = pw.loss.shape[0]
+    return Pointwise(pw.loss.sum(axis=1), pw.grad, np.full(n, float(outputs)), pw.clipped, pw.hess)
 
 
 @dataclass(frozen=True)
@@ -53,11 +77,11 @@ class _Regression(Loss):
         strict: bool = True,
         hessian: bool = False,
     ) -> Pointwise:
-        _one_d(y_true, y_pred, self.name)
+        outputs = _outputs(y_true, y_pred, self.name)
         e = y_pred - y_true
         hess = self.residual_hessian(e) if hessian else None  # before e is reused in place
         loss, grad = self.residual_loss(e)
-        return Pointwise(loss, grad, hess=hess)
+        return _per_row(Pointwise(loss, grad, hess=hess), outputs)
 
 
 @dataclass(frozen=True)
@@ -85,7 +109,51 @@ class MSE(_Regression):
 
 
 @dataclass(frozen=True)
-class RMSE(MSE):
+class _RootMean(Loss):
+    """√ of the weighted mean of the per-sample terms (``mean`` only).
+
+    L = √M, M = Σsℓ/Σs: ∂L/∂ŷᵢ = sᵢ·∂ℓᵢ/∂ŷᵢ/(2Σs·L), and 0 at L = 0 (the
+    minimum, where the root has its kink); the Hessian below likewise.
+    """
+
+    reductions: ClassVar[tuple[Reduction, ...]] = ("mean",)
+
+    def _pointwise(
+        self,
+        y_true: Array,
+        y_pred: Array,
+        *,
+        logits: bool = False,
+        strict: bool = True,
+        hessian: bool = False,
+    ) -> Pointwise:
+        # sklearn's multi-output root is the mean of per-output roots, not this root
+        _one_d(y_true, y_pred, self.name)
+        return super()._pointwise(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
+
+    def reduce_value(self, num: float, den: float, reduction: Reduction) -> float:
+        return math.sqrt(num / den)
+
+    def grad_scale(self, num: float, den: float, reduction: Reduction) -> float:
+        # d√M/dM = 1/(2√M)
+        root = math.sqrt(num / den)
+        return 0.0 if root == 0 else 1.0 / (den * 2.0 * root)
+
+    def reduced_hessian(
+        self, pw: Pointwise, s: Array | float, num: float, den: float, reduction: Reduction
+    ) -> Array:
+        # ∂²L = ∂²M/(2√M) − (∂M)²/(4M^{3/2}): rows couple through the root; 0 at M = 0.
+        assert pw.hess is not None
+        m = num / den
+        if m == 0:
+            return np.zeros_like(pw.grad)
+        dm = (s / den) * pw.grad
+        out: Array = (s / den) * pw.hess / (2.0 * math.sqrt(m)) - dm * dm / (4.0 * m**1.5)
+        return out
+
+
+@dataclass(frozen=True)
+class RMSE(_RootMean, MSE):
     """Root mean squared error: √(weighted mean of (ŷ−y)²); ``mean`` only.
 
     Gradient: (ŷᵢ−yᵢ)·sᵢ / (Σs · RMSE), and 0 when RMSE is 0 (the minimum).
@@ -100,28 +168,6 @@ class RMSE(MSE):
         "1/(N·RMSE) − (ŷᵢ − yᵢ)²/(N²·RMSE³) (rows couple through the root); 0 at RMSE = 0"
     )
     reference: ClassVar[str] = "sklearn.metrics.root_mean_squared_error"
-    reductions: ClassVar[tuple[Reduction, ...]] = ("mean",)
-
-    def reduce_value(self, num: float, den: float, reduction: Reduction) -> float:
-        return math.sqrt(num / den)
-
-    def grad_scale(self, num: float, den: float, reduction: Reduction) -> float:
-        # d√M/dM = 1/(2√M); the per-sample derivative of (ŷ−y)² already carries the 2.
-        rmse = math.sqrt(num / den)
-        return 0.0 if rmse == 0 else 1.0 / (den * 2.0 * rmse)
-
-    def reduced_hessian(
-        self, pw: Pointwise, s: Array | float, num: float, den: float, reduction: Reduction
-    ) -> Array:
-        # L = √M with M = Σsℓ/Σs: ∂²L = ∂²M/(2√M) − (∂M)²/(4M^{3/2}); the root's kink
-        # at M = 0 reports 0, as the gradient does.
-        assert pw.hess is not None
-        m = num / den
-        if m == 0:
-            return np.zeros_like(pw.grad)
-        dm = (s / den) * pw.grad
-        out: Array = (s / den) * pw.hess / (2.0 * math.sqrt(m)) - dm * dm / (4.0 * m**1.5)
-        return out
 
 
 @dataclass(frozen=True)
@@ -291,8 +337,21 @@ class Poisson(Loss):
     formula: ClassVar[str] = "λ − y·log(λ + 1e-8); with --logits eˣ − y·x"
     gradient: ClassVar[str] = "1 − y/(λ + 1e-8); with --logits eˣ − y"
     hessian: ClassVar[str] = "y/(λ + 1e-8)²; with --logits eˣ"
-    reference: ClassVar[str] = "torch.nn.functional.poisson_nll_loss(log_input=--logits)"
+    reference: ClassVar[str] = "torch.nn.functional.poisson_nll_loss(log_input=--logits, full)"
     logit_space: ClassVar[LogitSpace] = "optional"
+    full: bool = param(
+        False, "add the terms that do not depend on the prediction (Stirling's log y!)", _flag
+    )
+
+    def _stirling(self, y: Array, loss: Array) -> Array:
+        """torch's full=True: + y·log y − y + ½log(2πy) where y > 1 (log y! ≈ that);
+        a function of the target alone, so the derivatives do not change."""
+        if not self.full:
+            return loss
+        big = y > 1
+        ys = np.where(big, y, 1.0)
+        loss += np.where(big, ys * np.log(ys) - ys + 0.5 * np.log(2.0 * math.pi * ys), 0.0)
+        return loss
 
     def _pointwise(
         self,
@@ -314,8 +373,132 @@ class Poisson(Loss):
                 "drop --logits if these are rates rather than log-rates",
             )
             rate = np.exp(y_pred)
-            return Pointwise(rate - y_true * y_pred, rate - y_true, hess=rate if hessian else None)
+            loss = self._stirling(y_true, rate - y_true * y_pred)
+            return Pointwise(loss, rate - y_true, hess=rate if hessian else None)
         _fail(y_pred < 0, "y_pred", "has negative rates", y_pred, "pass --logits for log-rates")
         shifted = y_pred + POISSON_EPS
         hess = y_true / (shifted * shifted) if hessian else None
-        return Pointwise(y_pred - y_true * np.log(shifted), 1.0 - y_true / shifted, hess=hess)
+        loss = self._stirling(y_true, y_pred - y_true * np.log(shifted))
+        return Pointwise(loss, 1.0 - y_true / shifted, hess=hess)
+
+
+@dataclass(frozen=True)
+class MAPE(_Regression):
+    """Mean absolute percentage error, as a fraction (not ×100).
+
+    Formula: |ŷ − y| / max(|y|, ε), ε = float64 machine epsilon (so y = 0
+    gives a huge but finite term, as scikit-learn).  Gradient:
+    sign(ŷ − y)/max(|y|, ε) (0 at a tie).  Hessian: 0, also at the kink ŷ = y.
+    Reference: sklearn.metrics.mean_absolute_percentage_error.
+    """
+
+    name: ClassVar[str] = "mape"
+    aliases: ClassVar[tuple[str, ...]] = ("mean_absolute_percentage_error",)
+    formula: ClassVar[str] = "|ŷ − y| / max(|y|, ε), ε = 2.22e-16"
+    gradient: ClassVar[str] = "sign(ŷ − y) / max(|y|, ε)"
+    hessian: ClassVar[str] = "0 (also at the kink ŷ = y)"
+    reference: ClassVar[str] = "sklearn.metrics.mean_absolute_percentage_error"
+    smooth: ClassVar[bool] = False
+
+    def _pointwise(
+        self,
+        y_true: Array,
+        y_pred: Array,
+        *,
+        logits: bool = False,
+        strict: bool = True,
+        hessian: bool = False,
+    ) -> Pointwise:
+        outputs = _outputs(y_true, y_pred, self.name)
+        scale = np.maximum(np.abs(y_true), MACHINE_EPS)
+        e = y_pred - y_true
+        hess = np.zeros_like(e) if hessian else None
+        return _per_row(Pointwise(np.abs(e) / scale, np.sign(e) / scale, hess=hess), outputs)
+
+
+@dataclass(frozen=True)
+class MSLE(Loss):
+    """Mean squared logarithmic error.
+
+    Domain: y, ŷ > −1 (values ≤ −1 are an input error, as in scikit-learn).
+    Formula: (log1p ŷ − log1p y)².  Gradient: 2d/(1 + ŷ), d = log1p ŷ − log1p y.
+    Hessian: 2(1 − d)/(1 + ŷ)².
+    Reference: sklearn.metrics.mean_squared_log_error.
+    """
+
+    name: ClassVar[str] = "msle"
+    aliases: ClassVar[tuple[str, ...]] = ("mean_squared_log_error",)
+    task: ClassVar[Task] = Task.REGRESSION
+    takes: ClassVar[str] = "predicted values > −1"
+    formula: ClassVar[str] = "(log(1 + ŷ) − log(1 + y))²"
+    gradient: ClassVar[str] = "2d/(1 + ŷ), d = log(1 + ŷ) − log(1 + y)"
+    hessian: ClassVar[str] = "2(1 − d)/(1 + ŷ)²"
+    reference: ClassVar[str] = "sklearn.metrics.mean_squared_log_error"
+
+    def value_domain(self) -> str:
+        return "log1p"
+
+    def _pointwise(
+        self,
+        y_true: Array,
+        y_pred: Array,
+        *,
+        logits: bool = False,
+        strict: bool = True,
+        hessian: bool = False,
+    ) -> Pointwise:
+        outputs = _outputs(y_true, y_pred, self.name)
+        fix = "squared log errors need values > −1"
+        _fail(y_true <= -1, "y_true", "has values ≤ −1 (log(1 + y) undefined)", y_true, fix)
+        _fail(y_pred <= -1, "y_pred", "has values ≤ −1 (log(1 + ŷ) undefined)", y_pred, fix)
+        d = np.log1p(y_pred) - np.log1p(y_true)
+        one = 1.0 + y_pred
+        hess = 2.0 * (1.0 - d) / one / one if hessian else None  # one² may overflow
+        return _per_row(Pointwise(d * d, 2.0 * d / one, hess=hess), outputs)
+
+
+@dataclass(frozen=True)
+class RMSLE(_RootMean, MSLE):
+    """Root mean squared logarithmic error: √(weighted mean of MSLE terms); ``mean`` only.
+
+    Gradient: sᵢ·dᵢ/((1 + ŷᵢ)·Σs·RMSLE), 0 at RMSLE = 0.
+    Reference: sklearn.metrics.root_mean_squared_log_error.
+    """
+
+    name: ClassVar[str] = "rmsle"
+    aliases: ClassVar[tuple[str, ...]] = ("root_mean_squared_log_error",)
+    formula: ClassVar[str] = "√(mean of (log(1 + ŷ) − log(1 + y))²); per-sample column shows d²"
+    gradient: ClassVar[str] = "dᵢ / ((1 + ŷᵢ)·N·RMSLE)"
+    hessian: ClassVar[str] = "by the chain rule through the root (rows couple); 0 at RMSLE = 0"
+    reference: ClassVar[str] = "sklearn.metrics.root_mean_squared_log_error"
+
+
+@dataclass(frozen=True)
+class Expectile(_Regression):
+    """Expectile (asymmetric squared) loss for the expectile q.
+
+    Formula: |q − 1(y < ŷ)|·(y − ŷ)²: weight q below the target, 1 − q above.
+    Gradient: 2·w·(ŷ − y).  Hessian: 2w; at ŷ = y (where the weight jumps)
+    2q, the value of the formula's branch 1(y < ŷ) = 0.
+    Reference: Vowpal Wabbit's expectile loss (q = 0.5 is half the squared error).
+    """
+
+    name: ClassVar[str] = "expectile"
+    formula: ClassVar[str] = "|q − 1(y < ŷ)|·(y − ŷ)²"
+    gradient: ClassVar[str] = "2(1 − q)(ŷ − y) if ŷ > y, else 2q(ŷ − y)"
+    hessian: ClassVar[str] = "2(1 − q) if ŷ > y, else 2q (2q at ŷ = y)"
+    reference: ClassVar[str] = "|q − 1(y < ŷ)|·(y − ŷ)² (Vowpal Wabbit expectile)"
+    quantile: float = param(0.5, "the expectile q to estimate", _open_unit)
+
+    def _weight(self, e: Array) -> Array:
+        q = self.quantile
+        out: Array = np.where(e > 0, 1.0 - q, q)
+        return out
+
+    def residual_loss(self, e: Array) -> tuple[Array, Array]:
+        w = self._weight(e)
+        return w * e * e, 2.0 * w * e
+
+    def residual_hessian(self, e: Array) -> Array:
+        out: Array = 2.0 * self._weight(e)
+        return out

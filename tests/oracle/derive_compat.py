@@ -150,6 +150,13 @@ def cases():
     out["keras", "huber", "pr"] = keras_case(L.Huber(), yr, pr)
     out["keras", "log_cosh", "pr"] = keras_case(L.LogCosh(), yr, pr)
     out["keras", "hinge", "xb"] = keras_case(L.Hinge(), yb, xb)
+    yp, pp, yn, pn, vt, vp = I["yp"], I["pp"], I["yn"], I["pn"], I["vt"], I["vp"]
+    out["keras", "mape", "pp"] = keras_case(L.MeanAbsolutePercentageError(), yp, pp)
+    out["keras", "msle", "pn"] = keras_case(L.MeanSquaredLogarithmicError(), yn, pn)
+    out["keras", "cosine_distance", "vp"] = keras_case(L.CosineSimilarity(), vt, vp)
+    out["keras", "categorical_hinge", "xh"] = keras_case(
+        L.CategoricalHinge(), one_hot(ym, k), I["xh"]
+    )
     # sklearn (float64, values only)
     out["sklearn", "bce", "pb"] = (skm.log_loss(yb, pb), None)
     out["sklearn", "bce", "pb", "w"] = (skm.log_loss(yb, pb, sample_weight=wb), None)
@@ -164,6 +171,16 @@ def cases():
     out["sklearn", "mse", "pr", "w"] = (skm.mean_squared_error(yr, pr, sample_weight=wr), None)
     out["sklearn", "quantile", "pr"] = (skm.mean_pinball_loss(yr, pr, alpha=0.5), None)
     out["sklearn", "hinge", "xb"] = (skm.hinge_loss(yb, xb), None)
+    out["sklearn", "multiclass_hinge", "xh"] = (
+        skm.hinge_loss(ym, I["xh"], labels=[0, 1, 2]),
+        None,
+    )
+    out["sklearn", "mape", "pp"] = (skm.mean_absolute_percentage_error(yp, pp), None)
+    out["sklearn", "msle", "pp"] = (skm.mean_squared_log_error(yp, pp), None)
+    out["sklearn", "rmsle", "pp"] = (skm.root_mean_squared_log_error(yp, pp), None)
+    out["sklearn", "poisson_deviance", "pp"] = (skm.mean_poisson_deviance(yp, pp), None)
+    out["sklearn", "gamma", "pp"] = (skm.mean_gamma_deviance(yp, pp), None)
+    out["sklearn", "brier", "pb"] = (skm.brier_score_loss(yb, pb), None)
     # optax (float64 under jax x64)
     O = optax.losses  # noqa: E741
     out["optax", "focal", "xb"] = optax_case(lambda p, y: O.sigmoid_focal_loss(p, y), yb, xb)
@@ -174,6 +191,16 @@ def cases():
     out["optax", "huber", "pr"] = optax_case(O.huber_loss, yr, pr)
     out["optax", "mse", "pr"] = optax_case(O.squared_error, yr, pr)
     out["optax", "log_cosh", "pr"] = optax_case(O.log_cosh, yr, pr)
+    out["optax", "poly1", "xm"] = optax_case(
+        lambda p, y: O.poly_loss_cross_entropy(p, jnp.eye(k)[y.astype(int)], epsilon=2.0), ym, xm
+    )
+    out["optax", "cosine_distance", "vp"] = optax_case(lambda p, y: O.cosine_distance(p, y), vt, vp)
+    out["optax", "multiclass_hinge", "xh"] = optax_case(
+        lambda p, y: O.multiclass_hinge_loss(p, y.astype(int)), ym, I["xh"]
+    )
+    out["optax", "perceptron", "xb"] = optax_case(
+        lambda p, y: O.perceptron_loss(p, 2 * y - 1), yb, xb
+    )
     return out
 
 

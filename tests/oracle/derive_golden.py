@@ -24,6 +24,7 @@ cross_entropy and kl_div, and the clipped tensor is the leaf that is differentia
 from __future__ import annotations
 
 import math
+import os
 import random
 import sys
 import warnings
@@ -34,7 +35,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import jax
+import keras
 import numpy as np
+import optax
 import scipy.special
 import sklearn
 import sklearn.metrics as skm
@@ -43,17 +49,33 @@ import torch.nn.functional as F
 from sklearn._loss import loss as sk_loss
 from sklearn.linear_model import _sgd_fast
 
+jax.config.update("jax_enable_x64", True)
+keras.config.set_floatx("float64")
+keras.config.set_epsilon(1e-300)  # keras adds epsilon inside its logs: make it vanish
+OPTAX = f"optax {optax.__version__}"
+KERAS = f"keras {keras.__version__} (jax)"
+ROOTS = {"rmse", "rmsle"}  # reported as the square root of the weighted mean
+
 F64 = torch.float64
 MACHINE_EPS = float(np.finfo(np.float64).eps)  # 2.220446049250313e-16
 TORCH = "torch " + ".".join(torch.__version__.split("+")[0].split(".")[:2])
 SK = "sklearn " + ".".join(sklearn.__version__.split(".")[:2])
 OUT = Path(__file__).resolve().parents[1] / "golden_cases.py"
-CLIPPED = {"bce", "focal", "cross_entropy", "kl_div"}  # probabilities clipped to [eps, 1-eps]
+CLIPPED = {
+    "bce",
+    "focal",
+    "cross_entropy",
+    "kl_div",
+    "poly1",
+}  # probabilities clipped to [eps, 1-eps]
 POISSON_EPS = 1e-8
 
 # Tolerances: the same computation by another torch path, and another library.
 SAME = {"rtol": 1e-11, "atol": 1e-14}
 OTHER = {"rtol": 1e-9, "atol": 1e-12}
+# Keras's jax backend rounds some steps through float32 even with floatx float64 (its
+# results differ from the exact formula by ~1e-8): it confirms the convention, not digits.
+KERAS_TOL = {"rtol": 1e-6, "atol": 1e-9}
 
 
 @dataclass
@@ -135,20 +157,26 @@ def k_eps_ins(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, 
 
 
 def k_poisson(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
-    ell = F.poisson_nll_loss(
-        x, y, log_input=c.logits, full=False, eps=POISSON_EPS, reduction="none"
-    )
-    p = fmt_params(log_input=c.logits, full=False, eps=POISSON_EPS)
+    full = bool(c.params.get("full", False))
+    ell = F.poisson_nll_loss(x, y, log_input=c.logits, full=full, eps=POISSON_EPS, reduction="none")
+    p = fmt_params(log_input=c.logits, full=full, eps=POISSON_EPS)
     return ell, None, f"{TORCH} F.poisson_nll_loss({p})"
 
 
+def smooth01(c: Spec, y: torch.Tensor) -> torch.Tensor:
+    """Keras's binary label smoothing y*(1-ls) + ls/2."""
+    ls = c.params.get("label_smoothing", 0.0)
+    return y * (1 - ls) + 0.5 * ls
+
+
 def k_bce(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    y = smooth01(c, y)
     pw = c.params.get("pos_weight")
     if c.logits:
         pwt = None if pw is None else torch.tensor(pw, dtype=F64)
         ell = F.binary_cross_entropy_with_logits(x, y, pos_weight=pwt, reduction="none")
         return ell, None, f"{TORCH} F.binary_cross_entropy_with_logits({fmt_params(pos_weight=pw)})"
-    w1 = 1.0 if pw is None else pw
+    w1 = 1.0 if pw is None else (torch.tensor(pw, dtype=F64) if isinstance(pw, list) else pw)
     ell = -(w1 * y * torch.log(x) + (1 - y) * torch.log(1 - x))
     desc = f"{TORCH} -(pw*y*log(p)+(1-y)*log(1-p)) at p=clip(p,eps,1-eps) ({fmt_params(pw=w1)})"
     return ell, None, desc
@@ -158,7 +186,8 @@ def k_focal(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, An
     a = c.params.get("alpha", 0.25)
     g = c.params.get("gamma", 2.0)
     pr = fmt_params(alpha=a, gamma=g)
-    if x.dim() == 1:
+    if x.dim() == 1 or c.params.get("multilabel"):
+        y = smooth01(c, y)
         # torchvision.ops.sigmoid_focal_loss, line by line (torchvision is not installed).
         if c.logits:
             p = torch.sigmoid(x)
@@ -176,6 +205,19 @@ def k_focal(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, An
         if a >= 0:
             ell = (a * y + (1 - a) * (1 - y)) * ell
         return ell, None, desc
+    ii = c.params.get("ignore_index")
+    ls = c.params.get("label_smoothing", 0.0)
+    if isinstance(a, list) or ls or ii is not None:
+        # Keras CategoricalFocalCrossentropy: -sum_c alpha_c*t_c*(1-p_c)**gamma*log p_c,
+        # t = (1-ls)*onehot + ls/K; torch's ignore_index rows count 0 in sum and mean.
+        k = x.shape[1]
+        keep = (y != ii) if ii is not None else torch.ones_like(y, dtype=torch.bool)
+        t = F.one_hot(torch.where(keep, y, 0), k).to(F64) * (1 - ls) + ls / k
+        logp = F.log_softmax(x, dim=1) if c.logits else torch.log(x)
+        av = torch.tensor(a, dtype=F64) if isinstance(a, list) else (a if a >= 0 else 1.0)
+        ell = -(av * t * (1 - torch.exp(logp)) ** g * logp).sum(1) * keep.to(F64)
+        pr2 = fmt_params(alpha=a, gamma=g, label_smoothing=ls, ignore_index=ii)
+        return ell, keep.to(F64), f"{TORCH} -sum_c alpha_c*t_c*(1-p_c)**gamma*log p_c ({pr2})"
     logp = F.log_softmax(x, dim=1) if c.logits else torch.log(x)
     logp_t = logp.gather(1, y[:, None]).squeeze(1)
     p_t = torch.exp(logp_t) if c.logits else x.gather(1, y[:, None]).squeeze(1)
@@ -215,6 +257,24 @@ def k_ce(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, 
     ls = c.params.get("label_smoothing", 0.0)
     w = _class_weights(c)
     pr = fmt_params(weight=c.params.get("class_weights"), label_smoothing=ls)
+    ii = c.params.get("ignore_index")
+    if ii is not None:
+        keep = y != ii
+        yk = torch.where(keep, y, 0)
+        wc = torch.ones(n_cls, dtype=F64) if w is None else w
+        if c.logits:
+            ell = F.cross_entropy(
+                x, y, weight=w, label_smoothing=ls, ignore_index=int(ii), reduction="none"
+            )
+            desc = f"{TORCH} F.cross_entropy({pr}, ignore_index={int(ii)})"
+        else:  # the formula in p (F.cross_entropy(log p) would renormalise p)
+            smoothed = (1 - ls) * F.one_hot(yk, n_cls).to(F64) + ls / n_cls
+            ell = -(wc * smoothed * torch.log(x)).sum(dim=1) * keep.to(F64)
+            desc = (
+                f"{TORCH} -sum_c w_c*((1-ls)*y_c+ls/C)*log(clip(p_c,eps,1-eps)), "
+                f"rows y=ignore_index -> 0 ({pr}, ignore_index={int(ii)})"
+            )
+        return ell, wc[yk] * keep.to(F64), desc
     if c.logits:
         ell = F.cross_entropy(x, y, weight=w, label_smoothing=ls, reduction="none")
         desc = f"{TORCH} F.cross_entropy({pr})"
@@ -230,12 +290,119 @@ def k_ce(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, 
 
 def k_kl_div(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
     inp = F.log_softmax(x, dim=1) if c.logits else torch.log(x)
-    ell = F.kl_div(inp, y, reduction="none").sum(dim=1)
+    lt = bool(c.params.get("log_target", False))
+    ell = F.kl_div(inp, y, reduction="none", log_target=lt).sum(dim=1)
     src = "log_softmax(z)" if c.logits else "log(clip(p,eps,1-eps))"
-    return ell, None, f"{TORCH} F.kl_div(input={src}, y) summed per row"
+    return ell, None, f"{TORCH} F.kl_div(input={src}, y, log_target={lt}) summed per row"
+
+
+def k_mape(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    ell = (x - y).abs() / y.abs().clamp(min=MACHINE_EPS)
+    return ell, None, f"{TORCH} |yhat-y|/max(|y|,eps)"
+
+
+def k_msle(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    return (torch.log1p(x) - torch.log1p(y)) ** 2, None, f"{TORCH} (log1p(yhat)-log1p(y))**2"
+
+
+def tweedie_power(c: Spec) -> float:
+    return {"poisson_deviance": 1.0, "gamma": 2.0}.get(c.loss, c.params.get("power", 0.0))
+
+
+def k_tweedie(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    p = tweedie_power(c)
+    mu = torch.exp(x) if c.logits else x
+    if p == 0:
+        ell = (y - mu) ** 2
+    elif p == 1:
+        ell = 2 * (torch.xlogy(y, y) - torch.xlogy(y, mu) - y + mu)
+    elif p == 2:
+        ell = 2 * (torch.log(mu / y) + y / mu - 1)
+    else:
+        ell = 2 * (
+            torch.clamp(y, min=0) ** (2 - p) / ((1 - p) * (2 - p))
+            - y * mu ** (1 - p) / (1 - p)
+            + mu ** (2 - p) / (2 - p)
+        )
+    link = "mu=exp(x), " if c.logits else ""
+    return ell, None, f"{TORCH} Tweedie unit deviance ({link}power={p!r})"
+
+
+def k_expectile(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    q = c.params.get("quantile", 0.5)
+    w = torch.abs(q - (y < x).to(F64))
+    return w * (y - x) ** 2, None, f"{TORCH} |q-1(y<yhat)|*(y-yhat)**2 ({fmt_params(q=q)})"
+
+
+def k_gaussian_nll(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    full = bool(c.params.get("full", False))
+    ell = F.gaussian_nll_loss(x[:, 0], y, x[:, 1], full=full, eps=1e-6, reduction="none")
+    return ell, None, f"{TORCH} F.gaussian_nll_loss({fmt_params(full=full, eps=1e-6)})"
+
+
+def k_brier(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    if x.dim() == 1:
+        p = torch.sigmoid(x) if c.logits else x
+        return (p - y) ** 2, None, f"{TORCH} (p-y)**2" + (", p=sigmoid(x)" if c.logits else "")
+    k = x.shape[1]
+    p = torch.softmax(x, dim=1) if c.logits else x
+    t = F.one_hot(y, k).to(F64) if y.dim() == 1 else y
+    half = 0.5 if k == 2 else 1.0
+    src = ", p=softmax(z)" if c.logits else ""
+    return half * ((p - t) ** 2).sum(1), None, f"{TORCH} {half}*sum_c (p_c-y_c)**2{src}"
+
+
+def k_mc_hinge(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    k = x.shape[1]
+    mask = F.one_hot(y, k).bool()
+    true = x.gather(1, y[:, None]).squeeze(1)
+    other = x.masked_fill(mask, -math.inf).max(dim=1).values
+    return torch.clamp(1 - true + other, min=0), None, f"{TORCH} max(0,1-s_y+max_(c!=y) s_c)"
+
+
+def k_cat_hinge(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    t = F.one_hot(y, x.shape[1]).to(F64) if y.dim() == 1 else y
+    pos = (t * x).sum(1)
+    neg = ((1 - t) * x).max(dim=1).values
+    return torch.clamp(neg - pos + 1, min=0), None, f"{TORCH} max(0,max((1-y)*s)-sum(y*s)+1)"
+
+
+def k_perceptron(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    return torch.clamp(-_pm1(y) * x, min=0), None, f"{TORCH} max(0,-y*f), y in -1/+1"
+
+
+def k_poly1(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    e = c.params.get("poly_epsilon", 2.0)
+    if x.dim() == 1:  # the binary case: p -> [1-p, p], x -> [0, x]
+        x = torch.stack([torch.zeros_like(x), x], 1) if c.logits else torch.stack([1 - x, x], 1)
+        y = torch.stack([1 - y, y], 1)
+    t = F.one_hot(y, x.shape[1]).to(F64) if y.dim() == 1 else y
+    logp = F.log_softmax(x, dim=1) if c.logits else torch.log(x)
+    ell = -(t * logp).sum(1) + e * (t * (1 - torch.exp(logp))).sum(1)
+    src = "log_softmax(z)" if c.logits else "log(clip(p,eps,1-eps))"
+    return ell, None, f"{TORCH} -sum(y*log p)+eps*sum(y*(1-p)), log p={src} ({fmt_params(eps=e)})"
+
+
+def k_cosine(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, Any, str]:
+    cos = (x * y).sum(1) / (torch.linalg.norm(x, dim=1) * torch.linalg.norm(y, dim=1))
+    return 1 - cos, None, f"{TORCH} 1-<yhat,y>/(|yhat||y|)"
 
 
 KERNELS: dict[str, Kernel] = {
+    "mape": k_mape,
+    "msle": k_msle,
+    "rmsle": k_msle,
+    "tweedie": k_tweedie,
+    "poisson_deviance": k_tweedie,
+    "gamma": k_tweedie,
+    "expectile": k_expectile,
+    "gaussian_nll": k_gaussian_nll,
+    "brier": k_brier,
+    "multiclass_hinge": k_mc_hinge,
+    "categorical_hinge": k_cat_hinge,
+    "perceptron": k_perceptron,
+    "poly1": k_poly1,
+    "cosine_distance": k_cosine,
     "mse": k_mse,
     "rmse": k_rmse,
     "mae": k_mae,
@@ -257,7 +424,7 @@ KERNELS: dict[str, Kernel] = {
 
 # ------------------------------------------------------------------------ evaluation
 def target_tensor(c: Spec) -> torch.Tensor:
-    multi = isinstance(c.y_pred[0], list)
+    multi = isinstance(c.y_pred[0], list) and c.loss != "gaussian_nll"
     if multi and not isinstance(c.y_true[0], list):
         return torch.tensor(c.y_true, dtype=torch.long)
     return torch.tensor(c.y_true, dtype=F64)
@@ -269,7 +436,7 @@ def eps_of(c: Spec) -> float:
 
 def reduce(c: Spec, ell: torch.Tensor, s: torch.Tensor, norm: torch.Tensor):
     """(scalar to differentiate, reported value) under losscli's reduction rules."""
-    if c.loss == "rmse":
+    if c.loss in ROOTS:
         assert c.reduction == "mean"
         v = torch.sqrt((s * ell).sum() / s.sum())
         return v, v
@@ -295,6 +462,10 @@ def evaluate(c: Spec) -> Result:
 
     def parts(leaf: torch.Tensor):
         ell, norm, desc = kernel(c, y, leaf)
+        if ell.dim() == 2:  # multi-output / multi-label: a row sums its K elements, n_i = K
+            norm = torch.full((n,), float(ell.shape[1]), dtype=F64)
+            ell = ell.sum(dim=1)
+            desc += ", per element, rows summed, mean over all n*K elements"
         norm = torch.ones(n, dtype=F64) if norm is None else norm
         obj, val = reduce(c, ell, s, norm)
         return obj, val, ell, norm, desc
@@ -358,7 +529,7 @@ def torch_native(c: Spec, r: Result) -> tuple[str, Callable[[torch.Tensor], torc
     """torch's own reduction of the same loss, for unweighted mean/sum cases."""
     red = c.reduction
     y = r.y
-    if c.weight is not None or red not in ("mean", "sum") or c.loss == "rmse":
+    if c.weight is not None or red not in ("mean", "sum") or c.loss in ROOTS:
         return None
     p = c.params
     if c.loss == "mse":
@@ -373,9 +544,12 @@ def torch_native(c: Spec, r: Result) -> tuple[str, Callable[[torch.Tensor], torc
         return "F.smooth_l1_loss", lambda x: F.smooth_l1_loss(
             x, y, reduction=red, beta=p.get("beta", 1.0)
         )
+    if "label_smoothing" in p and c.loss in ("bce", "focal"):
+        return None  # torch has no binary label smoothing; keras checks these below
     if c.loss == "poisson":
+        full = bool(p.get("full", False))
         return "F.poisson_nll_loss", lambda x: F.poisson_nll_loss(
-            x, y, log_input=c.logits, full=False, eps=POISSON_EPS, reduction=red
+            x, y, log_input=c.logits, full=full, eps=POISSON_EPS, reduction=red
         )
     if c.loss == "bce" and c.logits:
         pw = p.get("pos_weight")
@@ -388,15 +562,21 @@ def torch_native(c: Spec, r: Result) -> tuple[str, Callable[[torch.Tensor], torc
     if c.loss == "cross_entropy" and c.logits:
         w = _class_weights(c)
         ls = p.get("label_smoothing", 0.0)
+        ii = int(p.get("ignore_index", -100))
         return "F.cross_entropy", lambda x: F.cross_entropy(
-            x, y, weight=w, label_smoothing=ls, reduction=red
+            x, y, weight=w, label_smoothing=ls, ignore_index=ii, reduction=red
+        )
+    if c.loss == "gaussian_nll":
+        full = bool(p.get("full", False))
+        return "F.gaussian_nll_loss", lambda x: F.gaussian_nll_loss(
+            x[:, 0], y, x[:, 1], full=full, eps=1e-6, reduction=red
         )
     if c.loss == "kl_div":
         kred = "batchmean" if red == "mean" else "sum"
 
         def kl(x: torch.Tensor) -> torch.Tensor:
             inp = F.log_softmax(x, dim=1) if c.logits else torch.log(x)
-            return F.kl_div(inp, y, reduction=kred)
+            return F.kl_div(inp, y, reduction=kred, log_target=bool(p.get("log_target")))
 
         return f"F.kl_div(reduction='{kred}')", kl
     return None
@@ -424,6 +604,8 @@ def check_native(c: Spec, r: Result) -> None:
 
 def check_other(c: Spec, r: Result) -> None:  # one branch per loss
     """Independent implementations: scikit-learn metrics and loss objects, NumPy/SciPy."""
+    if c.id.startswith("multi-"):
+        return check_multi(c, r)
     y = r.y.numpy()
     x = r.leaf.numpy()
     s = r.s.numpy()
@@ -477,6 +659,13 @@ def check_other(c: Spec, r: Result) -> None:  # one branch per loss
         close(lid, ell, [e.py_loss(a, b) for a, b in zip(x, y, strict=True)], **OTHER)
         close(lid, g_ell, [e.py_dloss(a, b) for a, b in zip(x, y, strict=True)], **OTHER)
         add(f"{SK} SGD EpsilonInsensitive")
+    elif c.loss == "poisson" and p.get("full"):
+        big = y > 1
+        ys = np.where(big, y, 1.0)
+        stirling = np.where(big, ys * np.log(ys) - ys + 0.5 * np.log(2 * math.pi * ys), 0.0)
+        base = np.exp(x) - y * x if c.logits else x - y * np.log(x + POISSON_EPS)
+        close(lid, ell, base + stirling, **OTHER)
+        add("NumPy Poisson NLL + y*log(y)-y+0.5*log(2*pi*y) for y>1")
     elif c.loss == "poisson":
         if c.logits:
             hp = sk_loss.HalfPoissonLoss()
@@ -487,6 +676,49 @@ def check_other(c: Spec, r: Result) -> None:  # one branch per loss
             close(lid, ell, x - y * np.log(x + POISSON_EPS), **OTHER)
             close(lid, g_ell, 1 - y / (x + POISSON_EPS), **OTHER)
             add("NumPy yhat-y*log(yhat+1e-8)")
+    elif c.loss == "bce" and "label_smoothing" in p:
+        ls = p["label_smoothing"]
+        ref = keras.losses.binary_crossentropy(
+            y[:, None], x[:, None], from_logits=c.logits, label_smoothing=ls
+        )
+        close(lid, ell, np.asarray(ref, dtype=np.float64), **KERAS_TOL)
+        add(f"{KERAS} losses.binary_crossentropy(label_smoothing={ls})")
+    elif c.loss == "focal" and ("label_smoothing" in p or "ignore_index" in p
+                                or isinstance(p.get("alpha"), list)):  # fmt: skip
+        a = p.get("alpha", 0.25)
+        g = p.get("gamma", 2.0)
+        ls = p.get("label_smoothing", 0.0)
+        if x.ndim == 1:
+            ref = keras.losses.binary_focal_crossentropy(
+                y[:, None], x[:, None], apply_class_balancing=a >= 0,
+                alpha=a if a >= 0 else 0.25, gamma=g, from_logits=c.logits, label_smoothing=ls,
+            )  # fmt: skip
+            close(lid, ell, np.asarray(ref, dtype=np.float64), **KERAS_TOL)
+            add(f"{KERAS} losses.binary_focal_crossentropy(apply_class_balancing, label_smoothing)")
+        else:
+            ii = p.get("ignore_index")
+            keep = np.ones(len(y), bool) if ii is None else y != ii
+            t = np.eye(x.shape[1])[np.where(keep, y, 0).astype(int)]
+            alpha = a if isinstance(a, list) else (a if a >= 0 else 1.0)
+            ref = keras.losses.categorical_focal_crossentropy(
+                t, x, alpha=np.asarray(alpha), gamma=g, from_logits=c.logits, label_smoothing=ls
+            )
+            close(lid, ell, np.asarray(ref, dtype=np.float64) * keep, **KERAS_TOL)
+            add(f"{KERAS} losses.categorical_focal_crossentropy(alpha, gamma, label_smoothing)")
+    elif c.loss == "cross_entropy" and "ignore_index" in p:
+        keep = y != p["ignore_index"]
+        inp = torch.tensor(x) if c.logits else torch.log(torch.tensor(x))
+        ref = F.cross_entropy(
+            inp[keep], r.y[keep], weight=_class_weights(c),
+            label_smoothing=p.get("label_smoothing", 0.0), reduction="none",
+        )  # fmt: skip
+        close(lid, ell[keep], ref, **OTHER)
+        close(lid, ell[~keep], np.zeros((~keep).sum()), **OTHER)
+        add("torch F.cross_entropy on the kept rows")
+    elif c.loss == "kl_div" and p.get("log_target"):
+        logp = scipy.special.log_softmax(x, axis=1) if c.logits else np.log(x)
+        close(lid, ell, (np.exp(y) * (y - logp)).sum(1), **OTHER)
+        add("NumPy exp(t)*(t-log p)")
     elif c.loss == "bce":
         pw = p.get("pos_weight")
         pw_y = np.where(y == 1, 1.0 if pw is None else pw, 1.0)
@@ -586,6 +818,101 @@ def check_other(c: Spec, r: Result) -> None:  # one branch per loss
                 close(lid, mean_of(r), sk, **OTHER)
                 kw = "*w[y]" if cw is not None else ""
                 add(f"{SK} log_loss(labels=range(C), sample_weight{kw})")
+    elif c.loss == "mape":
+        close(lid, mean_of(r), skm.mean_absolute_percentage_error(y, x, sample_weight=s), **OTHER)
+        add(f"{SK} mean_absolute_percentage_error")
+    elif c.loss == "msle":
+        close(lid, mean_of(r), skm.mean_squared_log_error(y, x, sample_weight=s), **OTHER)
+        add(f"{SK} mean_squared_log_error")
+    elif c.loss == "rmsle":
+        close(lid, r.value, skm.root_mean_squared_log_error(y, x, sample_weight=s), **OTHER)
+        add(f"{SK} root_mean_squared_log_error")
+    elif c.loss in ("tweedie", "poisson_deviance", "gamma"):
+        pw = tweedie_power(c)
+        mu = np.exp(x) if c.logits else x
+        sk = skm.mean_tweedie_deviance(y, mu, sample_weight=s, power=pw)
+        close(lid, mean_of(r), sk, **OTHER)
+        add(f"{SK} mean_tweedie_deviance(power={pw!r})")
+        if c.loss == "poisson_deviance":
+            close(lid, mean_of(r), skm.mean_poisson_deviance(y, mu, sample_weight=s), **OTHER)
+            add(f"{SK} mean_poisson_deviance")
+        if c.loss == "gamma":
+            close(lid, mean_of(r), skm.mean_gamma_deviance(y, mu, sample_weight=s), **OTHER)
+            add(f"{SK} mean_gamma_deviance")
+    elif c.loss == "expectile":
+        q = p.get("quantile", 0.5)
+        d = y - x
+        close(lid, ell, np.where(d < 0, 1 - q, q) * d * d, **OTHER)
+        close(lid, g_ell, -2 * np.where(d < 0, 1 - q, q) * d, **OTHER)
+        add("NumPy expectile |q-1(y<yhat)|*(y-yhat)**2")
+    elif c.loss == "gaussian_nll":
+        v = np.maximum(x[:, 1], 1e-6)
+        ref = 0.5 * (np.log(v) + (x[:, 0] - y) ** 2 / v)
+        if p.get("full"):
+            ref = ref + 0.5 * math.log(2 * math.pi)
+        close(lid, ell, ref, **OTHER)
+        add("NumPy 0.5*(log v+(mu-y)**2/v)")
+    elif c.loss == "brier" and y.ndim == 2:  # soft targets: no sklearn counterpart
+        pp = scipy.special.softmax(x, axis=1) if c.logits else x
+        close(lid, ell, ((pp - y) ** 2).sum(1) * (0.5 if x.shape[1] == 2 else 1.0), **OTHER)
+        add("NumPy sum_c (p_c-y_c)**2")
+    elif c.loss == "brier":
+        if not c.logits:
+            if x.ndim == 1:
+                sk = skm.brier_score_loss(y, x, sample_weight=s, pos_label=1)
+            else:
+                yl = y if y.ndim == 1 else y.argmax(1)
+                sk = skm.brier_score_loss(yl, x, sample_weight=s, labels=list(range(x.shape[1])))
+            close(lid, mean_of(r), sk, **OTHER)
+            add(f"{SK} brier_score_loss")
+        else:
+            pp = scipy.special.expit(x) if x.ndim == 1 else scipy.special.softmax(x, axis=1)
+            if x.ndim == 1:
+                sk = skm.brier_score_loss(y, pp, sample_weight=s, pos_label=1)
+            else:
+                sk = skm.brier_score_loss(y, pp, sample_weight=s, labels=list(range(x.shape[1])))
+            close(lid, mean_of(r), sk, **OTHER)
+            add(f"{SK} brier_score_loss(sigmoid/softmax(x))")
+    elif c.loss == "multiclass_hinge":
+        sk = skm.hinge_loss(y, x, labels=list(range(x.shape[1])), sample_weight=s)
+        close(lid, mean_of(r), sk, **OTHER)
+        add(f"{SK} hinge_loss (multi-class)")
+    elif c.loss == "categorical_hinge":
+        t = np.eye(x.shape[1])[y.astype(int)] if y.ndim == 1 else y
+        ref = np.asarray(keras.losses.categorical_hinge(t, x), dtype=np.float64)
+        close(lid, ell, ref, **KERAS_TOL)
+        add(f"{KERAS} losses.categorical_hinge")
+    elif c.loss == "perceptron":
+        lf = _sgd_fast.Hinge(0.0)
+        ypm = np.where(y == 0, -1.0, y)
+        close(lid, ell, [lf.py_loss(f, t) for f, t in zip(x, ypm, strict=True)], **OTHER)
+        close(lid, g_ell, [lf.py_dloss(f, t) for f, t in zip(x, ypm, strict=True)], **OTHER)
+        add(f"{SK} SGD Hinge(threshold=0) (loss='perceptron')")
+    elif c.loss == "poly1":
+        e = p.get("poly_epsilon", 2.0)
+        xx, yy = x, y
+        if x.ndim == 1:
+            xx = np.stack([np.zeros_like(x), x], 1) if c.logits else np.stack([1 - x, x], 1)
+            yy = np.stack([1 - y, y], 1)
+        t = np.eye(xx.shape[1])[yy.astype(int)] if yy.ndim == 1 else yy
+        logits_ = xx if c.logits else np.log(xx)
+        ref = np.asarray(optax.losses.poly_loss_cross_entropy(logits_, t, epsilon=e))
+        close(lid, ell, ref, **OTHER)
+        gref = np.asarray(
+            jax.grad(lambda z: optax.losses.poly_loss_cross_entropy(z, t, epsilon=e).sum())(logits_)
+        )
+        if c.logits and x.ndim == 2:
+            close(lid, g_ell, gref, **OTHER)
+        add(f"{OPTAX} losses.poly_loss_cross_entropy" + ("(log p)" if not c.logits else ""))
+    elif c.loss == "cosine_distance":
+        ref = np.asarray(optax.losses.cosine_distance(x, y))
+        close(lid, ell, ref, **OTHER)
+        gref = np.asarray(jax.grad(lambda z: optax.losses.cosine_distance(z, y).sum())(x))
+        close(lid, g_ell, gref, **OTHER)
+        add(f"{OPTAX} losses.cosine_distance and jax.grad")
+        kref = 1 + np.asarray(keras.losses.cosine_similarity(y, x), dtype=np.float64)
+        close(lid, ell, kref, **KERAS_TOL)
+        add(f"{KERAS} losses.cosine_similarity (+1)")
     elif c.loss == "kl_div":
         if c.logits:
             ref = (scipy.special.xlogy(y, y) - y * scipy.special.log_softmax(x, axis=1)).sum(1)
@@ -596,9 +923,37 @@ def check_other(c: Spec, r: Result) -> None:  # one branch per loss
         close(lid, ell, ref, **OTHER)
 
 
+def check_multi(c: Spec, r: Result) -> None:
+    """Multi-output regression against sklearn's multioutput='uniform_average' metrics;
+    multi-label bce against torch's elementwise BCE (with logits: the module form)."""
+    y, x, s = r.y.numpy(), r.leaf.numpy(), r.s.numpy()
+    fn = {
+        "mse": skm.mean_squared_error,
+        "mae": skm.mean_absolute_error,
+        "mape": skm.mean_absolute_percentage_error,
+        "msle": skm.mean_squared_log_error,
+    }
+    if c.loss in fn:
+        close(c.id, mean_of(r), fn[c.loss](y, x, sample_weight=s), **OTHER)
+        r.checks.append(f"{SK} {fn[c.loss].__name__}(multioutput='uniform_average')")
+    elif c.loss == "quantile":
+        q = c.params.get("quantile", 0.5)
+        close(c.id, mean_of(r), skm.mean_pinball_loss(y, x, alpha=q, sample_weight=s), **OTHER)
+        r.checks.append(f"{SK} mean_pinball_loss(multioutput='uniform_average')")
+    elif c.loss == "bce" and c.logits:
+        pw = c.params.get("pos_weight")
+        mod = torch.nn.BCEWithLogitsLoss(
+            weight=r.s[:, None], pos_weight=None if pw is None else torch.tensor(pw, dtype=F64)
+        )
+        close(c.id, mean_of(r) * float(r.s.mean()), mod(r.leaf, r.y), **OTHER)
+        r.checks.append(f"{TORCH} nn.BCEWithLogitsLoss(weight=s, pos_weight)")
+
+
 def fd_applicable(c: Spec, r: Result) -> bool:
     if c.id.startswith("extreme-"):
         return False
+    if c.loss == "gaussian_nll":  # a clamped variance: torch differentiates at the clamp
+        return bool((r.leaf[:, 1] > 1e-6).all())
     if c.loss in CLIPPED and not c.logits:
         lf = r.leaf
         return bool(((lf > 1e-4) & (lf < 1 - 1e-4)).all())
@@ -1007,7 +1362,211 @@ def build_cases() -> list[Spec]:  # a flat list of cases
     yc, xc = [0.0, 3.0, 1.0, 2.0], [-1e4, -1e4, 0.5, -800.0]
     ext("poisson-logits-neg1e4-mean", {}, "mean", yc, xc)
     ext("poisson-logits-neg1e4-none-weighted", {}, "none", yc, xc, w4)
+
+    new_losses(add, mc)
+    for spec in cases:  # raw scores whatever --logits says: the flag stays off
+        if spec.loss in ("multiclass_hinge", "categorical_hinge"):
+            spec.logits = False
     return cases
+
+
+def new_losses(add: Callable[[Spec], None], mc: Callable[..., None]) -> None:
+    """The losses of issue 10, each through every reduction, weights and its parameters."""
+
+    Make = Callable[[random.Random], tuple[list[Any], list[Any]]]
+
+    def spec(loss: str, params: dict[str, Any], lg: bool, red: str, weighted: bool,
+             make: Make, *tags: str) -> None:  # fmt: skip
+        sp = "logits" if lg else ""
+        cid = case_id(loss, params, *tags, sp, red, "weighted" if weighted else "")
+        rng = rng_for(cid)
+        yt, yp = make(rng)
+        name = loss.removeprefix("multi-")
+        add(Spec(cid, name, params, lg, red, yt, yp, weights(rng, len(yp)) if weighted else None))
+
+    def reg(rng: random.Random) -> tuple[list[Any], list[Any]]:
+        yt, yp = regression(rng, ())
+        return [v if abs(v) > 0.05 else 0.5 for v in yt], yp
+
+    def log1p_data(rng: random.Random) -> tuple[list[Any], list[Any]]:
+        n = rng.randint(4, 8)
+        return [round(rng.uniform(-0.9, 5), 2) for _ in range(n)], [
+            round(rng.uniform(-0.9, 5), 2) for _ in range(n)
+        ]
+
+    def tweedie_data(p: float, lg: bool) -> Callable[[random.Random], tuple[list[Any], list[Any]]]:
+        def make(rng: random.Random) -> tuple[list[Any], list[Any]]:
+            n = rng.randint(4, 8)
+            if p >= 2:
+                yt = [round(rng.uniform(0.1, 6), 2) for _ in range(n)]
+            elif p >= 1:
+                yt = [float(rng.randint(0, 6)) for _ in range(n)]
+            else:
+                yt = [round(rng.uniform(-2 if p < 0 else -3, 5), 2) for _ in range(n)]
+            yp = scores(rng, n, 1.5) if lg else [round(rng.uniform(0.1, 6), 3) for _ in range(n)]
+            return yt, yp
+
+        return make
+
+    for loss in ("mape", "msle", "expectile"):
+        make = log1p_data if loss == "msle" else reg
+        for red, weighted in REDUCTIONS:
+            spec(loss, {}, False, red, weighted, make)
+    for q in (0.1, 0.8):
+        for red, weighted in PARAM_REDUCTIONS:
+            spec("expectile", {"quantile": q}, False, red, weighted, reg)
+    for weighted, t in ((False, ""), (True, ""), (True, "b"), (True, "c")):
+        spec("rmsle", {}, False, "mean", weighted, log1p_data, t)
+
+    for lg in (False, True):
+        for loss in ("poisson_deviance", "gamma"):
+            for red, weighted in REDUCTIONS:
+                pw = 1.0 if loss == "poisson_deviance" else 2.0
+                spec(loss, {}, lg, red, weighted, tweedie_data(pw, lg))
+        for pw in (0.0, -0.5, 1.0, 1.5, 2.0, 3.0):
+            for red, weighted in REDUCTIONS if pw == 1.5 else PARAM_REDUCTIONS:
+                spec("tweedie", {"power": pw}, lg, red, weighted, tweedie_data(pw, lg))
+
+    def gauss(clamp: bool) -> Callable[[random.Random], tuple[list[Any], list[Any]]]:
+        def make(rng: random.Random) -> tuple[list[Any], list[Any]]:
+            n = rng.randint(4, 8)
+            yt = [round(rng.uniform(-3, 3), 2) for _ in range(n)]
+            yp = [[round(rng.uniform(-3, 3), 2), round(rng.uniform(0.1, 3), 3)] for _ in range(n)]
+            if clamp:
+                yp[0][1] = 1e-8  # below eps=1e-6: clamped, derivatives at the clamp
+            return yt, yp
+
+        return make
+
+    for full in (False, True):
+        for red, weighted in REDUCTIONS:
+            spec("gaussian_nll", {"full": full}, False, red, weighted, gauss(False))
+        spec("gaussian_nll", {"full": full}, False, "mean", True, gauss(True), "clamped")
+
+    def binary01(lg: bool) -> Callable[[random.Random], tuple[list[Any], list[Any]]]:
+        def make(rng: random.Random) -> tuple[list[Any], list[Any]]:
+            n = rng.randint(4, 8)
+            return labels01(rng, n), scores(rng, n) if lg else probs(rng, n)
+
+        return make
+
+    for lg in (False, True):
+        for red, weighted in REDUCTIONS:
+            spec("brier", {}, lg, red, weighted, binary01(lg), "binary")
+            mc("brier", {}, lg, 3, False, red, weighted)
+        mc("brier", {}, lg, 2, False, "mean", True)
+        mc("brier", {}, lg, 4, True, "mean", False)
+        for red, weighted in PARAM_REDUCTIONS:
+            mc("poly1", {}, lg, 3, False, red, weighted)
+        for e in (1.0, -1.0, 0.0):
+            mc("poly1", {"poly_epsilon": e}, lg, 3, False, "mean", True)
+        mc("poly1", {}, lg, 5, True, "mean", True)
+        for red, weighted in REDUCTIONS[:3]:
+            spec("poly1", {}, lg, red, weighted, binary01(lg), "binary")
+
+    for red, weighted in REDUCTIONS:
+        mc("multiclass_hinge", {}, True, 3, False, red, weighted)
+        mc("categorical_hinge", {}, True, 3, False, red, weighted)
+    mc("multiclass_hinge", {}, True, 5, False, "mean", True)
+    mc("categorical_hinge", {}, True, 4, True, "mean", True)
+    mc("categorical_hinge", {}, True, 5, False, "none", False)
+
+    def hinge01(pm1: bool) -> Callable[[random.Random], tuple[list[Any], list[Any]]]:
+        return lambda rng: hinge_data(rng, pm1)
+
+    for red, weighted in REDUCTIONS:
+        spec("perceptron", {}, False, red, weighted, hinge01(False))
+    spec("perceptron", {}, False, "mean", True, hinge01(True), "pm1")
+
+    def vectors(rng: random.Random) -> tuple[list[Any], list[Any]]:
+        n, k = rng.randint(3, 6), rng.choice([2, 3, 4])
+        vec = [[round(rng.uniform(-2, 2), 3) for _ in range(k)] for _ in range(2 * n)]
+        return vec[:n], vec[n:]
+
+    for red, weighted in REDUCTIONS:
+        spec("cosine_distance", {}, False, red, weighted, vectors)
+
+    # --- multi-output regression and multi-label bce/focal (ids start with "multi-")
+    def multi_reg(k: int, positive: bool = False) -> Callable[[random.Random], tuple[Any, Any]]:
+        def make(rng: random.Random) -> tuple[Any, Any]:
+            n = rng.randint(4, 7)
+            lo = -0.9 if positive else -3.0
+            yt = [[round(rng.uniform(lo, 3), 2) for _ in range(k)] for _ in range(n)]
+            yp = [[round(min(max(v + rng.uniform(-1.5, 1.5), lo), 4), 2) for v in row]
+                  for row in yt]  # fmt: skip
+            return yt, yp
+
+        return make
+
+    def multi_labels(k: int, lg: bool) -> Callable[[random.Random], tuple[Any, Any]]:
+        def make(rng: random.Random) -> tuple[Any, Any]:
+            n = rng.randint(4, 7)
+            yt = [[float(rng.randint(0, 1)) for _ in range(k)] for _ in range(n)]
+            yp = [scores(rng, k) if lg else probs(rng, k) for _ in range(n)]
+            return yt, yp
+
+        return make
+
+    for loss in ("mse", "mae", "quantile", "mape", "msle", "log_cosh"):
+        for red, weighted in REDUCTIONS[:4]:
+            spec(f"multi-{loss}", {}, False, red, weighted, multi_reg(3, loss == "msle"), "k3")
+    for lg in (False, True):
+        for red, weighted in REDUCTIONS:
+            spec("multi-bce", {}, lg, red, weighted, multi_labels(3, lg), "k3")
+        for red, weighted in PARAM_REDUCTIONS:
+            spec("multi-bce", {"pos_weight": [2.0, 0.5, 1.5]}, lg, red, weighted,
+                 multi_labels(3, lg), "k3")  # fmt: skip
+            spec("multi-focal", {"multilabel": True}, lg, red, weighted, multi_labels(4, lg), "k4")
+
+    # --- new options on existing losses
+    for lg in (False, True):
+        for ls in (0.1, 0.3):
+            for red, weighted in PARAM_REDUCTIONS:
+                spec("bce", {"label_smoothing": ls}, lg, red, weighted, binary01(lg))
+                spec("focal", {"label_smoothing": ls}, lg, red, weighted, binary01(lg))
+        spec("focal", {"alpha": -1.0, "label_smoothing": 0.2}, lg, "mean", True, binary01(lg))
+        for red, weighted in PARAM_REDUCTIONS:
+            mc("focal", {"alpha": [0.25, 0.5, 1.5]}, lg, 3, False, red, weighted)
+            mc("focal", {"label_smoothing": 0.1}, lg, 3, False, red, weighted)
+        mc("focal", {"alpha": [1.0, 0.5, 2.0, 0.1], "gamma": 1.5, "label_smoothing": 0.2},
+           lg, 4, False, "mean", True)  # fmt: skip
+
+        def ignored(
+            k: int, ii: int, lg: bool = lg
+        ) -> Callable[[random.Random], tuple[list[Any], list[Any]]]:
+            def make(rng: random.Random) -> tuple[list[Any], list[Any]]:
+                yt, yp = multiclass(rng, k, lg, False)
+                yt[1] = ii
+                yt[-1] = ii
+                return yt, yp
+
+            return make
+
+        for loss in ("cross_entropy", "focal"):
+            for ii in (1, -100):
+                for red, weighted in REDUCTIONS:
+                    spec(loss, {"ignore_index": ii}, lg, red, weighted, ignored(3, ii), "c3")
+            both2 = {"ignore_index": 2, "label_smoothing": 0.1}
+            spec(loss, both2, lg, "mean", True, ignored(4, 2), "c4")
+        cwi = {"class_weights": [0.5, 2.0, 1.25], "ignore_index": 0}
+        spec("cross_entropy", cwi, lg, "mean", True, ignored(3, 0), "c3")
+        spec("cross_entropy", cwi, lg, "mean", False, ignored(3, 0), "c3")
+
+        def log_soft(rng: random.Random, lg: bool = lg) -> tuple[list[Any], list[Any]]:
+            yt, yp = multiclass(rng, 3, lg, True)
+            return [[math.log(v) for v in row] for row in yt], yp
+
+        for red, weighted in REDUCTIONS:
+            spec("kl_div", {"log_target": True}, lg, red, weighted, log_soft, "c3")
+
+        def counts(rng: random.Random, lg: bool = lg) -> tuple[list[Any], list[Any]]:
+            n = rng.randint(4, 8)
+            yt = [float(rng.randint(0, 7)) for _ in range(n)]
+            yp = scores(rng, n, 2.0) if lg else [round(rng.uniform(0.05, 6), 3) for _ in range(n)]
+            return yt, yp
+
+        for red, weighted in REDUCTIONS:
+            spec("poisson", {"full": True}, lg, red, weighted, counts)
 
 
 # -------------------------------------------------------------------------- emitting
@@ -1143,7 +1702,7 @@ def emit(rows: list[dict[str, Any]]) -> str:
 
 # ------------------------------------------------------------------------------ main
 def reduction_note(c: Spec) -> str:
-    if c.loss == "rmse":
+    if c.loss in ROOTS:
         return "sqrt of weighted mean" if c.weight else "sqrt of mean"
     index_cw = (
         c.loss == "cross_entropy"
