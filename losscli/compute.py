@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from losscli._lazy import callable_module, lazy_module
 from losscli.errors import BadValues, InputError
+from losscli.evaluate import EvaluateOptions
 from losscli.hazards import HazardReport, HazardScan
 from losscli.io import source as sources
 from losscli.io.blocks import Batch, to_batch
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from losscli._types import Array
+    from losscli.evaluate.tracker import Evaluation, EvaluationReport
     from losscli.fit.metrics import MetricOptions
 else:
     np = lazy_module("numpy", globals(), "np")
@@ -85,6 +87,7 @@ class ComputeRequest:
     metrics: tuple[str, ...] = ()  # --metric: names in losscli.fit.metrics.METRICS
     metric_options: MetricOptions = field(default_factory=lambda: _metric_options())
     block_bytes: int | None = None  # of text per parsed block; None = the reader's default
+    evaluate: EvaluateOptions = field(default_factory=EvaluateOptions)  # losscli.evaluate
     hazards: bool = False  # scan for fragile rows (losscli.hazards)
     # called after every block of either pass (the CLI's progress bar); never prints itself
     progress: Callable[[ReadProgress], None] | None = field(default=None, compare=False)
@@ -187,8 +190,11 @@ class ComputeReport:
     rows_read: int = 0  # by pass 1, dropped rows included: pass 2 must read as many
     # --logits given, yet every prediction is in [0, 1] (rows summing to 1): a sentence
     logits_look_like_probabilities: str | None = None
+    evaluation: EvaluationReport | None = None  # baselines, intervals, groups, worst rows
     hazards: HazardReport | None = None  # --hazards
     metrics: dict[str, float | None] = field(default_factory=dict)  # --metric
+    # per loss, the block totals (Σsℓ, Σsn) before fsum: what engine.compute_parts merges
+    partials: tuple[tuple[tuple[Any, ...], tuple[Any, ...]], ...] = ()  # Scaled totals
 
     @property
     def values(self) -> dict[str, float | None]:
@@ -411,6 +417,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
     )
     assumed_logits = request.logits or columns.logits  # --logits, or logit_<class> columns
     probable: str | None = "" if assumed_logits and classifying else None
+    evaluation = _evaluation(request, columns)  # hook: losscli.evaluate (None when no option asks)
     scan = HazardScan(request.losses, logits=request.logits) if request.hazards else None
     # the largest row is shown where a convention or float32 moves it (one more pass)
     track_max = any(loss.library or loss.precision != "float64" for loss in request.losses)
@@ -423,6 +430,8 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         if probable is not None:  # one verdict over every row, not just the first block
             probable = guesses.probabilities_as_logits(batch.y_pred)
         pws = _pointwise_all(request, columns, batch)
+        if evaluation is not None:
+            evaluation.feed(batch, pws)
         if scan is not None:
             scan.feed(batch, pws)
         n += len(batch.rows)
@@ -467,6 +476,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         raise InputError("no rows left to compute on after --dropna")
     metrics = _metrics(request, kept, columns) if request.metrics else {}
     summaries = tuple(_summarise(acc, request, columns) for acc in accs)
+    evaluated = evaluation.finish([s.value for s in summaries]) if evaluation else None
     single = chunks == 1
     rereads = spool.name if spool is not None else source
     if not isinstance(rereads, str) or not (spool or sources.is_regular_file(rereads)):
@@ -482,7 +492,9 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         rereads=None if single or rereads == "-" else rereads,
         signature=signature,
         rows_read=n + dropped,
+        evaluation=evaluated,
         hazards=scan.finish([float(total(a.nums)) for a in accs]) if scan is not None else None,
+        partials=tuple((tuple(acc.nums), tuple(acc.dens)) for acc in accs),
         logits_look_like_probabilities=probable or None,
         metrics=metrics,
     )
@@ -522,6 +534,16 @@ def _metrics(
         logits=request.logits or columns.logits,
         options=request.metric_options,
     )
+
+
+def _evaluation(request: ComputeRequest, columns: Columns) -> Evaluation | None:
+    """The evaluate package's state for this run, or None when no option asks for it."""
+    if not request.evaluate.active:
+        return None
+    from losscli.evaluate.tracker import Evaluation
+
+    logits = tuple(effective_logits(request, columns, loss) for loss in request.losses)
+    return Evaluation(request.evaluate, request.losses, request.reduction, logits)
 
 
 def _summarise(acc: _Accumulator, request: ComputeRequest, columns: Columns) -> LossSummary:

@@ -275,10 +275,8 @@ def test_epoch_limit_is_said_and_overlapping_classes_are_not_called_separable():
     # versicolor and virginica overlap: not completely separable, but setosa is on its own
     r = invoke("train", "-l", "ce", "-f", "json", "--epochs", "200", str(SAMPLES / "iris.csv"))
     assert r.exit_code == 0
-    # auto runs lbfgs, which stops on a tiny gradient while the weights run away:
-    # not_optimal, with the same pointer to --l2 (gd would run out of epochs)
     assert json.loads(r.stdout)["stop_reason"] in ("max_epochs", "not_optimal")
-    assert "add --l2 (a class separable from the rest has no finite optimum)" in r.stderr
+    assert "--l2" in r.stderr
     assert "separable:" not in r.stderr
 
 

@@ -85,6 +85,10 @@ def train_dict(report: TrainReport) -> dict[str, Any]:
     return out
 
 
+def _num(x: float | None, digits: int = 6) -> str:
+    return "—" if x is None else f"{x:.{digits}g}"
+
+
 # --------------------------------------------------------------------------- the summary
 
 
@@ -133,7 +137,7 @@ def summary_rows(report: TrainReport) -> list[tuple[str, str]]:
         ("loss", m.loss + (f" ({params})" if params else "")),
         ("target", m.target + (f" · classes {', '.join(m.classes)}" if m.classes else "")),
         ("features", f"{len(m.features)}: {', '.join(m.features)}"),
-        ("optimizer", _optimizer_text(m.options, fit.lr)),
+        ("optimizer", _chosen(report) + _optimizer_text(m.options, fit.lr)),
         ("penalty", _penalty_text(m.options)),
     ]
     part = numbers.plural(report.n_train, "train row")
@@ -146,9 +150,6 @@ def summary_rows(report: TrainReport) -> list[tuple[str, str]]:
     if report.separable:
         stopped += "; separable classes: the coefficients are unbounded, see the warning"
     rows.append(("epochs", f"{numbers.count(fit.epochs)} ({stopped})"))
-    if fit.choice:  # solvers hook: what auto chose, and the certificate
-        rows.append(("solver", f"auto → {fit.optimizer} ({fit.choice})"))
-    rows.append(("gap", _gap_text(fit.certificate)))
     if report.n_validation and fit.history:
         last = fit.history[-1]
         best = next((r for r in fit.history if r.epoch == fit.best_epoch), None)
@@ -170,8 +171,15 @@ def summary_rows(report: TrainReport) -> list[tuple[str, str]]:
             )
     else:
         rows.append(("objective", numbers.human(fit.objective)))
+    rows.append(("gap", _gap_text(fit.certificate)))
     rows.append(("time", f"{report.seconds:.3f} s"))
     return rows
+
+
+def _chosen(report: TrainReport) -> str:
+    """``auto → newton (why)``, when auto chose (solvers)."""
+    fit = report.fit
+    return f"auto → {fit.optimizer} ({fit.choice}) · " if fit.choice else ""
 
 
 def train_tables(report: TrainReport, console: Console, *, curve: bool) -> None:

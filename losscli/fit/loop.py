@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -41,7 +41,7 @@ import numpy as np
 
 from losscli.errors import BadValues, InputError
 from losscli.fit import solvers
-from losscli.fit.data import InMemory
+from losscli.fit.data import DataSource, InMemory
 from losscli.fit.objective import Objective
 from losscli.fit.optimizers import (
     OPTIMIZERS,
@@ -227,12 +227,28 @@ class _Diverged(Exception):
     """Raised inside the loops when the objective stops being a finite number."""
 
 
+# The rows a loop runs on: an in-memory matrix with its labels, or a
+# DataSource (out of core, a cluster) whose labels travel with it (y None).
+Rows = Any
+
+
+def _on_source(x: Rows) -> bool:
+    return not isinstance(x, np.ndarray)
+
+
+def _n_rows(x: Rows) -> int:
+    return int(x.n_rows) if _on_source(x) else int(x.shape[0])
+
+
 def _smooth(
-    obj: Objective, theta: Array, x: Array, y: Array, out: Array | None = None
+    obj: Objective, theta: Array, x: Rows, y: Any, out: Array | None = None
 ) -> tuple[float, Array]:
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            value, grad = obj.smooth_value_and_grad(theta, x, y, out)
+            if _on_source(x):
+                value, grad = obj.data_smooth_value_and_grad(theta, x)
+            else:
+                value, grad = obj.smooth_value_and_grad(theta, x, y, out)
     except BadValues as exc:
         if exc.role == "y_pred":  # scores overflowed: the parameters ran away
             raise _Diverged from None
@@ -242,11 +258,11 @@ def _smooth(
     return value, grad
 
 
-def _full_objective(obj: Objective, theta: Array, x: Array, y: Array) -> tuple[float, float]:
+def _full_objective(obj: Objective, theta: Array, x: Rows, y: Any) -> tuple[float, float]:
     """(objective, mean loss) on (x, y); NaN/inf raise _Diverged."""
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            loss = obj.mean_loss(theta, x, y)
+            loss = obj.data_mean_loss(theta, x) if _on_source(x) else obj.mean_loss(theta, x, y)
     except BadValues as exc:
         if exc.role == "y_pred":
             raise _Diverged from None
@@ -264,7 +280,7 @@ class _Tracker:
         self,
         obj: Objective,
         config: TrainConfig,
-        validation: tuple[Array, Array] | None,
+        validation: tuple[Rows, Array | None] | None,
         callback: Callback | None,
     ) -> None:
         self.obj, self.config, self.validation, self.callback = obj, config, validation, callback
@@ -308,15 +324,19 @@ class _Tracker:
 
 def fit(
     obj: Objective,
-    x: Array,
-    y: Array,
+    x: Array | DataSource,
+    y: Array | None,
     config: TrainConfig,
     *,
-    validation: tuple[Array, Array] | None = None,
+    validation: tuple[Array | DataSource, Array | None] | None = None,
     callback: Callback | None = None,
     theta0: Array | None = None,
 ) -> FitResult:
     """Minimise ``obj`` on (x, y) from θ0 (zeros by default).
+
+    ``x`` may be a :class:`~losscli.fit.data.DataSource` (with ``y`` None):
+    the solvers and ``gd`` then take every sum through its ``reduce``, and
+    the mini-batch loop reads its ``shuffled_blocks`` (out of core).
 
     A mini-batch optimizer running on its *default* learning rate that diverges
     is restarted with a rate ten times smaller (up to three times): the right
@@ -326,7 +346,12 @@ def fit(
     config.validate()
     config = config.first_order()
     start = np.zeros(obj.size) if theta0 is None else theta0.astype(np.float64)
-    data = InMemory(x, y)
+    data: DataSource
+    if isinstance(x, np.ndarray):
+        assert y is not None
+        data = InMemory(x, y)
+    else:
+        data = x
     if config.solver:
         return _solve(obj, data, config, start, validation, callback)
     loop = _gd if config.full_batch else _minibatch
@@ -399,10 +424,10 @@ def _runs_away(obj: Objective, theta: Array, cert: solvers.Certificate) -> bool:
 
 def _solve(
     obj: Objective,
-    data: InMemory,
+    data: DataSource,
     config: TrainConfig,
     start: Array,
-    validation: tuple[Array, Array] | None,
+    validation: tuple[Rows, Array | None] | None,
     callback: Callback | None,
 ) -> FitResult:
     """Run a solver of losscli.fit.solvers (auto: the one ``solvers.choose`` picks).
@@ -411,14 +436,15 @@ def _solve(
     validation loss, callback).  With ``auto`` choosing the first-order
     ``gd`` (kinked losses with L2), that loop runs instead.
     """
+    x, y = (data.x, data.y) if isinstance(data, InMemory) else (data, None)
     name, why = config.optimizer, ""
     if name == "auto":
         name, why = solvers.choose(obj, data.n_rows)
         if name == "gd":
             result = fit(
                 obj,
-                data.x,
-                data.y,
+                x,
+                y,
                 replace(config, optimizer="gd"),
                 validation=validation,
                 callback=callback,
@@ -432,9 +458,8 @@ def _solve(
         tracker.record(iteration, theta, objective, objective - obj.penalty(theta), math.nan)
 
     tol = run.resolved_tol()
-    try:
-        if name != "lp":  # the start's objective sets the divergence ceiling
-            tracker.start_from(_full_objective(obj, start, data.x, data.y)[0])
+    try:  # a start whose objective already overflows diverges like a blown-up step
+        tracker.start_from(_full_objective(obj, start, x, y)[0] if name != "lp" else math.inf)
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             out = solvers.SOLVERS[name](
                 obj,
@@ -447,8 +472,8 @@ def _solve(
     except solvers.SolverFailed as exc:  # the LP gave up: proximal gradient, uncertified
         result = fit(
             obj,
-            data.x,
-            data.y,
+            x,
+            y,
             replace(config, optimizer="gd"),
             validation=validation,
             callback=callback,
@@ -473,7 +498,7 @@ def _solve(
         reason = StopReason.MAX_EPOCHS
     else:
         reason = StopReason.NOT_OPTIMAL
-    objective = _full_objective(obj, out.theta, data.x, data.y)[0]
+    objective = _full_objective(obj, out.theta, x, y)[0]
     return FitResult(
         out.theta,
         reason,
@@ -514,7 +539,7 @@ class _Trial:
 
 
 def _gd(
-    obj: Objective, x: Array, y: Array, config: TrainConfig, theta: Array, tracker: _Tracker
+    obj: Objective, x: Rows, y: Array | None, config: TrainConfig, theta: Array, tracker: _Tracker
 ) -> tuple[StopReason, Array]:
     """Proximal gradient descent; BB steps with a GLL safeguard unless --lr is fixed."""
     trial = _Trial(config, theta)
@@ -578,8 +603,8 @@ def _stalled(bests: list[float], *, smooth: bool) -> bool:
 
 def _safeguarded_step(
     obj: Objective,
-    x: Array,
-    y: Array,
+    x: Rows,
+    y: Array | None,
     theta: Array,
     g: Array,
     step: float,
@@ -608,10 +633,10 @@ def _safeguarded_step(
 
 
 def _minibatch(
-    obj: Objective, x: Array, y: Array, config: TrainConfig, theta: Array, tracker: _Tracker
+    obj: Objective, x: Rows, y: Array | None, config: TrainConfig, theta: Array, tracker: _Tracker
 ) -> tuple[StopReason, Array]:
     """Shuffled mini-batches; the data are permuted once per epoch so batches are views."""
-    n = x.shape[0]
+    n = _n_rows(x)
     batch_size = config.resolved_batch_size()
     assert batch_size is not None
     batch = min(batch_size, n)
@@ -633,7 +658,11 @@ def _minibatch(
     rng = np.random.default_rng(config.seed)
     grad = np.empty(obj.size)
     probe = min(n, 10_000)  # the start's objective on a sample sets the blow-up ceiling
-    tracker.start_from(_full_objective(obj, theta, x[:probe], y[:probe])[0])
+    if _on_source(x):
+        tracker.start_from(_full_objective(obj, theta, x, None)[0])
+    else:
+        assert y is not None
+        tracker.start_from(_full_objective(obj, theta, x[:probe], y[:probe])[0])
     # The shuffled rows are gathered a group of batches at a time into two
     # small reused buffers, and batches are views of them.  Measured on 1M×20:
     # one permuted copy of X per epoch costs 48 ms plus 415 ms of page faults
@@ -641,20 +670,16 @@ def _minibatch(
     # per batch costs 54 ms an epoch at batch 256 but 119 ms at 32, from call
     # overhead that a group of ≥ GATHER_ROWS rows amortises.
     group = max(batch, GATHER_ROWS // batch * batch)
-    gx, gy = np.empty((group, *x.shape[1:])), np.empty((group, *y.shape[1:]))
-    step = obj.lean_batch_gradient(y) or obj.batch_gradient
+    groups = _shuffled_groups(x, y, group)
+    # the lean step checks the labels once, on the whole target: in memory only
+    step = (obj.lean_batch_gradient(y) if y is not None else None) or obj.batch_gradient
     t = 0
     for epoch in range(1, epochs + 1):
-        order = rng.permutation(n)
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 rate = schedule(t) * scale
-                for first in range(0, n, group):
-                    rows = order[first : first + group]
-                    m = len(rows)
-                    xg, yg = (gx, gy) if m == group else (gx[:m], gy[:m])
-                    np.take(x, rows, axis=0, out=xg, mode="clip")  # clip: unbuffered
-                    np.take(y, rows, axis=0, out=yg, mode="clip")
+                for xg, yg in groups(rng):
+                    m = len(yg)
                     for start in range(0, m, batch):
                         if not per_epoch:
                             rate = schedule(t)
@@ -677,3 +702,43 @@ def _minibatch(
             scale /= PLATEAU_FACTOR  # a plateau: smaller steps lower the noise floor
             tracker.stale = 0
     return StopReason.MAX_EPOCHS, theta
+
+
+def _shuffled_groups(
+    x: Rows, y: Array | None, group: int
+) -> Callable[[np.random.Generator], Iterator[tuple[Array, Array]]]:
+    """An epoch's rows in shuffled groups of ``group`` rows (views into reused buffers).
+
+    In memory: one permutation of all rows, gathered a group at a time.  A
+    data source with ``shuffled_blocks`` (the out-of-core cache): blocks in
+    a random order, rows shuffled within each — sequential reads instead of
+    one random read per row.
+    """
+    if _on_source(x):
+        if not hasattr(x, "shuffled_blocks"):
+            raise InputError(
+                "mini-batch optimizers need rows in order on one machine",
+                "use a full-batch optimizer: auto, newton, lbfgs or gd",
+            )
+
+        def from_source(rng: np.random.Generator) -> Iterator[tuple[Array, Array]]:
+            for xb, yb in x.shuffled_blocks(rng):
+                for first in range(0, len(yb), group):
+                    yield xb[first : first + group], yb[first : first + group]
+
+        return from_source
+    assert y is not None
+    n = x.shape[0]
+    gx, gy = np.empty((group, *x.shape[1:])), np.empty((group, *y.shape[1:]))
+
+    def in_memory(rng: np.random.Generator) -> Iterator[tuple[Array, Array]]:
+        order = rng.permutation(n)
+        for first in range(0, n, group):
+            rows = order[first : first + group]
+            m = len(rows)
+            xg, yg = (gx, gy) if m == group else (gx[:m], gy[:m])
+            np.take(x, rows, axis=0, out=xg, mode="clip")  # clip: unbuffered
+            np.take(y, rows, axis=0, out=yg, mode="clip")
+            yield xg, yg
+
+    return in_memory

@@ -1,6 +1,8 @@
-"""The loss catalogue: one small class per loss, the ``LOSSES`` registry last.
+"""The Loss base class and the conventions every loss follows, written once.
 
-Conventions, written once for every loss below:
+The family modules (regression, binary, multiclass, tweedie, gaussian,
+vector) subclass :class:`Loss`; the registry is in ``losses/__init__``.
+Conventions:
 
 * ``y_pred`` has shape ``(n,)`` (regression, counts, binary) or ``(n, K)``
   (one column per class).  ``y_true`` has shape ``(n,)`` (values, 0/1
@@ -29,8 +31,9 @@ Conventions, written once for every loss below:
   as scikit-learn's log_loss); where a value was clipped the gradient is the
   derivative at the clipped value, and the clipped cells are counted.
 
-Adding a loss is one class here plus one line in ``_CATALOGUE``; the command
-line, the catalogue and the parametrized tests pick it up.
+Adding a loss is one class in a family module plus one line in ``_CATALOGUE``
+(``losses/__init__``); the command line, the catalogue and the parametrized
+tests pick it up.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from losscli._lazy import lazy_module
 from losscli._types import REDUCTIONS, LogitSpace, Precision, Reduction, Space, Task
@@ -54,6 +57,14 @@ if TYPE_CHECKING:
 else:
     np = lazy_module("numpy", globals(), "np")
 
+# How a loss's best constant prediction argmin_c Σ wᵢ ℓ(yᵢ, c) is found (losscli.evaluate):
+# "mean" (weighted mean of y), "count_mean" (the mean; its log in logit space),
+# "rate" (the positive rate; its logit in logit space), "median", "quantile" (the
+# weighted q-quantile, q = the loss's ``quantile``), "frequencies" (class frequencies;
+# their logs in logit space), or "minimise" (exact convex minimisation, the default).
+BestConstant = Literal[
+    "mean", "count_mean", "rate", "median", "quantile", "frequencies", "minimise"
+]
 MACHINE_EPS = sys.float_info.epsilon  # 2.220446049250313e-16, float64
 ROW_SUM_TOL = 1e-4  # probability rows printed with a few decimals still sum to 1
 POISSON_EPS = 1e-8  # torch poisson_nll_loss default, guards log(0)
@@ -245,6 +256,7 @@ class Loss:
     reductions: ClassVar[tuple[Reduction, ...]] = REDUCTIONS
     multiclass: ClassVar[bool] = False
     smooth: ClassVar[bool] = True  # differentiable everywhere (False: kinks, as |e|)
+    best_constant: ClassVar[BestConstant] = "minimise"  # closed form of the baseline, if any
     # Set on the classes that ``losses.compat`` derives for --compat and --dtype:
     precision: ClassVar[Precision] = "float64"
     library: ClassVar[str | None] = None  # whose convention this class computes
@@ -282,6 +294,10 @@ class Loss:
             v = getattr(self, f.name)
             out[f.name] = list(v) if isinstance(v, tuple) else v
         return out
+
+    def constant_form(self) -> BestConstant:
+        """The closed form of the best constant for these parameters (``best_constant``)."""
+        return self.best_constant
 
     def value_domain(self) -> str:
         """Which values targets and predictions may take, for input generators:

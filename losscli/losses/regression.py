@@ -12,6 +12,7 @@ from losscli.losses.base import (
     MACHINE_EPS,
     MAX_EXP,
     POISSON_EPS,
+    BestConstant,
     Loss,
     Pointwise,
     _fail,
@@ -98,6 +99,7 @@ class MSE(_Regression):
     gradient: ClassVar[str] = "2(ŷ − y)"
     hessian: ClassVar[str] = "2"
     reference: ClassVar[str] = "torch.nn.functional.mse_loss"
+    best_constant: ClassVar[BestConstant] = "mean"
 
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
         loss = e * e
@@ -184,6 +186,7 @@ class MAE(_Regression):
     gradient: ClassVar[str] = "sign(ŷ − y)"
     hessian: ClassVar[str] = "0 (also at the kink ŷ = y, as torch's double backward)"
     reference: ClassVar[str] = "torch.nn.functional.l1_loss"
+    best_constant: ClassVar[BestConstant] = "median"
     smooth: ClassVar[bool] = False
 
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
@@ -285,6 +288,7 @@ class Quantile(_Regression):
     gradient: ClassVar[str] = "−q if ŷ < y, 1 − q if ŷ > y, 0 at a tie"
     hessian: ClassVar[str] = "0 (also at the kink ŷ = y)"
     reference: ClassVar[str] = "sklearn.metrics.mean_pinball_loss(alpha=q)"
+    best_constant: ClassVar[BestConstant] = "quantile"
     smooth: ClassVar[bool] = False
     quantile: float = param(0.5, "the quantile q to estimate", _open_unit)
 
@@ -338,6 +342,7 @@ class Poisson(Loss):
     gradient: ClassVar[str] = "1 − y/(λ + 1e-8); with --logits eˣ − y"
     hessian: ClassVar[str] = "y/(λ + 1e-8)²; with --logits eˣ"
     reference: ClassVar[str] = "torch.nn.functional.poisson_nll_loss(log_input=--logits, full)"
+    best_constant: ClassVar[BestConstant] = "count_mean"
     logit_space: ClassVar[LogitSpace] = "optional"
     full: bool = param(
         False, "add the terms that do not depend on the prediction (Stirling's log y!)", _flag
