@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from losscli.fit.curvature import curvature
+from losscli.fit.curvature import curvature, has_curvature
 from losscli.fit.data import DataSource
 from losscli.losses import Loss
 
@@ -322,33 +322,16 @@ class Objective:
             self._add_l2_gradient(theta, grad)
         return value, grad
 
-    def data_hessian(self, theta: Array, data: DataSource, *, chunk: int = 1 << 15) -> Array:
-        """The smooth part's Hessian, (d+1)×(d+1), for one output.
+    def _hessian_block(self, x: Array, h: Array, w: Array | None) -> tuple[float, Array]:
+        """(Σ den, [XᵀDX, Xᵀh; hᵀX, Σh]) of one block, D = diag(h·w), unnormalised."""
+        if w is not None:
+            h = h * w
+        den = float(len(h)) if w is None else float(w.sum())
+        return den, weighted_gram(x, h)
 
-        Σₚ [XₚᵀDₚXₚ, Xₚᵀhₚ; hₚᵀXₚ, Σhₚ] / Σ den + λ2·diag(c²), built ``chunk``
-        rows at a time so the scaled copy of X stays small (n·d² flops).
-        """
-        if self.outputs != 1:
-            raise ValueError("the dense Hessian is built for one output; use data_hvp")
+    def _finish_hessian(self, den: float, hess: Array) -> Array:
+        """Divide the summed blocks by Σ den, fix a missing intercept, add λ2·diag(c²)."""
         d = self.n_features
-
-        def block(x: Array, y: Array, w: Array | None) -> tuple[float, Array]:
-            s = self.scores(theta, x)
-            h = curvature(self.loss, y, s, logits=self.logits)
-            if w is not None:
-                h = h * w
-            out = np.zeros((d + 1, d + 1))
-            for start in range(0, len(y), chunk):
-                xc, hc = x[start : start + chunk], h[start : start + chunk]
-                xh = xc * hc[:, None]
-                out[:d, :d] += xh.T @ xc
-                out[:d, d] += xh.sum(axis=0)
-                out[d, d] += hc.sum()
-            out[d, :d] = out[:d, d]
-            den = float(len(y)) if w is None else float(w.sum())
-            return den, out
-
-        den, hess = data.reduce(block)
         hess = hess / den
         if not self.intercept:
             hess[d, :] = 0.0
@@ -359,6 +342,52 @@ class Objective:
             diag = np.arange(d)
             hess[diag, diag] += self.l2 * (c * c)
         return hess
+
+    def data_hessian(self, theta: Array, data: DataSource) -> Array:
+        """The smooth part's Hessian, (d+1)×(d+1), for one output.
+
+        Σₚ [XₚᵀDₚXₚ, Xₚᵀhₚ; hₚᵀXₚ, Σhₚ] / Σ den + λ2·diag(c²), each block by
+        :func:`weighted_gram` (one symmetric BLAS product per row chunk).
+        """
+        if self.outputs != 1:
+            raise ValueError("the dense Hessian is built for one output; use data_hvp")
+
+        def block(x: Array, y: Array, w: Array | None) -> tuple[float, Array]:
+            h = curvature(self.loss, y, self.scores(theta, x), logits=self.logits)
+            return self._hessian_block(x, h, w)
+
+        den, hess = data.reduce(block)
+        return self._finish_hessian(den, hess)
+
+    def data_value_grad_hessian(self, theta: Array, data: DataSource) -> tuple[float, Array, Array]:
+        """Mean loss + L2, its gradient and its dense Hessian in one pass (one output).
+
+        Newton needs all three at every iterate; one ``pointwise`` call gives
+        the loss, ∂ℓ/∂s and ∂²ℓ/∂s² together, so the scores are formed once
+        instead of once per quantity.  Equal to :meth:`data_smooth_value_and_grad`
+        and :meth:`data_hessian` (same formulas, same block sums).
+        """
+        if self.outputs != 1:
+            raise ValueError("the dense Hessian is built for one output; use data_hvp")
+        if not has_curvature(self.loss, logits=self.logits, outputs=1):
+            raise ValueError(f"no second derivative known for {self.loss.name}")
+
+        def block(x: Array, y: Array, w: Array | None) -> tuple[float, float, Array, Array]:
+            scores = self.scores(theta, x)
+            pw = self.loss.pointwise(y, scores, logits=self.logits, finite=False, hessian=True)
+            if pw.hess is None:  # has_curvature promised it
+                raise ValueError(f"no second derivative known for {self.loss.name}")
+            num, den, g = self._weighted(pw, w, len(y))
+            _, gram = self._hessian_block(x, pw.hess, w)
+            return num, den, self._raw_chain(g, x), gram
+
+        num, den, grad, hess = data.reduce(block)
+        grad = grad / den
+        value = num / den
+        if self.l2:
+            value += self.l2_penalty(theta)
+            self._add_l2_gradient(theta, grad)
+        return value, grad, self._finish_hessian(den, hess)
 
     def data_intercept_hessian(self, theta: Array, data: DataSource) -> Array:
         """The smooth part's Hessian on the intercepts alone (k×k), in one pass.
@@ -456,3 +485,37 @@ def softmax_ce_sum_classes(st: Array, y: Array, w: Array | None) -> tuple[float,
         return float(losses.sum()), st
     st *= w
     return float(w @ losses), st
+
+
+GRAM_CHUNK = 1 << 14  # rows per BLAS call: a 16k×(d+1) scratch stays in cache-sized MB
+
+
+def weighted_gram(x: Array, h: Array, *, chunk: int = GRAM_CHUNK) -> Array:
+    """[XᵀDX, Xᵀh; hᵀX, Σh] for D = diag(h), (d+1)×(d+1), in BLAS-bound chunks.
+
+    With h ≥ 0 (every convex loss's curvature) the rows of Z = [√h·X, √h]
+    give the whole bordered matrix as ZᵀZ: one symmetric product (syrk) per
+    chunk into a reused scratch buffer, instead of a scaled copy of X, a
+    general product and two reductions.  A negative h (not expected) takes
+    the general product XᵀDX.
+    """
+    n, d = x.shape
+    out = np.zeros((d + 1, d + 1))
+    if n == 0:
+        return out
+    if not bool((h >= 0).all()):
+        xh = x * h[:, None]
+        out[:d, :d] = xh.T @ x
+        out[:d, d] = xh.sum(axis=0)
+        out[d, :d] = out[:d, d]
+        out[d, d] = h.sum()
+        return out
+    root = np.sqrt(h)
+    buf = np.empty((min(chunk, n), d + 1))
+    for start in range(0, n, chunk):
+        m = min(chunk, n - start)
+        z = buf[:m]
+        np.multiply(x[start : start + m], root[start : start + m, None], out=z[:, :d])
+        z[:, d] = root[start : start + m]
+        out += z.T @ z
+    return out
