@@ -31,7 +31,7 @@ from losscli.io.blocks import Batch, to_batch
 from losscli.io.columns import ColumnRequest, Columns, resolve_columns
 from losscli.io.formats import InputOptions, guarded_blocks, open_any
 from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights
-from losscli.losses.base import check_weighted, reduce_loss
+from losscli.losses.base import Value, check_weighted, output_totals, reduce_loss
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient, check_hessian
 from losscli.losses.totals import Reduced, Scaled, total
 
@@ -123,8 +123,8 @@ class LossSummary:
     loss: Loss
     space: Space
     reduction: Reduction
-    value: float | None
-    scale: float
+    value: Value | None  # a tuple, one per output, for --multioutput raw
+    scale: float | Array  # one factor per output column where outputs are reduced apart
     clipped: int
     check: GradCheck | None
     max_row: float = math.nan  # the largest per-row loss sᵢℓᵢ (how far --dtype moved it)
@@ -160,6 +160,7 @@ class _Accumulator:
     loss: Loss
     nums: list[Scaled] = field(default_factory=list)
     dens: list[Scaled] = field(default_factory=list)
+    outputs: list[tuple[Scaled, ...]] = field(default_factory=list)  # Σsℓ per output, by chunk
     clipped: int = 0
     check: GradCheck = NO_CHECK
     hess_check: GradCheck = NO_CHECK
@@ -191,7 +192,7 @@ class ComputeReport:
     metrics: dict[str, float | None] = field(default_factory=dict)  # --metric
 
     @property
-    def values(self) -> dict[str, float | None]:
+    def values(self) -> dict[str, Value | None]:
         """Each loss's reduced value by its label (None for ``reduction="none"``: see samples).
 
         The label is the name, plus the library and float type under --compat/--dtype
@@ -276,7 +277,11 @@ def _scaled(
         grads.append(grad)
         if pw.hess is not None:  # the reduction's chain rule, with the final totals
             num, den = summary.totals  # Σsℓ·2^-k and Σsn·2^-k, matching sg = sᵢ·2^-k
-            hessians.append(summary.loss.reduced_hessian(pw, sg, num, den, summary.reduction))
+            hessians.append(
+                summary.loss.reduced_hessian(
+                    pw, sg, num, den, summary.reduction, summary.reduced.outputs
+                )
+            )
     hess = hessians if len(hessians) == len(summaries) and hessians else None
     return Samples(batch.rows, batch.y_true, batch.y_pred, values, grads, hess)
 
@@ -431,6 +436,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
             num, den = acc.loss.totals(pw, batch.weight)
             acc.nums.append(num)
             acc.dens.append(den)
+            acc.outputs.append(output_totals(pw, batch.weight))
             acc.clipped += pw.clipped
             if track_max and len(pw.loss):
                 with np.errstate(over="ignore"):
@@ -526,15 +532,17 @@ def _metrics(
 
 def _summarise(acc: _Accumulator, request: ComputeRequest, columns: Columns) -> LossSummary:
     loss, reduction = acc.loss, request.reduction
-    value, scale, reduced = reduce_loss(loss, total(acc.nums), total(acc.dens), reduction)
+    outputs = tuple(total(column) for column in zip(*acc.outputs, strict=True))
+    value, scale, reduced = reduce_loss(loss, total(acc.nums), total(acc.dens), reduction, outputs)
     check = hess_check = None
     if request.check_grad:
         c = acc.check
-        check = GradCheck(reduced.scaled(c.max_abs * scale), c.max_rel, c.compared, c.skipped)
+        top = float(np.max(scale))  # the largest factor bounds every column's error
+        check = GradCheck(reduced.scaled(c.max_abs * top), c.max_rel, c.compared, c.skipped)
         if request.hessian:
             h = acc.hess_check
             hess_check = GradCheck(
-                reduced.scaled(h.max_abs * scale), h.max_rel, h.compared, h.skipped
+                reduced.scaled(h.max_abs * top), h.max_rel, h.compared, h.skipped
             )
     return LossSummary(
         loss,

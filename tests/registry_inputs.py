@@ -97,6 +97,7 @@ PARAM_STRATEGIES: dict[str, st.SearchStrategy[object]] = {
     "ignore_index": st.sampled_from([None, 1.0]),
     "log_target": st.just(False),
     "multilabel": st.just(False),
+    "multioutput": st.sampled_from(["uniform", "raw"]),
     "power": st.sampled_from([-0.5, 0.0, 1.0, 1.3, 2.0, 3.0]),
     "full": st.booleans(),
     "poly_epsilon": st.sampled_from([-1.0, 0.0, 1.0, 2.0, 5.0]),
