@@ -35,6 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _measure import run_measured  # noqa: E402
+
 ROOT = HERE.parent
 DATA = HERE / "data"
 SEED = 20260425
@@ -130,24 +133,14 @@ class Sample:
 
 
 def run_once(cmd: Sequence[str], stdin_path: Path | None = None) -> tuple[float, float]:
-    """Wall time (s) and peak RSS (MB) of one process, from wait4's rusage of that child."""
-    stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL  # noqa: SIM115
-    try:
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT
-        )
-        assert proc.stderr is not None
-        err = proc.stderr.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    finally:
-        if stdin_path:
-            stdin.close()  # type: ignore[union-attr]
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {err.decode()[-500:]}")
-    return elapsed, usage.ru_maxrss / 1024.0  # Linux reports KiB
+    """Wall time (s) and peak RSS (MB) of one process.
+
+    Through ``/usr/bin/time`` (benchmarks/_measure.py): ``wait4``'s rusage of a
+    forked child counted this script's own memory at the fork, so every small
+    command used to look as big as the benchmark process.
+    """
+    elapsed, rss, _ = run_measured(cmd, stdin_path=stdin_path, cwd=ROOT)
+    return elapsed, rss
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # what type checkers see; _LAZY below is what runs
     from losscli.api import load_model as load_model
     from losscli.api import loss as loss
     from losscli.api import samples as samples
+    from losscli.evaluate import EvaluateOptions as EvaluateOptions
     from losscli.losses import ALIASES as ALIASES
     from losscli.losses import LOSSES as LOSSES
 
@@ -37,6 +38,7 @@ _LAZY = {
     "load_model": "losscli.api",
     "loss": "losscli.api",
     "samples": "losscli.api",
+    "EvaluateOptions": "losscli.evaluate",
     "LOSSES": "losscli.losses",
     "ALIASES": "losscli.losses",
 }

@@ -32,6 +32,7 @@ import numpy as np
 from losscli import compute as computing
 from losscli._types import Reduction
 from losscli.errors import BadValues, InputError
+from losscli.evaluate import EvaluateOptions
 from losscli.losses import PARAM_FLAGS, Loss, LossResult, check_logits, make_losses
 
 if TYPE_CHECKING:
@@ -265,6 +266,7 @@ def compute(
     input_format: str | None = None,
     delimiter: str | None = None,
     header: bool = True,
+    evaluate: EvaluateOptions | None = None,
     **params: Any,
 ) -> computing.ComputeReport:
     """``losscli compute`` on a file path (any format the CLI reads) or a pandas DataFrame.
@@ -275,9 +277,12 @@ def compute(
     ``--dtype`` and ``--hazards``; ``input_format``, ``delimiter`` and
     ``header`` are ``--input-format``, ``--delimiter`` and ``--no-header``.
     ``report.values`` maps each loss to its value; per-sample losses and
-    gradients are pass 2: :func:`samples`.
+    gradients are pass 2: :func:`samples`.  ``evaluate`` adds baselines,
+    intervals, groups and worst rows (``report.evaluation``), as
+    ``--baseline``/``--bootstrap``/``--by``/``--worst`` do.
     """
     names = (losses,) if isinstance(losses, str) else tuple(losses)
+    evaluate = evaluate or EvaluateOptions()
     unknown = sorted(set(params) - set(PARAM_FLAGS))
     if unknown:
         raise TypeError(f"compute() got an unexpected keyword argument {unknown[0]!r}")
@@ -295,13 +300,14 @@ def compute(
                 dtype=dtype,
             )
         ),
-        columns=ColumnRequest(true, pred, weight),
+        columns=ColumnRequest(true, pred, weight, group=evaluate.by),
         logits=logits,
         reduction=reduction,
         dropna=dropna,
         per_sample=True,
         check_grad=check_grad,
         hazards=hazards,
+        evaluate=evaluate,
     )
     return computing.run_compute(request)
 

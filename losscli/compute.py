@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from losscli._lazy import callable_module, lazy_module
 from losscli.errors import BadValues, InputError
+from losscli.evaluate import EvaluateOptions
 from losscli.hazards import HazardReport, HazardScan
 from losscli.io import source as sources
 from losscli.io.blocks import Batch, to_batch
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from losscli._types import Array
+    from losscli.evaluate.tracker import Evaluation, EvaluationReport
     from losscli.fit.metrics import MetricOptions
 else:
     np = lazy_module("numpy", globals(), "np")
@@ -85,6 +87,7 @@ class ComputeRequest:
     metrics: tuple[str, ...] = ()  # --metric: names in losscli.fit.metrics.METRICS
     metric_options: MetricOptions = field(default_factory=lambda: _metric_options())
     block_bytes: int | None = None  # of text per parsed block; None = the reader's default
+    evaluate: EvaluateOptions = field(default_factory=EvaluateOptions)  # losscli.evaluate
     hazards: bool = False  # scan for fragile rows (losscli.hazards)
     # called after every block of either pass (the CLI's progress bar); never prints itself
     progress: Callable[[ReadProgress], None] | None = field(default=None, compare=False)
@@ -188,8 +191,12 @@ class ComputeReport:
     rows_read: int = 0  # by pass 1, dropped rows included: pass 2 must read as many
     # --logits given, yet every prediction is in [0, 1] (rows summing to 1): a sentence
     logits_look_like_probabilities: str | None = None
+    evaluation: EvaluationReport | None = None  # baselines, intervals, groups, worst rows
     hazards: HazardReport | None = None  # --hazards
     metrics: dict[str, float | None] = field(default_factory=dict)  # --metric
+    # per loss, the block totals (Σsℓ, Σsn) before fsum: what engine.compute_parts merges
+    # per loss also the per-output totals of each block (multi-output regression)
+    partials: tuple[tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]], ...] = ()
 
     @property
     def values(self) -> dict[str, Value | None]:
@@ -416,6 +423,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
     )
     assumed_logits = request.logits or columns.logits  # --logits, or logit_<class> columns
     probable: str | None = "" if assumed_logits and classifying else None
+    evaluation = _evaluation(request, columns)  # hook: losscli.evaluate (None when no option asks)
     scan = HazardScan(request.losses, logits=request.logits) if request.hazards else None
     # the largest row is shown where a convention or float32 moves it (one more pass)
     track_max = any(loss.library or loss.precision != "float64" for loss in request.losses)
@@ -428,6 +436,8 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         if probable is not None:  # one verdict over every row, not just the first block
             probable = guesses.probabilities_as_logits(batch.y_pred)
         pws = _pointwise_all(request, columns, batch)
+        if evaluation is not None:
+            evaluation.feed(batch, pws)
         if scan is not None:
             scan.feed(batch, pws)
         n += len(batch.rows)
@@ -473,6 +483,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         raise InputError("no rows left to compute on after --dropna")
     metrics = _metrics(request, kept, columns) if request.metrics else {}
     summaries = tuple(_summarise(acc, request, columns) for acc in accs)
+    evaluated = evaluation.finish([_scalar(s.value) for s in summaries]) if evaluation else None
     single = chunks == 1
     rereads = spool.name if spool is not None else source
     if not isinstance(rereads, str) or not (spool or sources.is_regular_file(rereads)):
@@ -488,7 +499,9 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         rereads=None if single or rereads == "-" else rereads,
         signature=signature,
         rows_read=n + dropped,
+        evaluation=evaluated,
         hazards=scan.finish([float(total(a.nums)) for a in accs]) if scan is not None else None,
+        partials=tuple((tuple(acc.nums), tuple(acc.dens), tuple(acc.outputs)) for acc in accs),
         logits_look_like_probabilities=probable or None,
         metrics=metrics,
     )
@@ -528,6 +541,37 @@ def _metrics(
         logits=request.logits or columns.logits,
         options=request.metric_options,
     )
+
+
+def _scalar(value: Value | None) -> float | None:
+    """One loss's single value (evaluate refuses per-output ones: see _evaluation)."""
+    assert not isinstance(value, tuple)
+    return value
+
+
+def _evaluation(request: ComputeRequest, columns: Columns) -> Evaluation | None:
+    """The evaluate package's state for this run, or None when no option asks for it."""
+    if not request.evaluate.active:
+        return None
+    _one_value_each(
+        request, columns, "baselines, intervals and groups (--baseline, --bootstrap, --by)"
+    )
+    from losscli.evaluate.tracker import Evaluation
+
+    logits = tuple(effective_logits(request, columns, loss) for loss in request.losses)
+    return Evaluation(request.evaluate, request.losses, request.reduction, logits)
+
+
+def _one_value_each(request: ComputeRequest, columns: Columns, what: str) -> None:
+    """Refuse losses whose value needs the per-output totals (``--multioutput raw``,
+    rmse/rmsle over K outputs) where only the overall Σsℓ and Σsn are carried."""
+    for loss in request.losses:
+        if loss.needs_outputs(len(columns.pred)):
+            raise InputError(
+                f"{what} take one value per loss, and {loss.name} over "
+                f"{len(columns.pred)} outputs reports one per output",
+                "drop --multioutput raw (rmse/rmsle: compute the outputs one at a time)",
+            )
 
 
 def _summarise(acc: _Accumulator, request: ComputeRequest, columns: Columns) -> LossSummary:

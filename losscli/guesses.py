@@ -25,8 +25,9 @@ PROBABILITY_ROW_TOL = 1e-6  # rows of "logits" that sum to 1 within this look li
 
 def binary_target(y: Array, loss_name: str) -> str | None:
     """A regression loss on a target of only 0 and 1: a classification loss fits it better."""
-    values = np.unique(y)
-    if len(values) == 2 and values[0] == 0.0 and values[1] == 1.0:
+    # no np.unique: its sorted copy of y is the largest allocation of an out-of-core fit
+    zero = y == 0.0
+    if zero.any() and not zero.all() and bool(((y == 1.0) | zero).all()):
         return (
             f"target looks binary (only 0 and 1) but {loss_name} fits a linear model: "
             "--loss bce fits a logistic model"

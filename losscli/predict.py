@@ -10,11 +10,11 @@ input layer, :mod:`losscli.io`); memory stays that of one block.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import IO, Any
+import contextlib
+from collections.abc import Generator, Iterator
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from numpy.typing import NDArray
 
 from losscli._lazy import callable_module
@@ -24,6 +24,10 @@ from losscli.fit.model import Model, load
 from losscli.io.design import predict_blocks
 from losscli.io.formats import InputOptions, open_any
 from losscli.io.labels import known_classes
+from losscli.io.writer import BlockWriter
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def load_model(path: str) -> Model:
@@ -31,17 +35,17 @@ def load_model(path: str) -> Model:
     return load(path)
 
 
-def prediction_frame(
+def prediction_columns(
     model: Model, x: np.ndarray, truth: Any, *, logits: bool, first: int = 1
-) -> pd.DataFrame:
-    """The output table for one block: y_true (if present), then the predictions.
+) -> dict[str, np.ndarray]:
+    """The output columns for one block: y_true (if present), then the predictions.
 
     ``first`` is the block's first file row, for naming rows whose score overflows.
     """
     with np.errstate(over="ignore", invalid="ignore", under="ignore", divide="ignore"):
         pred = model.predict(x, logits=logits)
     _check_finite(pred, first + np.arange(len(pred)))
-    out: dict[str, object] = {}
+    out: dict[str, np.ndarray] = {}
     if truth is not None:
         out["y_true"] = _truth(model, truth)
     # Raw scores are named for what they are, so that nobody (compute included)
@@ -53,7 +57,16 @@ def prediction_frame(
         assert model.classes is not None
         for j, cls in enumerate(model.classes):
             out[f"{'logit' if raw else 'p'}_{cls}"] = pred[:, j]
-    return pd.DataFrame(out)
+    return out
+
+
+def prediction_frame(
+    model: Model, x: np.ndarray, truth: Any, *, logits: bool, first: int = 1
+) -> pd.DataFrame:
+    """The output table for one block, as a DataFrame (for library callers)."""
+    import pandas as pd
+
+    return pd.DataFrame(prediction_columns(model, x, truth, logits=logits, first=first))
 
 
 NO_DROPNA_FIX = "predict writes one row per input row: fill in or remove those rows first"
@@ -70,21 +83,21 @@ def _check_finite(pred: NDArray[np.float64], rows: NDArray[np.int64]) -> None:
         )
 
 
-def _truth(model: Model, column: Any) -> object:
+def _truth(model: Model, column: Any) -> np.ndarray:
     if model.classes is None:
-        return column.to_numpy() if hasattr(column, "to_numpy") else column
+        return np.asarray(column.to_numpy() if hasattr(column, "to_numpy") else column)
     return known_classes(column, model.classes, binary=model.kind is ModelKind.LOGISTIC)
 
 
-def prediction_frames(
-    model: Model, source: Any, *, logits: bool, input: InputOptions | None = None
-) -> Iterator[pd.DataFrame]:
-    """The output table of ``source`` (a path, "-" or a DataFrame), one block at a time."""
+def _prediction_blocks(
+    model: Model, source: Any, *, logits: bool, input: InputOptions | None
+) -> Generator[dict[str, np.ndarray], None, None]:
+    """The output columns of ``source`` (a path, "-" or a DataFrame), one block at a time."""
     table = open_any(source, input or InputOptions())
     wrote = False
     try:
         for x, truth, first in predict_blocks(table, model.design, model.target):
-            yield prediction_frame(model, x, truth, logits=logits, first=first)
+            yield prediction_columns(model, x, truth, logits=logits, first=first)
             wrote = True
     except InputError as exc:  # the readers' fix names --dropna, which predict lacks
         if exc.fix and "--dropna" in exc.fix:
@@ -94,6 +107,16 @@ def prediction_frames(
         table.close()
     if not wrote:
         raise InputError(f"{table.name} has a header but no data rows")
+
+
+def prediction_frames(
+    model: Model, source: Any, *, logits: bool, input: InputOptions | None = None
+) -> Iterator[pd.DataFrame]:
+    """The output table of ``source`` (a path, "-" or a DataFrame), one block at a time."""
+    import pandas as pd
+
+    for columns in _prediction_blocks(model, source, logits=logits, input=input):
+        yield pd.DataFrame(columns)
 
 
 def write_predictions(
@@ -106,10 +129,13 @@ def write_predictions(
 ) -> None:
     """Predict ``source`` block by block and write CSV; memory stays that of one block.
 
-    Floats are written with repr (round-trip exact).
+    Floats are written as the shortest text that reads back to the same
+    float64 (repr's digits: round-trip exact), by :mod:`losscli.io.writer`.
     """
-    for i, frame in enumerate(prediction_frames(model, source, logits=logits, input=input)):
-        frame.to_csv(out, index=False, header=i == 0, lineterminator="\n")
+    blocks = _prediction_blocks(model, source, logits=logits, input=input)
+    with BlockWriter(out) as writer, contextlib.closing(blocks):  # the input closed on any exit
+        for i, columns in enumerate(blocks):
+            writer.write(columns, header=i == 0)
 
 
 callable_module(__name__, "predict")  # losscli.predict(...) is the public API call

@@ -11,10 +11,12 @@ coefficients, and the coefficients are mapped back to the original scale.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +25,23 @@ import numpy as np
 from losscli import guesses
 from losscli._lazy import callable_module
 from losscli._types import ModelKind, Task
+from losscli.engine.cache import LazyFolder
+from losscli.engine.outofcore import (
+    RowSource,
+    SpillingRows,
+    Streamed,
+    arrange,
+    labels_of,
+    predictions,
+    regression_scores,
+)
+from losscli.engine.parts import is_many
 from losscli.errors import InputError, RunError
 from losscli.fit import metrics
 from losscli.fit.loop import Callback, FitResult, StopReason, TrainConfig, fit
 from losscli.fit.model import Model
 from losscli.fit.objective import Objective
+from losscli.fit.optimizers import OPTIMIZERS
 from losscli.io.design import Design, TrainingData, read_training
 from losscli.io.formats import InputOptions, open_any
 from losscli.io.labels import Labels, encode_classes, label_cells
@@ -58,6 +72,10 @@ class TrainRequest:
     intercept: bool = True
     val_split: float = 0.0
     input: InputOptions = field(default_factory=InputOptions)  # format, delimiter, header
+    memory_limit: int | None = None  # bytes for the whole run; None = engine.memory default
+    cache_dir: str | None = None  # where a matrix past the limit is cached
+    engine: str = "local"  # or "dask": the partitions are read and kept on a cluster
+    scheduler: str | None = None  # dask: a running scheduler (else a LocalCluster)
 
 
 @dataclass(frozen=True)
@@ -114,6 +132,7 @@ class Prepared:
     target: str
     dropped: int
     note: str | None = None
+    spilled: Streamed | None = None  # the matrix is in an on-disk cache or on Dask (x, y empty)
 
 
 def require_trainable(loss: Loss) -> None:
@@ -162,14 +181,18 @@ def choose_model(loss: Loss, requested: str, n_classes: int | None) -> tuple[Mod
     return ModelKind.LOGISTIC, LOGIT
 
 
-def prepare(request: TrainRequest) -> Prepared:
-    """Read the CSV, build X and y, choose the model.
+def prepare(request: TrainRequest, open_folder: Callable[[], str] | None = None) -> Prepared:
+    """Read the input straight into X and y (:mod:`losscli.io.design`), choose the model.
 
-    Training holds the whole table in memory; when it does not fit, the error
-    says how much it needs (:func:`memory_needed`), not a MemoryError traceback.
+    With ``open_folder`` (a cache folder on demand) a matrix past
+    ``request.memory_limit`` goes to an on-disk cache as it is read
+    (:class:`~losscli.engine.outofcore.SpillingRows`); a glob or a folder is
+    read file by file (:mod:`losscli.engine.parts`).  When even that does not
+    fit, the error says how much it needs (:func:`memory_needed`), not a
+    MemoryError traceback.
     """
     try:
-        return _prepare(request)
+        return _prepare(request, open_folder)
     except MemoryError:
         raise memory_needed(request.source) from None
 
@@ -203,14 +226,23 @@ def memory_needed(source: object) -> RunError:
     )
 
 
-def _prepare(request: TrainRequest) -> Prepared:
+def _prepare(request: TrainRequest, open_folder: Callable[[], str] | None) -> Prepared:
     """Read the input straight into X and y (:mod:`losscli.io.design`), choose the model."""
     require_trainable(request.loss)
     classification = not request.loss.task.regression
+    if isinstance(request.source, str) and is_many(request.source):
+        from losscli.engine.parts import read_parts_locally
+
+        return _prepared(request, read_parts_locally(request, classification=classification))
+    sink = None
     if isinstance(request.source, tuple):
         data = _arrays(request.source, classification=classification)
     else:
         table = open_any(request.source, request.input)
+        if open_folder is not None and isinstance(request.source, str):
+            sink = SpillingRows.factory(
+                request.memory_limit, open_folder, spill=not request.one_hot
+            )
         try:
             data = read_training(
                 table,
@@ -219,6 +251,7 @@ def _prepare(request: TrainRequest) -> Prepared:
                 one_hot=request.one_hot,
                 dropna=request.dropna,
                 classification=classification,
+                sink=sink,
             )
         finally:
             table.close()
@@ -231,16 +264,44 @@ def _prepare(request: TrainRequest) -> Prepared:
             raise InputError(*continuous)
     n_classes = None if labels.classes is None else len(labels.classes)
     kind, link = choose_model(request.loss, request.model, n_classes)
+    spilled = None
+    if sink is not None and sink.made is not None and sink.made.cache is not None:
+        spilled = sink.made.finish(labels.y, data.design, data.target, labels.classes, data.dropped)
     return Prepared(
         kind,
         link,
         data.x,
-        labels.y,
+        labels.y if spilled is None else np.zeros(0),
         labels.classes,
         data.design,
         data.target,
         data.dropped,
         data.note,
+        spilled,
+    )
+
+
+def _prepared(request: TrainRequest, data: Streamed) -> Prepared:
+    """A Prepared whose rows live elsewhere (several files, a Dask cluster)."""
+    n_classes = None if data.classes is None else len(data.classes)
+    kind, link = choose_model(request.loss, request.model, n_classes)
+    if data.cache is None:
+        assert data.x is not None and data.y is not None
+        return Prepared(
+            kind, link, data.x, data.y, data.classes, data.design, data.target, data.dropped
+        )
+    empty = np.zeros((0, data.stats.width))
+    return Prepared(
+        kind,
+        link,
+        empty,
+        np.zeros(0),
+        data.classes,
+        data.design,
+        data.target,
+        data.dropped,
+        None,
+        data,
     )
 
 
@@ -372,31 +433,97 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
     for name, value in (("--l1", request.l1), ("--l2", request.l2)):
         if not (value >= 0 and math.isfinite(value)):
             raise InputError(f"{name} must be a number ≥ 0 (got {value})")
-    data = prepare(request)
+    with contextlib.ExitStack() as stack:  # closes (removes) a cache folder, if one was made
+        folder = LazyFolder(request.cache_dir, stack)
+        if request.engine == "dask":
+            data = _prepare_on_dask(request, stack)
+        else:
+            data = prepare(request, folder)
+        return _train_rows(request, data, folder, callback, started)
+
+
+def _prepare_on_dask(request: TrainRequest, stack: contextlib.ExitStack) -> Prepared:
+    """The partitions read and kept on the workers of a cluster open until train returns."""
+    from losscli.engine.dask import dask_client
+    from losscli.engine.dask_train import read_on_workers
+
+    config = request.config.first_order()
+    if not config.solver and not config.full_batch:
+        full = ", ".join(n for n, o in OPTIMIZERS.items() if o.full_batch)
+        raise InputError(
+            f"{config.optimizer} takes mini-batches, which --engine dask does not run",
+            f"use a full-batch optimizer: {full}",
+        )
+    client = stack.enter_context(dask_client(request.scheduler))
+    data = read_on_workers(client, request, classification=not request.loss.task.regression)
+    return _prepared(request, data)
+
+
+def _widen(request: TrainRequest) -> Callable[[Array], Array]:
+    def widen(sigma: Array) -> Array:
+        if not request.standardize and request.l2:
+            # Raw-scale L2 has curvature λ2/σ² per scaled coefficient; widening the
+            # scale to √(σ² + λ2) balances it against the loss's (Jacobi scaling).
+            return np.asarray(np.hypot(sigma, math.sqrt(request.l2)))
+        return sigma
+
+    return widen
+
+
+def _train_rows(
+    request: TrainRequest,
+    data: Prepared,
+    folder: Callable[[], str],
+    callback: Callback | None,
+    started: float,
+) -> TrainReport:
+    """Standardize, fit, map back and score: in memory, or over the spilled cache."""
     outputs = len(data.classes) if data.kind is ModelKind.SOFTMAX and data.classes else 1
     classification = data.classes is not None
+    n = data.spilled.n_rows if data.spilled is not None else len(data.y)
+    strata = None
+    if classification and request.val_split:
+        spilled = data.spilled.cache if data.spilled is not None else None
+        strata = data.y if spilled is None else labels_of(spilled)
     train_idx, val_idx = (
-        split(
-            len(data.y), request.val_split, request.config.seed, data.y if classification else None
-        )
+        split(n, request.val_split, request.config.seed, strata)
         if request.val_split
-        else (np.arange(len(data.y)), np.arange(0))
+        else (np.arange(n), np.arange(0))
     )
-    if len(val_idx):
-        x_train, y_train = data.x[train_idx], data.y[train_idx]
-        x_val: Array | None = data.x[val_idx]
-    else:  # the matrix as read, scaled in place: no second copy of X
-        x_train, y_train, x_val = data.x, data.y, None
-    # Always optimise on scaled features (conditioning); --no-standardize only
-    # moves the penalty onto the original coefficients w = w_scaled/σ.
-    mu, sigma = scaling(x_train, center=request.intercept)
-    if not request.standardize and request.l2:
-        # Raw-scale L2 has curvature λ2/σ² per scaled coefficient; widening the
-        # scale to √(σ² + λ2) balances it against the loss's (Jacobi scaling).
-        sigma = np.hypot(sigma, math.sqrt(request.l2))
+    del strata
+    validation: tuple[Any, Any] | None = None
+    x_fit: Any
+    y_fit: Array | None
+    if data.spilled is not None:
+        # Out of core: standardize the cache in place (or into training and
+        # validation caches), then every solver reads it block by block.
+        arranged = arrange(
+            data.spilled,
+            folder,
+            val_rows=val_idx,
+            center=request.intercept,
+            widen=_widen(request),
+        )
+        mu, sigma = arranged.mu, arranged.sigma
+        x_fit, y_fit, y_train = arranged.train, None, arranged.y_train
+        if arranged.validation is not None:
+            validation = (arranged.validation, None)
+    else:
+        if len(val_idx):
+            x_train, y_train = data.x[train_idx], data.y[train_idx]
+            x_val: Array | None = data.x[val_idx]
+        else:  # the matrix as read, scaled in place: no second copy of X
+            x_train, y_train, x_val = data.x, data.y, None
+        # Always optimise on scaled features (conditioning); --no-standardize only
+        # moves the penalty onto the original coefficients w = w_scaled/σ.
+        mu, sigma = scaling(x_train, center=request.intercept)
+        sigma = _widen(request)(sigma)
+        x_fit, y_fit = standardize_in_place(x_train, mu, sigma), y_train
+        if x_val is not None:
+            validation = (standardize_in_place(x_val, mu, sigma), data.y[val_idx])
     objective = Objective(
         loss=request.loss,
-        n_features=data.x.shape[1],
+        n_features=len(mu),
         outputs=outputs,
         logits=request.loss.logit_space != "never",
         l1=request.l1,
@@ -404,14 +531,10 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
         intercept=request.intercept,
         penalty_scale=None if request.standardize else 1.0 / sigma,
     )
-    x_train = standardize_in_place(x_train, mu, sigma)
-    validation = None
-    if x_val is not None:
-        validation = (standardize_in_place(x_val, mu, sigma), data.y[val_idx])
     result = fit(
         objective,
-        x_train,
-        y_train,
+        x_fit,
+        y_fit,
         request.config,
         validation=validation,
         callback=callback,
@@ -433,32 +556,43 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
     scores: dict[str, dict[str, float | None]] = {}
     overflowed: list[str] = []  # metrics beyond float64, reported as null
     if result.stop_reason is not StopReason.DIVERGED:
-        # X is standardized now: score it with the coefficients of that scale
-        w_std, b_std = objective.split(result.theta)
-        scaled = dataclasses.replace(
-            model, coef=w_std[:, 0] if objective.outputs == 1 else w_std, intercept=b_std
-        )
-        scores["train"] = score(scaled, x_train, y_train, overflowed)
-        if validation is not None:
-            scores["validation"] = score(scaled, validation[0], validation[1], overflowed)
+        if data.spilled is not None:
+            scores["train"] = spilled_scores(model, x_fit, mu, sigma)
+            if validation is not None:
+                scores["validation"] = spilled_scores(model, validation[0], mu, sigma)
+        else:
+            # X is standardized now: score it with the coefficients of that scale
+            w_std, b_std = objective.split(result.theta)
+            scaled = dataclasses.replace(
+                model, coef=w_std[:, 0] if objective.outputs == 1 else w_std, intercept=b_std
+            )
+            scores["train"] = score(scaled, x_fit, y_train, overflowed)
+            if validation is not None:
+                scores["validation"] = score(scaled, validation[0], validation[1], overflowed)
     model = Model(**{**model.__dict__, "metrics": scores})
     notes = []
     if data.kind is ModelKind.LINEAR and request.loss.task is Task.REGRESSION:
         notes.append(guesses.binary_target(y_train, request.loss.name))
     separable = None
-    if classification and result.stop_reason is not StopReason.DIVERGED:
-        # x_train is the standardized matrix the objective was minimised on
-        separable = guesses.separable(objective, result.theta, x_train, y_train)
+    in_memory = data.spilled is None
+    if in_memory and classification and result.stop_reason is not StopReason.DIVERGED:
+        # x_fit is the standardized matrix the objective was minimised on
+        separable = guesses.separable(objective, result.theta, x_fit, y_train)
         notes.append(separable)
     report = TrainReport(
         model,
         result,
         scores,
-        len(train_idx),
+        n - len(val_idx),
         len(val_idx),
         data.dropped,
         time.perf_counter() - started,
-        _warnings(result, classification=classification, separable=separable is not None)
+        _warnings(
+            result,
+            classification=classification,
+            separable=separable is not None,
+            l2=request.l2,
+        )
         + tuple(n for n in notes if n is not None)
         + tuple(dict.fromkeys(overflowed)),
         note=data.note,
@@ -469,13 +603,25 @@ def train(request: TrainRequest, callback: Callback | None = None) -> TrainRepor
     return report
 
 
-def _warnings(result: FitResult, *, classification: bool, separable: bool) -> tuple[str, ...]:
+def _warnings(
+    result: FitResult, *, classification: bool, separable: bool, l2: float = 0.0
+) -> tuple[str, ...]:
     """What a person should know about a fit that did not fail.
 
     Complete separation is tested (losscli.guesses.separable) and has its own
     warning; a class separable from only some others is not, so an
     unpenalised classifier that ran out of epochs is pointed at --l2 as well.
     """
+    if result.stop_reason is StopReason.NOT_OPTIMAL:  # solvers: an uncertified stop
+        cert = result.certificate
+        gap = f" ({cert.kind} {cert.value:.3g})" if cert is not None else ""
+        if classification and not l2:
+            fix = "the classes may be separable — add --l2"
+        elif cert is not None and cert.kind == "subgradient_norm":
+            fix = "a kinked loss: use --optimizer auto (an exact LP) and no --l2"
+        else:
+            fix = "lower --tol or raise --epochs"
+        return (f"stopped short of a certified optimum{gap}; {fix}",)
     if result.stop_reason is not StopReason.MAX_EPOCHS:
         return ()
     hint = ""
@@ -519,16 +665,34 @@ def _original_scale(
 def score(
     model: Model, x: Array, y: Array, notes: list[str] | None = None
 ) -> dict[str, float | None]:
-    """Train/validation metrics: MSE, MAE, R²; or accuracy, log loss, …, ROC AUC.
+    """Train/validation metrics: MSE, MAE, R²; or accuracy, log loss, …, ROC AUC."""
+    return score_predictions(model, model.predict(x), y, notes)
+
+
+def spilled_scores(
+    model: Model, source: RowSource, mu: Array, sigma: Array
+) -> dict[str, float | None]:
+    """Metrics over a cache: regression ones as block sums; classification ones need
+    every prediction (ROC AUC ranks them), gathered in order (8·K bytes a row)."""
+    if model.classes is None:
+        return regression_scores(model.predict, source, mu, sigma)
+    pred, y = predictions(model.predict, source, mu, sigma)
+    return score_predictions(model, pred, y)
+
+
+def score_predictions(
+    model: Model, pred: Array, y: Array, notes: list[str] | None = None
+) -> dict[str, float | None]:
+    """The metrics of predictions already made (out of core: gathered block by block).
 
     A metric beyond float64 (the MSE of targets near 1e300) is None (JSON
     null), never inf, and is named in ``notes``.
     """
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         if model.classes is None:
-            out = metrics.regression_metrics(y, model.predict(x))
+            out = metrics.regression_metrics(y, pred)
         else:
-            out = metrics.classification_metrics(y.astype(np.int64), model.predict(x))
+            out = metrics.classification_metrics(y.astype(np.int64), pred)
     for key, value in out.items():
         if value is not None and not math.isfinite(value):
             out[key] = None
@@ -538,7 +702,7 @@ def score(
 
 
 def _options(request: TrainRequest) -> dict[str, Any]:
-    c = request.config
+    c = request.config.first_order()  # auto with --lr / --batch-size: the loop they set
     return {
         "model": request.model,
         "optimizer": c.optimizer,

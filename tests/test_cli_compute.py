@@ -347,9 +347,11 @@ def test_binary_data_is_refused(tmp_path):
     assert "looks like binary data, not CSV text" in r.stderr
 
 
-def test_folder_is_refused(tmp_path):
+def test_a_folder_without_data_files_is_refused(tmp_path):
+    # a folder of CSV/Parquet files is an input (issue 14); one without any is an error
     r = run("-l", "mse", str(tmp_path))
-    assert (r.exit_code, r.stderr) == (2, f"Error: {tmp_path} is a folder, not a CSV file\n")
+    assert r.exit_code == 2
+    assert r.stderr.startswith(f"Error: the folder {tmp_path} holds no CSV or Parquet files\n")
 
 
 def test_probabilities_outside_unit_interval_suggest_logits(tmp_path):

@@ -54,8 +54,16 @@ def _train_help(option: str) -> str:
 
 
 def _per_optimizer(text: str, value: str, spec) -> bool:
-    """``value`` is stated for ``spec`` by name, or for the others (and then not by name)."""
-    return f"{value} {spec.name}" in text or (f"{value} others" in text and spec.name not in text)
+    """``value`` is stated for ``spec`` by name (alone or in a group "v a, b, c"), or for
+    the others (and then not by name)."""
+    group = re.search(rf"{re.escape(value)} ((?:\w+, )*\w+)", text)
+    named = any(
+        spec.name in m.group(1).split(", ")
+        for m in re.finditer(rf"{re.escape(value)} ((?:\w+, )*\w+)", text)
+    )
+    return named or (
+        group is not None and f"{value} others" in text and not re.search(rf"\b{spec.name}\b", text)
+    )
 
 
 def test_train_help_shows_the_registry_defaults():
@@ -65,10 +73,11 @@ def test_train_help_shows_the_registry_defaults():
         assert _per_optimizer(_train_help("epochs"), str(d.epochs), spec)
         assert _per_optimizer(_train_help("schedule"), f"{d.schedule} for", spec)
         tol = f"{d.tol:g}".replace("e-0", "e-")
-        assert f"{tol} {spec.name} ({d.criterion})" in _train_help("tol") or (
-            f"{tol} others ({d.criterion})" in _train_help("tol")
-        )
-        if spec.default_lr is None:
+        assert _per_optimizer(_train_help("tol"), tol, spec)
+        assert f"({d.criterion})" in _train_help("tol")
+        if spec.solver:
+            assert spec.name == "auto" or spec.name in _train_help("lr").split("none for the")[1]
+        elif spec.default_lr is None:
             assert f"automatic step for {spec.name}" in _train_help("lr")
         else:
             assert f"{spec.default_lr:g} {spec.name}" in _train_help("lr")

@@ -198,3 +198,31 @@ def test_one_output_is_unchanged_by_raw():
     for name in ("mse", "rmse"):
         raw = make_loss(name, multioutput="raw").evaluate(y, p)
         assert raw.value == make_loss(name).evaluate(y, p).value
+
+
+def test_many_files_merge_the_per_output_totals(tmp_path):
+    """A glob is reduced from per-file block totals: the per-output ones travel too."""
+    rows = ["1,2,1.5,2", "3,4,2,5", "0,1,0.5,0"]
+    head = "y1,y2,a,b\n"
+    (tmp_path / "p1.csv").write_text(head + "\n".join(rows[:2]) + "\n")
+    (tmp_path / "p2.csv").write_text(head + rows[2] + "\n")
+    (tmp_path / "all.csv").write_text(head + "\n".join(rows) + "\n")
+    for loss in ("mse", "rmse"):
+        for mode in ("raw", "uniform"):
+            common = ["compute", "-l", loss, "--multioutput", mode, "--true", "y1,y2"]
+            common += ["--pred", "a,b", "-f", "json"]
+            parts = run(*common, str(tmp_path / "p*.csv"))
+            whole = run(*common, str(tmp_path / "all.csv"))
+            assert parts.exit_code == 0 and whole.exit_code == 0, parts.output + whole.output
+            value = json.loads(whole.stdout)["results"][0]["value"]
+            assert json.loads(parts.stdout)["results"][0]["value"] == value
+
+
+def test_paths_with_one_value_per_loss_refuse_per_output_values(tmp_path):
+    f = tmp_path / "m.csv"
+    f.write_text("y1,y2,a,b\n1,2,1.5,2\n3,4,2,5\n0,1,0.5,0\n")
+    cols = ["--true", "y1,y2", "--pred", "a,b", str(f)]
+    for loss, extra in (("mse", ["--multioutput", "raw"]), ("rmse", [])):
+        r = run("compute", "-l", loss, *extra, "--baseline", *cols)
+        assert r.exit_code == 2, r.output
+        assert "one per output" in r.output and "Traceback" not in r.output

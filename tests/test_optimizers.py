@@ -189,7 +189,8 @@ TORCH_TRAJECTORIES: dict[str, list[list[float]]] = {
     ],
 }
 
-ALL = list(OPTIMIZERS)
+ALL = [name for name, spec in OPTIMIZERS.items() if not spec.solver]  # the update rules
+SOLVER_ENTRIES = ["auto", "newton", "prox_newton", "lbfgs", "lp"]
 
 
 def run(name: str, hyper: dict[str, Any], scale: float = 1.0) -> list[list[float]]:
@@ -219,13 +220,14 @@ def test_trajectory_matches_torch(
 
 
 def test_every_registered_optimizer_has_a_torch_case() -> None:
-    assert {name for _, name, _, _ in OPT_CASES} | {"gd"} == set(OPTIMIZERS)
+    assert {name for _, name, _, _ in OPT_CASES} | {"gd"} == set(ALL)
 
 
 def test_gd_takes_the_sgd_step() -> None:
     assert run("gd", {}) == run("sgd", {})
     assert OPTIMIZERS["gd"].full_batch
-    assert not any(spec.full_batch for name, spec in OPTIMIZERS.items() if name != "gd")
+    assert not any(OPTIMIZERS[name].full_batch for name in ALL if name != "gd")
+    assert all(OPTIMIZERS[name].full_batch and OPTIMIZERS[name].solver for name in SOLVER_ENTRIES)
 
 
 # ------------------------------------------------------------- convergence
@@ -357,14 +359,18 @@ def test_adamw_mask_must_match_the_parameters() -> None:
 
 
 def test_registry_names_and_fields() -> None:
-    assert list(OPTIMIZERS) == [
+    assert ALL == [
         "gd", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw",
     ]  # fmt: skip
+    assert sorted(set(OPTIMIZERS) - set(ALL)) == sorted(SOLVER_ENTRIES)
     for name, spec in OPTIMIZERS.items():
         assert spec.name == name
         assert set(spec.hyperparameters) <= set(spec.keywords)
         assert (spec.default_lr is None) == spec.full_batch and spec.description
         assert spec.default_lr is None or spec.default_lr > 0
+        assert spec.solver == (name in SOLVER_ENTRIES)
+    with pytest.raises(ValueError, match="no update rule"):
+        make_optimizer("newton")
     assert OPTIMIZERS["momentum"].hyperparameters == ("momentum",)
     assert OPTIMIZERS["adam"].hyperparameters == ("beta1", "beta2")
     assert "decay_mask" in OPTIMIZERS["adamw"].keywords
@@ -385,7 +391,7 @@ def test_exposed_settings_have_flags_of_their_own() -> None:
 
 
 def test_make_optimizer_rejects_unknown_names() -> None:
-    with pytest.raises(ValueError, match=r"unknown optimizer 'adamx' \(choose from: gd, sgd"):
+    with pytest.raises(ValueError, match=r"unknown optimizer 'adamx' \(choose from: auto, .*gd, "):
         make_optimizer("adamx")
 
 

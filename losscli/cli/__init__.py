@@ -7,7 +7,7 @@ at the group boundary; Ctrl-C exits 130 and a closed pipe exits quietly.
 Heavy modules load inside the commands, so ``--help`` stays instant.
 """
 
-from losscli.cli import compute, losses, metrics, predict, train  # noqa: F401  (registers the commands)
+from losscli.cli import compare, compute, losses, metrics, predict, train  # noqa: F401  (registers the commands)
 from losscli.cli.app import cli, main
 
 __all__ = ["cli", "main"]

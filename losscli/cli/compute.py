@@ -8,6 +8,8 @@ import click
 
 from losscli.cli import numbers
 from losscli.cli.app import cli
+from losscli.cli.engine_options import EngineOptions, engine_options
+from losscli.cli.evaluate_options import evaluate_options
 from losscli.cli.options import (
     REDUCTIONS,
     CompatOptions,
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from losscli.cli.progress import ReadBar
     from losscli.cli.render_compute import OutputOptions, OutputPlan
     from losscli.compute import ComputeReport
+    from losscli.evaluate import EvaluateOptions
     from losscli.losses import Loss
 
 
@@ -53,6 +56,7 @@ if TYPE_CHECKING:
 @click.option(
     "--check-grad", is_flag=True, help="Compare the gradient with central finite differences."
 )
+@evaluate_options()  # hook: losscli.evaluate (--baseline, --bootstrap, --ci, --seed, --by, --worst)
 @compat_options
 @click.option(
     "--metric",
@@ -76,6 +80,7 @@ if TYPE_CHECKING:
     help="Equal-width bins of ece.",
 )
 @output_options
+@engine_options
 def compute(
     data_in: InputSource,
     loss_names: tuple[str, ...],
@@ -84,10 +89,12 @@ def compute(
     reduction: str,
     out: OutputOptions,
     check_grad: bool,
+    evaluate: EvaluateOptions,
     conventions: CompatOptions,
     metric_names: tuple[str, ...],
     threshold: float,
     bins: int,
+    where: EngineOptions,
     **params: Any,
 ) -> None:
     """Compute losses and their gradients from a CSV of targets and predictions.
@@ -113,13 +120,16 @@ def compute(
         source=data_in.source,
         input=data_in.reading(),
         losses=tuple(losses),
-        columns=ColumnRequest(columns.true, columns.pred, columns.weight, columns.var),
+        columns=ColumnRequest(
+            columns.true, columns.pred, columns.weight, columns.var, group=evaluate.by
+        ),
         logits=logits,
         reduction=reduction,  # type: ignore[arg-type]
         dropna=columns.dropna,
         head_rows=output.head_rows,
         per_sample=output.per_sample(reduction),
         check_grad=check_grad,
+        evaluate=evaluate,
         table=output.fmt == "table",
         hessian=out.hessian,
         hazards=conventions.hazards,
@@ -131,7 +141,9 @@ def compute(
 
     check_output_paths(output.grad_out, output.plot)  # bad paths fail before reading input
     _freeze_imports()
-    with bar, computing.compute_session(request) as report:
+    from losscli.engine.compute_parts import compute_any
+
+    with bar, compute_any(request, where.engine, where.scheduler) as report:
         bar.close()  # pass 1 is over: the bar must not interleave with what is printed next
         with staged_outputs():  # files renamed into place only once stdout succeeded too
             _show(report, output, bar)

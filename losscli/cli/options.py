@@ -334,9 +334,14 @@ def _tol_help() -> str:
 
 
 def _rates() -> str:
-    auto = [s.name for s in OPTIMIZERS.values() if s.default_lr is None]
+    auto = [s.name for s in OPTIMIZERS.values() if s.default_lr is None and not s.solver]
     fixed = [f"{s.default_lr:g} {s.name}" for s in OPTIMIZERS.values() if s.default_lr]
-    return f"automatic step for {', '.join(auto)}; " + ", ".join(fixed)
+    solvers = [s.name for s in OPTIMIZERS.values() if s.solver and s.name != "auto"]
+    return (
+        f"automatic step for {', '.join(auto)}; "
+        + ", ".join(fixed)
+        + f"; none for the solvers ({', '.join(solvers)})"
+    )
 
 
 def _hyper_options() -> list[Decorator]:
@@ -390,7 +395,11 @@ optimizer_options = grouped(
     "fit",
     [
         click.option(
-            "--optimizer", type=click.Choice(tuple(OPTIMIZERS)), default="gd", show_default=True
+            "--optimizer",
+            type=click.Choice(tuple(OPTIMIZERS)),
+            default="auto",
+            show_default=True,
+            help="auto picks newton, prox_newton, lbfgs, lp or gd by loss, penalty and shape.",
         ),
         click.option("--lr", type=float, help=f"Learning rate [default: {_rates()}]."),
         click.option("--epochs", type=int, help=_epochs_help()),

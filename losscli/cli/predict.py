@@ -7,6 +7,7 @@ import sys
 import click
 
 from losscli.cli.app import cli
+from losscli.cli.engine_options import EngineOptions, engine_options
 from losscli.cli.options import InputSource, input_options
 from losscli.cli.output import output_options
 
@@ -27,7 +28,8 @@ from losscli.cli.output import output_options
     help="Write raw scores (logits, log-rates), named y_score or logit_<class>.",
 )
 @output_options
-def predict(data_in: InputSource, model_path: str, logits: bool) -> None:
+@engine_options
+def predict(data_in: InputSource, model_path: str, logits: bool, where: EngineOptions) -> None:
     """Apply a saved model; write CSV predictions to stdout.
 
     Output: y_pred (regression, or the probability of the second class), or one
@@ -41,7 +43,16 @@ def predict(data_in: InputSource, model_path: str, logits: bool) -> None:
       losscli predict -m iris.json sample_data/iris.csv | losscli compute --loss ce
     """
     from losscli import predict as predicting
+    from losscli.engine.predict_parts import predict_any
 
     reading = data_in.reading()
     model = predicting.load_model(model_path)
-    predicting.write_predictions(model, data_in.source, sys.stdout, logits=logits, input=reading)
+    predict_any(
+        model,
+        data_in.source,
+        sys.stdout,
+        logits=logits,
+        options=reading,
+        engine=where.engine,
+        scheduler=where.scheduler,
+    )

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 
 from losscli._lazy import lazy_module
-from losscli.cli import numbers, render_compat
+from losscli.cli import numbers, render_compat, render_evaluate
 from losscli.cli.layout import Col, print_table
 
 if TYPE_CHECKING:
@@ -130,6 +130,8 @@ def emit(report: ComputeReport, out: OutputPlan, samples: Iterable[Samples]) -> 
         sep = "," if out.fmt == "csv" else "\t"
         if out.grad or out.hessian or report.request.reduction == "none":
             write_lines(stdout, sample_lines(report, samples, sep))
+        elif report.evaluation is not None and report.evaluation.worst is not None:
+            write_lines(stdout, render_evaluate.worst_lines(report, sep))  # --worst: its rows
         else:
             write_lines(stdout, summary_lines(report, sep))
 
@@ -241,6 +243,7 @@ def compute_json(
             item["check_grad"] = check_dict(s)
         if s.hess_check is not None:
             item["check_hessian"] = check_dict(s, s.hess_check)
+        item.update(render_evaluate.result_extras(report, i))  # hook: losscli.evaluate
         item.update(render_compat.result_extras(s, report))
         results.append(item)
     obj = {
@@ -254,6 +257,7 @@ def compute_json(
         "dropped": report.dropped,
         "results": results,
         **({"metrics": report.metrics} if report.metrics else {}),
+        **render_evaluate.report_extras(report),
         **render_compat.report_extras(report),
     }
     return json.dumps(obj, allow_nan=False) + "\n"
@@ -272,7 +276,12 @@ def check_dict(s: LossSummary, check: GradCheck | None = None) -> dict[str, Any]
 
 def summary_lines(report: ComputeReport, sep: str) -> Iterator[str]:
     """One row per loss: loss, reduction, value."""
-    yield csv_line(["loss", "reduction", "value"], sep)
+    extra = render_evaluate.summary_header(report)  # hook: losscli.evaluate
+    lead, extra = (extra[:1], extra[1:]) if extra[:1] == ["group"] else ([], extra)
+    yield csv_line([*lead, "loss", "reduction", "value", *extra], sep)
+    if report.evaluation is not None:
+        yield from render_evaluate.summary_rows(report, sep)
+        return
     for s in report.summaries:
         assert s.value is not None
         if s.loss.shadow:
@@ -358,22 +367,23 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
     cols.append(Col("value"))
     if show_clip:
         cols.append(Col("clipped"))
+    cols.extend(Col(name) for name in render_evaluate.table_headers(report))  # losscli.evaluate
     cells = []
-    for s in report.summaries:
+    for i, s in enumerate(report.summaries):
         if not render_compat.shown(s, report):
             continue
         params = ", ".join(f"{k}={numbers.setting(v)}" for k, v in _changed(s.loss).items())
         if s.value is None:
             lines = [(render_compat.label(s), "per row (below)")]
         else:
-            lines = [
-                (label, numbers.human(v))
-                for label, v in per_output(s, report, render_compat.label(s))
-            ]
+            each = per_output(s, report, render_compat.label(s))
+            lines = [(label, numbers.human(v)) for label, v in each]
         for label, value in lines:
             row = [label, params or "—", s.reduction, value]
             if show_clip:
                 row.append(numbers.count(s.clipped))
+            if report.evaluation is not None:
+                row.extend(render_evaluate.table_cells(report.evaluation.overall[i]))
             cells.append(row)
     print_table(console, cols, cells)
     if report.metrics:
@@ -389,6 +399,7 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
             metric_rows,
             title="metrics (scikit-learn 1.9 definitions)",
         )
+    render_evaluate.print_tables(report, console)
     if any(s.check is not None for s in report.summaries):
         check_cols = [Col("loss", "left", key=True), Col("max abs error"), Col("max rel error")]
         check_cols.append(Col("values"))

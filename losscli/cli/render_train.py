@@ -49,6 +49,10 @@ def train_dict(report: TrainReport) -> dict[str, Any]:
         "best_epoch": fit.best_epoch,
         "stop_reason": fit.stop_reason.value,
         "objective": fit.objective,
+        # solvers hook: the method that ran (auto's choice and why) and the certificate
+        "optimizer": fit.optimizer,
+        "optimizer_choice": fit.choice or None,
+        "gap": _gap(fit.certificate),
         "metrics": report.metrics,
         "options": model["options"],
         "n_train": report.n_train,
@@ -61,6 +65,27 @@ def train_dict(report: TrainReport) -> dict[str, Any]:
     if report.n_validation and fit.history:
         out["final_objective"] = fit.history[-1].objective  # before the best weights came back
     return out
+
+
+def _gap(cert: Any) -> dict[str, Any] | None:
+    """The certificate as JSON: finite values only (None for a diverged fit)."""
+    if cert is None:
+        return None
+    out: dict[str, Any] = cert.to_json()
+    if not math.isfinite(out["value"]):
+        out["value"] = None
+    return out
+
+
+def _gap_text(cert: Any) -> str:
+    if cert is None:
+        return "—"
+    what = "upper bound on objective − optimum" if cert.bound else "not a bound"
+    return f"{_num(cert.value, 3)} ({cert.kind}; {what})"
+
+
+def _num(x: float | None, digits: int = 6) -> str:
+    return "—" if x is None else f"{x:.{digits}g}"
 
 
 # --------------------------------------------------------------------------- the summary
@@ -111,7 +136,7 @@ def summary_rows(report: TrainReport) -> list[tuple[str, str]]:
         ("loss", m.loss + (f" ({params})" if params else "")),
         ("target", m.target + (f" · classes {', '.join(m.classes)}" if m.classes else "")),
         ("features", f"{len(m.features)}: {', '.join(m.features)}"),
-        ("optimizer", _optimizer_text(m.options, fit.lr)),
+        ("optimizer", _chosen(report) + _optimizer_text(m.options, fit.lr)),
         ("penalty", _penalty_text(m.options)),
     ]
     part = numbers.plural(report.n_train, "train row")
@@ -145,8 +170,15 @@ def summary_rows(report: TrainReport) -> list[tuple[str, str]]:
             )
     else:
         rows.append(("objective", numbers.human(fit.objective)))
+    rows.append(("gap", _gap_text(fit.certificate)))
     rows.append(("time", f"{report.seconds:.3f} s"))
     return rows
+
+
+def _chosen(report: TrainReport) -> str:
+    """``auto → newton (why)``, when auto chose (solvers)."""
+    fit = report.fit
+    return f"auto → {fit.optimizer} ({fit.choice}) · " if fit.choice else ""
 
 
 def train_tables(report: TrainReport, console: Console, *, curve: bool) -> None:

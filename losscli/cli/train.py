@@ -10,6 +10,12 @@ import click
 
 from losscli.cli import numbers
 from losscli.cli.app import cli
+from losscli.cli.engine_options import (
+    EngineOptions,
+    MemoryOptions,
+    engine_options,
+    memory_options,
+)
 from losscli.cli.options import (
     InputSource,
     ModelOptions,
@@ -53,6 +59,8 @@ if TYPE_CHECKING:
 @optimizer_options
 @train_output_options
 @output_options
+@memory_options
+@engine_options
 def train(
     data_in: InputSource,
     loss_name: str,
@@ -60,6 +68,8 @@ def train(
     model: ModelOptions,
     fit: TrainConfig,
     out: TrainOutput,
+    memory: MemoryOptions,
+    where: EngineOptions,
     **params: Any,
 ) -> None:
     """Fit a linear, logistic or softmax model by gradient descent under a loss.
@@ -82,7 +92,14 @@ def train(
         plot.check_target(out.plot)  # before the work: a missing matplotlib fails fast
     (loss,) = make_losses((loss_name,), params, logits=False, single=True)
     request = TrainRequest(
-        data_in.source, loss, fit, **asdict(data), **asdict(model), input=data_in.reading()
+        data_in.source,
+        loss,
+        fit,
+        **asdict(data),
+        **asdict(model),
+        **asdict(memory),
+        **asdict(where),
+        input=data_in.reading(),
     )
     check_output_paths(out.save, out.history, out.plot)  # bad paths fail before reading
     console = stdout_console()

@@ -1,6 +1,8 @@
 """The training loop: split, standardize, step, stop; reports through a callback.
 
-``fit`` runs one of two loops on an :class:`Objective`:
+``fit`` hands the problem to a full-batch solver of :mod:`losscli.fit.solvers`
+(``newton``, ``prox_newton``, ``lbfgs``, ``lp``; ``auto``, the default, picks
+one by loss, penalty and shape), or runs one of two first-order loops:
 
 * ``gd`` — full-batch proximal gradient descent.  Without ``--lr`` the step
   length is chosen each epoch (Barzilai–Borwein, with a non-monotone
@@ -17,13 +19,20 @@ With a validation split, the validation loss decides instead: training
 stops when it has not improved for ``patience`` epochs and the best weights
 are restored.  A NaN/inf objective stops with ``diverged``.  The loop never
 prints; the command line renders ``EpochRecord``s from the callback.
+
+Every fit ends with a :class:`~losscli.fit.solvers.Certificate` (a bound on
+objective − optimum, or a named gradient norm).  ``converged`` means the
+certificate is below the tolerance: the solvers stop on it; the first-order
+loops stop on their own rules, and a loop that would say ``converged`` says
+``not_optimal`` when its certificate is above ``FIRST_ORDER_CERT_TOL`` (always,
+for kinked losses, whose subgradient norm certifies nothing).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -31,6 +40,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from losscli.errors import BadValues, InputError
+from losscli.fit import solvers
+from losscli.fit.data import DataSource, InMemory
 from losscli.fit.objective import Objective
 from losscli.fit.optimizers import (
     OPTIMIZERS,
@@ -47,6 +58,8 @@ if TYPE_CHECKING:
     from losscli._types import Array
 NONMONOTONE_MEMORY = 10  # GLL window: accept a step if it beats the worst of the last 10
 ARMIJO = 1e-4
+SEPARABLE_SLOPE = 20.0  # logit change per σ of a feature beyond which the classes look separable
+FIRST_ORDER_CERT_TOL = 1e-6  # a first-order loop's "converged" needs a certificate this small
 BLOW_UP = 1e4  # an objective this many times its starting value (plus 1) has diverged
 STALL_EPOCHS = 100  # gd's window for "the objective stopped moving"
 KINK_TOL = 1e-12  # … by this much, relative, for losses with kinks (mae, hinge, …)
@@ -60,6 +73,7 @@ class StopReason(str, Enum):
     """Why training ended (the JSON ``stop_reason``)."""
 
     CONVERGED = "converged"
+    NOT_OPTIMAL = "not_optimal"  # stopped, but the certificate does not show the optimum
     MAX_EPOCHS = "max_epochs"
     EARLY_STOPPING = "early_stopping"
     DIVERGED = "diverged"
@@ -74,7 +88,7 @@ class TrainConfig:
     else come from the optimizer's ``OptimizerSpec.defaults``.
     """
 
-    optimizer: str = "gd"
+    optimizer: str = "auto"
     lr: float | None = None
     epochs: int | None = None
     batch_size: int | None = None
@@ -91,6 +105,31 @@ class TrainConfig:
     @property
     def full_batch(self) -> bool:
         return self.spec.full_batch
+
+    @property
+    def solver(self) -> bool:
+        """A full-batch solver of losscli.fit.solvers (newton, lbfgs, lp, auto…)."""
+        return self.spec.solver
+
+    def first_order(self) -> TrainConfig:
+        """``auto`` with a first-order flag (--lr, --schedule, --batch-size, …) is that loop.
+
+        A learning rate or schedule configures gradient descent, a batch size
+        mini-batches, a momentum or β its optimizer; auto then means the loop
+        the flags describe.
+        """
+        if self.optimizer != "auto":
+            return self
+        given = {k for k, v in self.hyper.items() if v is not None}
+        if given:
+            for name, spec in OPTIMIZERS.items():
+                if not spec.solver and given <= set(spec.hyperparameters):
+                    return replace(self, optimizer=name)
+        if self.batch_size is not None:
+            return replace(self, optimizer="sgd")
+        if self.lr is not None or self.schedule is not None:
+            return replace(self, optimizer="gd")
+        return self
 
     def resolved_epochs(self) -> int:
         return self.epochs or self.spec.defaults.epochs
@@ -127,6 +166,21 @@ class TrainConfig:
         for ok, message in checks:
             if not ok:
                 raise InputError(message)
+        if self.optimizer == "auto" and self.first_order() is not self:
+            self.first_order().validate()
+            return
+        if self.solver:
+            flags: list[tuple[str, object]] = [("--lr", self.lr), ("--schedule", self.schedule)]
+            flags += [("--batch-size", self.batch_size)]
+            flags += [(f"--{k.replace('_', '-')}", v) for k, v in self.hyper.items()]
+            given = [flag for flag, value in flags if value is not None]
+            if given:
+                raise InputError(
+                    f"{self.optimizer} is a full-batch solver and chooses its own steps; "
+                    f"it takes no {', '.join(given)}",
+                    "drop them, or use --optimizer gd / sgd / adam … for a first-order loop",
+                )
+            return
         if self.full_batch and self.batch_size is not None:
             raise InputError(
                 f"{self.optimizer} is full-batch and takes no --batch-size",
@@ -161,6 +215,9 @@ class FitResult:
     history: tuple[EpochRecord, ...]
     best_epoch: int
     lr: float | None = None  # the fixed rate used (None: gd's automatic steps)
+    optimizer: str = ""  # the method that ran (what auto chose)
+    choice: str = ""  # why auto chose it ("" when it was named)
+    certificate: solvers.Certificate | None = None
 
 
 Callback = Callable[[EpochRecord], None]
@@ -170,12 +227,28 @@ class _Diverged(Exception):
     """Raised inside the loops when the objective stops being a finite number."""
 
 
+# The rows a loop runs on: an in-memory matrix with its labels, or a
+# DataSource (out of core, a cluster) whose labels travel with it (y None).
+Rows = Any
+
+
+def _on_source(x: Rows) -> bool:
+    return not isinstance(x, np.ndarray)
+
+
+def _n_rows(x: Rows) -> int:
+    return int(x.n_rows) if _on_source(x) else int(x.shape[0])
+
+
 def _smooth(
-    obj: Objective, theta: Array, x: Array, y: Array, out: Array | None = None
+    obj: Objective, theta: Array, x: Rows, y: Any, out: Array | None = None
 ) -> tuple[float, Array]:
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            value, grad = obj.smooth_value_and_grad(theta, x, y, out)
+            if _on_source(x):
+                value, grad = obj.data_smooth_value_and_grad(theta, x)
+            else:
+                value, grad = obj.smooth_value_and_grad(theta, x, y, out)
     except BadValues as exc:
         if exc.role == "y_pred":  # scores overflowed: the parameters ran away
             raise _Diverged from None
@@ -185,11 +258,11 @@ def _smooth(
     return value, grad
 
 
-def _full_objective(obj: Objective, theta: Array, x: Array, y: Array) -> tuple[float, float]:
+def _full_objective(obj: Objective, theta: Array, x: Rows, y: Any) -> tuple[float, float]:
     """(objective, mean loss) on (x, y); NaN/inf raise _Diverged."""
     try:
         with np.errstate(over="ignore", invalid="ignore"):
-            loss = obj.mean_loss(theta, x, y)
+            loss = obj.data_mean_loss(theta, x) if _on_source(x) else obj.mean_loss(theta, x, y)
     except BadValues as exc:
         if exc.role == "y_pred":
             raise _Diverged from None
@@ -207,7 +280,7 @@ class _Tracker:
         self,
         obj: Objective,
         config: TrainConfig,
-        validation: tuple[Array, Array] | None,
+        validation: tuple[Rows, Array | None] | None,
         callback: Callback | None,
     ) -> None:
         self.obj, self.config, self.validation, self.callback = obj, config, validation, callback
@@ -251,15 +324,19 @@ class _Tracker:
 
 def fit(
     obj: Objective,
-    x: Array,
-    y: Array,
+    x: Array | DataSource,
+    y: Array | None,
     config: TrainConfig,
     *,
-    validation: tuple[Array, Array] | None = None,
+    validation: tuple[Array | DataSource, Array | None] | None = None,
     callback: Callback | None = None,
     theta0: Array | None = None,
 ) -> FitResult:
     """Minimise ``obj`` on (x, y) from θ0 (zeros by default).
+
+    ``x`` may be a :class:`~losscli.fit.data.DataSource` (with ``y`` None):
+    the solvers and ``gd`` then take every sum through its ``reduce``, and
+    the mini-batch loop reads its ``shuffled_blocks`` (out of core).
 
     A mini-batch optimizer running on its *default* learning rate that diverges
     is restarted with a rate ten times smaller (up to three times): the right
@@ -267,7 +344,16 @@ def fit(
     explicit ``--lr`` is never second-guessed.
     """
     config.validate()
+    config = config.first_order()
     start = np.zeros(obj.size) if theta0 is None else theta0.astype(np.float64)
+    data: DataSource
+    if isinstance(x, np.ndarray):
+        assert y is not None
+        data = InMemory(x, y)
+    else:
+        data = x
+    if config.solver:
+        return _solve(obj, data, config, start, validation, callback)
     loop = _gd if config.full_batch else _minibatch
     retries = RETRIES if config.lr is None and not config.full_batch else 0
     lr = config.resolved_lr()
@@ -281,7 +367,16 @@ def fit(
             if attempt == retries:
                 last = tracker.history[-1].epoch if tracker.history else 0
                 history = tuple(tracker.history)
-                return FitResult(start, StopReason.DIVERGED, last + 1, math.nan, history, 0, lr)
+                return FitResult(
+                    start,
+                    StopReason.DIVERGED,
+                    last + 1,
+                    math.nan,
+                    history,
+                    0,
+                    lr,
+                    optimizer=config.optimizer,
+                )
             assert lr is not None
             lr /= 10.0
     if validation is not None and tracker.best_theta is not None:
@@ -290,8 +385,120 @@ def fit(
             reason = StopReason.EARLY_STOPPING
     objective = _full_objective(obj, theta, x, y)[0]
     epochs = tracker.history[-1].epoch if tracker.history else 0
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            cert = solvers.certify(obj, theta, data)
+    except solvers.SolverDiverged:
+        cert = solvers.Certificate("gradient_norm", math.inf, False)
+    if reason is StopReason.CONVERGED and not cert.certifies(objective, FIRST_ORDER_CERT_TOL):
+        reason = StopReason.NOT_OPTIMAL
+    if reason is StopReason.CONVERGED and _runs_away(obj, theta, cert):
+        reason = StopReason.NOT_OPTIMAL
     return FitResult(
-        theta, reason, epochs, objective, tuple(tracker.history), tracker.best_epoch, lr
+        theta,
+        reason,
+        epochs,
+        objective,
+        tuple(tracker.history),
+        tracker.best_epoch,
+        lr,
+        optimizer=config.optimizer,
+        certificate=cert,
+    )
+
+
+def _runs_away(obj: Objective, theta: Array, cert: solvers.Certificate) -> bool:
+    """A classifier without L2 whose small gradient only says the classes separate.
+
+    On separable classes the logistic/softmax loss has no minimiser: it tends
+    to 0 as the weights grow, and its gradient vanishes on the way.  A
+    gradient-norm certificate then proves nothing, so weights steeper than
+    SEPARABLE_SLOPE logits per σ of a (standardized) feature are reported as
+    ``not_optimal`` instead of ``converged``.
+    """
+    if cert.bound or obj.l2 or not obj.logits or obj.loss.task in ("regression", "counts"):
+        return False
+    w, _ = obj.split(theta)
+    return bool(np.abs(w).max(initial=0.0) > SEPARABLE_SLOPE)
+
+
+def _solve(
+    obj: Objective,
+    data: DataSource,
+    config: TrainConfig,
+    start: Array,
+    validation: tuple[Rows, Array | None] | None,
+    callback: Callback | None,
+) -> FitResult:
+    """Run a solver of losscli.fit.solvers (auto: the one ``solvers.choose`` picks).
+
+    The solver stops on its certificate; the tracker only logs (history,
+    validation loss, callback).  With ``auto`` choosing the first-order
+    ``gd`` (kinked losses with L2), that loop runs instead.
+    """
+    x, y = (data.x, data.y) if isinstance(data, InMemory) else (data, None)
+    name, why = config.optimizer, ""
+    if name == "auto":
+        name, why = solvers.choose(obj, data.n_rows)
+        if name == "gd":
+            result = fit(
+                obj,
+                x,
+                y,
+                replace(config, optimizer="gd"),
+                validation=validation,
+                callback=callback,
+                theta0=start,
+            )
+            return replace(result, choice=why)
+    run = replace(config, optimizer=name) if config.optimizer == "auto" else config
+    tracker = _Tracker(obj, run, validation, callback)
+
+    def on_iteration(iteration: int, theta: Array, objective: float) -> None:
+        tracker.record(iteration, theta, objective, objective - obj.penalty(theta), math.nan)
+
+    tol = run.resolved_tol()
+    try:  # a start whose objective already overflows diverges like a blown-up step
+        tracker.start_from(_full_objective(obj, start, x, y)[0] if name != "lp" else math.inf)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            out = solvers.SOLVERS[name](
+                obj,
+                data,
+                start.copy(),
+                tol=tol,
+                max_iter=run.resolved_epochs(),
+                on_iteration=on_iteration,
+            )
+    except (solvers.SolverDiverged, _Diverged):
+        last = tracker.history[-1].epoch if tracker.history else 0
+        return FitResult(
+            start,
+            StopReason.DIVERGED,
+            last + 1,
+            math.nan,
+            tuple(tracker.history),
+            0,
+            optimizer=name,
+            choice=why,
+        )
+    if out.converged and not _runs_away(obj, out.theta, out.certificate):
+        reason = StopReason.CONVERGED
+    elif out.exhausted:
+        reason = StopReason.MAX_EPOCHS
+    else:
+        reason = StopReason.NOT_OPTIMAL
+    objective = _full_objective(obj, out.theta, x, y)[0]
+    return FitResult(
+        out.theta,
+        reason,
+        out.iterations,
+        objective,
+        tuple(tracker.history),
+        out.iterations,
+        None,
+        optimizer=name,
+        choice=why,
+        certificate=out.certificate,
     )
 
 
@@ -321,7 +528,7 @@ class _Trial:
 
 
 def _gd(
-    obj: Objective, x: Array, y: Array, config: TrainConfig, theta: Array, tracker: _Tracker
+    obj: Objective, x: Rows, y: Array | None, config: TrainConfig, theta: Array, tracker: _Tracker
 ) -> tuple[StopReason, Array]:
     """Proximal gradient descent; BB steps with a GLL safeguard unless --lr is fixed."""
     trial = _Trial(config, theta)
@@ -385,8 +592,8 @@ def _stalled(bests: list[float], *, smooth: bool) -> bool:
 
 def _safeguarded_step(
     obj: Objective,
-    x: Array,
-    y: Array,
+    x: Rows,
+    y: Array | None,
     theta: Array,
     g: Array,
     step: float,
@@ -415,10 +622,10 @@ def _safeguarded_step(
 
 
 def _minibatch(
-    obj: Objective, x: Array, y: Array, config: TrainConfig, theta: Array, tracker: _Tracker
+    obj: Objective, x: Rows, y: Array | None, config: TrainConfig, theta: Array, tracker: _Tracker
 ) -> tuple[StopReason, Array]:
     """Shuffled mini-batches; the data are permuted once per epoch so batches are views."""
-    n = x.shape[0]
+    n = _n_rows(x)
     batch_size = config.resolved_batch_size()
     assert batch_size is not None
     batch = min(batch_size, n)
@@ -440,7 +647,11 @@ def _minibatch(
     rng = np.random.default_rng(config.seed)
     grad = np.empty(obj.size)
     probe = min(n, 10_000)  # the start's objective on a sample sets the blow-up ceiling
-    tracker.start_from(_full_objective(obj, theta, x[:probe], y[:probe])[0])
+    if _on_source(x):
+        tracker.start_from(_full_objective(obj, theta, x, None)[0])
+    else:
+        assert y is not None
+        tracker.start_from(_full_objective(obj, theta, x[:probe], y[:probe])[0])
     # The shuffled rows are gathered a group of batches at a time into two
     # small reused buffers, and batches are views of them.  Measured on 1M×20:
     # one permuted copy of X per epoch costs 48 ms plus 415 ms of page faults
@@ -448,20 +659,16 @@ def _minibatch(
     # per batch costs 54 ms an epoch at batch 256 but 119 ms at 32, from call
     # overhead that a group of ≥ GATHER_ROWS rows amortises.
     group = max(batch, GATHER_ROWS // batch * batch)
-    gx, gy = np.empty((group, *x.shape[1:])), np.empty((group, *y.shape[1:]))
-    step = obj.batch_gradient
+    groups = _shuffled_groups(x, y, group)
+    # the lean step checks the labels once, on the whole target: in memory only
+    step = (obj.lean_batch_gradient(y) if y is not None else None) or obj.batch_gradient
     t = 0
     for epoch in range(1, epochs + 1):
-        order = rng.permutation(n)
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 rate = schedule(t) * scale
-                for first in range(0, n, group):
-                    rows = order[first : first + group]
-                    m = len(rows)
-                    xg, yg = (gx, gy) if m == group else (gx[:m], gy[:m])
-                    np.take(x, rows, axis=0, out=xg, mode="clip")  # clip: unbuffered
-                    np.take(y, rows, axis=0, out=yg, mode="clip")
+                for xg, yg in groups(rng):
+                    m = len(yg)
                     for start in range(0, m, batch):
                         if not per_epoch:
                             rate = schedule(t)
@@ -484,3 +691,43 @@ def _minibatch(
             scale /= PLATEAU_FACTOR  # a plateau: smaller steps lower the noise floor
             tracker.stale = 0
     return StopReason.MAX_EPOCHS, theta
+
+
+def _shuffled_groups(
+    x: Rows, y: Array | None, group: int
+) -> Callable[[np.random.Generator], Iterator[tuple[Array, Array]]]:
+    """An epoch's rows in shuffled groups of ``group`` rows (views into reused buffers).
+
+    In memory: one permutation of all rows, gathered a group at a time.  A
+    data source with ``shuffled_blocks`` (the out-of-core cache): blocks in
+    a random order, rows shuffled within each — sequential reads instead of
+    one random read per row.
+    """
+    if _on_source(x):
+        if not hasattr(x, "shuffled_blocks"):
+            raise InputError(
+                "mini-batch optimizers need rows in order on one machine",
+                "use a full-batch optimizer: auto, newton, lbfgs or gd",
+            )
+
+        def from_source(rng: np.random.Generator) -> Iterator[tuple[Array, Array]]:
+            for xb, yb in x.shuffled_blocks(rng):
+                for first in range(0, len(yb), group):
+                    yield xb[first : first + group], yb[first : first + group]
+
+        return from_source
+    assert y is not None
+    n = x.shape[0]
+    gx, gy = np.empty((group, *x.shape[1:])), np.empty((group, *y.shape[1:]))
+
+    def in_memory(rng: np.random.Generator) -> Iterator[tuple[Array, Array]]:
+        order = rng.permutation(n)
+        for first in range(0, n, group):
+            rows = order[first : first + group]
+            m = len(rows)
+            xg, yg = (gx, gy) if m == group else (gx[:m], gy[:m])
+            np.take(x, rows, axis=0, out=xg, mode="clip")  # clip: unbuffered
+            np.take(y, rows, axis=0, out=yg, mode="clip")
+            yield xg, yg
+
+    return in_memory

@@ -401,6 +401,14 @@ FULL_BATCH = TrainingDefaults(
 MINI_BATCH = TrainingDefaults(
     epochs=1000, tol=1e-5, criterion="objective", schedule="adaptive", batch_size=32
 )
+# The full-batch solvers of losscli.fit.solvers stop on their certificate (a
+# bound on objective − optimum, relative to max(1, |f|)); epochs = iterations.
+SECOND_ORDER = TrainingDefaults(
+    epochs=100, tol=1e-14, criterion="certificate", schedule="constant", batch_size=None
+)
+QUASI_NEWTON = TrainingDefaults(
+    epochs=15000, tol=1e-14, criterion="certificate", schedule="constant", batch_size=None
+)
 
 MOMENTUM = Hyperparameter("momentum", "Momentum μ")
 BETA1 = Hyperparameter("beta1", "Adam β1")
@@ -417,7 +425,10 @@ class OptimizerSpec:
     ``alpha``, ``weight_decay``, ``decay_mask``).  ``default_lr`` None means
     the trainer chooses the step length itself (gd's Barzilai–Borwein steps).
     ``defaults.batch_size`` None makes the optimizer full-batch: the whole
-    training set is one batch.
+    training set is one batch.  A ``solver`` entry (auto, newton,
+    prox_newton, lbfgs, lp) has no update rule: the trainer hands the whole
+    problem to :mod:`losscli.fit.solvers`, which chooses its own steps, so it
+    takes no learning rate, schedule or batch size.
     """
 
     name: str
@@ -426,6 +437,7 @@ class OptimizerSpec:
     description: str
     default_lr: float | None
     defaults: TrainingDefaults = MINI_BATCH
+    solver: bool = False
     keywords: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -454,9 +466,35 @@ class OptimizerSpec:
         return inspect.signature(self.factory).parameters[name].default
 
 
+def _solver() -> Optimizer:
+    """The factory of solver entries: they have no init/update pair to build."""
+    raise ValueError("a full-batch solver has no update rule; losscli.fit.solvers runs it")
+
+
+def _solver_spec(name: str, description: str, defaults: TrainingDefaults) -> OptimizerSpec:
+    return OptimizerSpec(name, _solver, (), description, None, defaults, solver=True)
+
+
 OPTIMIZERS: dict[str, OptimizerSpec] = {
     spec.name: spec
     for spec in (
+        _solver_spec(
+            "auto",
+            "picks newton, prox_newton, lbfgs, lp or gd by loss, penalty and shape",
+            SECOND_ORDER,
+        ),
+        _solver_spec(
+            "newton",
+            "Newton with the loss's Hessian: Cholesky for small d, Newton-CG beyond",
+            SECOND_ORDER,
+        ),
+        _solver_spec(
+            "prox_newton", "proximal Newton for L1 (coordinate descent on the model)", SECOND_ORDER
+        ),
+        _solver_spec("lbfgs", "L-BFGS (scipy L-BFGS-B, Wolfe line search)", QUASI_NEWTON),
+        _solver_spec(
+            "lp", "exact LP (HiGHS) for mae, quantile, epsilon_insensitive, hinge", SECOND_ORDER
+        ),
         OptimizerSpec("gd", sgd, (), "full-batch gradient descent: θ ← θ − lr·g", None, FULL_BATCH),
         OptimizerSpec("sgd", sgd, (), "mini-batch stochastic gradient descent", 0.1),
         OptimizerSpec("momentum", momentum, (MOMENTUM,), "SGD with heavy-ball momentum", 0.1),
@@ -496,6 +534,8 @@ def make_optimizer(name: str, **hyper: Any) -> Optimizer:
             f"optimizer {name!r} does not take {', '.join(unknown)} "
             f"(of {', '.join(exposed_hyperparameters())} it takes: {takes})"
         )
+    if spec.solver:
+        raise ValueError(f"{name} is a full-batch solver with no update rule")
     return spec.factory(**given)
 
 

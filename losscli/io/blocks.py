@@ -130,6 +130,19 @@ class Batch:
     weight: Array | None
     rows: NDArray[np.int64]
     dropped: int
+    key: Array | None = None  # the --by column's values (numbers, or text as objects)
+
+
+def _group_values(column: Any) -> Array:
+    """The --by column's values: float64 for numbers, stripped text otherwise."""
+    if isinstance(column, np.ndarray):
+        return column
+    values: Array
+    if column.dtype.kind in "iufb":
+        values = column.to_numpy(dtype=np.float64)
+    else:
+        values = column.astype(str).str.strip().to_numpy(dtype=object)
+    return values
 
 
 def _stack(arrays: list[Array]) -> Array:
@@ -163,13 +176,20 @@ def to_batch(block: RawBlock, columns: Columns, *, dropna: bool, first_row: int)
     n = block.rows
     rows = np.arange(first_row, first_row + n, dtype=np.int64)
     cols = block.columns
-    if not (columns.classes and numeric_names(columns.classes)) and _all_clean(
-        block, columns.used_at
+    group = cols[columns.group_at] if columns.group_at is not None else None
+    if group is not None and not isinstance(group, np.ndarray):
+        group = group.copy()  # as read: _all_clean may turn a numeric target into floats
+    blank_group = group is not None and not isinstance(group, np.ndarray) and group.isna().any()
+    if (
+        not (columns.classes and numeric_names(columns.classes))
+        and not blank_group
+        and _all_clean(block, columns.numeric_at)
     ):
         y_true = _stack([cols[i] for i in columns.true_at])
         y_pred = _stack([cols[i] for i in columns.pred_at])
         weight = cols[columns.weight_at] if columns.weight_at is not None else None
-        return Batch(y_true, y_pred, weight, rows, 0)
+        key = None if group is None else _group_values(group)
+        return Batch(y_true, y_pred, weight, rows, 0, key)
     problems = Problems(n)
     if len(columns.true_at) == 1:
         y_true = compute_targets(
@@ -188,6 +208,11 @@ def to_batch(block: RawBlock, columns: Columns, *, dropna: bool, first_row: int)
     weight = None
     if columns.weight_at is not None and columns.weight is not None:
         weight = numeric(cols[columns.weight_at], columns.weight, problems)
+    key = None
+    if group is not None and columns.group is not None:
+        if not isinstance(group, np.ndarray):
+            problems.add(columns.group, "missing values", group.isna().to_numpy(), [])
+        key = _group_values(group)
     dropped = 0
     if problems.first is not None:
         if not dropna:
@@ -196,8 +221,9 @@ def to_batch(block: RawBlock, columns: Columns, *, dropna: bool, first_row: int)
         dropped = int(n - keep.sum())
         y_true, y_pred, rows = y_true[keep], y_pred[keep], rows[keep]
         weight = weight[keep] if weight is not None else None
+        key = key[keep] if key is not None else None
     check_finite(y_true, columns.true, rows)
     check_finite(y_pred, columns.pred, rows)
     if weight is not None and columns.weight:
         check_finite(weight, (columns.weight,), rows)
-    return Batch(y_true, y_pred, weight, rows, dropped)
+    return Batch(y_true, y_pred, weight, rows, dropped, key)

@@ -107,6 +107,7 @@ class ColumnRequest(NamedTuple):
     pred: str | None = None
     weight: str | None = None
     var: str | None = None  # gaussian_nll's variance column, read after the prediction
+    group: str | None = None  # --by COL (losscli.evaluate): its values come back as Batch.key
 
 
 @dataclass(frozen=True)
@@ -125,9 +126,20 @@ class Columns:
     pred_at: tuple[int, ...] = ()
     weight_at: int | None = None
     logits: bool = False
+    group: str | None = None  # the --by column (it may also be the target column)
+    group_at: int | None = None
 
     @property
     def used_at(self) -> tuple[int, ...]:
+        weight = () if self.weight_at is None else (self.weight_at,)
+        used = (*self.true_at, *self.pred_at, *weight)
+        if self.group_at is None or self.group_at in used:
+            return used
+        return (*used, self.group_at)
+
+    @property
+    def numeric_at(self) -> tuple[int, ...]:
+        """The columns that must hold numbers (the group column may hold text)."""
         weight = () if self.weight_at is None else (self.weight_at,)
         return (*self.true_at, *self.pred_at, *weight)
 
@@ -215,7 +227,11 @@ def resolve_columns(header_names: Sequence[str], request: ColumnRequest) -> Colu
                 break
         else:
             classes = pred
-    return Columns(true, pred, weight, classes, true_at, pred_at, weight_at, logits)
+    group = select(request.group, header, "--by")[0] if request.group else None
+    group_at = header.at(group) if group else None
+    return Columns(
+        true, pred, weight, classes, true_at, pred_at, weight_at, logits, group, group_at
+    )
 
 
 # --------------------------------------------------------------------------- train, predict

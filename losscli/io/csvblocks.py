@@ -321,6 +321,14 @@ class _FastPath:
                 return numbers, _line_count(data)
         return _parse_block(data, self.width, self.delimiter)
 
+    def _parse_options(self, csv_module: Any, *, quoted: bool) -> Any:
+        """Quote handling only for a block that holds a quote (a tenth of the parse)."""
+        if quoted:
+            return csv_module.ParseOptions(delimiter=self.delimiter, newlines_in_values=True)
+        return csv_module.ParseOptions(
+            delimiter=self.delimiter, quote_char=False, double_quote=False
+        )
+
     def _numbers(self, data: bytes) -> _Numbers | None:
         assert self.arrow is not None
         pa, csv_module = self.arrow
@@ -333,9 +341,7 @@ class _FastPath:
                 read_options=csv_module.ReadOptions(
                     column_names=names, use_threads=False, block_size=len(data) + 1
                 ),
-                parse_options=csv_module.ParseOptions(
-                    delimiter=self.delimiter, newlines_in_values=_QUOTE in data
-                ),
+                parse_options=self._parse_options(csv_module, quoted=_QUOTE in data),
                 convert_options=csv_module.ConvertOptions(
                     column_types=dict.fromkeys(used, float64), include_columns=used
                 ),

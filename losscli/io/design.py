@@ -15,7 +15,7 @@ saved model holds it, and ``predict`` rebuilds the same columns from it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -166,8 +166,14 @@ def read_training(
     one_hot: str | None,
     dropna: bool,
     classification: bool,
+    sink: Callable[[int, int | None], Any] | None = None,
 ) -> TrainingData:
-    """X and y from the table in one pass, block by block (see the module docstring)."""
+    """X and y from the table in one pass, block by block (see the module docstring).
+
+    ``sink`` makes the growing matrix (width, row hint) when given: the hook
+    through which ``train --memory-limit`` sends a matrix past it to disk
+    (:class:`losscli.engine.outofcore.SpillingRows`).
+    """
     cols = resolve_train(table.names, target, features, one_hot)
     dense = [
         (f, at)
@@ -175,7 +181,7 @@ def read_training(
         if f not in cols.one_hot
     ]
     codes = {f: _Codes(f) for f in cols.features if f in cols.one_hot}
-    matrix = _Rows(len(dense), table.rows_hint)
+    matrix = (sink or _Rows)(len(dense), table.rows_hint)
     code_parts: dict[str, list[NDArray[np.int32]]] = {f: [] for f in codes}
     label_parts: list[Array] = []
     dropped = 0
@@ -306,7 +312,7 @@ def predict_blocks(table: Table, design: Design, target: str) -> Iterator[tuple[
         target_at = table.names.index(target)
     used = [*positions, *([target_at] if target_at is not None else [])]
     first_row = 1
-    for block in guarded_blocks(table, used, numbers=False):
+    for block in guarded_blocks(table, used):
         yield (
             _predict_matrix(design, block, positions, first_row),
             (block.columns[target_at] if target_at is not None else None),
@@ -319,6 +325,13 @@ def _predict_matrix(
     design: Design, block: RawBlock, positions: Sequence[int], first_row: int
 ) -> Array:
     n = block.rows
+    cells = [block.columns[at] for at in positions]
+    if not design.one_hot and all(isinstance(c, np.ndarray) for c in cells):
+        # the Arrow path: every cell already a finite float64; one copy into X
+        x = np.empty((n, len(cells)), dtype=np.float64)
+        for j, values in enumerate(cells):
+            x[:, j] = values
+        return x
     rows = np.arange(first_row, first_row + n, dtype=np.int64)
     problems = Problems(n)
     parts: list[Array] = []

@@ -160,13 +160,14 @@ def known_classes(column: Any, classes: tuple[str, ...], *, binary: bool) -> Arr
     label can stay as it is); a multi-class target keeps its class names.
     """
     cells = label_cells(column)
+    # each distinct label is named once (a block has few), then spread by index
+    distinct, where = np.unique(cells, return_inverse=True)
     if cells.dtype.kind == "f":
-        text = np.array([class_name(v) for v in cells], dtype=object)
+        text = np.array([class_name(v) for v in distinct], dtype=object)
     else:
-        text = cells
-    if not binary:
-        return text
-    index = {c: str(i) for i, c in enumerate(classes)}
-    if set(classes) == set(BOOL_WORDS):  # true/false in any case
-        return np.array([index.get(t.lower(), t) for t in text], dtype=object)
-    return np.array([index.get(t, t) for t in text], dtype=object)
+        text = distinct.astype(object)
+    if binary:
+        index = {c: str(i) for i, c in enumerate(classes)}
+        fold = set(classes) == set(BOOL_WORDS)  # true/false in any case
+        text = np.array([index.get(t.lower() if fold else t, t) for t in text], dtype=object)
+    return np.asarray(text[where.reshape(-1)], dtype=object)

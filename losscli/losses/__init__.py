@@ -13,6 +13,7 @@ from losscli._types import REDUCTIONS, Reduction, Space
 from losscli.errors import InputError
 from losscli.losses.base import (
     MACHINE_EPS,
+    BestConstant,
     Loss,
     LossResult,
     ParamInfo,
@@ -57,6 +58,7 @@ __all__ = [
     "REDUCTIONS",
     "RMSE",
     "RMSLE",
+    "BestConstant",
     "Brier",
     "CategoricalHinge",
     "CosineDistance",

@@ -1,6 +1,8 @@
-"""The loss catalogue: one small class per loss, the ``LOSSES`` registry last.
+"""The Loss base class and the conventions every loss follows, written once.
 
-Conventions, written once for every loss below:
+The family modules (regression, binary, multiclass, tweedie, gaussian,
+vector) subclass :class:`Loss`; the registry is in ``losses/__init__``.
+Conventions:
 
 * ``y_pred`` has shape ``(n,)`` (regression, counts, binary) or ``(n, K)``
   (one column per class).  ``y_true`` has shape ``(n,)`` (values, 0/1
@@ -29,8 +31,9 @@ Conventions, written once for every loss below:
   as scikit-learn's log_loss); where a value was clipped the gradient is the
   derivative at the clipped value, and the clipped cells are counted.
 
-Adding a loss is one class here plus one line in ``_CATALOGUE``; the command
-line, the catalogue and the parametrized tests pick it up.
+Adding a loss is one class in a family module plus one line in ``_CATALOGUE``
+(``losses/__init__``); the command line, the catalogue and the parametrized
+tests pick it up.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from __future__ import annotations
 import math
 import sys
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from losscli._lazy import lazy_module
 from losscli._types import REDUCTIONS, LogitSpace, Precision, Reduction, Space, Task
@@ -54,6 +57,14 @@ if TYPE_CHECKING:
 else:
     np = lazy_module("numpy", globals(), "np")
 
+# How a loss's best constant prediction argmin_c Σ wᵢ ℓ(yᵢ, c) is found (losscli.evaluate):
+# "mean" (weighted mean of y), "count_mean" (the mean; its log in logit space),
+# "rate" (the positive rate; its logit in logit space), "median", "quantile" (the
+# weighted q-quantile, q = the loss's ``quantile``), "frequencies" (class frequencies;
+# their logs in logit space), or "minimise" (exact convex minimisation, the default).
+BestConstant = Literal[
+    "mean", "count_mean", "rate", "median", "quantile", "frequencies", "minimise"
+]
 MACHINE_EPS = sys.float_info.epsilon  # 2.220446049250313e-16, float64
 ROW_SUM_TOL = 1e-4  # probability rows printed with a few decimals still sum to 1
 POISSON_EPS = 1e-8  # torch poisson_nll_loss default, guards log(0)
@@ -241,11 +252,11 @@ def reduce_loss(
     value: Value | None = None
     if reduction != "none":
         with np.errstate(over="ignore", invalid="ignore"):
-            value = loss.reduce_value(reduced.num, reduced.den, reduction, reduced.outputs)
+            value = loss.reduce_outputs(reduced.num, reduced.den, reduction, reduced.outputs)
         if not all(math.isfinite(v) for v in (value if isinstance(value, tuple) else (value,))):
             reduce_totals(Scaled(math.inf), den, reduction, loss.name)  # raises
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        scale = loss.grad_scale(reduced.num, reduced.den, reduction, reduced.outputs)
+        scale = loss.output_scale(reduced.num, reduced.den, reduction, reduced.outputs)
     return value, scale, reduced
 
 
@@ -278,6 +289,7 @@ class Loss:
     reductions: ClassVar[tuple[Reduction, ...]] = REDUCTIONS
     multiclass: ClassVar[bool] = False
     smooth: ClassVar[bool] = True  # differentiable everywhere (False: kinks, as |e|)
+    best_constant: ClassVar[BestConstant] = "minimise"  # closed form of the baseline, if any
     # Set on the classes that ``losses.compat`` derives for --compat and --dtype:
     precision: ClassVar[Precision] = "float64"
     library: ClassVar[str | None] = None  # whose convention this class computes
@@ -318,6 +330,10 @@ class Loss:
                 continue
             out[f.name] = list(v) if isinstance(v, tuple) else v
         return out
+
+    def constant_form(self) -> BestConstant:
+        """The closed form of the best constant for these parameters (``best_constant``)."""
+        return self.best_constant
 
     def value_domain(self) -> str:
         """Which values targets and predictions may take, for input generators:
@@ -391,19 +407,34 @@ class Loss:
     ) -> Pointwise:
         raise NotImplementedError
 
-    def reduce_value(
-        self, num: float, den: float, reduction: Reduction, outputs: tuple[float, ...] = ()
-    ) -> Value:
-        """The reported loss from the totals Σsℓ and Σsn (``outputs``: Σsℓ per
-        output of a multi-output regression, on the same 2^-k footing)."""
+    def reduce_value(self, num: float, den: float, reduction: Reduction) -> float:
+        """The reported loss from the totals Σsℓ and Σsn (one number: what the
+        baselines, intervals and merged parts use)."""
         return num / den if reduction == "mean" else num
 
-    def grad_scale(
+    def grad_scale(self, num: float, den: float, reduction: Reduction) -> float:
+        """Factor c with ∂L/∂ŷᵢ = c·sᵢ·∂ℓᵢ/∂ŷᵢ (chain rule through the reduction)."""
+        return 1.0 / den if reduction == "mean" else 1.0
+
+    def reduce_outputs(
+        self, num: float, den: float, reduction: Reduction, outputs: tuple[float, ...] = ()
+    ) -> Value:
+        """The reported loss given also ``outputs``, Σsℓ per output of a multi-output
+        regression on the same 2^-k footing: one value per output for
+        ``--multioutput raw``, sklearn's per-output roots; else :meth:`reduce_value`."""
+        return self.reduce_value(num, den, reduction)
+
+    def output_scale(
         self, num: float, den: float, reduction: Reduction, outputs: tuple[float, ...] = ()
     ) -> float | Array:
-        """Factor c with ∂L/∂ŷᵢ = c·sᵢ·∂ℓᵢ/∂ŷᵢ (chain rule through the reduction);
-        an array of one factor per output column where outputs are reduced apart."""
-        return 1.0 / den if reduction == "mean" else 1.0
+        """:meth:`grad_scale` given ``outputs``: one factor per output column where
+        the outputs are reduced apart."""
+        return self.grad_scale(num, den, reduction)
+
+    def needs_outputs(self, outputs: int) -> bool:
+        """Does the reported value need the per-output totals (``outputs`` > 1)?
+        Paths that carry only Σsℓ and Σsn refuse such a loss rather than misreport it."""
+        return False
 
     def reduced_hessian(
         self,
@@ -417,7 +448,7 @@ class Loss:
         """∂²L/∂ŷᵢ² of the reported loss: the reduction is linear in the ℓᵢ, so
         c·sᵢ·∂²ℓᵢ/∂ŷᵢ² with the gradient's factor c."""
         assert pw.hess is not None
-        out: Array = (s * self.grad_scale(num, den, reduction, outputs)) * pw.hess + 0.0
+        out: Array = (s * self.output_scale(num, den, reduction, outputs)) * pw.hess + 0.0
         return out
 
     def available_reductions(self) -> tuple[Reduction, ...]:

@@ -11,6 +11,7 @@ from losscli.errors import InputError
 from losscli.losses import links
 from losscli.losses.base import (
     MACHINE_EPS,
+    BestConstant,
     Loss,
     Pointwise,
     _binary_labels,
@@ -58,6 +59,7 @@ class BCE(Loss):
     )
     logit_space: ClassVar[LogitSpace] = "optional"
     default_space: ClassVar[Space] = "probability"
+    best_constant: ClassVar[BestConstant] = "rate"
     pos_weight: float | tuple[float, ...] | None = param(
         None,
         "weight of the positive class's term (multi-label: one per label column)",
@@ -68,6 +70,10 @@ class BCE(Loss):
     label_smoothing: float = param(
         0.0, "mix targets with the uniform distribution (binary: y(1 − ε) + ε/2)", _unit
     )
+
+    def constant_form(self) -> BestConstant:
+        # with pos_weight the optimum moves off the positive rate: minimise
+        return "rate" if self.pos_weight is None else "minimise"
 
     def _pointwise(
         self,

@@ -13,6 +13,7 @@ from losscli.losses import links
 from losscli.losses.base import (
     MACHINE_EPS,
     ROW_SUM_TOL,
+    BestConstant,
     Loss,
     Pointwise,
     _alpha,
@@ -238,6 +239,12 @@ class CrossEntropy(_LogProb):
     ignore_index: float | None = param(
         None, "rows with this class index count 0 (torch ignore_index)", _opt_index
     )
+    best_constant: ClassVar[BestConstant] = "frequencies"
+
+    def constant_form(self) -> BestConstant:
+        plain = self.label_smoothing == 0 and self.class_weights is None
+        plain = plain and self.ignore_index is None  # ignored rows leave the frequencies
+        return "frequencies" if plain else "minimise"
 
     def _rows(
         self, y_true: Array, y_pred: Array, *, logits: bool, strict: bool, hessian: bool
@@ -320,6 +327,8 @@ class KLDiv(_LogProb):
     gradient: ClassVar[str] = "−y꜀/p꜀; with --logits p − y"
     hessian: ClassVar[str] = "y꜀/p꜀²; with --logits pⱼ(1 − pⱼ)·Σ꜀y꜀ (diagonal)"
     reference: ClassVar[str] = "torch.nn.functional.kl_div(log p, y, reduction='batchmean')"
+    best_constant: ClassVar[BestConstant] = "frequencies"
+
     log_target: bool = param(
         False, "targets are log-probabilities (torch log_target=True)", _switch
     )

@@ -13,6 +13,7 @@ from losscli.losses.base import (
     MACHINE_EPS,
     MAX_EXP,
     POISSON_EPS,
+    BestConstant,
     Loss,
     Pointwise,
     Value,
@@ -99,20 +100,23 @@ class _MultiOutput(Loss):
                 "drop --multioutput raw for per-row values, or use --reduction mean or sum",
             )
 
-    def reduce_value(
+    def needs_outputs(self, outputs: int) -> bool:
+        return outputs > 1 and self.multioutput == "raw"
+
+    def reduce_outputs(
         self, num: float, den: float, reduction: Reduction, outputs: tuple[float, ...] = ()
     ) -> Value:
         if self.multioutput == "raw" and outputs:
             k = len(outputs)
             return tuple(k * o / den if reduction == "mean" else o for o in outputs)
-        return super().reduce_value(num, den, reduction, outputs)
+        return super().reduce_outputs(num, den, reduction, outputs)
 
-    def grad_scale(
+    def output_scale(
         self, num: float, den: float, reduction: Reduction, outputs: tuple[float, ...] = ()
     ) -> float | Array:
         if self.multioutput == "raw" and outputs and reduction == "mean":
             return len(outputs) / den
-        return super().grad_scale(num, den, reduction, outputs)
+        return super().output_scale(num, den, reduction, outputs)
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,7 @@ class MSE(_Regression):
     gradient: ClassVar[str] = "2(ŷ − y)"
     hessian: ClassVar[str] = "2"
     reference: ClassVar[str] = "torch.nn.functional.mse_loss"
+    best_constant: ClassVar[BestConstant] = "mean"
 
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
         loss = e * e
@@ -192,21 +197,30 @@ class _RootMean(_MultiOutput):
         """dL/dLⱼ: 1 for raw (each root is reported), 1/K for the uniform average."""
         return 1.0 if self.multioutput == "raw" else 1.0 / len(outputs)
 
-    def reduce_value(
+    def needs_outputs(self, outputs: int) -> bool:
+        return outputs > 1  # a root per output, not the root of the overall mean
+
+    def reduce_value(self, num: float, den: float, reduction: Reduction) -> float:
+        return math.sqrt(num / den)
+
+    def grad_scale(self, num: float, den: float, reduction: Reduction) -> float:
+        # d√M/dM = 1/(2√M)
+        root = math.sqrt(num / den)
+        return 0.0 if root == 0 else 1.0 / (den * 2.0 * root)
+
+    def reduce_outputs(
         self, num: float, den: float, reduction: Reduction, outputs: tuple[float, ...] = ()
     ) -> Value:
         if not outputs:
-            return math.sqrt(num / den)
+            return self.reduce_value(num, den, reduction)
         roots = [math.sqrt(m) for m in self._means(den, outputs).tolist()]
         return tuple(roots) if self.multioutput == "raw" else math.fsum(roots) / len(roots)
 
-    def grad_scale(
+    def output_scale(
         self, num: float, den: float, reduction: Reduction, outputs: tuple[float, ...] = ()
     ) -> float | Array:
-        # d√M/dM = 1/(2√M)
         if not outputs:
-            root = math.sqrt(num / den)
-            return 0.0 if root == 0 else 1.0 / (den * 2.0 * root)
+            return self.grad_scale(num, den, reduction)
         roots = np.sqrt(self._means(den, outputs))
         k = len(outputs) * self._share(outputs)
         with np.errstate(divide="ignore"):
@@ -273,6 +287,7 @@ class MAE(_Regression):
     gradient: ClassVar[str] = "sign(ŷ − y)"
     hessian: ClassVar[str] = "0 (also at the kink ŷ = y, as torch's double backward)"
     reference: ClassVar[str] = "torch.nn.functional.l1_loss"
+    best_constant: ClassVar[BestConstant] = "median"
     smooth: ClassVar[bool] = False
 
     def residual_loss(self, e: Array) -> tuple[Array, Array]:
@@ -374,6 +389,7 @@ class Quantile(_Regression):
     gradient: ClassVar[str] = "−q if ŷ < y, 1 − q if ŷ > y, 0 at a tie"
     hessian: ClassVar[str] = "0 (also at the kink ŷ = y)"
     reference: ClassVar[str] = "sklearn.metrics.mean_pinball_loss(alpha=q)"
+    best_constant: ClassVar[BestConstant] = "quantile"
     smooth: ClassVar[bool] = False
     quantile: float = param(0.5, "the quantile q to estimate", _open_unit)
 
@@ -427,6 +443,7 @@ class Poisson(Loss):
     gradient: ClassVar[str] = "1 − y/(λ + 1e-8); with --logits eˣ − y"
     hessian: ClassVar[str] = "y/(λ + 1e-8)²; with --logits eˣ"
     reference: ClassVar[str] = "torch.nn.functional.poisson_nll_loss(log_input=--logits, full)"
+    best_constant: ClassVar[BestConstant] = "count_mean"
     logit_space: ClassVar[LogitSpace] = "optional"
     full: bool = param(
         False, "add the terms that do not depend on the prediction (Stirling's log y!)", _flag

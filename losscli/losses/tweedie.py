@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from losscli._lazy import lazy_module
 from losscli._types import LogitSpace, Task
-from losscli.losses.base import MAX_EXP, Loss, Pointwise, _fail, _one_d, param
+from losscli.losses.base import MAX_EXP, BestConstant, Loss, Pointwise, _fail, _one_d, param
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,6 +50,8 @@ class _Tweedie(Loss):
     task: ClassVar[Task] = Task.POSITIVE
     takes: ClassVar[str] = "predicted means μ (> 0 unless p = 0), or log μ with --logits"
     logit_space: ClassVar[LogitSpace] = "optional"
+    # a deviance is minimised by the weighted mean (its log with --logits): losscli.evaluate
+    best_constant: ClassVar[BestConstant] = "count_mean"
 
     def tweedie_power(self) -> float:
         raise NotImplementedError

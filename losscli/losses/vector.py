@@ -16,6 +16,7 @@ from losscli.errors import InputError
 from losscli.losses import links
 from losscli.losses.base import (
     ROW_SUM_TOL,
+    BestConstant,
     Loss,
     Pointwise,
     _binary_labels,
@@ -70,6 +71,7 @@ class Brier(Loss):
     logit_space: ClassVar[LogitSpace] = "optional"
     default_space: ClassVar[Space] = "probability"
     multiclass: ClassVar[bool] = True
+    best_constant: ClassVar[BestConstant] = "frequencies"  # the mean target (losscli.evaluate)
 
     def _pointwise(
         self,

@@ -1,0 +1,409 @@
+"""Fits to the optimum against scikit-learn: whole process, same CSV, same objective.
+
+Run from the repository root (the peer is scikit-learn from /work/oracle-venv,
+or ``--peer-python``, run as a separate process that reads the CSV with pandas)::
+
+    python benchmarks/bench_fit.py             # the issue's sizes (1M×20, 200k×50, 100k×20)
+    python benchmarks/bench_fit.py --quick     # a tenth of the rows, to try it out
+    python benchmarks/bench_fit.py --reps 5 --only mse,bce_l2
+
+For every fit: one selection round runs each scikit-learn variant (solvers)
+at 1 and 2 BLAS threads and keeps the fastest; then ``--reps`` interleaved
+runs of losscli and that peer (A B, A B, …) give median wall times.  Peak
+memory is each command's own (``/usr/bin/time``, see ``_measure.py``).  The
+achieved objective of both sides is computed here, by one function, from the
+coefficients each side printed: a faster fit to a worse optimum is no win.
+The table is printed as Markdown and written to ``benchmarks/fit_results.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from _measure import run_measured  # noqa: E402
+
+DATA = HERE / "data"
+SEED = 20261201
+PEER_PYTHON = "/work/oracle-venv/bin/python"
+BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+# --------------------------------------------------------------------------- data
+
+
+def dataset(kind: str, rows: int, d: int) -> Path:
+    """A seeded CSV of features x0.. and target y; written once, cached by name."""
+    path = DATA / f"fit_{kind}_{rows}x{d}_s{SEED}.csv"
+    if path.exists():
+        return path
+    import pandas as pd
+
+    DATA.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng([SEED, rows, d, sum(map(ord, kind))])
+    # Features on different scales and offsets, some correlated: what raw data looks like.
+    scale = rng.uniform(0.5, 20.0, size=d)
+    x = rng.normal(size=(rows, d))
+    x[:, 1::3] += 0.6 * x[:, 0::3][:, : x[:, 1::3].shape[1]]
+    x = x * scale + rng.normal(scale=5.0, size=d)
+    z = (x - x.mean(axis=0)) / x.std(axis=0)
+    beta = rng.normal(size=d) / np.sqrt(d)
+    if kind == "reg":
+        y: Any = z @ beta * 3.0 + 10.0 + rng.normal(size=rows)
+    elif kind == "quant":
+        y = z @ beta * 3.0 + 10.0 + rng.standard_t(3, size=rows)
+    elif kind == "bin":
+        y = (rng.random(rows) < 1 / (1 + np.exp(-(1.5 * z @ beta - 0.3)))).astype(np.int64)
+    elif kind == "pois":
+        y = rng.poisson(np.exp(0.5 * z @ beta + 1.0))
+    elif kind == "mc":
+        b = rng.normal(size=(d, 10)) / np.sqrt(d)
+        logits = 1.5 * z @ b
+        g = rng.gumbel(size=logits.shape)
+        y = np.argmax(logits + g, axis=1)
+    else:
+        raise ValueError(kind)
+    frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(d)])
+    frame["y"] = y
+    tmp = path.with_suffix(".part")
+    frame.to_csv(tmp, index=False, float_format="%.6g")
+    tmp.replace(path)
+    return path
+
+
+def load(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    import pandas as pd
+
+    frame = pd.read_csv(path, engine="pyarrow")
+    y = frame.pop("y").to_numpy()
+    return frame.to_numpy(dtype=np.float64), y
+
+
+# --------------------------------------------------------------------------- the objective
+
+
+def objective(kind: str, lam: float, x: np.ndarray, y: np.ndarray, fit: dict[str, Any]) -> float:
+    """mean loss + λ/2 ‖σ⊙w‖² (the penalty on standardized coefficients), from original-scale w."""
+    w = np.asarray(fit["coef"], dtype=np.float64)
+    b = np.asarray(fit["intercept"], dtype=np.float64)
+    if w.ndim == 2 and kind != "ce":
+        w = w.reshape(-1)
+    if kind == "ce" and w.shape[0] != x.shape[1]:
+        w = w.T  # (classes, features) → (features, classes)
+    sigma = x.std(axis=0)
+    s = x @ w + b
+    if kind == "mse":
+        loss = np.mean((s - y) ** 2)
+    elif kind == "bce":
+        loss = np.mean(np.logaddexp(0.0, s) - y * s)
+    elif kind == "poisson":
+        loss = np.mean(np.exp(s) - y * s)
+    elif kind == "quantile":
+        r = y - s
+        loss = np.mean(np.maximum(0.8 * r, (0.8 - 1.0) * r))
+    elif kind == "ce":
+        top = s.max(axis=1, keepdims=True)
+        lse = top[:, 0] + np.log(np.exp(s - top).sum(axis=1))
+        loss = np.mean(lse - s[np.arange(len(y)), y.astype(np.int64)])
+    else:
+        raise ValueError(kind)
+    sw = (w.T * sigma).T
+    return float(loss + 0.5 * lam * float((sw * sw).sum()))
+
+
+# --------------------------------------------------------------------------- the peer
+
+PEER = r"""
+import json, sys, warnings
+import numpy as np, pandas as pd
+from sklearn.preprocessing import StandardScaler
+path, kind, lam, variant = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+frame = pd.read_csv(path)
+y = frame.pop("y").to_numpy()
+x = frame.to_numpy(dtype=np.float64)
+n = len(y)
+warnings.simplefilter("ignore")
+if kind == "mse":
+    from sklearn.linear_model import LinearRegression
+    m = LinearRegression().fit(x, y)
+    out = {"coef": m.coef_.tolist(), "intercept": [float(m.intercept_)]}
+elif kind == "quantile":
+    from sklearn.linear_model import QuantileRegressor
+    m = QuantileRegressor(quantile=0.8, alpha=0.0, solver="highs").fit(x, y)
+    out = {"coef": m.coef_.tolist(), "intercept": [float(m.intercept_)]}
+else:
+    scaler = StandardScaler()
+    z = scaler.fit_transform(x)
+    if kind in ("bce", "ce"):
+        from sklearn.linear_model import LogisticRegression
+        m = LogisticRegression(C=1.0 / (n * lam), solver=variant, max_iter=1000).fit(z, y)
+    elif kind == "poisson":
+        from sklearn.linear_model import PoissonRegressor
+        m = PoissonRegressor(alpha=lam, solver=variant, max_iter=1000).fit(z, y)
+    elif kind == "sgd":
+        from sklearn.linear_model import SGDClassifier
+        m = SGDClassifier(loss="log_loss", alpha=lam, early_stopping=True, random_state=0)
+        m.fit(z, y)
+    coef = np.atleast_2d(m.coef_) / scaler.scale_      # (k, d) on the original scale
+    intercept = np.atleast_1d(m.intercept_) - coef @ scaler.mean_
+    out = {"coef": coef.T.tolist(), "intercept": intercept.tolist()}
+print(json.dumps(out))
+"""
+
+
+def peer_site() -> Path:
+    """pandas (and its pure-Python deps) from this venv, for the peer interpreter.
+
+    The oracle environment has scikit-learn but no pandas; the same NumPy and
+    Python versions make this venv's pandas importable there, so the peer
+    script reads the CSV the way a user's would.
+    """
+    import pandas
+
+    site = Path(pandas.__file__).resolve().parent.parent
+    target = DATA / "peer_site"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("pandas", "dateutil", "tzdata"):
+        link = target / name
+        if not link.exists() and (site / name).exists():
+            link.symlink_to(site / name)
+    return target
+
+
+# --------------------------------------------------------------------------- fits
+
+
+@dataclass(frozen=True)
+class Fit:
+    name: str
+    label: str
+    data: tuple[str, int, int]  # kind, rows, features
+    kind: str  # objective
+    lam: float
+    ours: tuple[str, ...]
+    peer_kind: str
+    variants: tuple[str, ...]
+    peer_label: str
+    goal: str
+    goal_ratio: float | None
+
+
+FITS = (
+    Fit(
+        "mse",
+        "`train` (mse)",
+        ("reg", 1_000_000, 20),
+        "mse",
+        0.0,
+        ("--loss", "mse"),
+        "mse",
+        ("-",),
+        "LinearRegression",
+        "≤ 0.8× time",
+        0.8,
+    ),
+    Fit(
+        "bce_l2",
+        "`--loss bce --l2 1e-4`",
+        ("bin", 1_000_000, 20),
+        "bce",
+        1e-4,
+        ("--loss", "bce", "--l2", "1e-4"),
+        "bce",
+        ("lbfgs", "newton-cholesky"),
+        "StandardScaler + LogisticRegression",
+        "≤ 0.8× time, objective ≤ peer",
+        0.8,
+    ),
+    Fit(
+        "ce_l2",
+        "`--loss ce --l2 1e-4`",
+        ("mc", 200_000, 50),
+        "ce",
+        1e-4,
+        ("--loss", "ce", "--l2", "1e-4"),
+        "ce",
+        ("lbfgs", "newton-cholesky"),
+        "LogisticRegression multinomial",
+        "≤ 0.8× time, objective ≤ peer",
+        0.8,
+    ),
+    Fit(
+        "poisson_l2",
+        "`--loss poisson --l2 1e-4`",
+        ("pois", 1_000_000, 20),
+        "poisson",
+        1e-4,
+        ("--loss", "poisson", "--l2", "1e-4"),
+        "poisson",
+        ("lbfgs", "newton-cholesky"),
+        "PoissonRegressor",
+        "≤ 0.8× time",
+        0.8,
+    ),
+    Fit(
+        "quantile",
+        "`--loss quantile --quantile 0.8`",
+        ("quant", 100_000, 20),
+        "quantile",
+        0.0,
+        ("--loss", "quantile", "--quantile", "0.8"),
+        "quantile",
+        ("highs",),
+        'QuantileRegressor(solver="highs")',
+        "objective within 1e-6, ≤ 1.0× time",
+        1.0,
+    ),
+    Fit(
+        "bce_sgd",
+        "`--loss bce --optimizer sgd --l2 1e-4 --val-split 0.1`",
+        ("bin", 1_000_000, 20),
+        "bce",
+        1e-4,
+        ("--loss", "bce", "--optimizer", "sgd", "--l2", "1e-4", "--val-split", "0.1"),
+        "sgd",
+        ("-",),
+        "SGDClassifier(log_loss, early_stopping)",
+        "≤ 1.5× time, objective no worse",
+        1.5,
+    ),
+)
+
+
+@dataclass
+class Runs:
+    seconds: list[float]
+    rss: list[float]
+    out: dict[str, Any]
+
+
+def run_side(argv: list[str], env: dict[str, str], reps_out: Runs | None = None) -> Runs:
+    with tempfile.TemporaryDirectory() as tmp:
+        out_path = Path(tmp) / "out.json"
+        seconds, rss, _ = run_measured(argv, stdout_path=out_path, env=env, cwd=ROOT)
+        parsed = json.loads(out_path.read_text())
+    runs = reps_out or Runs([], [], {})
+    runs.seconds.append(seconds)
+    runs.rss.append(rss)
+    runs.out = parsed
+    return runs
+
+
+def bench(fit: Fit, reps: int, shrink: int, peer_python: str) -> dict[str, Any]:
+    kind, rows, d = fit.data
+    path = dataset(kind, rows // shrink, d)
+    ours_argv = [sys.executable, "-m", "losscli", "train", str(path), "--target", "y"]
+    ours_argv += [*fit.ours, "-f", "json", "-q"]
+    base_env = {**os.environ}
+    peer_env = {**base_env, "PYTHONPATH": str(peer_site())}
+
+    def peer(variant: str, threads: int) -> tuple[list[str], dict[str, str]]:
+        env = {**peer_env, **{v: str(threads) for v in BLAS_VARS}}
+        return [peer_python, "-c", PEER, str(path), fit.peer_kind, str(fit.lam), variant], env
+
+    # Selection round: every variant at 1 and 2 BLAS threads, one run each.
+    best: tuple[float, str, int] | None = None
+    for variant in fit.variants:
+        for threads in (1, 2):
+            argv, env = peer(variant, threads)
+            try:
+                got = run_side(argv, env)
+            except RuntimeError as exc:
+                print(f"  peer {variant}/{threads} failed: {exc}", file=sys.stderr)
+                continue
+            if best is None or got.seconds[0] < best[0]:
+                best = (got.seconds[0], variant, threads)
+    assert best is not None, "no peer variant ran"
+    _, variant, threads = best
+    ours = Runs([], [], {})
+    theirs = Runs([], [], {})
+    peer_argv, peer_env_best = peer(variant, threads)
+    for _ in range(reps):  # interleaved: a noisy minute hits both alike
+        run_side(ours_argv, base_env, ours)
+        run_side(peer_argv, peer_env_best, theirs)
+    x, y = load(path)
+    f_ours = objective(fit.kind, fit.lam, x, y, ours.out)
+    f_peer = objective(fit.kind, fit.lam, x, y, theirs.out)
+    t_ours, t_peer = statistics.median(ours.seconds), statistics.median(theirs.seconds)
+    return {
+        "fit": fit,
+        "rows": rows // shrink,
+        "d": d,
+        "t_ours": t_ours,
+        "t_peer": t_peer,
+        "ratio": t_ours / t_peer,
+        "rss_ours": statistics.median(ours.rss),
+        "rss_peer": statistics.median(theirs.rss),
+        "f_ours": f_ours,
+        "f_peer": f_peer,
+        "peer": f"{variant if variant != '-' else ''}{', ' if variant != '-' else ''}"
+        f"{threads} thread{'s' if threads > 1 else ''}",
+        "ours_optimizer": ours.out.get("optimizer"),
+        "ours_stop": ours.out.get("stop_reason"),
+        "gap": (ours.out.get("gap") or {}).get("value"),
+    }
+
+
+def _rows(n: int) -> str:
+    return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+def table(results: list[dict[str, Any]], reps: int) -> str:
+    lines = [
+        f"Whole process on the same CSV, medians of {reps} interleaved runs (after one "
+        "selection round per peer variant and thread count), on a shared 2-core machine "
+        "(other sessions running: expect ±20%).",
+        "",
+        "| fit | data | peer (fastest setting) | time losscli / peer | goal | "
+        "objective losscli − peer (relative) | losscli: method, stop, gap | "
+        "peak MB losscli / peer |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        fit: Fit = r["fit"]
+        ok = "✓" if fit.goal_ratio is not None and r["ratio"] <= fit.goal_ratio else "✗"
+        rel = (r["f_ours"] - r["f_peer"]) / max(abs(r["f_peer"]), 1e-300)
+        gap = "—" if r["gap"] is None else f"{r['gap']:.1e}"
+        lines.append(
+            f"| {fit.label} | {_rows(r['rows'])} × {r['d']} | {fit.peer_label} ({r['peer']}) "
+            f"| {r['t_ours']:.2f} s / {r['t_peer']:.2f} s = **{r['ratio']:.2f}×** {ok} "
+            f"| {fit.goal} | {rel:+.1e} | {r['ours_optimizer']}, {r['ours_stop']}, {gap} "
+            f"| {r['rss_ours']:.0f} / {r['rss_peer']:.0f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reps", type=int, default=3, help="interleaved runs per side")
+    parser.add_argument("--quick", action="store_true", help="a tenth of the rows")
+    parser.add_argument("--only", default="", help="comma list of fit names")
+    parser.add_argument("--peer-python", default=PEER_PYTHON)
+    args = parser.parse_args(argv)
+    chosen = {s for s in args.only.split(",") if s}
+    results = []
+    for fit in FITS:
+        if chosen and fit.name not in chosen:
+            continue
+        print(f"{fit.name} ...", file=sys.stderr, flush=True)
+        results.append(bench(fit, args.reps, 10 if args.quick else 1, args.peer_python))
+    text = table(results, args.reps)
+    print(text)
+    if not args.quick and not chosen:
+        (HERE / "fit_results.md").write_text(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

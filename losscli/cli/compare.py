@@ -1,0 +1,181 @@
+"""`losscli compare`: is the new model really better than the old one?"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from losscli.cli.app import cli
+from losscli.cli.evaluate_options import evaluate_options
+from losscli.cli.options import (
+    FORMATS,
+    REDUCTIONS,
+    loss_param_options,
+    stdin_is_terminal,
+    stdout_console,
+)
+from losscli.cli.output import output_options
+from losscli.evaluate import DEFAULT_REPLICATES
+from losscli.losses import make_losses
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from losscli.evaluate import EvaluateOptions
+    from losscli.evaluate.paired import CompareReport
+
+
+@cli.command()
+@output_options
+@click.argument("files", nargs=-1, metavar="FILE [FILE]")
+@click.option(
+    "--loss", "-l", "loss_names", multiple=True, metavar="NAME", help="Loss(es) to compare."
+)
+@click.option("--true", "true_col", metavar="COL", help="Target column(s).")
+@click.option(
+    "--pred",
+    "pred_col",
+    metavar="COLS",
+    help="One file: the models' prediction columns, comma-separated (base first). "
+    "Two files: the prediction column(s) of both.",
+)
+@click.option("--weight", "weight_col", metavar="COL", help="Per-sample weight column.")
+@click.option("--logits", is_flag=True, help="Predictions are raw scores (logits).")
+@loss_param_options
+@click.option("--reduction", type=click.Choice(REDUCTIONS[:2]), default="mean", show_default=True)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice([f for f in FORMATS if f != "value"]),
+    help="Output format [default: table on a terminal, tsv otherwise].",
+)
+@click.option("--dropna", is_flag=True, help="Skip rows with missing or non-numeric cells.")
+@evaluate_options(baseline=False, default_replicates=DEFAULT_REPLICATES)
+def compare(
+    files: tuple[str, ...],
+    loss_names: tuple[str, ...],
+    true_col: str | None,
+    pred_col: str | None,
+    weight_col: str | None,
+    logits: bool,
+    reduction: str,
+    fmt: str | None,
+    dropna: bool,
+    evaluate: EvaluateOptions,
+    **params: Any,
+) -> None:
+    """Compare two predictions of the same targets: difference, paired interval, p-value.
+
+    \b
+    The difference is new − base; its interval comes from a paired Poisson
+    bootstrap (the same resamples for both), its p-value from a paired
+    sign-flip permutation test (--bootstrap B sets both).
+    \b
+    Examples:
+      losscli compare --loss mse,mae base.csv new.csv
+      losscli compare --loss mse --pred m1,m2 preds.csv
+      losscli compare -l bce --pred p_old,p_new --by segment scored.csv
+    """
+    from losscli.evaluate.paired import CompareRequest, run_compare
+
+    options = evaluate
+    if not files:
+        files = ("-",) if not stdin_is_terminal() else ()
+    if len(files) not in (1, 2):
+        raise click.UsageError("give two files (base, new), or one file with --pred m1,m2")
+    losses = make_losses(loss_names, params, logits=logits)
+    preds = tuple(p.strip() for p in pred_col.split(",") if p.strip()) if pred_col else ()
+    request = CompareRequest(
+        sources=files,
+        losses=tuple(losses),
+        true=true_col,
+        preds=preds if len(files) == 1 else ((pred_col,) if pred_col else ()),
+        weight=weight_col,
+        logits=logits,
+        reduction=reduction,  # type: ignore[arg-type]
+        dropna=dropna,
+        options=options,
+    )
+    report = run_compare(request)
+    console = stdout_console() if fmt in (None, "table") else None
+    if fmt is None:
+        fmt = "table" if console is not None and console.is_terminal else "tsv"
+    if fmt == "table":
+        assert console is not None
+        compare_table(report, console)
+    elif fmt == "json":
+        sys.stdout.write(compare_json(report))
+    else:
+        for line in compare_lines(report, "," if fmt == "csv" else "\t"):
+            sys.stdout.write(line)
+
+
+def compare_json(report: CompareReport) -> str:
+    obj: dict[str, Any] = {
+        "n": report.n,
+        "dropped": report.dropped,
+        "models": list(report.names),
+        "test": report.test,
+        "replicates": report.options.replicates,
+        "seed": report.options.seed,
+        "results": [r.to_json() for r in report.results],
+    }
+    if report.groups is not None:
+        obj["by"] = report.options.by
+        obj["groups"] = [
+            {"key": g.key, "n": g.n, "results": [r.to_json() for r in g.results]}
+            for g in report.groups
+        ]
+    return json.dumps(obj, allow_nan=False) + "\n"
+
+
+def compare_lines(report: CompareReport, sep: str) -> Any:
+    from losscli.cli.render_compute import csv_line
+
+    head = ["loss", "base_name", "new_name", "base", "new", "diff", "ci_low", "ci_high", "p_value"]
+    grouped = report.groups is not None
+    yield csv_line((["group"] if grouped else []) + head, sep)
+    sets = [("(all)", report.results)] + [(str(g.key), g.results) for g in report.groups or []]
+    for key, results in sets:
+        for r in results:
+            cells = [r.loss.name, r.base_name, r.new_name, repr(r.base), repr(r.new), repr(r.diff)]
+            cells += ["", ""] if r.ci is None else [repr(r.ci.low), repr(r.ci.high)]
+            cells.append("" if r.p_value is None else repr(r.p_value))
+            yield csv_line(([key] if grouped else []) + cells, sep)
+
+
+def compare_table(report: CompareReport, console: Console) -> None:
+    from rich.text import Text
+
+    from losscli.cli.layout import Col, print_table
+    from losscli.cli.numbers import count, human
+
+    level = f"{report.options.level:.0%}"
+    console.print(
+        Text(
+            f"{count(report.n)} rows · base {report.names[0]} · {level} intervals: paired "
+            f"Poisson bootstrap (BCa) · p: {report.test} test · "
+            f"{count(report.options.replicates)} replicates, seed {report.options.seed}"
+        )
+    )
+    sets = [("all rows", report.results)] + [
+        (f"{report.options.by} = {g.key} (n = {count(g.n)})", g.results)
+        for g in report.groups or []
+    ]
+    cols = [Col("loss", "left", key=True), Col("base"), Col("new"), Col("new − base")]
+    for title, results in sets:
+        names = [
+            r.loss.name if len(report.names) == 2 else f"{r.loss.name} ({r.new_name})"
+            for r in results
+        ]
+        rows = [
+            [name, human(r.base), human(r.new), human(r.diff)]
+            for name, r in zip(names, results, strict=True)
+        ]
+        print_table(console, cols, rows, title=title if report.groups is not None else None)
+        for name, r in zip(names, results, strict=True):  # the verdict, in words
+            console.print(Text(f"{name}: {r.sentence()}"))
