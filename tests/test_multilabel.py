@@ -95,3 +95,10 @@ def test_binary_focal_takes_one_pos_weight():
     np.testing.assert_allclose(weighted.loss, np.where(y == 1, 2.5, 1.0) * plain.loss)
     with pytest.raises(InputError, match="one label column"):
         make_loss("focal", pos_weight=(1.0, 2.0)).pointwise(y, p)
+
+
+def test_ignore_index_with_multilabel_is_refused_not_ignored():
+    with pytest.raises(InputError, match="--ignore-index"):
+        make_loss("focal", multilabel=True, ignore_index=1.0).evaluate(
+            np.array([[1.0, 0.0]]), np.array([[0.7, 0.2]])
+        )

@@ -422,6 +422,11 @@ class Focal(_LogProb):
                 "use --alpha a0,a1,… for per-class weights, or --multilabel for K labels",
             )
         if self.multilabel:
+            if self.ignore_index is not None:
+                raise InputError(
+                    "focal: --ignore-index names a class, and --multilabel has K labels",
+                    "drop --ignore-index (or give the rows a weight of 0)",
+                )
             if y_pred.ndim != 2 or y_true.shape != y_pred.shape:
                 raise InputError(
                     "--multilabel takes K label columns and K prediction columns",
