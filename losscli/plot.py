@@ -16,6 +16,7 @@ needed), and its absence is a clear usage error, never a traceback.
 
 from __future__ import annotations
 
+import io
 import math
 import os
 from typing import TYPE_CHECKING, Any
@@ -64,19 +65,26 @@ def _pyplot() -> Any:
 
 
 def _save(fig: Any, path: str) -> None:
-    """Write the figure atomically (a temporary file in the folder, then a rename)."""
-    ext = os.path.splitext(path)[1].lower()
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.part{ext}")
+    """Render the figure in memory, then write it through the one output mechanism.
+
+    :func:`losscli.io.atomic.atomic_binary_output` is what ``--grad-out``,
+    ``--save`` and ``--history`` use: the path was checked before any input
+    was read, the file is staged and renamed into place only once stdout was
+    written too, a symlink is followed, a device or FIFO is written directly,
+    and an existing file keeps its permission bits.  Rendering first means a
+    matplotlib failure never opens the target.
+    """
+    from losscli.io.atomic import atomic_binary_output
+
+    buffer = io.BytesIO()
     try:
-        fig.savefig(tmp, format=ext[1:], dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror}") from None
+        fig.savefig(
+            buffer, format=os.path.splitext(path)[1].lower()[1:], dpi=110, bbox_inches="tight"
+        )
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
         _pyplot().close(fig)
+    with atomic_binary_output(path) as handle:
+        handle.write(buffer.getvalue())
 
 
 # --------------------------------------------------------------------------- train

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from losscli._lazy import callable_module
 from losscli._types import ModelKind
-from losscli.errors import MAX_ROWS_SHOWN, InputError, format_rows
+from losscli.errors import MAX_ROWS_SHOWN, InputError, LossCliError, RunError, format_rows
 from losscli.fit.model import Model, load
 from losscli.io.design import predict_blocks
 from losscli.io.formats import InputOptions, open_any
@@ -126,16 +126,37 @@ def write_predictions(
     *,
     logits: bool,
     input: InputOptions | None = None,
+    streamed: bool = True,
 ) -> None:
     """Predict ``source`` block by block and write CSV; memory stays that of one block.
 
     Floats are written as the shortest text that reads back to the same
     float64 (repr's digits: round-trip exact), by :mod:`losscli.io.writer`.
+    A block that fails after earlier rows reached ``out`` cannot take them
+    back; when ``streamed`` (the rows went where someone may read them, not
+    to a staged file) the error then says from which row the output is
+    incomplete, as its last line.
     """
     blocks = _prediction_blocks(model, source, logits=logits, input=input)
-    with BlockWriter(out) as writer, contextlib.closing(blocks):  # the input closed on any exit
-        for i, columns in enumerate(blocks):
-            writer.write(columns, header=i == 0)
+    writer = BlockWriter(out)
+    try:
+        with writer, contextlib.closing(blocks):  # the input closed on any exit
+            for i, columns in enumerate(blocks):
+                writer.write(columns, header=i == 0)
+    except LossCliError as exc:
+        if not streamed or not writer.rows:
+            raise
+        raise incomplete(exc, writer.rows) from None
+
+
+def incomplete(exc: LossCliError, rows: int) -> LossCliError:
+    """``exc`` with a last line saying which output rows were written before it."""
+    kind = InputError if exc.exit_code == InputError.exit_code else RunError
+    fix = f"{exc.fix}\n" if exc.fix else ""
+    return kind(
+        exc.problem,
+        f"{fix}the output is incomplete from row {rows + 1}: rows 1…{rows} were already written",
+    )
 
 
 callable_module(__name__, "predict")  # losscli.predict(...) is the public API call

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -259,3 +260,132 @@ def test_a_failed_stdout_leaves_every_file_untouched(tmp_path, command):
     assert proc.stderr == "Error: cannot write to standard output: No space left on device\n"
     assert target.read_text() == "previous\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.endswith(".part")) == []
+
+
+# --------------------------------------------------------------------------- --plot
+
+
+def test_plot_is_written_through_the_one_output_mechanism(tmp_path):
+    """--plot follows a symlink, keeps permission bits, writes a FIFO directly, and leaves
+    no ``.part`` file: the rules of --grad-out, because it is the same code."""
+    pytest.importorskip("matplotlib")
+    data = str(SAMPLES / "regression_preds.csv")
+    real = tmp_path / "real.png"
+    real.write_bytes(b"old")
+    os.chmod(real, 0o640)
+    link = tmp_path / "fig.png"
+    link.symlink_to(real)
+    r = invoke("compute", "-l", "mse", "-q", "-f", "value", "--plot", str(link), data)
+    assert r.exit_code == 0, r.output
+    assert link.is_symlink() and real.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert stat.S_IMODE(os.stat(real).st_mode) == 0o640
+    fifo = tmp_path / "pipe.svg"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    r = invoke("compute", "-l", "mse", "-q", "-f", "value", "--plot", str(fifo), data)
+    reader.join(30)
+    assert r.exit_code == 0, r.output
+    assert b"<svg" in got[0][:400] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png", "pipe.svg", "real.png"]
+
+
+@pytest.mark.parametrize("command", ["compute", "train"])
+def test_a_failed_stdout_leaves_the_plot_untouched(tmp_path, command):
+    """The figure is staged: renamed into place only after stdout was written."""
+    pytest.importorskip("matplotlib")
+    target = tmp_path / "fig.png"
+    target.write_bytes(b"previous")
+    if command == "compute":
+        args = ["compute", "-l", "mse", "-f", "value", str(SAMPLES / "regression_preds.csv")]
+    else:
+        args = ["train", "-f", "json", str(SAMPLES / "diabetes.csv")]
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [*LOSSCLI, *args, "--plot", str(target)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == "Error: cannot write to standard output: No space left on device\n"
+    assert target.read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png"]
+
+
+def test_a_bad_plot_path_fails_before_the_input_is_read(tmp_path):
+    pytest.importorskip("matplotlib")
+    r = invoke("compute", "-l", "mse", "--plot", str(tmp_path / "no" / "f.png"), "-", stdin="")
+    assert r.exit_code == 2 and "does not exist" in r.stderr
+
+
+# --------------------------------------------------------------------------- predict streams
+
+
+@pytest.fixture(scope="module")
+def late_overflow(tmp_path_factory):
+    """A model, and an input whose last row (after several 2 MB blocks) overflows the score."""
+    folder = tmp_path_factory.mktemp("late")
+    train = folder / "train.csv"
+    train.write_text("a,y\n1,3\n2,5\n3,7\n4,9\n")
+    model = folder / "m.json"
+    assert invoke("train", "-q", "--save", str(model), str(train)).exit_code == 0
+    n = 1_700_000  # four blocks of the reader's 2 MB: the first reaches a pipe before the last
+    good = folder / "good.csv"
+    body = "a\n" + "1.25\n" * n
+    good.write_text(body)
+    bad = folder / "bad.csv"
+    bad.write_text(body + "1e308\n")
+    return model, good, bad, n
+
+
+def _predict(model: Path, data: Path, stdout: Any, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*LOSSCLI, "predict", "-m", str(model), *extra, str(data)],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_predict_into_a_file_leaves_nothing_half_written(tmp_path, late_overflow):
+    """`> preds.csv` (here after text already in the file) and `-o FILE`: a block failing late
+    leaves the file as it was; a run that succeeds writes exactly the streamed output."""
+    model, good, bad, n = late_overflow
+    target = tmp_path / "preds.csv"
+    with target.open("w") as handle:
+        handle.write("before\n")
+        handle.flush()
+        proc = _predict(model, bad, handle)
+    assert proc.returncode == 2, proc.stderr
+    assert f"row {n + 1}" in proc.stderr and "incomplete" not in proc.stderr
+    assert target.read_text() == "before\n"
+    output = tmp_path / "o.csv"
+    output.write_text("previous\n")
+    proc = _predict(model, bad, subprocess.DEVNULL, "-o", str(output))
+    assert proc.returncode == 2 and output.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["o.csv", "preds.csv"]
+    with target.open("a") as handle:
+        proc = _predict(model, good, handle)
+    assert proc.returncode == 0, proc.stderr
+    piped = _predict(model, good, subprocess.PIPE)
+    assert target.read_text() == "before\n" + piped.stdout
+    assert len(piped.stdout.splitlines()) == n + 1
+
+
+def test_predict_into_a_pipe_says_where_the_output_stops(late_overflow):
+    """In a pipe the rows already written stay written; the error's last line says from
+    which row the output is incomplete, and it is exactly what reached the pipe."""
+    model, _, bad, n = late_overflow
+    proc = _predict(model, bad, subprocess.PIPE)
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert 2 <= len(lines) <= 3 and lines[0].startswith("Error: ") and f"row {n + 1}" in lines[0]
+    written = len(proc.stdout.splitlines()) - 1  # the header
+    assert 0 < written <= n
+    assert lines[-1] == (
+        f"the output is incomplete from row {written + 1}: rows 1…{written} were already written"
+    )

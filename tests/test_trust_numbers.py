@@ -7,6 +7,7 @@ import json
 import math
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -195,3 +196,73 @@ def test_eps_that_rounds_away_is_refused():
     with pytest.raises(InputError, match="1 − eps rounds to 1"):
         make_loss("bce", eps=1e-17)
     assert make_loss("bce", eps=1.2e-16).eps == 1.2e-16
+
+
+@pytest.mark.parametrize(
+    ("loss", "text"),
+    [
+        ("ce", "y_true,logit_a,logit_b\n0,17.0,0.0\n"),
+        ("ce", "y_true,y_pred\n0,-17.0\n"),  # one column: the binary case, logits [0, x]
+    ],
+)
+def test_cross_entropy_near_p_1_keeps_its_digits(tmp_path, loss, text):
+    """−log p for p = 1 − 4.1e-8: log(1 + r) lost the ninth digit, log1p(r) keeps it.
+    Oracle: Python's math.log1p(math.exp(-17)) = 4.139937633089748e-08 (correctly rounded)."""
+    path = tmp_path / "in.csv"
+    path.write_text(text)
+    r = CliRunner().invoke(cli, ["compute", "-l", loss, "--logits", "-f", "value", str(path)])
+    assert r.exit_code == 0, r.output
+    value = float(r.stdout)
+    assert abs(value - 4.139937633089748e-08) <= 1e-15 * 4.139937633089748e-08
+
+
+def test_true_false_mixed_with_0_and_1_are_binary_labels(tmp_path):
+    """`0,true,FALSE,1` was text (an all-true/false column was labels): one rule now."""
+    from losscli.io.labels import binary_words, encode_classes
+
+    preds = ["0.2", "0.9", "0.1", "0.7"]
+
+    def run(*args: str, labels: list[str], name: str) -> Any:
+        path = tmp_path / name
+        path.write_text("y,p\n" + "".join(f"{y},{p}\n" for y, p in zip(labels, preds, strict=True)))
+        return CliRunner().invoke(cli, [*args, str(path)])
+
+    words = run("compute", "-l", "bce", "-f", "value", labels=["0", "true", "FALSE", "1"], name="w")
+    numbers = run("compute", "-l", "bce", "-f", "value", labels=["0", "1", "0", "1"], name="n")
+    assert words.exit_code == 0, words.output
+    assert words.stdout == numbers.stdout
+    other = run("compute", "-l", "bce", labels=["2", "true", "0", "1"], name="o")
+    assert other.exit_code == 2 and "non-numeric" in other.stderr  # 2 is no binary label
+    train = ["train", "-l", "bce", "--target", "y", "-f", "json"]
+    mixed = run(*train, labels=[" true", "0", "1", "false"], name="tw")
+    plain = run(*train, labels=["1", "0", "1", "0"], name="tn")
+    assert mixed.exit_code == 0, mixed.output
+    a, b = json.loads(mixed.stdout), json.loads(plain.stdout)
+    assert a["classes"] == b["classes"] == ["0", "1"] and a["coef"] == b["coef"]
+    got = binary_words(np.array(["True", None, "0", "1.0", "false"], dtype=object))
+    assert got is not None and np.array_equal(got, [1, np.nan, 0, 1, 0], equal_nan=True)
+    assert binary_words(np.array(["0", "1"], dtype=object)) is None  # numbers are numbers
+    assert binary_words(np.array(["true", "yes"], dtype=object)) is None
+    blocks = encode_classes([np.array([0.0, 1.0]), np.array(["TRUE"], dtype=object)], "y")
+    assert blocks.classes == ("0", "1") and list(blocks.y) == [0, 1, 1]
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_training_from_python_raises_no_numpy_warnings():
+    """Only the command line mutes RuntimeWarnings; the library guards the overflows it
+    expects and checks (a ‖w‖² penalty past float64, the warm start's mean of 1e308
+    targets) where they happen, so a Python caller sees an error, not a warning."""
+    import losscli
+    from losscli.errors import RunError
+    from losscli.losses.totals import mean
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(60, 3))
+    y = x @ np.array([1.0, -2.0, 0.5])
+    for optimizer in ("sgd", "momentum"):  # gd takes the step the penalty allows: w = 0
+        with pytest.raises(RunError, match="diverged"):
+            losscli.train((x, y), "mse", optimizer=optimizer, epochs=5, l2=1e300)
+    big = np.array([0.0, 1e308, 0.0, 1e308])
+    assert mean(big) == 5e307 and mean(np.array([[1.0, 2.0], [3.0, 6.0]])) == 3.0
+    with pytest.raises(RunError, match="diverged"):
+        losscli.train((np.zeros((4, 1)), big), "mse", optimizer="gd", epochs=1)

@@ -44,15 +44,19 @@ def predict(data_in: InputSource, model_path: str, logits: bool, where: EngineOp
     """
     from losscli import predict as predicting
     from losscli.engine.predict_parts import predict_any
+    from losscli.io.atomic import staged_stream
 
     reading = data_in.reading()
     model = predicting.load_model(model_path)
-    predict_any(
-        model,
-        data_in.source,
-        sys.stdout,
-        logits=logits,
-        options=reading,
-        engine=where.engine,
-        scheduler=where.scheduler,
-    )
+    # > FILE: staged, nothing half-written; a pipe: streamed, the error says what was written
+    with staged_stream(sys.stdout) as (out, staged):
+        predict_any(
+            model,
+            data_in.source,
+            out,
+            logits=logits,
+            options=reading,
+            engine=where.engine,
+            scheduler=where.scheduler,
+            streamed=not staged,
+        )

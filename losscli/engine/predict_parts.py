@@ -52,12 +52,17 @@ def predict_any(
     options: InputOptions,
     engine: str,
     scheduler: str | None,
+    streamed: bool = True,
 ) -> None:
-    """predict with ``--engine``: one file as ever; globs, folders and Dask file by file."""
+    """predict with ``--engine``: one file as ever; globs, folders and Dask file by file.
+
+    ``streamed``: ``out`` is read as it is written (a pipe), not staged (see
+    :func:`losscli.predict.write_predictions`).
+    """
     from losscli.predict import write_predictions
 
     if engine == "local" and not (isinstance(source, str) and is_many(source)):
-        write_predictions(model, source, out, logits=logits, input=options)
+        write_predictions(model, source, out, logits=logits, input=options, streamed=streamed)
         return
     files = expand_inputs(source)
     many = len(files) > 1

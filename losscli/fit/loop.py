@@ -263,11 +263,11 @@ def _full_objective(obj: Objective, theta: Array, x: Rows, y: Any) -> tuple[floa
     try:
         with np.errstate(over="ignore", invalid="ignore"):
             loss = obj.data_mean_loss(theta, x) if _on_source(x) else obj.mean_loss(theta, x, y)
+            value = loss + obj.penalty(theta)  # ‖w‖² may overflow too: checked below
     except BadValues as exc:
         if exc.role == "y_pred":
             raise _Diverged from None
         raise
-    value = loss + obj.penalty(theta)
     if not math.isfinite(value):
         raise _Diverged
     return value, loss

@@ -1,6 +1,6 @@
 """Files the tool writes appear whole or not at all — and special files stay special.
 
-``--grad-out``, ``--save`` and ``--history`` write to a temporary file in
+``--grad-out``, ``--save``, ``--history`` and ``--plot`` (bytes) write to a temporary file in
 the target's folder and rename it over the target at the end (a rename is
 atomic within one file system), so a failed or interrupted run leaves no
 partial file and an existing file untouched.  The rename is for *regular*
@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
-from typing import IO, cast
+from typing import IO, Any
 
 from losscli.errors import InputError, RunError
 
@@ -86,13 +86,13 @@ def check_output_paths(*paths: str | None) -> None:
 class _Writer(io.TextIOBase):
     """A text handle whose failed writes name the file (not standard output)."""
 
-    def __init__(self, handle: IO[str], path: str) -> None:
+    def __init__(self, handle: IO[Any], path: str) -> None:
         self._handle, self._path = handle, path
 
     def _failed(self, exc: OSError) -> RunError:
         return RunError(f"cannot write {self._path}: {exc.strerror or exc}")
 
-    def write(self, text: str) -> int:
+    def write(self, text: Any) -> int:
         try:
             return self._handle.write(text)
         except OSError as exc:
@@ -115,16 +115,27 @@ class _Writer(io.TextIOBase):
 @contextmanager
 def atomic_output(path: str) -> Iterator[IO[str]]:
     """A text file handle for ``path`` (``-`` = stdout) committed on success."""
+    yield from _output(path, binary=False)
+
+
+@contextmanager
+def atomic_binary_output(path: str) -> Iterator[IO[bytes]]:
+    """:func:`atomic_output` for bytes (a figure): the same checks, staging and rename."""
+    yield from _output(path, binary=True)
+
+
+def _output(path: str, *, binary: bool) -> Iterator[Any]:
+    """The one way a file is written: every rule in this module's docstring applies."""
     if path == "-":
-        yield sys.stdout
+        yield sys.stdout.buffer if binary else sys.stdout
         return
     check_output_paths(path)
     st = _stat(path)
     if _stream_alias(path):
-        yield from _descriptor(path)
+        yield from _descriptor(path, binary)
         return
     if st is not None and not stat.S_ISREG(st.st_mode):
-        yield from _direct(path, "w")
+        yield from _direct(path, "wb" if binary else "w")
         return
     target = os.path.realpath(path)  # a symlink's own file is the one replaced
     folder = os.path.dirname(target)
@@ -137,9 +148,9 @@ def atomic_output(path: str) -> Iterator[IO[str]]:
             f"cannot write {path}: {exc.strerror}", "check that the folder exists and is writable"
         ) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with _fdopen(fd, binary) as handle:
             writer = _Writer(handle, path)
-            yield cast(IO[str], writer)
+            yield writer
             writer.flush()
         _keep_metadata(tmp, st)
         pending = _STAGED.get()
@@ -203,6 +214,68 @@ def staged_outputs() -> Iterator[None]:
         raise BrokenPipeError
 
 
+@contextmanager
+def staged_stream(out: IO[str]) -> Iterator[tuple[IO[str], bool]]:
+    """``(handle, staged)``: a streaming command's output, staged when it is a regular file.
+
+    ``predict > preds.csv`` streams rows block by block; a block that fails
+    late (a score overflowing at row 1M) must not leave the rows before it
+    in the file.  When ``out`` is a descriptor on a regular file, the rows go
+    to an anonymous spool file (in the same folder where it can, so a full
+    disk shows while spooling) and are copied into ``out`` only once the
+    whole output exists; a copy that fails is cut back to where ``out``
+    stood, so the file is as it was.  A pipe, terminal or device is streamed
+    as it is (``staged`` is False): rows already read downstream cannot be
+    taken back, and the caller says so.  ``-o FILE`` needs none of this: it
+    is a renamed temporary file already (:func:`atomic_output`).
+    """
+    fd = _regular_descriptor(out)
+    if fd is None:
+        yield out, False
+        return
+    try:  # closed by the ``with`` below; opened first to fall back to the temp folder
+        spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=_folder_of(fd))  # noqa: SIM115
+    except OSError:
+        spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="")  # noqa: SIM115
+    with spool:
+        yield spool, True
+        spool.flush()
+        out.flush()
+        _copy_into(spool.fileno(), fd)
+
+
+def _regular_descriptor(out: IO[str]) -> int | None:
+    try:
+        fd = out.fileno()
+        return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return None
+
+
+def _folder_of(fd: int) -> str | None:
+    with suppress(OSError):
+        folder = os.path.dirname(os.readlink(f"/proc/self/fd/{fd}"))
+        if os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK):
+            return folder
+    return None
+
+
+def _copy_into(src: int, dst: int) -> None:
+    """Append all of ``src`` to ``dst``; on failure ``dst`` is cut back to its old length."""
+    start = os.lseek(dst, 0, os.SEEK_CUR)
+    os.lseek(src, 0, os.SEEK_SET)
+    try:
+        while chunk := os.read(src, 1 << 22):  # sendfile refuses an O_APPEND target (>>)
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(dst, view) :]
+    except BaseException:
+        with suppress(OSError):
+            os.ftruncate(dst, start)
+            os.lseek(dst, start, os.SEEK_SET)
+        raise
+
+
 def _stream_alias(path: str) -> bool:
     """``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``, …: a stream, not a file name."""
     return os.path.abspath(path).startswith(("/dev/", "/proc/"))
@@ -222,34 +295,43 @@ def _descriptor_number(path: str) -> int | None:
     return None
 
 
-def _descriptor(path: str) -> Iterator[IO[str]]:
+def _fdopen(fd: int, binary: bool) -> IO[Any]:
+    if binary:
+        return os.fdopen(fd, "wb")
+    return os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+
+def _descriptor(path: str, binary: bool) -> Iterator[Any]:
     """Write through a duplicate of the descriptor ``path`` names (shared offset)."""
     number = _descriptor_number(path)
     if number is None:
-        yield from _direct(path, "a")
+        yield from _direct(path, "ab" if binary else "a")
         return
     for stream in (sys.stdout, sys.stderr):  # what they hold goes first, in order
         with suppress(OSError, ValueError, AttributeError):
             stream.flush()
     try:
-        handle = os.fdopen(os.dup(number), "w", encoding="utf-8", newline="")
+        handle = _fdopen(os.dup(number), binary)
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror}") from None
     with handle:
         writer = _Writer(handle, path)
-        yield cast(IO[str], writer)
+        yield writer
         writer.flush()
 
 
-def _direct(path: str, mode: str) -> Iterator[IO[str]]:
+def _direct(path: str, mode: str) -> Iterator[Any]:
     """A device, FIFO, socket or stream alias: write into it; nothing is replaced."""
     try:
-        handle = open(path, mode, encoding="utf-8", newline="")  # noqa: SIM115
+        if "b" in mode:
+            handle: IO[Any] = open(path, mode)  # noqa: SIM115
+        else:
+            handle = open(path, mode, encoding="utf-8", newline="")  # noqa: SIM115
     except OSError as exc:
         raise InputError(f"cannot write {path}: {exc.strerror}") from None
     with handle:
         writer = _Writer(handle, path)
-        yield cast(IO[str], writer)
+        yield writer
         writer.flush()
 
 

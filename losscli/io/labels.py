@@ -2,7 +2,9 @@
 
 - numbers are numbers: 0/1 and −1/+1 binary labels, class indices 0…K−1,
   or regression values (the losses take −1/+1 themselves);
-- ``true``/``false`` (any case, spaces around) are 1/0;
+- ``true``/``false`` (any case, spaces around) are 1/0, alone or mixed with
+  the numbers 0 and 1 (``0,true,1,FALSE``: four binary labels) — one rule,
+  :func:`binary_words`, for every command, whatever the block boundaries;
 - class names: for ``compute`` they must name a prediction column
   (``cat`` ↔ ``p_cat``); for ``train`` the distinct labels sorted as
   scikit-learn's ``LabelEncoder`` sorts them (numbers numerically, text
@@ -39,6 +41,31 @@ BOOL_WORDS = {"true": 1.0, "false": 0.0}
 MAX_CLASSES = 1000
 
 
+def binary_words(cells: Any) -> Array | None:
+    """Text cells that are binary labels, as 0/1 floats; None if any cell is not one.
+
+    A cell is a binary label when it is ``true``/``false`` in any case or a
+    number equal to 0 or 1 (``0``, ``1.0``), spaces around allowed.  The
+    column must hold at least one word: numbers alone are numbers, read
+    before this.  Blank cells (None/NaN) stay NaN, for the missing-value check.
+    """
+    series = pd.Series(np.asarray(cells, dtype=object))
+    blank = series.isna().to_numpy()
+    words = series[~blank].astype(str).str.strip().str.lower()
+    is_word = words.isin(list(BOOL_WORDS)).to_numpy()
+    if not is_word.any():
+        return None
+    numbers = pd.to_numeric(words[~is_word], errors="coerce").to_numpy(dtype=np.float64)
+    if not np.isin(numbers, (0.0, 1.0)).all():  # NaN (text) is in neither
+        return None
+    out = np.full(len(series), np.nan)
+    values = np.empty(len(words))
+    values[is_word] = words[is_word].map(BOOL_WORDS).to_numpy(dtype=np.float64)
+    values[~is_word] = numbers
+    out[~blank] = values
+    return out
+
+
 def numeric_names(classes: tuple[str, ...]) -> bool:
     """Class names like '1','2','3' (but not '0'..'K-1') make numeric labels names."""
     if not all(re.fullmatch(r"-?\d+", c) for c in classes):
@@ -72,10 +99,10 @@ def compute_targets(
         problems.add(name, "missing values", blank, [])
         return values
     text = series.astype(str).str.strip()
-    words = text.str.lower()
-    if words[~blank].isin(list(BOOL_WORDS)).all():
+    binary = binary_words(series)
+    if binary is not None:
         problems.add(name, "missing values", blank, [])
-        return words.map(BOOL_WORDS).to_numpy(dtype=np.float64, na_value=np.nan)
+        return binary
     if classes:
         lookup = {label: float(i) for i, label in enumerate(classes)}
         return _to_index(text, blank, lookup, classes, name, problems)
@@ -135,9 +162,13 @@ def encode_classes(parts: list[Array], name: str) -> Labels:
     text = np.concatenate(
         [p if p.dtype.kind == "O" else np.array([class_name(v) for v in p], object) for p in parts]
     )
-    lower = np.char.lower(text.astype(str))
-    if np.isin(lower, list(BOOL_WORDS)).all():
-        return Labels((lower == "true").astype(np.float64), ("false", "true"))
+    binary = binary_words(text)
+    if binary is not None:
+        # Words alone are named by the words; mixed with 0/1 by the numbers, as the
+        # CSV reader's parse of a true/false column (to 0/1) names them.
+        words = np.char.lower(np.char.strip(text.astype(str)))
+        named = ("false", "true") if np.isin(words, list(BOOL_WORDS)).all() else ("0", "1")
+        return Labels(binary, named)
     uniq_text, index = np.unique(text.astype(str), return_inverse=True)
     _check_count(len(uniq_text), name)
     return Labels(index.astype(np.float64), tuple(str(u) for u in uniq_text))

@@ -122,12 +122,19 @@ class BlockWriter:
     def __init__(self, out: IO[str]) -> None:
         self.out = out
         self.pool = ThreadPoolExecutor(1, thread_name_prefix="losscli-write")
-        self.pending: deque[Future[bytes]] = deque()
+        self.pending: deque[tuple[Future[bytes], int]] = deque()
+        self.rows = 0  # data rows handed to ``out`` so far (what a failure leaves behind)
 
     def write(self, columns: Mapping[str, Array], *, header: bool) -> None:
-        self.pending.append(self.pool.submit(_formatted, columns, header))
-        while len(self.pending) > 2 or (self.pending and self.pending[0].done()):
-            _emit(self.out, self.pending.popleft().result())
+        n = len(next(iter(columns.values()))) if columns else 0
+        self.pending.append((self.pool.submit(_formatted, columns, header), n))
+        while len(self.pending) > 2 or (self.pending and self.pending[0][0].done()):
+            self._emit_next()
+
+    def _emit_next(self) -> None:
+        future, n = self.pending.popleft()
+        _emit(self.out, future.result())
+        self.rows += n
 
     def __enter__(self) -> BlockWriter:
         return self
@@ -135,9 +142,9 @@ class BlockWriter:
     def __exit__(self, kind: object, *_: object) -> None:
         try:
             while kind is None and self.pending:
-                _emit(self.out, self.pending.popleft().result())
+                self._emit_next()
         finally:
-            for future in self.pending:
+            for future, _rows in self.pending:
                 future.cancel()
             self.pool.shutdown(wait=True)
 

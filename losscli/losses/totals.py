@@ -104,6 +104,13 @@ def scaled_sum(values: Array) -> Scaled:
     return _rescaled(float(np.ldexp(values, -e).sum()), e)
 
 
+def mean(values: Array) -> float:
+    """The mean of ``values`` (all of them, flattened), finite whenever it fits float64:
+    targets of 1e308 average to 1e308, where ``values.mean()`` overflows in its sum."""
+    s = scaled_sum(np.ravel(values))
+    return Scaled(s.m / max(values.size, 1), s.e).shifted(0) if values.size else math.nan
+
+
 def scaled_dot(weight: Array, values: Array) -> Scaled:
     """Σ weightᵢ·valuesᵢ as ``m·2**e``: neither a product nor the sum overflows."""
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
