@@ -12,6 +12,7 @@ Without ``/usr/bin/time`` the fallback is the old ``wait4`` figure, marked.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import tempfile
 import time
@@ -28,8 +29,13 @@ def run_measured(
     stdout_path: Path | None = None,
     env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
+    timeout: float | None = None,
 ) -> tuple[float, float, bool]:
-    """(seconds, peak RSS in MB, clean) for one run; ``clean`` is False on the wait4 fallback."""
+    """(seconds, peak RSS in MB, clean) for one run; ``clean`` is False on the wait4 fallback.
+
+    A run longer than ``timeout`` seconds is killed (its whole process group,
+    which this function created) and raises ``subprocess.TimeoutExpired``.
+    """
     clean = os.access(TIME, os.X_OK)
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as report:
         argv = [TIME, "-f", "%M", "-o", report.name, *cmd] if clean else list(cmd)
@@ -38,13 +44,22 @@ def run_measured(
         try:
             start = time.perf_counter()
             proc = subprocess.Popen(
-                argv, stdin=stdin, stdout=stdout, stderr=subprocess.PIPE, cwd=cwd, env=env
+                argv,
+                stdin=stdin,
+                stdout=stdout,
+                stderr=subprocess.PIPE,
+                cwd=cwd,
+                env=env,
+                start_new_session=True,  # one group to kill on a timeout
             )
-            assert proc.stderr is not None
-            err = proc.stderr.read()
-            _, status, usage = os.wait4(proc.pid, 0)
+            try:
+                _, err = proc.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.communicate()
+                raise
             elapsed = time.perf_counter() - start
-            code = os.waitstatus_to_exitcode(status)
+            code = proc.returncode
         finally:
             for handle in (stdin, stdout):
                 if handle is not subprocess.DEVNULL:
@@ -54,4 +69,7 @@ def run_measured(
         if clean:
             lines = [line for line in Path(report.name).read_text().splitlines() if line.strip()]
             return elapsed, int(lines[-1]) / 1024.0, True
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the fallback: all children so far
         return elapsed, usage.ru_maxrss / 1024.0, False

@@ -39,6 +39,8 @@ sys.path.insert(0, str(HERE))
 
 from run import run_once  # noqa: E402  (the whole-process timer of the main benchmarks)
 
+from losscli.engine.dask import LOOPBACK_HTTP  # noqa: E402
+
 
 def design_csv(rows: int, features: int = FEATURES) -> Path:
     """An N × d regression CSV (x1…xd, y), written with pyarrow 1M rows at a time; cached."""
@@ -159,7 +161,7 @@ def bench_dask(rows: int, workers: int, steps: int, files: int) -> None:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=LOOPBACK_HTTP,
         memory_limit=0,
     )
     client = Client(cluster)

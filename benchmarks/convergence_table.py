@@ -40,9 +40,11 @@ CASES = (
     Case("`train` (mse)", "diabetes", {"loss": "mse"}),
     Case("`--loss huber --delta 20`", "diabetes", {"loss": "huber", "delta": 20.0}),
     Case("`--loss mae`", "diabetes", {"loss": "mae"}),
+    Case("`--loss quantile --quantile 0.8`", "diabetes", {"loss": "quantile", "quantile": 0.8}),
     Case("`--loss poisson`", "diabetes", {"loss": "poisson"}),
     Case("`--l1 1`", "diabetes", {"loss": "mse", "l1": 1.0}),
     Case("`--loss bce --l2 0.01`", "breast_cancer", {"loss": "bce", "l2": 0.01}),
+    Case("`--loss hinge`", "breast_cancer", {"loss": "hinge"}),
     Case("`--loss hinge --l2 0.01`", "breast_cancer", {"loss": "hinge", "l2": 0.01}),
     Case("`--loss ce --l2 0.01`", "iris", {"loss": "ce", "l2": 0.01}),
     Case("`--loss focal --gamma 2`", "imbalanced", {"loss": "focal", "gamma": 2.0}),
@@ -67,7 +69,13 @@ def outcome(case: Case) -> tuple[str, int, str]:
         kinds.append("separable")
     if report.fit.stop_reason.value == "max_epochs":
         kinds.append("epoch limit")
-    return report.fit.stop_reason.value, report.fit.epochs, ", ".join(kinds) or "—"
+    if report.fit.stop_reason.value == "not_optimal" and not report.separable:
+        kinds.append("not certified")
+    stop = f"{report.fit.optimizer}: {report.fit.stop_reason.value}"  # what auto chose
+    cert = report.fit.certificate
+    if cert is not None:
+        stop += f" ({cert.kind})"
+    return stop, report.fit.epochs, ", ".join(kinds) or "—"
 
 
 def rows(*, timed: bool) -> list[str]:
@@ -87,7 +95,10 @@ def rows(*, timed: bool) -> list[str]:
     return out
 
 
-HEADER = ["| command | data | stop | epochs | warning | time |", "|---|---|---|---|---|---:|"]
+HEADER = [
+    "| command | data | method: stop (certificate) | iterations | warning | time |",
+    "|---|---|---|---|---|---:|",
+]
 
 
 def table_in(readme: str) -> list[str]:

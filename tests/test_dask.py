@@ -19,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from losscli.cli import cli
+from losscli.engine.dask import LOOPBACK_HTTP
 
 distributed = pytest.importorskip("distributed")
 
@@ -34,7 +35,7 @@ def scheduler() -> Iterator[str]:
         processes=False,
         protocol="tcp",
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=LOOPBACK_HTTP,
     )
     try:
         yield cluster.scheduler_address
@@ -144,7 +145,11 @@ def test_no_input_files_is_an_error(scheduler: str, tmp_path: Path) -> None:
 
 def test_a_worker_killed_mid_train_is_survived_with_the_same_result(folder: Path) -> None:
     cluster = distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=LOOPBACK_HTTP,
     )
     try:
         args = [

@@ -537,7 +537,7 @@ def test_train_bar_ends_full_with_the_stop_reason(monkeypatch):
     monkeypatch.setattr(
         options, "stderr_console", lambda: Console(file=screen, width=100, color_system=None)
     )
-    r = invoke("train", "-f", "json", str(SAMPLES / "diabetes.csv"))
+    r = invoke("train", "--optimizer", "gd", "-f", "json", str(SAMPLES / "diabetes.csv"))
     epochs = json.loads(r.stdout)["epochs"]
     final = screen.getvalue().splitlines()[0]
     word = "epoch" if epochs == 1 else "epochs"  # auto's Newton may need a single one

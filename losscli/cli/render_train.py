@@ -32,6 +32,24 @@ def train_json(report: TrainReport) -> str:
     return json.dumps(train_dict(report), allow_nan=False) + "\n"
 
 
+def _gap(cert: Any) -> dict[str, Any] | None:
+    """The certificate as JSON: finite values only (None for a diverged fit)."""
+    if cert is None:
+        return None
+    out: dict[str, Any] = cert.to_json()
+    if not math.isfinite(out["value"]):
+        out["value"] = None
+    return out
+
+
+def _gap_text(cert: Any) -> str:
+    """``1.8e-15 (duality_gap; upper bound on objective − optimum)``."""
+    if cert is None:
+        return "—"
+    what = "upper bound on objective − optimum" if cert.bound else "not a bound"
+    return f"{cert.value:.3g} ({cert.kind}; {what})"
+
+
 def train_dict(report: TrainReport) -> dict[str, Any]:
     model = report.model.to_json()
     fit = report.fit
@@ -65,23 +83,6 @@ def train_dict(report: TrainReport) -> dict[str, Any]:
     if report.n_validation and fit.history:
         out["final_objective"] = fit.history[-1].objective  # before the best weights came back
     return out
-
-
-def _gap(cert: Any) -> dict[str, Any] | None:
-    """The certificate as JSON: finite values only (None for a diverged fit)."""
-    if cert is None:
-        return None
-    out: dict[str, Any] = cert.to_json()
-    if not math.isfinite(out["value"]):
-        out["value"] = None
-    return out
-
-
-def _gap_text(cert: Any) -> str:
-    if cert is None:
-        return "—"
-    what = "upper bound on objective − optimum" if cert.bound else "not a bound"
-    return f"{_num(cert.value, 3)} ({cert.kind}; {what})"
 
 
 def _num(x: float | None, digits: int = 6) -> str:
@@ -327,5 +328,6 @@ def history_lines(report: TrainReport) -> list[str]:
     out = ["epoch,objective,loss,val_loss,lr,seconds\n"]
     for r in report.fit.history:
         val = "" if r.val_loss is None else repr(r.val_loss)
-        out.append(f"{r.epoch},{r.objective!r},{r.loss!r},{val},{r.lr!r},{r.seconds!r}\n")
+        lr = "" if math.isnan(r.lr) else repr(r.lr)  # the solvers have no learning rate
+        out.append(f"{r.epoch},{r.objective!r},{r.loss!r},{val},{lr},{r.seconds!r}\n")
     return out

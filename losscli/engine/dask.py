@@ -51,6 +51,9 @@ ENGINES = ("local", "dask")
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 STEP_TIMEOUT = float(os.environ.get("LOSSCLI_DASK_TIMEOUT", "600"))  # seconds per gather
 CONNECT_TIMEOUT = 30  # seconds to reach a --scheduler
+# The scheduler always serves HTTP (its health routes); dashboard_address=None
+# would bind that to 0.0.0.0:8787.  Loopback, any free port:
+LOOPBACK_HTTP = "127.0.0.1:0"
 INSTALL_FIX = "install the extra: pip install 'losscli[dask]'"
 
 
@@ -100,7 +103,7 @@ def dask_client(scheduler: str | None = None) -> Iterator[Client]:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address=LOOPBACK_HTTP,
         silence_logs=50,
     )
     try:

@@ -469,6 +469,17 @@ def _solve(
                 max_iter=run.resolved_epochs(),
                 on_iteration=on_iteration,
             )
+    except solvers.SolverFailed as exc:  # the LP gave up: proximal gradient, uncertified
+        result = fit(
+            obj,
+            x,
+            y,
+            replace(config, optimizer="gd"),
+            validation=validation,
+            callback=callback,
+            theta0=start,
+        )
+        return replace(result, choice=f"{exc}; fell back to proximal gradient")
     except (solvers.SolverDiverged, _Diverged):
         last = tracker.history[-1].epoch if tracker.history else 0
         return FitResult(

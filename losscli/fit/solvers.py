@@ -120,6 +120,10 @@ class SolverDiverged(Exception):
     """The objective became NaN/inf at every trial point (scores overflowed)."""
 
 
+class SolverFailed(Exception):
+    """A solver gave up (HiGHS found no status); the trainer falls back to gd."""
+
+
 # --------------------------------------------------------------------------- choice
 
 
@@ -611,6 +615,12 @@ def lp(
     weights = np.ones(n) if w is None else w
     big_s = float(weights.sum())
     t, z, lo, hi, eps = _lp_terms(obj, y)
+    # Quantile-type fits are equivariant (θ*(y/s) = θ*(y)/s, with or without L1),
+    # so the LP sees targets of size 1: HiGHS's tolerances are absolute.
+    unit = float(np.abs(t).max()) if obj.loss.name != "hinge" else 1.0
+    unit = unit if math.isfinite(unit) and unit > 0 else 1.0
+    t = t / unit
+    eps = eps / unit
     a_mat = np.empty((n, d + 1))
     np.multiply(x, (z / big_s)[:, None], out=a_mat[:, :d])
     a_mat[:, d] = z / big_s if obj.intercept else 0.0
@@ -645,8 +655,8 @@ def lp(
         method="highs",
         options={"presolve": True},
     )
-    if res.status not in (0, 1):
-        raise InputError(f"the LP solver failed: {res.message}")
+    if res.status not in (0, 1) or res.eqlin is None:
+        raise SolverFailed(f"the LP solver failed: {res.message}")
     theta_out = np.zeros(obj.size)
     idx_eq = np.flatnonzero(rows_eq)
     idx_ub = np.flatnonzero(rows_ub)
@@ -656,14 +666,17 @@ def lp(
         marg = np.asarray(res.ineqlin.marginals)
         k = len(idx_ub)
         theta_out[idx_ub] = -(marg[:k] - marg[k:])
+    theta_out *= unit
     dual_vars = np.clip(res.x, bounds[:, 0], bounds[:, 1])
-    dual = -float(cost @ dual_vars)
+    dual = -float(cost @ dual_vars) * unit
     # Infeasibility of the clipped dual point against the rows it must satisfy,
     # valued at |θ| (the rows' duals): included so the gap stays an upper bound
     # to first order in HiGHS's feasibility tolerance.
     resid = m @ dual_vars
     excess = np.where(rows_eq, np.abs(resid), np.maximum(np.abs(resid) - lam, 0.0))
     dual -= float(np.abs(theta_out) @ np.where(keep, excess, 0.0))
+    if not math.isfinite(dual):
+        raise SolverFailed("the LP's dual bound is not finite")
     primal = obj.data_value(theta_out, data)
     cert = Certificate("duality_gap", max(primal - dual, 0.0), True)
     if on_iteration is not None:
