@@ -102,3 +102,43 @@ def test_baseline_per_group_and_in_csv(tmp_path):
         "-f", "csv", str(path)
     ).splitlines()[0]  # fmt: skip
     assert head.endswith("baseline,baseline_value,d2_base,d2_new")
+
+
+# --------------------------------------------------------------- the shared input options
+
+
+def _diff(*args):
+    out = json.loads(_run("compare", "-l", "mse", "--bootstrap", "0", "-f", "json", *args))
+    return out["results"][0]["diff"]
+
+
+def test_compare_reads_tab_headerless_and_delimited_input(tmp_path):
+    path, *_ = _file(tmp_path, n=50)
+    ref = _diff("--true", "y", "--pred", "a,b", str(path))
+    lines = path.read_text().splitlines()
+    tsv = tmp_path / "models.txt"
+    tsv.write_text("\n".join(line.replace(",", "\t") for line in lines[1:]) + "\n")
+    assert _diff("-t", "--no-header", "--true", "1", "--pred", "2,3", str(tsv)) == ref
+    semi = tmp_path / "models.dat"
+    semi.write_text("\n".join(line.replace(",", ";") for line in lines) + "\n")
+    assert _diff("-d", ";", "--true", "y", "--pred", "a,b", str(semi)) == ref
+
+
+def test_compare_two_files_with_an_input_format(tmp_path):
+    path, y, a, b, _ = _file(tmp_path, n=30)
+    ref = _diff("--true", "y", "--pred", "a,b", str(path))
+    files = []
+    for name, p in (("base", a), ("new", b)):
+        f = tmp_path / f"{name}.txt"  # jsonl under a name that says nothing
+        rows = zip(y.tolist(), p.tolist(), strict=True)
+        f.write_text("".join(json.dumps({"y": t, "p": q}) + "\n" for t, q in rows))
+        files.append(str(f))
+    assert _diff("--input-format", "jsonl", "--true", "y", "--pred", "p", *files) == ref
+
+
+def test_compare_refuses_disagreeing_tab_and_delimiter(tmp_path):
+    path, *_ = _file(tmp_path, n=5)
+    r = CliRunner().invoke(
+        cli, ["compare", "-l", "mse", "--pred", "a,b", "-t", "-d", ";", str(path)]
+    )
+    assert r.exit_code == 2 and "--tab and --delimiter disagree" in r.output

@@ -13,6 +13,8 @@ from losscli.cli.evaluate_options import evaluate_options
 from losscli.cli.options import (
     FORMATS,
     REDUCTIONS,
+    InputSource,
+    input_flag_options,
     loss_param_options,
     stdin_is_terminal,
     stdout_console,
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 @cli.command()
 @output_options
 @click.argument("files", nargs=-1, metavar="FILE [FILE]")
+@input_flag_options
 @click.option(
     "--loss", "-l", "loss_names", multiple=True, metavar="NAME", help="Loss(es) to compare."
 )
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
 @evaluate_options(default_replicates=DEFAULT_REPLICATES)
 def compare(
     files: tuple[str, ...],
+    data_in: InputSource,
     loss_names: tuple[str, ...],
     true_col: str | None,
     pred_col: str | None,
@@ -101,6 +105,7 @@ def compare(
         logits=logits,
         reduction=reduction,  # type: ignore[arg-type]
         dropna=dropna,
+        input=data_in.reading(),  # --input-format, -d/--delimiter, -t/--tab, --no-header
         options=options,
     )
     report = run_compare(request)
