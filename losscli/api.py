@@ -146,7 +146,7 @@ class LossFunction:
             sample_weight=sample_weight,
             classes=classes,
         )
-        return result.value
+        return _plain(result.value)
 
     def gradient(
         self,
@@ -188,7 +188,12 @@ class LossFunction:
             sample_weight=sample_weight,
             classes=classes,
         )
-        return result.value, result.gradient
+        return _plain(result.value), result.gradient
+
+
+def _plain(value: float | Array | tuple[float, ...]) -> float | Array:
+    """One value per output (``multioutput="raw"``) as an array, like ``none``'s."""
+    return np.asarray(value, dtype=np.float64) if isinstance(value, tuple) else value
 
 
 def _targets(values: Any, classes: Sequence[str] | None) -> Array:

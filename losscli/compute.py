@@ -32,7 +32,7 @@ from losscli.io.blocks import Batch, to_batch
 from losscli.io.columns import ColumnRequest, Columns, resolve_columns
 from losscli.io.formats import InputOptions, guarded_blocks, open_any
 from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights
-from losscli.losses.base import check_weighted, reduce_loss
+from losscli.losses.base import Value, check_weighted, output_totals, reduce_loss
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient, check_hessian
 from losscli.losses.totals import Reduced, Scaled, total
 
@@ -127,8 +127,8 @@ class LossSummary:
     loss: Loss
     space: Space
     reduction: Reduction
-    value: float | None
-    scale: float
+    value: Value | None  # a tuple, one per output, for --multioutput raw
+    scale: float | Array  # one factor per output column where outputs are reduced apart
     clipped: int
     check: GradCheck | None
     max_row: float = math.nan  # the largest per-row loss sᵢℓᵢ (how far --dtype moved it)
@@ -164,6 +164,7 @@ class _Accumulator:
     loss: Loss
     nums: list[Scaled] = field(default_factory=list)
     dens: list[Scaled] = field(default_factory=list)
+    outputs: list[tuple[Scaled, ...]] = field(default_factory=list)  # Σsℓ per output, by chunk
     clipped: int = 0
     check: GradCheck = NO_CHECK
     hess_check: GradCheck = NO_CHECK
@@ -196,10 +197,11 @@ class ComputeReport:
     metrics: dict[str, float | None] = field(default_factory=dict)  # --metric
     metric_intervals: dict[str, Interval | None] = field(default_factory=dict)  # with --bootstrap
     # per loss, the block totals (Σsℓ, Σsn) before fsum: what engine.compute_parts merges
-    partials: tuple[tuple[tuple[Any, ...], tuple[Any, ...]], ...] = ()  # Scaled totals
+    # per loss also the per-output totals of each block (multi-output regression)
+    partials: tuple[tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]], ...] = ()
 
     @property
-    def values(self) -> dict[str, float | None]:
+    def values(self) -> dict[str, Value | None]:
         """Each loss's reduced value by its label (None for ``reduction="none"``: see samples).
 
         The label is the name, plus the library and float type under --compat/--dtype
@@ -284,7 +286,11 @@ def _scaled(
         grads.append(grad)
         if pw.hess is not None:  # the reduction's chain rule, with the final totals
             num, den = summary.totals  # Σsℓ·2^-k and Σsn·2^-k, matching sg = sᵢ·2^-k
-            hessians.append(summary.loss.reduced_hessian(pw, sg, num, den, summary.reduction))
+            hessians.append(
+                summary.loss.reduced_hessian(
+                    pw, sg, num, den, summary.reduction, summary.reduced.outputs
+                )
+            )
     hess = hessians if len(hessians) == len(summaries) and hessians else None
     return Samples(batch.rows, batch.y_true, batch.y_pred, values, grads, hess)
 
@@ -442,6 +448,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
             num, den = acc.loss.totals(pw, batch.weight)
             acc.nums.append(num)
             acc.dens.append(den)
+            acc.outputs.append(output_totals(pw, batch.weight))
             acc.clipped += pw.clipped
             if track_max and len(pw.loss):
                 with np.errstate(over="ignore"):
@@ -479,7 +486,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
     metrics = _metrics(request, kept, columns) if request.metrics else {}
     metric_cis = _metric_intervals(request, kept, columns, metrics)  # hook: losscli.evaluate
     summaries = tuple(_summarise(acc, request, columns) for acc in accs)
-    evaluated = evaluation.finish([s.value for s in summaries]) if evaluation else None
+    evaluated = evaluation.finish([_scalar(s.value) for s in summaries]) if evaluation else None
     single = chunks == 1
     rereads = spool.name if spool is not None else source
     if not isinstance(rereads, str) or not (spool or sources.is_regular_file(rereads)):
@@ -497,7 +504,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         rows_read=n + dropped,
         evaluation=evaluated,
         hazards=scan.finish([float(total(a.nums)) for a in accs]) if scan is not None else None,
-        partials=tuple((tuple(acc.nums), tuple(acc.dens)) for acc in accs),
+        partials=tuple((tuple(acc.nums), tuple(acc.dens), tuple(acc.outputs)) for acc in accs),
         logits_look_like_probabilities=probable or None,
         metrics=metrics,
         metric_intervals=metric_cis,
@@ -568,27 +575,50 @@ def _metric_intervals(
     )
 
 
+def _scalar(value: Value | None) -> float | None:
+    """One loss's single value (evaluate refuses per-output ones: see _evaluation)."""
+    assert not isinstance(value, tuple)
+    return value
+
+
 def _evaluation(request: ComputeRequest, columns: Columns) -> Evaluation | None:
     """The evaluate package's state for this run, or None when no option asks for it."""
     if not request.evaluate.active or not request.losses:  # --metric alone: metric_intervals
         return None
+    _one_value_each(
+        request, columns, "baselines, intervals and groups (--baseline, --bootstrap, --by)"
+    )
     from losscli.evaluate.tracker import Evaluation
 
     logits = tuple(effective_logits(request, columns, loss) for loss in request.losses)
     return Evaluation(request.evaluate, request.losses, request.reduction, logits)
 
 
+def _one_value_each(request: ComputeRequest, columns: Columns, what: str) -> None:
+    """Refuse losses whose value needs the per-output totals (``--multioutput raw``,
+    rmse/rmsle over K outputs) where only the overall Σsℓ and Σsn are carried."""
+    for loss in request.losses:
+        if loss.needs_outputs(len(columns.pred)):
+            raise InputError(
+                f"{what} take one value per loss, and {loss.name} over "
+                f"{len(columns.pred)} outputs reports one per output",
+                "drop --multioutput raw (rmse/rmsle: compute the outputs one at a time)",
+            )
+
+
 def _summarise(acc: _Accumulator, request: ComputeRequest, columns: Columns) -> LossSummary:
     loss, reduction = acc.loss, request.reduction
-    value, scale, reduced = reduce_loss(loss, total(acc.nums), total(acc.dens), reduction)
+    outputs = tuple(total(column) for column in zip(*acc.outputs, strict=True))
+    value, scale, reduced = reduce_loss(loss, total(acc.nums), total(acc.dens), reduction, outputs)
     check = hess_check = None
     if request.check_grad:
         c = acc.check
-        check = GradCheck(reduced.scaled(c.max_abs * scale), c.max_rel, c.compared, c.skipped)
+        top = float(np.max(scale))  # the largest factor bounds every column's error
+        check = GradCheck(reduced.scaled(c.max_abs * top), c.max_rel, c.compared, c.skipped)
         if request.hessian:
             h = acc.hess_check
             hess_check = GradCheck(
-                reduced.scaled(h.max_abs * scale), h.max_rel, h.compared, h.skipped
+                reduced.scaled(h.max_abs * top), h.max_rel, h.compared, h.skipped
             )
     return LossSummary(
         loss,

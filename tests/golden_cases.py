@@ -90,7 +90,7 @@ CASES: list[dict[str, Any]] = [
      "value": 0.002582637232001517,
      "grad": [0.008045803560669088, -0.002681934520223029, 0.03481435513142096],
      "hess": [0.16687778869311065, 0.05562592956437021, 0.3771967756571048],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, finite differences, ERRATA.md figures"},
@@ -1405,7 +1405,7 @@ CASES: list[dict[str, Any]] = [
               0.18974268289263663, 0.9726278760906708, 0.0005834535216275857],
      "hess": [1.2689657051211851, 0.27569811609155487, 1.4293493254956893, 0.3366926528985048,
               0.9638038424640887, 7.675381595584659, 0.028189543847433222],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, finite differences"},
@@ -1418,7 +1418,7 @@ CASES: list[dict[str, Any]] = [
               -3.8531975319355274, -0.4360333613151963],
      "hess": [12.966857872813183, 18.151178625156888, 2.4964241008126065, 5.643423353255671,
               46.90595070091979, 2.2175935805976343],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; sum; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, finite differences"},
@@ -1432,7 +1432,7 @@ CASES: list[dict[str, Any]] = [
               -0.023326507606264188],
      "hess": [2.979171680448687, 0.4950636392439861, 1.3767224054182567, 10.379830084842181,
               0.2997060124681974],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; none: l, grad of sum; float64, autograd; checked vs "
                "NumPy/SciPy re-implementation, finite differences"},
@@ -1447,7 +1447,7 @@ CASES: list[dict[str, Any]] = [
               -0.030050984193694015],
      "hess": [0.6540709130557092, 1.0074887580834009, 0.3522801716855122, 0.5624601813302909,
               0.06852477842494509, 0.08452634512357768, 68.32551740019198, 0.1896164648384084],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; weighted mean sum(s*l)/sum(s); float64, autograd; "
                "checked vs NumPy/SciPy re-implementation, finite differences"},
@@ -1461,7 +1461,7 @@ CASES: list[dict[str, Any]] = [
               12.226088577951746, 1.2447191767099937],
      "hess": [1.0026458743003952, 10.757677941042967, 17.594544753917226, 45.14359031154449,
               518.7979725695217, 6.276406961183322],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; sum(s*l); float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, finite differences"},
@@ -1476,7 +1476,7 @@ CASES: list[dict[str, Any]] = [
               51.52237764085474, 0.15057608052317786, -0.7678369655073434, -0.13130199911463805],
      "hess": [16.045511315597807, 89.09085818046668, 6.884398873377254, 8.989458697082636,
               1139.938126292058, 1.862271923293533, 3.862877047777523, 1.110378820821201],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; none: s*l, grad of sum; float64, autograd; checked vs "
                "NumPy/SciPy re-implementation, finite differences"},
@@ -1488,7 +1488,7 @@ CASES: list[dict[str, Any]] = [
      "value": 0.44408731336147855,
      "grad": [0.375751503006012, 0.5296610169491526, -0.20695364238410596, -0.12677484787018256],
      "hess": [0.7530090240601444, 1.4962175620032558, 0.6852769615367748, 0.2571497928401269],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=0.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, finite differences"},
@@ -1502,7 +1502,7 @@ CASES: list[dict[str, Any]] = [
               -0.06947176034231423],
      "hess": [0.436284751626586, 0.14932881489791786, 0.5339857581401163, 2.395487624446746,
               0.18633718700277502],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=0.5), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, finite differences"},
@@ -1517,7 +1517,7 @@ CASES: list[dict[str, Any]] = [
               -0.0017408937589726615, -0.0039459403993516344],
      "hess": [0.6779265114096711, 0.00518914247051115, 0.872540819445627, 1.525565520509124,
               0.7803044678780421, 1.147556373775146, 0.024309566035205624, 0.04374020150187927],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=3.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, finite differences"},
@@ -1529,7 +1529,7 @@ CASES: list[dict[str, Any]] = [
      "value": 0.7094961179639931,
      "grad": [0.002355949216195398, -3.6316283000940572, 0.02423546201279668, 1.0474414544349577],
      "hess": [0.08733307473918617, 41.87168919471793, 0.30627195819341846, 5.699111182876287],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=-1.0, gamma=2.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, finite differences"},
@@ -1542,7 +1542,7 @@ CASES: list[dict[str, Any]] = [
      "grad": [-0.014710464544368302, -0.07643487620514518, 0.028145004640525703,
               0.21362251447409933],
      "hess": [0.1710795007958516, 0.481390192372021, 0.2511077002082357, 1.088365861851032],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.5, gamma=2.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, finite differences"},
@@ -1557,7 +1557,7 @@ CASES: list[dict[str, Any]] = [
               -3.459832324546089, 1.474782347971899],
      "hess": [26.21702058531874, 13.65401823306469, 2.7057902681475055, 2.4789633862238283,
               12.34297362354372, 4.3680594289597785],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.5, gamma=0.5), "
                "eps=2.220446049250313e-16; none: s*l, grad of sum; float64, autograd; checked vs "
                "NumPy/SciPy re-implementation, finite differences"},
@@ -1571,7 +1571,7 @@ CASES: list[dict[str, Any]] = [
               -0.250501002004008, 0.8620689655172413, 0.12807377049180327, -0.4844961240310077],
      "hess": [1.1138338159946537, 0.7257947452460443, 1.0813148788927338, 4.822344816943788,
               0.5020060160400962, 5.945303210463733, 0.13122312550389678, 1.877891953608557],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=-1.0, gamma=0.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation, bce (gamma=0, alpha off), finite differences"},
@@ -3711,7 +3711,7 @@ CASES: list[dict[str, Any]] = [
               844424930131981.1],
      "hess": [8.326672684688674e-17, 2.4980018054066027e-16, 1.26765060022823e+30,
               3.80295180068469e+30],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation"},
@@ -3726,7 +3726,7 @@ CASES: list[dict[str, Any]] = [
               3377699720527924.5],
      "hess": [3.3306690738754696e-16, 9.99200722162641e-16, 5.07060240091292e+30,
               1.521180720273876e+31],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; none: l, grad of sum; float64, autograd; checked vs "
                "NumPy/SciPy re-implementation"},
@@ -3751,7 +3751,7 @@ CASES: list[dict[str, Any]] = [
      "value": 9.010913347279287,
      "grad": [-1.396983861923218e-09, 4.190951585769654e-09, -281474976710657.1, 844424930131971.2],
      "hess": [3145728.000000002, 9437184.000000007, 1.2676506002282297e+30, 3.802951800684689e+30],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=0.5), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs NumPy/SciPy "
                "re-implementation"},
@@ -3764,7 +3764,7 @@ CASES: list[dict[str, Any]] = [
      "grad": [-5.587935447692872e-09, 1.6763806343078617e-08, -1125899906842628.5,
               3377699720527885.0],
      "hess": [12582912.000000007, 37748736.00000003, 5.070602400912919e+30, 1.5211807202738755e+31],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=0.5), "
                "eps=2.220446049250313e-16; none: l, grad of sum; float64, autograd; checked vs "
                "NumPy/SciPy re-implementation"},
@@ -7195,10 +7195,36 @@ CASES: list[dict[str, Any]] = [
               [0.31558033209939296, 0.7638097402883357, 0.0060929790714842145, 0.02953929733242243],
               [0.7462589536159776, 0.005353338061894483, 0.09064895718894914, 7.192833193058522],
               [0.49137810082384464, 0.391533042459026, 0.19715261375823978, 0.6452271174945486]],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), per element, rows "
                "summed, mean over all n*K elements, eps=2.220446049250313e-16; mean; float64, "
                "autograd; checked vs finite differences"},
+    {"id": "multi-focal-multilabel1-pw-k4-mean", "loss": "focal",
+     "params": {"multilabel": True, "pos_weight": [2.0, 0.5, 1.5, 3.0]}, "logits": False,
+     "reduction": "mean",
+     "y_true": [[1.0, 0.0, 1.0, 0.0], [1.0, 1.0, 0.0, 1.0], [0.0, 1.0, 1.0, 1.0],
+                [0.0, 1.0, 1.0, 0.0]],
+     "y_pred": [[0.538, 0.955, 0.37, 0.079], [0.076, 0.608, 0.194, 0.463],
+                [0.461, 0.148, 0.361, 0.816], [0.758, 0.478, 0.292, 0.466]],
+     "weight": None,
+     "value": 0.31382322307617894,
+     "grad": [[-0.030297519614673737, 1.2276707554507862, -0.05450298204178067,
+               0.0009271396137582889],
+              [-0.49988222748599864, -0.0050221865106701855, 0.006111344307861711,
+               -0.06796113409505126],
+              [0.04519313345703371, -0.06375251591912708, -0.05702831995975369,
+               -0.005452483880487491],
+              [0.21211681945509658, -0.010474008716728843, -0.08108802246734517,
+               0.04646991441236308]],
+     "hess": [[0.1691301654815435, 25.38158393047005, 0.2741838715146008, 0.02414312740120243],
+              [6.300000851777908, 0.03117026373453797, 0.06806513487983129, 0.35271395957847934],
+              [0.2525974931768434, 0.46865907339005974, 0.2871394040859919, 0.06372602160362228],
+              [1.1801922327982042, 0.054977059290829494, 0.42280306051857874, 0.2581354510159231]],
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
+               "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0, pos_weight=[2.0, 0.5, "
+               "1.5, 3.0]), per element, rows summed, mean over all n*K elements, "
+               "eps=2.220446049250313e-16; mean; float64, autograd; checked vs torch 2.13 focal "
+               "without pos_weight, times pos_weight where y = 1, finite differences"},
     {"id": "multi-bce-pw-k3-mean-weighted", "loss": "bce",
      "params": {"pos_weight": [2.0, 0.5, 1.5]}, "logits": False, "reduction": "mean",
      "y_true": [[0.0, 1.0, 0.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0], [1.0, 0.0, 1.0]],
@@ -7246,10 +7272,40 @@ CASES: list[dict[str, Any]] = [
               [0.024733048523391504, 0.024053781112796095, 0.14280821041281055,
                0.017441173023220284],
               [0.10039466068435701, 0.21467635913225325, 2.1279420324558993, 0.16066465200361835]],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), per element, rows "
                "summed, mean over all n*K elements, eps=2.220446049250313e-16; weighted mean "
                "sum(s*l)/sum(s); float64, autograd; checked vs finite differences"},
+    {"id": "multi-focal-multilabel1-pw-k4-mean-weighted", "loss": "focal",
+     "params": {"multilabel": True, "pos_weight": [2.0, 0.5, 1.5, 3.0]}, "logits": False,
+     "reduction": "mean",
+     "y_true": [[0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 0.0, 1.0], [1.0, 0.0, 0.0, 0.0],
+                [1.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]],
+     "y_pred": [[0.425, 0.33, 0.456, 0.429], [0.619, 0.687, 0.062, 0.186],
+                [0.511, 0.493, 0.794, 0.892], [0.293, 0.596, 0.158, 0.269],
+                [0.774, 0.282, 0.568, 0.63]],
+     "weight": [0.85, 0.46, 1.95, 2.22, 2.53],
+     "value": 0.32043834305639973,
+     "grad": [[0.01560935637063965, 0.00849308593817645, 0.018652772380716894,
+               -0.03435168069888847],
+              [0.023692232431938742, -0.0006776845434043301, 0.00012958757707432034,
+               -0.06784412181375687],
+              [-0.03422123304933282, 0.05245287487003823, 0.2542128527644663, 0.5175247309728203],
+              [-0.11923739101915845, 0.1018334205933584, -0.19732546333907877,
+               -0.20298773187438882],
+              [-0.007177199519346804, -0.0359863413442351, 0.10069621158796414,
+               0.1377203940731137]],
+     "hess": [[0.09171734814732319, 0.05996354829685969, 0.10492071399048111, 0.17485831605485774],
+              [0.11917960723211615, 0.004990571711271263, 0.004272357035718339, 0.4309461449528202],
+              [0.18521068044526157, 0.28271214014491775, 1.526102947916034, 4.824955872476703],
+              [0.6211518161963012, 0.5139479886693632, 1.3876619114705468, 1.085088970085581],
+              [0.06970858427821668, 0.18950042680879753, 0.5132640752368756, 0.6928191709682296]],
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
+               "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0, pos_weight=[2.0, 0.5, "
+               "1.5, 3.0]), per element, rows summed, mean over all n*K elements, "
+               "eps=2.220446049250313e-16; weighted mean sum(s*l)/sum(s); float64, autograd; "
+               "checked vs torch 2.13 focal without pos_weight, times pos_weight where y = 1, "
+               "finite differences"},
     {"id": "multi-bce-pw-k3-none-weighted", "loss": "bce",
      "params": {"pos_weight": [2.0, 0.5, 1.5]}, "logits": False, "reduction": "none",
      "y_true": [[0.0, 1.0, 1.0], [0.0, 0.0, 1.0], [1.0, 0.0, 1.0], [0.0, 0.0, 1.0], [0.0, 1.0, 1.0],
@@ -7301,10 +7357,97 @@ CASES: list[dict[str, Any]] = [
               [0.40839524127505133, 1.2132451311737262, 0.04473681356541663, 0.06508233759031315],
               [0.847265110317619, 16.4225148061228, 84.91582326006368, 1.767475949256574],
               [0.1337733884636177, 514.0790387040007, 0.9972336124876969, 0.11729817824804278]],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), per element, rows "
                "summed, mean over all n*K elements, eps=2.220446049250313e-16; none: s*l, grad "
                "of sum; float64, autograd; checked vs finite differences"},
+    {"id": "multi-focal-multilabel1-pw-k4-none-weighted", "loss": "focal",
+     "params": {"multilabel": True, "pos_weight": [2.0, 0.5, 1.5, 3.0]}, "logits": False,
+     "reduction": "none",
+     "y_true": [[0.0, 0.0, 0.0, 1.0], [1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0],
+                [1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]],
+     "y_pred": [[0.944, 0.185, 0.913, 0.506], [0.541, 0.429, 0.589, 0.123],
+                [0.761, 0.478, 0.393, 0.833], [0.12, 0.372, 0.627, 0.54],
+                [0.342, 0.469, 0.486, 0.05]],
+     "weight": [2.88, 1.69, 1.44, 2.78, 1.7],
+     "value": [10.318978531049952, 0.2992685830152021, 2.4801406830517108, 3.6969765378311013,
+               0.36163112653778645],
+     "grad": [[46.127060996586806, 0.25419682732668425, 30.326542102774088, -2.4955097141345166],
+              [-0.8056139446541386, 1.0179388482649894, -0.4575050031440655, 0.06278933095738592],
+              [4.969648541139583, 1.1439280565477894, 0.6985855556970944, 7.707707879825232],
+              [-14.157146048293235, 1.1811039854036376, 4.775965487097061, 3.070296223846014],
+              [0.5916577277963762, 1.2851832300972146, -0.8194189954694833, 0.009895158192307447]],
+     "hess": [[771.8903508481644, 2.956253773752316, 339.0985062486676, 13.436727444389502],
+              [4.514174912297481, 5.9451555555872435, 2.7484118624568215, 1.0687183506280342],
+              [27.79647905044126, 6.265655920900164, 4.3280197816712604, 52.284961823251095],
+              [121.41877707508067, 7.611800035532671, 24.02307421239436, 15.901839607976411],
+              [4.062500908720732, 7.113294659408549, 4.329958394821128, 0.40275080927551177]],
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
+               "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0, pos_weight=[2.0, 0.5, "
+               "1.5, 3.0]), per element, rows summed, mean over all n*K elements, "
+               "eps=2.220446049250313e-16; none: s*l, grad of sum; float64, autograd; checked vs "
+               "torch 2.13 focal without pos_weight, times pos_weight where y = 1, finite "
+               "differences"},
+    {"id": "multi-focal-multilabel1-pw-ls0.2-k3-mean-weighted", "loss": "focal",
+     "params": {"multilabel": True, "pos_weight": [0.3, 4.0, 1.0], "label_smoothing": 0.2},
+     "logits": False, "reduction": "mean",
+     "y_true": [[1.0, 1.0, 1.0], [0.0, 1.0, 1.0], [0.0, 1.0, 1.0], [0.0, 1.0, 1.0]],
+     "y_pred": [[0.457, 0.807, 0.233], [0.083, 0.512, 0.743], [0.662, 0.496, 0.435],
+                [0.966, 0.287, 0.064]],
+     "weight": [2.3, 2.45, 2.56, 2.6],
+     "value": 0.32412185897931145,
+     "grad": [[-0.008102801424573557, -0.01476907183618021, -0.07955441870538027],
+              [0.0033347747893257905, -0.08872698406750382, -0.006772617619515534],
+              [0.12256595815545725, -0.10010250813296387, -0.0332872878134633],
+              [1.493244621493832, -0.27366871304721285, -0.3521771743869513]],
+     "hess": [[0.035051254479015026, 0.11465084284022584, 0.4354751271530783],
+              [0.03898136973126967, 0.4275172924745624, 0.03989770706168613],
+              [0.5839917173595762, 0.4776796898042646, 0.1528946506027402],
+              [41.06765611565739, 1.3678270444081746, 5.2332603150197645]],
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
+               "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0, pos_weight=[0.3, 4.0, "
+               "1.0]), per element, rows summed, mean over all n*K elements, "
+               "eps=2.220446049250313e-16; weighted mean sum(s*l)/sum(s); float64, autograd; "
+               "checked vs finite differences"},
+    {"id": "multi-focal-multilabel1-pw-gamma0.5-alpha-1-k3-mean-weighted", "loss": "focal",
+     "params": {"multilabel": True, "pos_weight": [0.3, 4.0, 1.0], "gamma": 0.5, "alpha": -1.0},
+     "logits": False, "reduction": "mean",
+     "y_true": [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0],
+                [0.0, 1.0, 1.0]],
+     "y_pred": [[0.235, 0.687, 0.971], [0.322, 0.516, 0.271], [0.809, 0.435, 0.71],
+                [0.517, 0.634, 0.607], [0.266, 0.593, 0.515], [0.675, 0.723, 0.091]],
+     "weight": [2.11, 2.38, 2.69, 1.07, 1.25, 2.83],
+     "value": 0.9123372995525088,
+     "grad": [[0.051907494093443404, -0.26236707492604, 2.0407248194527416],
+              [0.07588225925642464, 0.12799266380675195, -0.2519105855509369],
+              [0.4093841628585463, 0.11636721714406806, -0.07828330408792063],
+              [0.057700938256732406, 0.08118835726024845, -0.04139277271081793],
+              [0.03387606837683711, 0.0836621668899303, -0.06179708693904906],
+              [0.24573736474099775, -0.31707122238537966, -0.8977421462726254]],
+     "hess": [[0.16753398636248357, 0.7418242511177635, 68.77956892892745],
+              [0.21245314515428848, 0.3508722495669277, 0.9923599594430375],
+              [2.174929101767852, 0.30922425113525365, 0.22801618389877562],
+              [0.15829144005615117, 0.2568031148196981, 0.11058128770588505],
+              [0.10257302820486677, 0.2482859245654178, 0.1663554943166064],
+              [0.8428604385567344, 0.9421482959049059, 9.637404715442406]],
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
+               "p+(1-y)*log(1-p)) at clipped p (alpha=-1.0, gamma=0.5, pos_weight=[0.3, 4.0, "
+               "1.0]), per element, rows summed, mean over all n*K elements, "
+               "eps=2.220446049250313e-16; weighted mean sum(s*l)/sum(s); float64, autograd; "
+               "checked vs torch 2.13 focal without pos_weight, times pos_weight where y = 1, "
+               "finite differences"},
+    {"id": "focal-pw-mean-weighted", "loss": "focal", "params": {"pos_weight": [2.5]},
+     "logits": False, "reduction": "mean",
+     "y_true": [0.0, 1.0, 0.0, 0.0],
+     "y_pred": [0.502, 0.885, 0.641, 0.872],
+     "weight": [2.27, 1.08, 1.45, 0.68],
+     "value": 0.28378612035426665,
+     "grad": [0.37466679873232267, -0.005301713427240033, 0.48775531678244255, 0.8865144265323373],
+     "hess": [2.001545892769057, 0.09619915153149906, 2.456597413020443, 7.23786846767587],
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
+               "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0, pos_weight=[2.5]), "
+               "eps=2.220446049250313e-16; weighted mean sum(s*l)/sum(s); float64, autograd; "
+               "checked vs NumPy/SciPy re-implementation, finite differences"},
     {"id": "multi-bce-k3-logits-mean", "loss": "bce", "params": {}, "logits": True,
      "reduction": "mean",
      "y_true": [[0.0, 1.0, 1.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 1.0],
@@ -7503,6 +7646,44 @@ CASES: list[dict[str, Any]] = [
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=2.0), per element, rows summed, mean over all n*K elements; mean; float64, "
                "autograd; checked vs finite differences"},
+    {"id": "multi-focal-multilabel1-pw-k4-logits-mean", "loss": "focal",
+     "params": {"multilabel": True, "pos_weight": [2.0, 0.5, 1.5, 3.0]}, "logits": True,
+     "reduction": "mean",
+     "y_true": [[1.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0],
+                [0.0, 1.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]],
+     "y_pred": [[-2.484, 3.731, -2.892, 3.435], [-3.24, 3.738, -1.091, -2.819],
+                [-0.668, -3.603, 0.493, 2.482], [2.086, 1.72, -0.448, 0.981],
+                [2.395, -0.225, -2.289, 2.522], [-2.37, -0.399, -3.958, -1.763]],
+     "weight": None,
+     "value": 0.5585571760103096,
+     "grad": [[-0.023390019281894464, 0.03434539332753056, 1.3362460033863473e-05,
+               -2.822614533102035e-06],
+              [4.954679511285249e-06, 0.03433513795962777, 0.0013532156798345572,
+               1.6415241523796833e-05],
+              [-0.012695367648580957, 1.7328988971952607e-06, 0.016334434555152932,
+               0.035082266200833837],
+              [0.034031054876660055, -5.180982252600611e-05, 0.004714527910312703,
+               -0.001709976599756358],
+              [0.03494007033885819, 0.006755823259260519, 7.077810797424209e-05,
+               0.03513341696329764],
+              [5.685504379034924e-05, 0.005119807264002439, 6.134334605529973e-07,
+               0.00027913939231791814]],
+     "hess": [[0.000917250671623611, -0.0014644197163481399, 3.774674057240722e-05,
+               8.174111242439217e-06],
+              [1.4241605600076107e-05, -0.001465671109318526, 0.0029260643383419113,
+               4.616485803310625e-05],
+              [0.010311717953563598, 5.045512309646954e-06, 0.015394496435314922,
+               0.0013868505117517879],
+              [0.004101961092159647, 0.00012920544481671227, 0.008026056585024751,
+               0.003576508541850895],
+              [0.0018906642726643384, 0.010289578617139507, 0.00019062119147670258,
+               0.0011724801480448724],
+              [0.00015436422938801874, 0.008517151039718352, 1.8019746517301768e-06,
+               0.0007012035430253604]],
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
+               "gamma=2.0, pos_weight=[2.0, 0.5, 1.5, 3.0]), per element, rows summed, mean over "
+               "all n*K elements; mean; float64, autograd; checked vs torch 2.13 focal without "
+               "pos_weight, times pos_weight where y = 1, finite differences"},
     {"id": "multi-bce-pw-k3-logits-mean-weighted", "loss": "bce",
      "params": {"pos_weight": [2.0, 0.5, 1.5]}, "logits": True, "reduction": "mean",
      "y_true": [[1.0, 0.0, 1.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 0.0, 1.0]],
@@ -7558,6 +7739,36 @@ CASES: list[dict[str, Any]] = [
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=2.0), per element, rows summed, mean over all n*K elements; weighted mean "
                "sum(s*l)/sum(s); float64, autograd; checked vs finite differences"},
+    {"id": "multi-focal-multilabel1-pw-k4-logits-mean-weighted", "loss": "focal",
+     "params": {"multilabel": True, "pos_weight": [2.0, 0.5, 1.5, 3.0]}, "logits": True,
+     "reduction": "mean",
+     "y_true": [[0.0, 0.0, 1.0, 0.0], [1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 1.0, 0.0],
+                [0.0, 0.0, 0.0, 0.0]],
+     "y_pred": [[-0.923, 3.939, 1.421, -1.592], [2.344, 2.011, -3.818, 2.593],
+                [-2.803, -3.661, -0.285, 2.411], [1.779, 1.482, -3.553, -3.723]],
+     "weight": [0.48, 2.97, 2.47, 1.27],
+     "value": 0.6020548092012922,
+     "grad": [[0.0007724172201825216, 0.013634621585374608, -0.00012856169924819403,
+               0.0001707207358537872],
+              [-0.00010080345660192504, -6.110088813569488e-05, 2.2923357007485666e-06,
+               0.08725080461903376],
+              [-0.048479942676881715, -0.011833789250425029, -0.013606472097261582,
+               0.07207909236297612],
+              [0.0342920509577255, 0.031654425418889555, 2.1241074624777874e-06,
+               1.2941988690564694e-06]],
+     "hess": [[0.0015856105333381556, -0.0005884314585140618, 0.0003023544380505211,
+               0.00041594986581696845],
+              [0.0002729960097265172, 0.00015926103257230833, 6.712728643860259e-06,
+               0.002027714706581389],
+              [-6.107644220871081e-05, -0.0004970884341761017, 0.015043963306724757,
+               0.003698008533499173],
+              [0.00729923145447201, 0.010481178590622075, 6.1751971679970384e-06,
+               3.780823828354976e-06]],
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
+               "gamma=2.0, pos_weight=[2.0, 0.5, 1.5, 3.0]), per element, rows summed, mean over "
+               "all n*K elements; weighted mean sum(s*l)/sum(s); float64, autograd; checked vs "
+               "torch 2.13 focal without pos_weight, times pos_weight where y = 1, finite "
+               "differences"},
     {"id": "multi-bce-pw-k3-logits-none-weighted", "loss": "bce",
      "params": {"pos_weight": [2.0, 0.5, 1.5]}, "logits": True, "reduction": "none",
      "y_true": [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [1.0, 1.0, 1.0], [1.0, 0.0, 1.0]],
@@ -7615,6 +7826,91 @@ CASES: list[dict[str, Any]] = [
      "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
                "gamma=2.0), per element, rows summed, mean over all n*K elements; none: s*l, "
                "grad of sum; float64, autograd; checked vs finite differences"},
+    {"id": "multi-focal-multilabel1-pw-k4-logits-none-weighted", "loss": "focal",
+     "params": {"multilabel": True, "pos_weight": [2.0, 0.5, 1.5, 3.0]}, "logits": True,
+     "reduction": "none",
+     "y_true": [[0.0, 1.0, 1.0, 1.0], [0.0, 0.0, 1.0, 0.0], [1.0, 0.0, 1.0, 1.0],
+                [0.0, 0.0, 1.0, 1.0]],
+     "y_pred": [[-1.776, -3.062, 1.695, -0.142], [2.324, 0.943, -1.681, 0.084],
+                [2.957, -2.013, -1.719, -2.653], [-1.155, 0.867, 3.73, 3.608]],
+     "weight": [1.46, 1.44, 0.95, 1.43],
+     "value": [0.7640807778078451, 3.8039565012018777, 2.1759111884458178, 0.6644312664030664],
+     "grad": [[0.009466459085374353, -0.20537793698547036, -0.005795826926223662,
+               -0.3917138931580306],
+              [1.202344808184782, 0.8014868914947277, -0.546642064268638, 0.3594282011105485],
+              [-0.0001689810520043735, 0.0033549844410310013, -0.36395552155845834,
+               -0.803577824559572],
+              [0.040388913377424854, 0.7575926458884297, -2.0531008489769584e-05,
+               -5.861348905409228e-05]],
+     "hess": [[0.02383093736477805, -0.0045075526958276504, 0.014391146299119752,
+               0.47847934212796417],
+              [0.08088910307072722, 0.5007843977740924, 0.13587893022101574, 0.4561199484384389],
+              [0.0004791142278890069, 0.008747179318642394, 0.08529088323191683,
+               0.012405894540177667],
+              [0.08892645936910722, 0.5108333753276659, 5.99895130364319e-05,
+               0.00017068432564598852]],
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
+               "gamma=2.0, pos_weight=[2.0, 0.5, 1.5, 3.0]), per element, rows summed, mean over "
+               "all n*K elements; none: s*l, grad of sum; float64, autograd; checked vs torch "
+               "2.13 focal without pos_weight, times pos_weight where y = 1, finite differences"},
+    {"id": "multi-focal-multilabel1-pw-ls0.2-k3-logits-mean-weighted", "loss": "focal",
+     "params": {"multilabel": True, "pos_weight": [0.3, 4.0, 1.0], "label_smoothing": 0.2},
+     "logits": True, "reduction": "mean",
+     "y_true": [[1.0, 1.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 1.0], [0.0, 0.0, 0.0], [1.0, 1.0, 1.0],
+                [1.0, 0.0, 1.0]],
+     "y_pred": [[1.138, -2.533, -0.215], [1.369, 3.492, 2.952], [0.857, 0.331, -2.308],
+                [-0.093, -3.587, 3.771], [1.696, 0.209, 0.412], [3.146, -2.955, -2.646]],
+     "weight": [0.64, 2.08, 2.61, 0.74, 2.62, 1.89],
+     "value": 0.33691048958869313,
+     "grad": [[-0.00010802106810693323, -0.01945950825749465, 0.0025858809148397183],
+              [0.03039405954200496, -5.409585536230542e-05, 0.03693569189270965],
+              [0.029720381407117878, -0.015225922247586916, -0.019517310045857803],
+              [0.0034613629220600177, 3.430859109180961e-05, 0.012871661733999692],
+              [-0.00021655913521134295, -0.018067998643632694, -0.00348075597988989],
+              [-2.2862840242344986e-05, 0.00027403083536150423, -0.014353914152952662]],
+     "hess": [[0.0001399163914233561, 0.0006615072603234871, 0.003340769642509259],
+              [0.010915252534837102, 9.173500449389277e-05, -0.00024336475420796717],
+              [0.018661554578158147, 0.021455467503672464, 0.0014246609356514768],
+              [0.004345110251745787, 8.431269589756165e-05, -0.00045022575840637964],
+              [0.0002731350332856291, 0.024087423032205364, 0.004858642282494688],
+              [3.6497662669987764e-05, 0.00039558884456592045, 0.00032138750662422566]],
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
+               "gamma=2.0, pos_weight=[0.3, 4.0, 1.0]), per element, rows summed, mean over all "
+               "n*K elements; weighted mean sum(s*l)/sum(s); float64, autograd; checked vs "
+               "finite differences"},
+    {"id": "multi-focal-multilabel1-pw-gamma0.5-alpha-1-k3-logits-mean-weighted", "loss": "focal",
+     "params": {"multilabel": True, "pos_weight": [0.3, 4.0, 1.0], "gamma": 0.5, "alpha": -1.0},
+     "logits": True, "reduction": "mean",
+     "y_true": [[0.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.0, 1.0]],
+     "y_pred": [[-1.655, 1.594, 0.257], [2.811, 0.578, -3.838], [3.85, 0.537, -1.415],
+                [-2.752, -0.586, -3.894]],
+     "weight": [0.4, 0.33, 1.35, 2.64],
+     "value": 1.5295603529882216,
+     "grad": [[0.00264586634865634, 0.02527331836471933, 0.01580042787765991],
+              [0.02319255794987218, -0.028056326068227836, 0.0001066321396288018],
+              [0.09617947475902967, 0.061732024969291525, 0.011925097434044898],
+              [-0.05555248582291172, 0.05570671430489835, -0.1880963148528784]],
+     "hess": [[0.003263499359357354, 0.004339742516721966, 0.009105592711348929],
+              [0.0007369792243991828, 0.02542117217485164, 0.00015620274779831598],
+              [0.00016373010857414876, 0.029043040642752677, 0.014018184205438041],
+              [0.001950405687230905, 0.05064189102887098, 0.00022687985602873502]],
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=-1.0, "
+               "gamma=0.5, pos_weight=[0.3, 4.0, 1.0]), per element, rows summed, mean over all "
+               "n*K elements; weighted mean sum(s*l)/sum(s); float64, autograd; checked vs torch "
+               "2.13 focal without pos_weight, times pos_weight where y = 1, finite differences"},
+    {"id": "focal-pw-logits-mean-weighted", "loss": "focal", "params": {"pos_weight": [2.5]},
+     "logits": True, "reduction": "mean",
+     "y_true": [0.0, 1.0, 1.0, 1.0, 1.0],
+     "y_pred": [-3.117, 0.654, 2.292, 0.812, 2.559],
+     "weight": [0.91, 1.84, 2.0, 0.34, 0.76],
+     "value": 0.011107040104763566,
+     "grad": [2.6317444903353134e-05, -0.020543428745081437, -0.00048005784959622284,
+              -0.0028032424321261344, -8.804044210688947e-05],
+     "hess": [7.523183771603189e-05, 0.03822866250973543, 0.0012933032065552857,
+              0.005538986637748728, 0.00024304387491519316],
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula re-implemented (alpha=0.25, "
+               "gamma=2.0, pos_weight=[2.5]); weighted mean sum(s*l)/sum(s); float64, autograd; "
+               "checked vs NumPy/SciPy re-implementation, finite differences"},
     {"id": "bce-ls0.1-mean", "loss": "bce", "params": {"label_smoothing": 0.1}, "logits": False,
      "reduction": "mean",
      "y_true": [1.0, 1.0, 0.0, 0.0],
@@ -7634,7 +7930,7 @@ CASES: list[dict[str, Any]] = [
      "value": 0.3783641913726049,
      "grad": [0.8799899358819562, -0.13180777699769047, 0.5999622442792741, -0.43105224298236944],
      "hess": [5.274113692994568, 0.6364275281096972, 3.129796299442706, 2.9615780028325625],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs keras 3.15.1 "
                "(jax) losses.binary_focal_crossentropy(apply_class_balancing, label_smoothing), "
@@ -7663,7 +7959,7 @@ CASES: list[dict[str, Any]] = [
               -0.05149304161829989, 0.09652043481510283, 0.0149468452581627],
      "hess": [0.11564859595662029, 2.2781630602582554, 0.26154577629661196, 3.19011170007999,
               0.2554528119485934, 0.5044419165994463, 0.13829197857599237],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; weighted mean sum(s*l)/sum(s); float64, autograd; "
                "checked vs keras 3.15.1 (jax) "
@@ -7692,7 +7988,7 @@ CASES: list[dict[str, Any]] = [
      "value": [0.347353972736042, 0.01008639494279427, 0.038913485938179976, 0.41802216364583217],
      "grad": [-1.8426988240224769, 0.12774110984725104, -0.2948221257411511, 2.2387036471920014],
      "hess": [9.33906443572934, 1.1975753504170317, 1.7046190253332205, 11.066011585431642],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; none: s*l, grad of sum; float64, autograd; checked vs "
                "keras 3.15.1 (jax) losses.binary_focal_crossentropy(apply_class_balancing, "
@@ -7720,7 +8016,7 @@ CASES: list[dict[str, Any]] = [
               -0.024780808354936353, -0.24009886191903523, -0.16439288670080365],
      "hess": [0.41567624274885234, 2.054031890516577, 0.20136429201438327, 0.1143687882733581,
               1.6445317569946376, 0.9101606342308068],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; mean; float64, autograd; checked vs keras 3.15.1 "
                "(jax) losses.binary_focal_crossentropy(apply_class_balancing, label_smoothing), "
@@ -7750,7 +8046,7 @@ CASES: list[dict[str, Any]] = [
               -0.018588920022907338, 0.003899225789691908],
      "hess": [1.1417409596624808, 12.729313000154326, 0.0840811348648168, 0.011814529695263802,
               0.03557497502143362, 4.381085342273493, 0.09675731492775129, 0.033727564395027616],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; weighted mean sum(s*l)/sum(s); float64, autograd; "
                "checked vs keras 3.15.1 (jax) "
@@ -7782,7 +8078,7 @@ CASES: list[dict[str, Any]] = [
               0.032192008744251044, 0.19593158723853898, 0.21616489749613707, -0.03279897427806146],
      "hess": [127.58663358450404, 0.7738592939215299, 0.5868365049634758, 0.5395627832397217,
               5.479524468479857, 0.8586991415026272, 0.9976477377076003, 0.6293854305346248],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=0.25, gamma=2.0), "
                "eps=2.220446049250313e-16; none: s*l, grad of sum; float64, autograd; checked vs "
                "keras 3.15.1 (jax) losses.binary_focal_crossentropy(apply_class_balancing, "
@@ -7797,7 +8093,7 @@ CASES: list[dict[str, Any]] = [
               -0.08809144688696219, 0.004963030524799272],
      "hess": [0.24877703036699972, 1.9342974285070893, 10.6460941192224, 0.3271491575437687,
               0.4821986177015759, 0.09258248327432089],
-     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(y*log "
+     "oracle": "torch 2.13 torchvision sigmoid_focal_loss formula in p, ce=-(pw*y*log "
                "p+(1-y)*log(1-p)) at clipped p (alpha=-1.0, gamma=2.0), "
                "eps=2.220446049250313e-16; weighted mean sum(s*l)/sum(s); float64, autograd; "
                "checked vs keras 3.15.1 (jax) "

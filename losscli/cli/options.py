@@ -28,7 +28,7 @@ from losscli.fit.optimizers import (
     exposed_hyperparameters,
 )
 from losscli.io import INPUT_FORMATS
-from losscli.losses import FLAG_PARAMS, PARAM_FLAGS, REDUCTIONS
+from losscli.losses import CHOICE_PARAMS, FLAG_PARAMS, PARAM_FLAGS, REDUCTIONS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -241,6 +241,15 @@ def loss_param_options(func: F) -> F:
         flag = "--" + name.replace("_", "-")
         if name in FLAG_PARAMS:
             func = click.option(flag, name, is_flag=True, help=f"{doc} ({', '.join(users)}).")(func)
+            continue
+        if name in CHOICE_PARAMS:
+            func = click.option(
+                flag,
+                name,
+                type=click.Choice(CHOICE_PARAMS[name]),
+                default=None,
+                help=f"{doc} ({', '.join(users)}).",
+            )(func)
             continue
         kind = "W0,W1,…" if is_list else "FLOAT"
         func = click.option(

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from losscli.compute import ComputeReport, LossSummary
+    from losscli.losses.base import Value
 
 DIFFERS = 1e-9  # relative difference from losscli's own value that --compat all marks
 
@@ -44,11 +45,21 @@ def _twin(summary: LossSummary, report: ComputeReport) -> LossSummary | None:
     return None
 
 
-def _relative(a: float | None, b: float | None) -> float | None:
+def _relative(a: Value | None, b: Value | None) -> float | None:
+    """Relative difference; for one value per output (--multioutput raw) the largest."""
     if a is None or b is None:
         return None
-    scale = max(abs(a), abs(b))
-    return 0.0 if scale == 0 else abs(a - b) / scale
+    pairs = zip(a, b, strict=True) if isinstance(a, tuple) and isinstance(b, tuple) else [(a, b)]
+    worst = 0.0
+    for x, y in pairs:
+        assert isinstance(x, float) and isinstance(y, float)
+        scale = max(abs(x), abs(y))
+        worst = max(worst, 0.0 if scale == 0 else abs(x - y) / scale)
+    return worst
+
+
+def _precise(x: Value) -> str:
+    return ", ".join(map(numbers.precise, x)) if isinstance(x, tuple) else numbers.precise(x)
 
 
 def _versions(summary: LossSummary, report: ComputeReport) -> dict[str, Any]:
@@ -117,8 +128,8 @@ def notes(report: ComputeReport) -> list[str]:
         if twin is None or s.value is None or twin.value is None:
             continue
         out.append(
-            f"{label(s)}: {numbers.precise(s.value)} in float32, "
-            f"{numbers.precise(twin.value)} in float64; "
+            f"{label(s)}: {_precise(s.value)} in float32, "
+            f"{_precise(twin.value)} in float64; "
             f"the largest per-row loss is {s.max_row:.4g} in float32 and {twin.max_row:.4g} "
             "in float64"
         )
@@ -162,8 +173,8 @@ def tables(report: ComputeReport, console: Console) -> None:
         console.print(table)
 
 
-def _value(x: float | None) -> str:
-    return "per row" if x is None else numbers.precise(x)
+def _value(x: Value | None) -> str:
+    return "per row" if x is None else _precise(x)
 
 
 def catalogue(name: str, console: Console) -> None:

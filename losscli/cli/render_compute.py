@@ -189,6 +189,16 @@ def _params(loss: Loss) -> dict[str, Any]:
     return loss.params()
 
 
+def per_output(s: LossSummary, report: ComputeReport, label: str) -> list[tuple[str, float]]:
+    """(label, value) lines of a reduced loss: one per output for ``--multioutput raw``
+    (``mse[p_a]``, named by the prediction column), else the one value."""
+    assert s.value is not None
+    if isinstance(s.value, tuple):
+        names = report.columns.pred
+        return [(f"{label}[{c}]", v) for c, v in zip(names, s.value, strict=True)]
+    return [(label, s.value)]
+
+
 def compute_json(
     report: ComputeReport, samples: Iterable[Samples], *, grad: bool, hessian: bool = False
 ) -> str:
@@ -222,6 +232,9 @@ def compute_json(
             "value": values[i] if s.value is None else s.value,
             "clipped": s.clipped,
         }
+        if isinstance(s.value, tuple):  # --multioutput raw: value[j] is output j's
+            item["value"] = list(s.value)
+            item["outputs"] = list(report.columns.pred)
         if grad:
             item["gradient"] = grads[i]
         if hessian:
@@ -274,11 +287,12 @@ def summary_lines(report: ComputeReport, sep: str) -> Iterator[str]:
             assert s.value is not None
             if s.loss.shadow:
                 continue
-            yield csv_line([render_compat.label(s), s.reduction, numbers.exact(s.value)], sep)
+            for label, value in per_output(s, report, render_compat.label(s)):
+                yield csv_line([label, s.reduction, numbers.exact(value)], sep)
     where = ["(all)"] if lead else []
-    for name, value in report.metrics.items():  # metrics follow, marked as such
+    for name, metric in report.metrics.items():  # metrics follow, marked as such
         cells = render_evaluate.metric_cells(report, name, extra)
-        value_cell = "" if value is None else numbers.exact(value)
+        value_cell = "" if metric is None else numbers.exact(metric)
         yield csv_line([*where, name, "metric", value_cell, *cells], sep)
 
 
@@ -288,7 +302,8 @@ def value_lines(report: ComputeReport, samples: Iterable[Samples]) -> Iterator[s
         for s in report.summaries:
             assert s.value is not None
             if render_compat.shown(s, report):
-                yield numbers.exact(s.value) + "\n"
+                for _, value in per_output(s, report, s.loss.name):
+                    yield numbers.exact(value) + "\n"
         return
     for chunk in samples:
         cols = [numbers.exact_all(v) for v in chunk.values]
@@ -362,13 +377,18 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
         if not render_compat.shown(s, report):
             continue
         params = ", ".join(f"{k}={numbers.setting(v)}" for k, v in _changed(s.loss).items())
-        value = "per row (below)" if s.value is None else numbers.human(s.value)
-        row = [render_compat.label(s), params or "—", s.reduction, value]
-        if show_clip:
-            row.append(numbers.count(s.clipped))
-        if report.evaluation is not None:
-            row.extend(render_evaluate.table_cells(report.evaluation.overall[i]))
-        cells.append(row)
+        if s.value is None:
+            lines = [(render_compat.label(s), "per row (below)")]
+        else:
+            each = per_output(s, report, render_compat.label(s))
+            lines = [(label, numbers.human(v)) for label, v in each]
+        for label, value in lines:
+            row = [label, params or "—", s.reduction, value]
+            if show_clip:
+                row.append(numbers.count(s.clipped))
+            if report.evaluation is not None:
+                row.extend(render_evaluate.table_cells(report.evaluation.overall[i]))
+            cells.append(row)
     print_table(console, cols, cells)
     if report.metrics:
         from losscli.fit.metrics import METRICS

@@ -165,7 +165,7 @@ def summary_rows(report: ComputeReport, sep: str) -> Iterator[str]:
     assert ev is not None
     lead = ["(all)"] if ev.groups is not None else []
     for s, e in zip(report.summaries, ev.overall, strict=True):
-        assert s.value is not None
+        assert s.value is not None and not isinstance(s.value, tuple)  # refused in compute
         yield csv_line([*lead, s.loss.name, s.reduction, _number(s.value), *_cells(e)], sep)
     for g in ev.groups or []:
         for s, e in zip(report.summaries, g.results, strict=True):

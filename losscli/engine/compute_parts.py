@@ -65,9 +65,10 @@ def merge(request: ComputeRequest, reports: Sequence[ComputeReport]) -> ComputeR
     for i, loss in enumerate(request.losses):
         acc = _Accumulator(loss)
         for r in reports:
-            nums, dens = r.partials[i]
+            nums, dens, outputs = r.partials[i]
             acc.nums.extend(nums)
             acc.dens.extend(dens)
+            acc.outputs.extend(outputs)  # per-output totals: --multioutput raw, roots
             acc.clipped += r.summaries[i].clipped
         summaries.append(_summarise(acc, request, first.columns))
     return ComputeReport(
@@ -91,7 +92,7 @@ def _rescaled_head(reports: Sequence[ComputeReport], summaries: list[Any], limit
             break
         h = r.head
         grads = [
-            g * (total.scale / local.scale if local.scale else 0.0)
+            g * _ratio(total.scale, local.scale)
             for g, total, local in zip(h.grads, summaries, r.summaries, strict=True)
         ]
         parts.append(replace(h, grads=grads))
@@ -109,6 +110,13 @@ def _rescaled_head(reports: Sequence[ComputeReport], summaries: list[Any], limit
         values=[cat([p.values[i] for p in parts]) for i in range(len(summaries))],
         grads=[cat([p.grads[i] for p in parts]) for i in range(len(summaries))],
     )
+
+
+def _ratio(whole: Any, local: Any) -> Any:
+    """whole/local, 0 where local is 0; one per output column where the scale is."""
+    local = np.asarray(local, dtype=np.float64)
+    out = np.divide(whole, local, out=np.zeros(local.shape), where=local != 0)
+    return float(out) if out.ndim == 0 else out
 
 
 def local_map(fn: Callable[..., ComputeReport], *args: Sequence[Any]) -> list[Any]:

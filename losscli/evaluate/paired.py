@@ -393,6 +393,18 @@ def run_compare(request: CompareRequest) -> CompareReport:
     )
 
 
+def _one_value_each(losses: tuple[Loss, ...], pred: Array) -> None:
+    """compare reduces Σsℓ and Σsn only: refuse a loss that reports per output."""
+    outputs = pred.shape[1] if pred.ndim == 2 else 1
+    for loss in losses:
+        if loss.needs_outputs(outputs):
+            raise InputError(
+                f"compare takes one value per loss, and {loss.name} over {outputs} "
+                "outputs reports one per output",
+                "drop --multioutput raw (rmse/rmsle: compare the outputs one at a time)",
+            )
+
+
 def compare_batches(
     losses: tuple[Loss, ...],
     reduction: Reduction,
@@ -429,6 +441,7 @@ def compare_batches(
         pws = [
             [loss.pointwise(batch.y_true, pred, logits=logits) for loss in losses] for pred in preds
         ]
+        _one_value_each(losses, preds[0])
         values = _unit_values(batch, losses, pws, pairs)
         totals += values.sum(axis=0)
         g = None

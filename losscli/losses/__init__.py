@@ -46,6 +46,7 @@ from losscli.losses.vector import Brier, CategoricalHinge, CosineDistance, Multi
 __all__ = [
     "ALIASES",
     "BCE",
+    "CHOICE_PARAMS",
     "FLAG_PARAMS",
     "LOSSES",
     "MACHINE_EPS",
@@ -178,6 +179,10 @@ def _param_flags() -> dict[str, tuple[str, bool, list[str]]]:
 
 
 PARAM_FLAGS = _param_flags()
+# Parameters that take one of a few words (--multioutput uniform|raw): name -> the words.
+CHOICE_PARAMS: dict[str, tuple[str, ...]] = {
+    p.name: p.choices for cls in LOSSES.values() for p in cls.param_info() if p.choices
+}
 # Parameters that are on/off switches (--full, --log-target): flags on the command line.
 FLAG_PARAMS = frozenset(
     p.name for cls in LOSSES.values() for p in cls.param_info() if isinstance(p.default, bool)

@@ -138,13 +138,23 @@ def _opt_index(v: float | None) -> str | None:
 
 
 def param(
-    default: Any, doc: str, check: Callable[[Any], str | None], *, is_list: bool = False
+    default: Any,
+    doc: str,
+    check: Callable[[Any], str | None],
+    *,
+    is_list: bool = False,
+    choices: tuple[str, ...] = (),
+    quiet: bool = False,
 ) -> Any:
     """A loss parameter: a dataclass field with its help text and range check.
 
-    ``is_list``: the command line reads it as numbers separated by commas.
+    ``is_list``: the command line reads it as numbers separated by commas;
+    ``choices``: it is one of these words (``--multioutput uniform|raw``);
+    ``quiet``: :meth:`Loss.params` leaves it out while it has its default (a
+    setting that only matters for some inputs keeps the SPEC's ``"params": {}``).
     """
-    return field(default=default, metadata={"doc": doc, "check": check, "list": is_list})
+    metadata = {"doc": doc, "check": check, "list": is_list, "choices": choices, "quiet": quiet}
+    return field(default=default, metadata=metadata)
 
 
 class ParamInfo(NamedTuple):
@@ -154,6 +164,7 @@ class ParamInfo(NamedTuple):
     default: Any
     doc: str
     is_list: bool
+    choices: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- results
@@ -161,13 +172,16 @@ class ParamInfo(NamedTuple):
 
 class Pointwise(NamedTuple):
     """Per-sample losses ℓᵢ, their derivatives ∂ℓᵢ/∂ŷᵢ, normalisers nᵢ, clip count,
-    and the second derivatives ∂²ℓᵢ/∂ŷᵢ² (shape of ``grad``) when asked for."""
+    the second derivatives ∂²ℓᵢ/∂ŷᵢ² (shape of ``grad``) when asked for, and for
+    multi-output regression the per-output terms ℓᵢⱼ (``elements``, n×K; ℓᵢ = Σⱼℓᵢⱼ)
+    from which each output's own total is taken."""
 
     loss: Array
     grad: Array
     norm: Array | None = None
     clipped: int = 0
     hess: Array | None = None
+    elements: Array | None = None
 
 
 @dataclass(frozen=True)
@@ -178,7 +192,7 @@ class LossResult:
     params: dict[str, Any]
     reduction: Reduction
     space: Space
-    value: float | Array
+    value: float | Array | tuple[float, ...]  # a tuple: one per output (--multioutput raw)
     gradient: Array
     per_sample: Array
     n: int
@@ -202,28 +216,47 @@ def weighted_totals(pw: Pointwise, weight: Array | None) -> tuple[Scaled, Scaled
     return num, den
 
 
+def output_totals(pw: Pointwise, weight: Array | None) -> tuple[Scaled, ...]:
+    """Σᵢsᵢℓᵢⱼ for each output j of a multi-output regression (empty otherwise):
+    what a per-output value (``--multioutput raw``, sklearn's multi-output roots) needs."""
+    if pw.elements is None:
+        return ()
+    e = pw.elements
+    if weight is None:
+        return tuple(scaled_sum(e[:, j]) for j in range(e.shape[1]))
+    return tuple(scaled_dot(weight, e[:, j]) for j in range(e.shape[1]))
+
+
+Value = float | tuple[float, ...]  # one reported loss, or one per output
+
+
 def reduce_loss(
-    loss: Loss, num: Scaled, den: Scaled, reduction: Reduction
-) -> tuple[float | None, float, Reduced]:
+    loss: Loss,
+    num: Scaled,
+    den: Scaled,
+    reduction: Reduction,
+    outputs: tuple[Scaled, ...] = (),
+) -> tuple[Value | None, float | Array, Reduced]:
     """(reported value or None for ``none``, gradient factor c, the weights' shift).
 
-    ∂L/∂ŷᵢ = c · ``reduced.weights(s)``ᵢ · ∂ℓᵢ/∂ŷᵢ.  Overflow of the value
-    itself is a :class:`~losscli.losses.totals.TotalOverflow`.
+    ∂L/∂ŷᵢ = c · ``reduced.weights(s)``ᵢ · ∂ℓᵢ/∂ŷᵢ; c is one number per output
+    column where each output is reduced on its own (``outputs``: Σsℓ per output).
+    Overflow of the value itself is a :class:`~losscli.losses.totals.TotalOverflow`.
     """
     if reduction == "mean" and not den.m > 0:
         raise InputError(
             f"{loss.name}: the weights add up to 0, so the mean is undefined",
             "give some rows a positive weight, or use --reduction sum",
         )
-    reduced = reduce_totals(num, den, reduction, loss.name)
-    value = None
+    reduced = reduce_totals(num, den, reduction, loss.name, outputs)
+    value: Value | None = None
     if reduction != "none":
         with np.errstate(over="ignore", invalid="ignore"):
-            value = loss.reduce_value(reduced.num, reduced.den, reduction)
-        if not math.isfinite(value):
+            value = loss.reduce_outputs(reduced.num, reduced.den, reduction, reduced.outputs)
+        if not all(math.isfinite(v) for v in (value if isinstance(value, tuple) else (value,))):
             reduce_totals(Scaled(math.inf), den, reduction, loss.name)  # raises
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        scale = loss.grad_scale(reduced.num, reduced.den, reduction)
+        scale = loss.output_scale(reduced.num, reduced.den, reduction, reduced.outputs)
     return value, scale, reduced
 
 
@@ -283,6 +316,7 @@ class Loss:
                 f.default,
                 f.metadata["doc"],
                 f.metadata["list"] or f.metadata["check"] is _weights,
+                f.metadata["choices"],
             )
             for f in fields(cls)
         )
@@ -292,6 +326,8 @@ class Loss:
         out: dict[str, Any] = {}
         for f in fields(self):
             v = getattr(self, f.name)
+            if f.metadata["quiet"] and v == f.default:
+                continue
             out[f.name] = list(v) if isinstance(v, tuple) else v
         return out
 
@@ -372,21 +408,53 @@ class Loss:
         raise NotImplementedError
 
     def reduce_value(self, num: float, den: float, reduction: Reduction) -> float:
-        """The reported loss from the totals Σsℓ and Σsn."""
+        """The reported loss from the totals Σsℓ and Σsn (one number: what the
+        baselines, intervals and merged parts use)."""
         return num / den if reduction == "mean" else num
 
     def grad_scale(self, num: float, den: float, reduction: Reduction) -> float:
         """Factor c with ∂L/∂ŷᵢ = c·sᵢ·∂ℓᵢ/∂ŷᵢ (chain rule through the reduction)."""
         return 1.0 / den if reduction == "mean" else 1.0
 
+    def reduce_outputs(
+        self, num: float, den: float, reduction: Reduction, outputs: tuple[float, ...] = ()
+    ) -> Value:
+        """The reported loss given also ``outputs``, Σsℓ per output of a multi-output
+        regression on the same 2^-k footing: one value per output for
+        ``--multioutput raw``, sklearn's per-output roots; else :meth:`reduce_value`."""
+        return self.reduce_value(num, den, reduction)
+
+    def output_scale(
+        self, num: float, den: float, reduction: Reduction, outputs: tuple[float, ...] = ()
+    ) -> float | Array:
+        """:meth:`grad_scale` given ``outputs``: one factor per output column where
+        the outputs are reduced apart."""
+        return self.grad_scale(num, den, reduction)
+
+    def needs_outputs(self, outputs: int) -> bool:
+        """Does the reported value need the per-output totals (``outputs`` > 1)?
+        Paths that carry only Σsℓ and Σsn refuse such a loss rather than misreport it."""
+        return False
+
     def reduced_hessian(
-        self, pw: Pointwise, s: Array | float, num: float, den: float, reduction: Reduction
+        self,
+        pw: Pointwise,
+        s: Array | float,
+        num: float,
+        den: float,
+        reduction: Reduction,
+        outputs: tuple[float, ...] = (),
     ) -> Array:
         """∂²L/∂ŷᵢ² of the reported loss: the reduction is linear in the ℓᵢ, so
         c·sᵢ·∂²ℓᵢ/∂ŷᵢ² with the gradient's factor c."""
         assert pw.hess is not None
-        out: Array = (s * self.grad_scale(num, den, reduction)) * pw.hess + 0.0
+        out: Array = (s * self.output_scale(num, den, reduction, outputs)) * pw.hess + 0.0
         return out
+
+    def available_reductions(self) -> tuple[Reduction, ...]:
+        """The reductions this instance takes (its class's, narrowed by its parameters:
+        ``--multioutput raw`` reports per output, so not per row)."""
+        return self.reductions
 
     def check_reduction(self, reduction: str) -> None:
         if reduction not in self.reductions:
@@ -414,7 +482,8 @@ class Loss:
             weight = check_weights(np.asarray(weight, dtype=np.float64), y_pred.shape[0])
         pw = self.pointwise(y_true, y_pred, logits=logits, hessian=hessian)
         num, den = self.totals(pw, weight)
-        reduced_value, scale, reduced = reduce_loss(self, num, den, reduction)
+        outputs = output_totals(pw, weight)
+        reduced_value, scale, reduced = reduce_loss(self, num, den, reduction, outputs)
         s = reduced.weights(weight)
         if not isinstance(s, float) and pw.grad.ndim == 2:
             s = s[:, None]
@@ -424,7 +493,9 @@ class Loss:
             gradient = (s * scale) * pw.grad + 0.0
         if reduction != "mean":
             check_weighted(per_sample, gradient)
-        value: float | Array = per_sample if reduced_value is None else reduced_value
+        value: float | Array | tuple[float, ...] = (
+            per_sample if reduced_value is None else reduced_value
+        )
         return LossResult(
             loss=self.name,
             params=self.params(),
@@ -436,7 +507,7 @@ class Loss:
             n=int(y_pred.shape[0]),
             clipped=pw.clipped,
             hessian=(
-                self.reduced_hessian(pw, s, reduced.num, reduced.den, reduction)
+                self.reduced_hessian(pw, s, reduced.num, reduced.den, reduction, reduced.outputs)
                 if hessian
                 else None
             ),

@@ -460,7 +460,10 @@ CONVENTIONS: dict[Library, dict[str, Convention]] = {
         ),
         "cross_entropy": Convention("torch.nn.functional.cross_entropy", spaces=_LOGITS),
         "focal": Convention(
-            "torchvision.ops.sigmoid_focal_loss", kernel=_BinaryFocal, spaces=_LOGITS
+            "torchvision.ops.sigmoid_focal_loss",
+            kernel=_BinaryFocal,
+            spaces=_LOGITS,
+            lacks=("pos_weight",),
         ),
         "kl_div": Convention(
             "torch.nn.functional.kl_div(p.log(), y, reduction='batchmean')",
@@ -501,6 +504,7 @@ CONVENTIONS: dict[Library, dict[str, Convention]] = {
             "σ(logits) clipped like probabilities; " + _KERAS_CLIPS,
             kernel=_KerasFocal,
             defaults={"eps": KERAS_EPS, "alpha": -1.0},
+            lacks=("pos_weight",),
         ),
         "mape": Convention(
             "keras.losses.MeanAbsolutePercentageError",
@@ -578,6 +582,7 @@ CONVENTIONS: dict[Library, dict[str, Convention]] = {
             kernel=_BinaryFocal,
             defaults={"alpha": -1.0},
             spaces=_LOGITS,
+            lacks=("pos_weight",),
         ),
         "cross_entropy": Convention(
             "optax.losses.softmax_cross_entropy (_with_integer_labels)",

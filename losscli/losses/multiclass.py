@@ -24,6 +24,7 @@ from losscli.losses.base import (
     _nonnegative,
     _one_d,
     _opt_index,
+    _opt_positive_list,
     _probabilities,
     _unit,
     _weights,
@@ -365,7 +366,9 @@ class Focal(_LogProb):
     a scalar α; the gradient uses log p/(1 − p) → −1 as p → 1, so γ < 1
     stays finite.
     Reference: torchvision.ops.sigmoid_focal_loss (binary); the softmax
-    form −α(1 − p_t)^γ log p_t (multi-class).
+    form −α(1 − p_t)^γ log p_t (multi-class).  ``pos_weight`` (binary and
+    multi-label, one per label column) weighs the positive term of the
+    cross-entropy inside, as torch's BCEWithLogitsLoss(pos_weight=[…]).
     """
 
     name: ClassVar[str] = "focal"
@@ -373,7 +376,9 @@ class Focal(_LogProb):
     takes: ClassVar[str] = "P(y = 1) or one column per class; logits with --logits"
     formula: ClassVar[str] = (
         "−α_t·(1 − p_t)^γ·log p_t; p_t = p if y = 1 else 1 − p (multi-class: p of the "
-        "true class), α_t = α if y = 1 else 1 − α (multi-class: α; α < 0: 1)"
+        "true class), α_t = α if y = 1 else 1 − α (multi-class: α; α < 0: 1); "
+        "binary/multi-label with --pos-weight w: −log p_t becomes "
+        "w·y·(−log p) + (1 − y)·(−log(1 − p))"
     )
     gradient: ClassVar[str] = (
         "binary, s = 1 − 2y, m = 1 − p_t: s·α_t·(m^γ/p_t − γ·m^(γ−1)·log p_t); "
@@ -400,11 +405,28 @@ class Focal(_LogProb):
     multilabel: bool = param(
         False, "K columns are K independent binary labels, not K classes", _switch
     )
+    pos_weight: float | tuple[float, ...] | None = param(
+        None,
+        "weight of the positive class's term (multi-label: one per label column)",
+        _opt_positive_list,
+        is_list=True,
+    )
 
     def _rows(
         self, y_true: Array, y_pred: Array, *, logits: bool, strict: bool, hessian: bool
     ) -> Pointwise:
+        if self.pos_weight is not None and not self.multilabel and y_pred.ndim == 2:
+            raise InputError(
+                "focal: --pos-weight weighs the positive term of binary labels, "
+                "and these are K classes",
+                "use --alpha a0,a1,… for per-class weights, or --multilabel for K labels",
+            )
         if self.multilabel:
+            if self.ignore_index is not None:
+                raise InputError(
+                    "focal: --ignore-index names a class, and --multilabel has K labels",
+                    "drop --ignore-index (or give the rows a weight of 0)",
+                )
             if y_pred.ndim != 2 or y_true.shape != y_pred.shape:
                 raise InputError(
                     "--multilabel takes K label columns and K prediction columns",
@@ -416,8 +438,21 @@ class Focal(_LogProb):
     def _elements(
         self, y_true: Array, y_pred: Array, w: float | Array, logits: bool, hessian: bool
     ) -> Pointwise:
-        """One vector of binary labels (the multi-label elements): the sigmoid form."""
-        return self._binary(y_true, y_pred, logits=logits, hessian=hessian)
+        """One vector of binary labels (the multi-label elements): the sigmoid form;
+        ``w`` is the positive term's weight, one for all or one per element."""
+        return self._binary(y_true, y_pred, logits=logits, hessian=hessian, w=w)
+
+    def _single_pos_weight(self) -> float:
+        """The binary (one-column) positive weight: 1 when not given."""
+        pw = self.pos_weight
+        if isinstance(pw, tuple):
+            if len(pw) != 1:
+                raise InputError(
+                    f"--pos-weight has {len(pw)} values but there is one label column",
+                    "give one weight per label column (with --multilabel), or a single weight",
+                )
+            return pw[0]
+        return 1.0 if pw is None else pw
 
     def _scalar_alpha(self) -> float:
         """α of the binary form (a one-element list is a number)."""
@@ -491,24 +526,39 @@ class Focal(_LogProb):
             return 1.0
         return a * y + (1.0 - a) * (1.0 - y)
 
-    def _binary(self, y_true: Array, y_pred: Array, *, logits: bool, hessian: bool) -> Pointwise:
+    def _binary(
+        self,
+        y_true: Array,
+        y_pred: Array,
+        *,
+        logits: bool,
+        hessian: bool,
+        w: float | Array | None = None,
+    ) -> Pointwise:
+        """Sigmoid focal α_t·(1 − p_t)^γ·ce, with ce the cross-entropy whose positive
+        term is weighted by ``w`` (``--pos-weight``, as torch's BCEWithLogitsLoss):
+        w·y·(−log p) + (1 − y)·(−log(1 − p)); p_t and α_t do not change."""
         _one_d(y_true, y_pred, self.name)
+        if w is None:
+            w = self._single_pos_weight()
+        unit = isinstance(w, float) and w == 1.0
         y = smooth_binary(_binary_labels(y_true, soft=True), self.label_smoothing)
+        wy = y if unit else w * y
         g = self.gamma
-        if logits and _hard(y):
+        if logits and unit and _hard(y):
             return self._logits_hard(y, y_pred, hessian)
         if logits:
             sp_pos, sp_neg, sig, sig_neg = links.logistic_parts(y_pred)
             m = y * sig_neg + (1.0 - y) * sig  # 1 − p_t without cancellation
-            ce = y * sp_neg + (1.0 - y) * sp_pos
-            dce = sig - y
+            ce = wy * sp_neg + (1.0 - y) * sp_pos
+            dce = sig - y if unit else (1.0 - y) * sig - wy * sig_neg
             dm = (1.0 - 2.0 * y) * sig * sig_neg
             clipped = 0
         else:
             p, clipped = _probabilities(y_pred, self.eps)
             m = y * (1.0 - p) + (1.0 - y) * p
-            ce = -(y * np.log(p) + (1.0 - y) * np.log1p(-p))
-            dce = (1.0 - y) / (1.0 - p) - y / p
+            ce = -(wy * np.log(p) + (1.0 - y) * np.log1p(-p))
+            dce = (1.0 - y) / (1.0 - p) - wy / p
             dm = 1.0 - 2.0 * y
         # γ·ce·m^(γ−1)·dm written as m^γ·(dm/m): finite where m underflows to 0,
         # where dm/m tends to (1−2y)(1−m) for hard labels.
@@ -523,11 +573,11 @@ class Focal(_LogProb):
             # d²/dx² of m^γ·ce = m^γ·[ce'' + 2γ·ce'·r + γ(γ−1)·ce·r² + γ·ce·m''/m], r = m'/m;
             # on logits m'' = m'·(σ(−x) − σ(x)), on probabilities m'' = 0.
             if logits:
-                d2ce = sig * sig_neg
+                d2ce = sig * sig_neg if unit else (wy + 1.0 - y) * sig * sig_neg
                 curv = ratio * (sig_neg - sig)
             else:
                 q = 1.0 - p
-                d2ce = y / (p * p) + (1.0 - y) / (q * q)
+                d2ce = wy / (p * p) + (1.0 - y) / (q * q)
                 curv = 0.0
             hess = (
                 a

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from losscli._lazy import lazy_module
 from losscli._types import LogitSpace, Reduction, Task
+from losscli.errors import InputError
 from losscli.losses.base import (
     MACHINE_EPS,
     MAX_EXP,
@@ -15,6 +16,7 @@ from losscli.losses.base import (
     BestConstant,
     Loss,
     Pointwise,
+    Value,
     _fail,
     _nonnegative,
     _one_d,
@@ -47,15 +49,78 @@ def _outputs(y_true: Array, y_pred: Array, name: str) -> int:
 def _per_row(pw: Pointwise, outputs: int) -> Pointwise:
     """Multi-output: a row's loss is the sum over its K outputs and its normaliser K,
     so the mean is scikit-learn's multioutput='uniform_average' (the mean over
-    outputs of each output's mean) and the sum runs over every element."""
+    outputs of each output's mean) and the sum runs over every element; the
+    per-output terms are kept for ``--multioutput raw`` and the roots."""
     if outputs == 1 and pw.loss.ndim == 1:
         return pw
     n = pw.loss.shape[0]
-    return Pointwise(pw.loss.sum(axis=1), pw.grad, np.full(n, float(outputs)), pw.clipped, pw.hess)
+    return Pointwise(
+        pw.loss.sum(axis=1), pw.grad, np.full(n, float(outputs)), pw.clipped, pw.hess, pw.loss
+    )
+
+
+MULTIOUTPUT = ("uniform", "raw")
+
+
+def _multioutput(v: str) -> str | None:
+    return None if v in MULTIOUTPUT else "must be uniform or raw"
 
 
 @dataclass(frozen=True)
-class _Regression(Loss):
+class _MultiOutput(Loss):
+    """Regression losses that take K target and K prediction columns.
+
+    ``multioutput="uniform"`` reports the uniform average over the outputs
+    (sklearn's ``uniform_average``: the ordinary mean over every element);
+    ``"raw"`` one value per output, each that output's own mean (or sum), and
+    the gradient column j is that of output j's value.  With K outputs the
+    normaliser of a row is K (``_per_row``), so output j's mean is
+    K·Σᵢsᵢℓᵢⱼ/Σsn and its gradient factor K/Σsn.
+    """
+
+    multioutput: str = param(
+        "uniform",
+        "multi-output: uniform (the average over outputs) or raw (one value per output)",
+        _multioutput,
+        choices=MULTIOUTPUT,
+        quiet=True,
+    )
+
+    def available_reductions(self) -> tuple[Reduction, ...]:
+        if self.multioutput == "raw":
+            return tuple(r for r in self.reductions if r != "none")
+        return self.reductions
+
+    def check_reduction(self, reduction: str) -> None:
+        super().check_reduction(reduction)
+        if self.multioutput == "raw" and reduction == "none":
+            raise InputError(
+                f"{self.name}: --multioutput raw reports one value per output, "
+                "--reduction none one per row",
+                "drop --multioutput raw for per-row values, or use --reduction mean or sum",
+            )
+
+    def needs_outputs(self, outputs: int) -> bool:
+        return outputs > 1 and self.multioutput == "raw"
+
+    def reduce_outputs(
+        self, num: float, den: float, reduction: Reduction, outputs: tuple[float, ...] = ()
+    ) -> Value:
+        if self.multioutput == "raw" and outputs:
+            k = len(outputs)
+            return tuple(k * o / den if reduction == "mean" else o for o in outputs)
+        return super().reduce_outputs(num, den, reduction, outputs)
+
+    def output_scale(
+        self, num: float, den: float, reduction: Reduction, outputs: tuple[float, ...] = ()
+    ) -> float | Array:
+        if self.multioutput == "raw" and outputs and reduction == "mean":
+            return len(outputs) / den
+        return super().output_scale(num, den, reduction, outputs)
+
+
+@dataclass(frozen=True)
+class _Regression(_MultiOutput):
     """Losses of the residual e = ŷ − y; subclasses give ℓ(e) and dℓ/de."""
 
     task: ClassVar[Task] = Task.REGRESSION
@@ -111,27 +176,29 @@ class MSE(_Regression):
 
 
 @dataclass(frozen=True)
-class _RootMean(Loss):
+class _RootMean(_MultiOutput):
     """√ of the weighted mean of the per-sample terms (``mean`` only).
 
     L = √M, M = Σsℓ/Σs: ∂L/∂ŷᵢ = sᵢ·∂ℓᵢ/∂ŷᵢ/(2Σs·L), and 0 at L = 0 (the
-    minimum, where the root has its kink); the Hessian below likewise.
+    minimum, where the root has its kink); the Hessian below likewise.  With
+    K outputs each output has its own root Lⱼ = √Mⱼ, Mⱼ = K·Σᵢsᵢℓᵢⱼ/Σsn
+    (sklearn): ``raw`` reports every Lⱼ, ``uniform`` their mean (1/K)ΣⱼLⱼ, so
+    gradient column j carries the factor (K or 1)/(2Σsn·Lⱼ).
     """
 
     reductions: ClassVar[tuple[Reduction, ...]] = ("mean",)
 
-    def _pointwise(
-        self,
-        y_true: Array,
-        y_pred: Array,
-        *,
-        logits: bool = False,
-        strict: bool = True,
-        hessian: bool = False,
-    ) -> Pointwise:
-        # sklearn's multi-output root is the mean of per-output roots, not this root
-        _one_d(y_true, y_pred, self.name)
-        return super()._pointwise(y_true, y_pred, logits=logits, strict=strict, hessian=hessian)
+    def _means(self, den: float, outputs: tuple[float, ...]) -> Array:
+        """Mⱼ, the mean of output j's terms."""
+        out: Array = len(outputs) * np.asarray(outputs) / den
+        return out
+
+    def _share(self, outputs: tuple[float, ...]) -> float:
+        """dL/dLⱼ: 1 for raw (each root is reported), 1/K for the uniform average."""
+        return 1.0 if self.multioutput == "raw" else 1.0 / len(outputs)
+
+    def needs_outputs(self, outputs: int) -> bool:
+        return outputs > 1  # a root per output, not the root of the overall mean
 
     def reduce_value(self, num: float, den: float, reduction: Reduction) -> float:
         return math.sqrt(num / den)
@@ -141,16 +208,50 @@ class _RootMean(Loss):
         root = math.sqrt(num / den)
         return 0.0 if root == 0 else 1.0 / (den * 2.0 * root)
 
+    def reduce_outputs(
+        self, num: float, den: float, reduction: Reduction, outputs: tuple[float, ...] = ()
+    ) -> Value:
+        if not outputs:
+            return self.reduce_value(num, den, reduction)
+        roots = [math.sqrt(m) for m in self._means(den, outputs).tolist()]
+        return tuple(roots) if self.multioutput == "raw" else math.fsum(roots) / len(roots)
+
+    def output_scale(
+        self, num: float, den: float, reduction: Reduction, outputs: tuple[float, ...] = ()
+    ) -> float | Array:
+        if not outputs:
+            return self.grad_scale(num, den, reduction)
+        roots = np.sqrt(self._means(den, outputs))
+        k = len(outputs) * self._share(outputs)
+        with np.errstate(divide="ignore"):
+            scale: Array = np.where(roots == 0, 0.0, k / (den * 2.0 * roots))
+        return scale
+
     def reduced_hessian(
-        self, pw: Pointwise, s: Array | float, num: float, den: float, reduction: Reduction
+        self,
+        pw: Pointwise,
+        s: Array | float,
+        num: float,
+        den: float,
+        reduction: Reduction,
+        outputs: tuple[float, ...] = (),
     ) -> Array:
         # ∂²L = ∂²M/(2√M) − (∂M)²/(4M^{3/2}): rows couple through the root; 0 at M = 0.
         assert pw.hess is not None
-        m = num / den
-        if m == 0:
-            return np.zeros_like(pw.grad)
-        dm = (s / den) * pw.grad
-        out: Array = (s / den) * pw.hess / (2.0 * math.sqrt(m)) - dm * dm / (4.0 * m**1.5)
+        if not outputs:
+            m = num / den
+            if m == 0:
+                return np.zeros_like(pw.grad)
+            dm = (s / den) * pw.grad
+            out: Array = (s / den) * pw.hess / (2.0 * math.sqrt(m)) - dm * dm / (4.0 * m**1.5)
+            return out
+        # per output j: Mⱼ = K·Σsℓⱼ/Σsn, the same formula with den/K, times dL/dLⱼ
+        k = len(outputs)
+        ms = self._means(den, outputs)
+        safe = np.where(ms == 0, 1.0, ms)
+        dm = (k * s / den) * pw.grad
+        each = (k * s / den) * pw.hess / (2.0 * np.sqrt(safe)) - dm * dm / (4.0 * safe**1.5)
+        out = np.where(ms == 0, 0.0, each) * self._share(outputs)
         return out
 
 
@@ -422,7 +523,7 @@ class MAPE(_Regression):
 
 
 @dataclass(frozen=True)
-class MSLE(Loss):
+class MSLE(_MultiOutput):
     """Mean squared logarithmic error.
 
     Domain: y, ŷ > −1 (values ≤ −1 are an input error, as in scikit-learn).

@@ -140,6 +140,7 @@ class Reduced(NamedTuple):
     num: float
     den: float
     shift: int
+    outputs: tuple[float, ...] = ()  # Σsℓ per output (multi-output regression), ·2^-k
 
     def weights(self, weight: Array | None) -> Array | float:
         """sᵢ·2^-k, or 2^-k for unweighted rows (sᵢ = 1)."""
@@ -153,10 +154,13 @@ class Reduced(NamedTuple):
         return math.ldexp(x, -self.shift)
 
 
-def reduce_totals(num: Scaled, den: Scaled, reduction: str, what: str) -> Reduced:
+def reduce_totals(
+    num: Scaled, den: Scaled, reduction: str, what: str, outputs: tuple[Scaled, ...] = ()
+) -> Reduced:
     """Shift both totals by the exponent of Σsn (for ``mean``), refusing real overflow."""
     shift = den.e if reduction == "mean" else 0
-    out = Reduced(num.shifted(-shift), den.shifted(-shift), shift)
+    parts = tuple(o.shifted(-shift) for o in outputs)
+    out = Reduced(num.shifted(-shift), den.shifted(-shift), shift, parts)
     if reduction != "none" and not math.isfinite(out.num):
         size = f"about 2^{num.e - shift}" if math.isfinite(num.m) else "not a number"
         raise TotalOverflow(

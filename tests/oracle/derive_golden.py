@@ -188,17 +188,23 @@ def k_focal(c: Spec, y: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, An
     pr = fmt_params(alpha=a, gamma=g)
     if x.dim() == 1 or c.params.get("multilabel"):
         y = smooth01(c, y)
-        # torchvision.ops.sigmoid_focal_loss, line by line (torchvision is not installed).
+        # torchvision.ops.sigmoid_focal_loss, line by line (torchvision is not installed);
+        # pos_weight weighs the positive term of ce as BCEWithLogitsLoss(pos_weight=[...]).
+        pw = c.params.get("pos_weight")
+        pwt = None if pw is None else torch.tensor(pw, dtype=F64)
+        if pw is not None:
+            pr += f", pos_weight={pw!r}"
         if c.logits:
             p = torch.sigmoid(x)
-            ce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
+            ce = F.binary_cross_entropy_with_logits(x, y, pos_weight=pwt, reduction="none")
             desc = f"{TORCH} torchvision sigmoid_focal_loss formula re-implemented ({pr})"
         else:
             p = x
-            ce = -(y * torch.log(x) + (1 - y) * torch.log(1 - x))
+            w1 = 1.0 if pwt is None else pwt
+            ce = -(w1 * y * torch.log(x) + (1 - y) * torch.log(1 - x))
             desc = (
                 f"{TORCH} torchvision sigmoid_focal_loss formula in p, "
-                f"ce=-(y*log p+(1-y)*log(1-p)) at clipped p ({pr})"
+                f"ce=-(pw*y*log p+(1-y)*log(1-p)) at clipped p ({pr})"
             )
         p_t = p * y + (1 - p) * (1 - y)
         ell = ce * ((1 - p_t) ** g)
@@ -738,12 +744,13 @@ def check_other(c: Spec, r: Result) -> None:  # one branch per loss
         a = p.get("alpha", 0.25)
         g = p.get("gamma", 2.0)
         if x.ndim == 1:
+            pw = p.get("pos_weight", [1.0])[0]  # weighs the positive term of ce
             if c.logits:
                 pp = scipy.special.expit(x)
-                ce = np.logaddexp(0.0, x) - y * x
+                ce = pw * y * np.logaddexp(0.0, -x) + (1 - y) * np.logaddexp(0.0, x)
             else:
                 pp = x
-                ce = -(y * np.log(x) + (1 - y) * np.log1p(-x))
+                ce = -(pw * y * np.log(x) + (1 - y) * np.log1p(-x))
             pt = pp * y + (1 - pp) * (1 - y)
             ref = ce * (1 - pt) ** g
             if a >= 0:
@@ -940,6 +947,17 @@ def check_multi(c: Spec, r: Result) -> None:
         q = c.params.get("quantile", 0.5)
         close(c.id, mean_of(r), skm.mean_pinball_loss(y, x, alpha=q, sample_weight=s), **OTHER)
         r.checks.append(f"{SK} mean_pinball_loss(multioutput='uniform_average')")
+    elif c.loss == "focal" and "pos_weight" in c.params:
+        # hard labels: pos_weight multiplies the y = 1 elements of the unweighted focal loss
+        plain = Spec(c.id, c.loss, {k: v for k, v in c.params.items() if k != "pos_weight"},
+                     c.logits, c.reduction, c.y_true, c.y_pred, c.weight)  # fmt: skip
+        y = r.y
+        if "label_smoothing" not in c.params:
+            ell0, _, _ = KERNELS["focal"](plain, y, r.leaf)
+            w = torch.tensor(c.params["pos_weight"], dtype=F64)
+            ref = torch.where(y == 1, w, torch.ones_like(y)) * ell0
+            close(c.id, r.ell, ref.sum(1) if ref.dim() == 2 else ref, **SAME)
+            r.checks.append(f"{TORCH} focal without pos_weight, times pos_weight where y = 1")
     elif c.loss == "bce" and c.logits:
         pw = c.params.get("pos_weight")
         mod = torch.nn.BCEWithLogitsLoss(
@@ -1517,6 +1535,12 @@ def new_losses(add: Callable[[Spec], None], mc: Callable[..., None]) -> None:
             spec("multi-bce", {"pos_weight": [2.0, 0.5, 1.5]}, lg, red, weighted,
                  multi_labels(3, lg), "k3")  # fmt: skip
             spec("multi-focal", {"multilabel": True}, lg, red, weighted, multi_labels(4, lg), "k4")
+            spec("multi-focal", {"multilabel": True, "pos_weight": [2.0, 0.5, 1.5, 3.0]}, lg,
+                 red, weighted, multi_labels(4, lg), "k4")  # fmt: skip
+        for extra in ({"label_smoothing": 0.2}, {"gamma": 0.5, "alpha": -1.0}):
+            spec("multi-focal", {"multilabel": True, "pos_weight": [0.3, 4.0, 1.0], **extra},
+                 lg, "mean", True, multi_labels(3, lg), "k3")  # fmt: skip
+        spec("focal", {"pos_weight": [2.5]}, lg, "mean", True, binary01(lg))
 
     # --- new options on existing losses
     for lg in (False, True):
