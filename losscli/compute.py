@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from losscli._types import Array
+    from losscli.evaluate.bootstrap import Interval
     from losscli.evaluate.tracker import Evaluation, EvaluationReport
     from losscli.fit.metrics import MetricOptions
 else:
@@ -194,6 +195,7 @@ class ComputeReport:
     evaluation: EvaluationReport | None = None  # baselines, intervals, groups, worst rows
     hazards: HazardReport | None = None  # --hazards
     metrics: dict[str, float | None] = field(default_factory=dict)  # --metric
+    metric_intervals: dict[str, Interval | None] = field(default_factory=dict)  # with --bootstrap
     # per loss, the block totals (Σsℓ, Σsn) before fsum: what engine.compute_parts merges
     # per loss also the per-output totals of each block (multi-output regression)
     partials: tuple[tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]], ...] = ()
@@ -482,6 +484,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
     if n == 0:
         raise InputError("no rows left to compute on after --dropna")
     metrics = _metrics(request, kept, columns) if request.metrics else {}
+    metric_cis = _metric_intervals(request, kept, columns, metrics)  # hook: losscli.evaluate
     summaries = tuple(_summarise(acc, request, columns) for acc in accs)
     evaluated = evaluation.finish([_scalar(s.value) for s in summaries]) if evaluation else None
     single = chunks == 1
@@ -504,6 +507,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         partials=tuple((tuple(acc.nums), tuple(acc.dens), tuple(acc.outputs)) for acc in accs),
         logits_look_like_probabilities=probable or None,
         metrics=metrics,
+        metric_intervals=metric_cis,
     )
 
 
@@ -543,6 +547,34 @@ def _metrics(
     )
 
 
+def _metric_intervals(
+    request: ComputeRequest, kept: list[Batch], columns: Columns, metrics: dict[str, float | None]
+) -> dict[str, Interval | None]:
+    """--bootstrap with --metric: an interval for each metric (resampled in memory)."""
+    o = request.evaluate
+    if not (metrics and o.replicates):
+        return {}
+    from losscli.evaluate.metric_intervals import metric_intervals
+
+    w = None if kept[0].weight is None else np.concatenate([b.weight for b in kept])
+    data = (
+        np.concatenate([b.y_true for b in kept]),
+        np.concatenate([b.y_pred for b in kept]),
+        w,
+        np.concatenate([b.rows for b in kept]),
+    )
+    return metric_intervals(
+        request.metrics,
+        metrics,
+        data,
+        logits=request.logits or columns.logits,
+        options=request.metric_options,
+        replicates=o.replicates,
+        level=o.level,
+        seed=o.seed,
+    )
+
+
 def _scalar(value: Value | None) -> float | None:
     """One loss's single value (evaluate refuses per-output ones: see _evaluation)."""
     assert not isinstance(value, tuple)
@@ -551,7 +583,7 @@ def _scalar(value: Value | None) -> float | None:
 
 def _evaluation(request: ComputeRequest, columns: Columns) -> Evaluation | None:
     """The evaluate package's state for this run, or None when no option asks for it."""
-    if not request.evaluate.active:
+    if not request.evaluate.active or not request.losses:  # --metric alone: metric_intervals
         return None
     _one_value_each(
         request, columns, "baselines, intervals and groups (--baseline, --bootstrap, --by)"

@@ -21,7 +21,7 @@ Decorator = Callable[[Any], Any]
 def evaluate_options(*, baseline: bool = True, default_replicates: int = 0) -> Decorator:
     """The options, passed to the command as ``evaluate=EvaluateOptions(...)``.
 
-    ``baseline=False`` leaves --baseline out (compare: both models share it).
+    ``baseline=False`` leaves --baseline and --worst out.
     """
     opts: list[Decorator] = [
         click.option(

@@ -53,6 +53,7 @@ __all__ = [
     "complete_losses",
     "compute_data_options",
     "compute_output_options",
+    "input_flag_options",
     "input_options",
     "loss_param_options",
     "model_options",
@@ -125,6 +126,14 @@ def require_input(file: str | None) -> str:
 def _input(
     file: str | None, input_format: str | None, delimiter: str | None, tab: bool, no_header: bool
 ) -> InputSource:
+    flags = _input_flags(input_format, delimiter, tab, no_header)
+    return InputSource(require_input(file), flags.format, flags.delimiter, flags.header)
+
+
+def _input_flags(
+    input_format: str | None, delimiter: str | None, tab: bool, no_header: bool
+) -> InputSource:
+    """The reading flags alone (``source`` empty: the command takes its own FILE arguments)."""
     if tab:
         if delimiter not in (None, "\t"):
             raise click.UsageError("--tab and --delimiter disagree: give one of them")
@@ -135,37 +144,37 @@ def _input(
         raise click.BadParameter(
             f"the delimiter must be one character (got {delimiter!r})", param_hint="--delimiter"
         )
-    return InputSource(require_input(file), input_format, delimiter, not no_header)
+    return InputSource("", input_format, delimiter, not no_header)
 
 
 # The same input flags on every command (the one input layer, losscli/io/).
+_INPUT_FLAGS: list[Decorator] = [
+    click.option(
+        "--input-format",
+        "input_format",
+        type=click.Choice(INPUT_FORMATS),
+        help="Input format [default: from the content, then the extension, else csv].",
+    ),
+    click.option(
+        "--delimiter",
+        "-d",
+        "delimiter",
+        metavar="CHAR",
+        help="Field delimiter of CSV input [default: ',', tab for .tsv/.tab].",
+    ),
+    click.option("--tab", "-t", "tab", is_flag=True, help="CSV input is tab-separated."),
+    click.option(
+        "--no-header",
+        "no_header",
+        is_flag=True,
+        help="The first row is data; columns are named 1, 2, … (--true 1 --pred 2).",
+    ),
+]
 input_options = grouped(
-    "data_in",
-    [
-        click.argument("file", required=False, metavar="[FILE]"),
-        click.option(
-            "--input-format",
-            "input_format",
-            type=click.Choice(INPUT_FORMATS),
-            help="Input format [default: from the content, then the extension, else csv].",
-        ),
-        click.option(
-            "--delimiter",
-            "-d",
-            "delimiter",
-            metavar="CHAR",
-            help="Field delimiter of CSV input [default: ',', tab for .tsv/.tab].",
-        ),
-        click.option("--tab", "-t", "tab", is_flag=True, help="CSV input is tab-separated."),
-        click.option(
-            "--no-header",
-            "no_header",
-            is_flag=True,
-            help="The first row is data; columns are named 1, 2, … (--true 1 --pred 2).",
-        ),
-    ],
-    _input,
+    "data_in", [click.argument("file", required=False, metavar="[FILE]"), *_INPUT_FLAGS], _input
 )
+# The flags without the FILE argument, for a command that reads several files (compare).
+input_flag_options = grouped("data_in", _INPUT_FLAGS, _input_flags)
 
 
 @dataclass(frozen=True)

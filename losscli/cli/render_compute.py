@@ -278,18 +278,22 @@ def summary_lines(report: ComputeReport, sep: str) -> Iterator[str]:
     """One row per loss: loss, reduction, value."""
     extra = render_evaluate.summary_header(report)  # hook: losscli.evaluate
     lead, extra = (extra[:1], extra[1:]) if extra[:1] == ["group"] else ([], extra)
+    extra = [*extra, *render_evaluate.metric_header(report)]
     yield csv_line([*lead, "loss", "reduction", "value", *extra], sep)
     if report.evaluation is not None:
         yield from render_evaluate.summary_rows(report, sep)
-        return
-    for s in report.summaries:
-        assert s.value is not None
-        if s.loss.shadow:
-            continue
-        for label, value in per_output(s, report, render_compat.label(s)):
-            yield csv_line([label, s.reduction, numbers.exact(value)], sep)
+    else:
+        for s in report.summaries:
+            assert s.value is not None
+            if s.loss.shadow:
+                continue
+            for label, value in per_output(s, report, render_compat.label(s)):
+                yield csv_line([label, s.reduction, numbers.exact(value)], sep)
+    where = ["(all)"] if lead else []
     for name, metric in report.metrics.items():  # metrics follow, marked as such
-        yield csv_line([name, "metric", "" if metric is None else numbers.exact(metric)], sep)
+        cells = render_evaluate.metric_cells(report, name, extra)
+        value_cell = "" if metric is None else numbers.exact(metric)
+        yield csv_line([*where, name, "metric", value_cell, *cells], sep)
 
 
 def value_lines(report: ComputeReport, samples: Iterable[Samples]) -> Iterator[str]:
@@ -389,13 +393,22 @@ def compute_table(report: ComputeReport, console: Console, *, rows: int) -> None
     if report.metrics:
         from losscli.fit.metrics import METRICS
 
+        cis = report.metric_intervals  # --bootstrap: losscli.evaluate.metric_intervals
+        level = next((f"{ci.level:.0%} CI" for ci in cis.values() if ci is not None), None)
         metric_rows = [
-            [name, "undefined" if v is None else numbers.human(v), METRICS[name].reference]
+            [
+                name,
+                "undefined" if v is None else numbers.human(v),
+                *([render_evaluate.interval_cell(cis.get(name))] if level else []),
+                METRICS[name].reference,
+            ]
             for name, v in report.metrics.items()
         ]
+        metric_cols = [Col("metric", "left", key=True), Col("value")]
+        metric_cols += [Col(level)] if level else []
         print_table(
             console,
-            [Col("metric", "left", key=True), Col("value"), Col("reference", "left")],
+            [*metric_cols, Col("reference", "left")],
             metric_rows,
             title="metrics (scikit-learn 1.9 definitions)",
         )

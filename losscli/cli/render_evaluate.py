@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from losscli.compute import ComputeReport, LossSummary
+    from losscli.evaluate.bootstrap import Interval
     from losscli.evaluate.tracker import LossEvaluation
 
 
@@ -75,11 +76,18 @@ def result_extras(report: ComputeReport, i: int) -> dict[str, Any]:
 
 
 def report_extras(report: ComputeReport) -> dict[str, Any]:
-    """Top-level keys: ``by`` and ``groups`` for --by, ``seed`` with --bootstrap."""
+    """Top-level keys: ``by`` and ``groups`` for --by, ``seed`` (and ``metrics_ci``
+    beside ``metrics``) with --bootstrap."""
+    out: dict[str, Any] = {}
+    if report.metric_intervals:
+        out["metrics_ci"] = {
+            name: None if ci is None else {k: _json_value(v) for k, v in ci.to_json().items()}
+            for name, ci in report.metric_intervals.items()
+        }
+        out["seed"] = report.request.evaluate.seed
     ev = report.evaluation
     if ev is None:
-        return {}
-    out: dict[str, Any] = {}
+        return out
     if any(e.ci is not None for e in ev.overall):
         out["seed"] = ev.seed
     if ev.groups is not None:
@@ -129,6 +137,23 @@ def _cells(e: LossEvaluation) -> list[str]:
         ]
     if e.ci is not None:
         cells += [_number(e.ci.low), _number(e.ci.high), _number(e.ci.level), e.ci.method]
+    return cells
+
+
+def metric_header(report: ComputeReport) -> list[str]:
+    """The interval columns that only metrics need (--bootstrap with --metric, no --loss)."""
+    if report.metric_intervals and "ci_low" not in summary_header(report):
+        return ["ci_low", "ci_high", "ci_level", "ci_method"]
+    return []
+
+
+def metric_cells(report: ComputeReport, name: str, extra: list[str]) -> list[str]:
+    """A metric's cells under the columns ``extra`` (blank but for its interval)."""
+    cells = [""] * len(extra)
+    ci = report.metric_intervals.get(name)
+    if ci is not None and "ci_low" in extra:
+        at = extra.index("ci_low")
+        cells[at : at + 4] = [_number(ci.low), _number(ci.high), _number(ci.level), ci.method]
     return cells
 
 
@@ -202,6 +227,10 @@ def table_cells(e: LossEvaluation) -> list[str]:
     return cells
 
 
+def interval_cell(ci: Interval | None) -> str:
+    return "—" if ci is None else f"[{human(ci.low)}, {human(ci.high)}]"
+
+
 def print_tables(report: ComputeReport, console: Console) -> None:
     """After the results: the interval method, the groups table and the worst rows."""
     from rich.text import Text
@@ -209,15 +238,17 @@ def print_tables(report: ComputeReport, console: Console) -> None:
     from losscli.cli.layout import Col, print_table
 
     ev = report.evaluation
-    if ev is None:
-        return
-    intervals = [e.ci for e in ev.overall if e.ci is not None]
+    intervals = [e.ci for e in ev.overall if e.ci is not None] if ev is not None else []
+    intervals += [ci for ci in report.metric_intervals.values() if ci is not None]
     if intervals:
         methods = ", ".join(sorted({ci.method for ci in intervals}))
+        seed = report.request.evaluate.seed
         console.print(
-            Text(f"intervals: {methods}, {intervals[0].replicates} replicates, seed {ev.seed}"),
+            Text(f"intervals: {methods}, {intervals[0].replicates} replicates, seed {seed}"),
             style="dim",
         )
+    if ev is None:
+        return
     if ev.groups is not None:
         cols = [Col(ev.by or "group", "left", key=True), Col("n"), Col("loss", "left", key=True)]
         cols += [Col("value"), *(Col(name) for name in table_headers(report))]

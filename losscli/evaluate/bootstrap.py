@@ -69,7 +69,7 @@ class Interval:
         }
 
 
-def _poisson_thresholds() -> list[int]:
+def poisson_thresholds() -> list[int]:
     """Byte thresholds t₁ < t₂ < …: count = #{k : byte ≥ tₖ}, P(count = k) ≈ e⁻¹/k!."""
     pmf = [math.exp(-1.0) / math.factorial(k) for k in range(8)]
     sizes = [round(256 * p) for p in pmf]
@@ -92,7 +92,7 @@ def poisson_counts(seed: int, cell: int, replicates: int, rows: int = CELL_ROWS)
     """Poisson(1) counts of the cell's first rows in each replicate, (rows, B) uint8."""
     raw = np.ascontiguousarray(_random_bytes(seed, POISSON_STREAM, cell, replicates, rows))
     counts = np.zeros(raw.shape, dtype=np.uint8)
-    for t in _poisson_thresholds():  # five comparisons beat a table look-up 6-fold
+    for t in poisson_thresholds():  # five comparisons beat a table look-up 6-fold
         counts += raw >= t
     return counts
 

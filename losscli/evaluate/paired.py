@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from losscli._lazy import lazy_module
 from losscli.errors import InputError
 from losscli.evaluate import DEFAULT_REPLICATES, EvaluateOptions
+from losscli.evaluate.baseline import Baseline, baselines
 from losscli.evaluate.bootstrap import (
     OVERALL,
     Interval,
@@ -39,7 +40,9 @@ from losscli.evaluate.bootstrap import (
     swap_indicators,
 )
 from losscli.evaluate.groups import GroupIndex
-from losscli.evaluate.tracker import row_totals
+from losscli.evaluate.passes import PassData
+from losscli.evaluate.tracker import Overall, row_totals
+from losscli.evaluate.worst import TopRows
 from losscli.io.blocks import Batch, to_batch
 from losscli.io.columns import ColumnRequest, Columns, resolve_columns
 from losscli.io.formats import InputOptions, Table, open_any
@@ -87,6 +90,8 @@ class PairedResult:
     diff: float
     ci: Interval | None
     p_value: float | None
+    baseline: Baseline | None = None  # --baseline: the best constant; d2 is the base model's
+    new_d2: float | None = None  # the new model's D² against the same constant
 
     def sentence(self) -> str:
         """'new is lower by 0.0123 [0.0101, 0.0145], p < 0.001'."""
@@ -118,6 +123,18 @@ class PairedResult:
             "diff": _finite(self.diff),
             "ci": None if self.ci is None else self.ci.to_json(),
             "p_value": self.p_value,
+            **({} if self.baseline is None else {"baseline": self.baseline_json()}),
+        }
+
+    def baseline_json(self) -> dict[str, Any]:
+        """The shared best constant, its loss L₀ and each model's D² = 1 − L/L₀."""
+        assert self.baseline is not None
+        out = self.baseline.to_json()
+        d2 = out.pop("d2")
+        return {
+            **out,
+            "d2_base": d2,
+            "d2_new": None if self.new_d2 is None else _finite(self.new_d2),
         }
 
 
@@ -138,6 +155,35 @@ class PairedGroup:
 
 
 @dataclass(frozen=True)
+class PairedWorst:
+    """--worst: the rows where new − base weighted loss contribution (sᵢℓᵢ) is largest."""
+
+    loss: Loss
+    base_name: str
+    new_name: str
+    rows: NDArray[np.int64]
+    y_true: Array
+    base_pred: Array
+    new_pred: Array
+    base: Array  # sᵢℓᵢ of the base model
+    new: Array  # sᵢℓᵢ of the new model
+
+    def to_json(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "row": int(self.rows[r]),
+                "y_true": self.y_true[r].tolist(),
+                "base_pred": self.base_pred[r].tolist(),
+                "new_pred": self.new_pred[r].tolist(),
+                "base": float(self.base[r]),
+                "new": float(self.new[r]),
+                "diff": float(self.new[r] - self.base[r]),
+            }
+            for r in range(self.rows.shape[0])
+        ]
+
+
+@dataclass(frozen=True)
 class CompareReport:
     n: int
     dropped: int
@@ -146,6 +192,7 @@ class CompareReport:
     groups: list[PairedGroup] | None
     options: EvaluateOptions
     test: str = TEST_NAME
+    worst: list[PairedWorst] | None = None  # one per (pair, loss), in the order of results
 
 
 # --------------------------------------------------------------------------- reading
@@ -378,6 +425,9 @@ def compare_batches(
         else None
     )
     index = GroupIndex(o.by) if o.by else None
+    data = PassData() if o.baseline else None  # the rows the best constant reads again
+    tops = [TopRows(o.worst) for _ in units] if o.worst else []
+    classes: int | None = None
     totals = np.zeros(3 * len(units))
     gtotals: dict[int, Array] = {}
     gcounts: dict[int, int] = {}
@@ -402,6 +452,14 @@ def compare_batches(
                 sel = g == grp
                 gtotals[grp] = gtotals.get(grp, 0.0) + values[sel].sum(axis=0)
                 gcounts[grp] = gcounts.get(grp, 0) + int(sel.sum())
+        if data is not None:
+            gz = np.zeros(rows, dtype=np.intp) if g is None else g
+            data.add(batch.y_true, batch.weight, gz)
+            classes = preds[0].shape[1] if preds[0].ndim == 2 else None
+        for u, top in enumerate(tops):
+            p = pairs[units[u][0]]
+            nb, nn = values[:, 3 * u], values[:, 3 * u + 1]
+            top.add(batch.rows, nn - nb, batch.y_true, preds[p[0]], preds[p[1]], nb, nn)
         if boot is not None and perm is not None:
             boot.add(batch.rows, values, g)
             diffs = values[:, 1::3] - values[:, 0::3]
@@ -412,18 +470,84 @@ def compare_batches(
         boot.finish()
         perm.finish()
     setting = (losses, reduction, o)
-    results = _results(setting, names, pairs, units, totals, boot, perm, OVERALL)
-    groups = None
-    if index is not None:
-        groups = [
-            PairedGroup(
-                key,
-                gcounts.get(grp, 0),
-                _results(setting, names, pairs, units, gtotals[grp], boot, perm, grp),
-            )
-            for key, grp in index.ordered()
+    try:
+        if data is not None:
+            data.finish()
+        shared = _Shared(data, classes, logits, len(index) if index is not None else 0, gtotals)
+        results = _results(setting, names, pairs, units, totals, boot, perm, OVERALL, shared)
+        groups = None
+        if index is not None:
+            groups = [
+                PairedGroup(
+                    key,
+                    gcounts.get(grp, 0),
+                    _results(setting, names, pairs, units, gtotals[grp], boot, perm, grp, shared),
+                )
+                for key, grp in index.ordered()
+            ]
+    finally:
+        if data is not None:
+            data.close()
+    worst = None
+    if tops:
+        worst = [
+            _worst(t, losses[i], names, pairs[p]) for t, (p, i) in zip(tops, units, strict=True)
         ]
-    return CompareReport(n, dropped, names, results, groups, o)
+    return CompareReport(n, dropped, names, results, groups, o, worst=worst)
+
+
+def _worst(top: TopRows, loss: Loss, names: tuple[str, ...], pair: tuple[int, int]) -> PairedWorst:
+    assert top.rows is not None
+    y_true, base_pred, new_pred, nb, nn = top.columns
+    return PairedWorst(
+        loss, names[pair[0]], names[pair[1]], top.rows, y_true, base_pred, new_pred, nb, nn
+    )
+
+
+@dataclass
+class _Shared:
+    """--baseline: the rows the best constant reads, and each (loss, group)'s, found once."""
+
+    data: PassData | None
+    classes: int | None
+    logits: bool
+    groups: int
+    gtotals: dict[int, Array]  # per group the (sℓ_base, sℓ_new, sn) totals of each unit
+    found: dict[tuple[int, int], Baseline] = field(default_factory=dict)
+
+    def baseline(
+        self, loss: Loss, i: int, grp: int, value: float, den: float, reduction: Reduction
+    ) -> Baseline | None:
+        """The best constant of loss i in group grp (OVERALL: all rows), D² that of ``value``."""
+        if self.data is None:
+            return None
+        key = (i, grp)
+        if key not in self.found:
+            overall = grp == OVERALL
+            source: Any = Overall(self.data) if overall else self.data
+            count = 1 if overall else self.groups
+            # the divisors as the reduction summed them (per loss: unit i is pair 0, loss i)
+            dens = [den] if overall else [self._den(g, i) for g in range(count)]
+            found = baselines(
+                loss,
+                source,
+                groups=count,
+                logits=self.logits,
+                reduction=reduction,
+                values=[value] * count,
+                classes=self.classes,
+                dens=dens,
+            )
+            if overall:
+                self.found[key] = found[0]
+            else:
+                for g, b in enumerate(found):
+                    self.found[(i, g)] = b
+        return self.found[key]
+
+    def _den(self, grp: int, i: int) -> float:
+        t = self.gtotals.get(grp)
+        return 0.0 if t is None else float(t[3 * i + 2])
 
 
 def _unit_values(
@@ -452,6 +576,7 @@ def _results(
     boot: Resampler | None,
     perm: Resampler | None,
     grp: int,
+    shared: _Shared,
 ) -> list[PairedResult]:
     losses, reduction, o = setting
     out = []
@@ -470,7 +595,16 @@ def _results(
         if boot is not None and perm is not None and math.isfinite(diff):
             ci, p_value = _inference(boot, perm, grp, u, reduce, o)
         base_name, new_name = names[pairs[p][0]], names[pairs[p][1]]
-        out.append(PairedResult(loss, base_name, new_name, base, new, diff, ci, p_value))
+        found = shared.baseline(loss, i, grp, base, den, reduction) if math.isfinite(base) else None
+        baseline = new_d2 = None
+        if found is not None:
+            l0 = found.value
+            d2 = 1.0 - base / l0 if l0 > 0 else None
+            new_d2 = 1.0 - new / l0 if l0 > 0 else None
+            baseline = Baseline(found.constant, l0, d2)
+        out.append(
+            PairedResult(loss, base_name, new_name, base, new, diff, ci, p_value, baseline, new_d2)
+        )
     return out
 
 

@@ -68,7 +68,7 @@ def row_totals(loss: Loss, pw: Pointwise, s: Array | None) -> tuple[Array, Array
     return num, den
 
 
-class _Overall:
+class Overall:
     """A view of pass data with every row in one group."""
 
     def __init__(self, data: PassData) -> None:
@@ -185,7 +185,7 @@ class Evaluation:
                 assert value is not None
                 overall_base[i] = baselines(
                     loss,
-                    _Overall(self.data),  # type: ignore[arg-type]
+                    Overall(self.data),  # type: ignore[arg-type]
                     groups=1,
                     logits=self._logits(i),
                     reduction=self.reduction,

@@ -44,29 +44,48 @@ def _top(contrib: Array, rows: NDArray[np.int64], n: int) -> NDArray[np.intp]:
     return candidates[order[:n]]
 
 
+class TopRows:
+    """The N rows of largest key across blocks, with any per-row arrays carried along.
+
+    The one bounded selection behind compute's and compare's ``--worst``.
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.rows: NDArray[np.int64] | None = None
+        self.key: Array | None = None
+        self.columns: tuple[Array, ...] = ()
+
+    def add(self, rows: NDArray[np.int64], key: Array, *columns: Array) -> None:
+        take = _top(key, rows, self.n)
+        rows, key, columns = rows[take], key[take], tuple(c[take] for c in columns)
+        if self.rows is not None and self.key is not None:
+            rows = np.concatenate([self.rows, rows])
+            key = np.concatenate([self.key, key])
+            columns = tuple(
+                np.concatenate([a, b]) for a, b in zip(self.columns, columns, strict=True)
+            )
+            take = _top(key, rows, self.n)
+            rows, key, columns = rows[take], key[take], tuple(c[take] for c in columns)
+        self.rows, self.key, self.columns = rows, key, columns
+
+
 class Worst:
     """Keeps the N worst rows of one loss across blocks."""
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self.kept: WorstRows | None = None
+        self._top = TopRows(n)
 
     def add(
         self, rows: NDArray[np.int64], y_true: Array, y_pred: Array, loss: Array, grad: Array
     ) -> None:
-        take = _top(loss, rows, self.n)
-        block = WorstRows(rows[take], y_true[take], y_pred[take], loss[take], grad[take])
-        if self.kept is not None:
-            block = WorstRows(
-                *(
-                    np.concatenate([a, b])
-                    for a, b in zip(_fields(self.kept), _fields(block), strict=True)
-                )
-            )
-            take = _top(block.loss, block.rows, self.n)
-            block = WorstRows(*(a[take] for a in _fields(block)))
-        self.kept = block
+        self._top.add(rows, loss, y_true, y_pred, grad)
 
-
-def _fields(w: WorstRows) -> tuple[Array, ...]:
-    return (w.rows, w.y_true, w.y_pred, w.loss, w.grad)
+    @property
+    def kept(self) -> WorstRows | None:
+        t = self._top
+        if t.rows is None or t.key is None:
+            return None
+        y_true, y_pred, grad = t.columns
+        return WorstRows(t.rows, y_true, y_pred, t.key, grad)
