@@ -195,20 +195,7 @@ def detail(cls: type[Loss], console: Console) -> None:
     t = Table(show_header=False, title=Text(cls.name, style="bold"))
     t.add_column("field", style="bold", no_wrap=True)
     t.add_column("value")
-    rows = [
-        ("aliases", ", ".join(cls.aliases) or "—"),
-        ("task", cls.task),
-        ("predictions", cls.takes),
-        ("reductions", ", ".join(cls.reductions)),
-    ]
-    rows += [(flag(p.name), f"{p.doc} (default {_default(p.default)})") for p in cls.param_info()]
-    rows += [
-        ("loss ℓ", cls.formula),
-        ("gradient ∂ℓ/∂ŷ", cls.gradient),
-        ("Hessian ∂²ℓ/∂ŷ²", cls.hessian),
-        ("reference", cls.reference),
-    ]
-    for field, value in rows:
+    for field, value in detail_rows(cls):
         t.add_row(Text(field), Text(value))
     console.print(t)
     render_compat.catalogue(cls.name, console)

@@ -131,6 +131,25 @@ def _opt_positive_list(v: float | tuple[float, ...] | None) -> str | None:
     return _opt_positive(v)
 
 
+def _single(v: float | tuple[float, ...], problem: str, fix: str) -> float:
+    """A list parameter where the data take one value: a one-element list is that
+    number, a longer one an input error (``problem`` names the count as ``{n}``)."""
+    if isinstance(v, tuple):
+        if len(v) != 1:
+            raise InputError(problem.format(n=len(v)), fix)
+        return v[0]
+    return v
+
+
+def _per_column(v: tuple[float, ...], k: int, flag: str, columns: str, fix: str) -> Array:
+    """A list parameter with one value per column: as an array, or an input error
+    when the list does not have ``k`` values."""
+    if len(v) != k:
+        raise InputError(f"{flag} has {len(v)} values but there are {k} {columns}", fix)
+    out: Array = np.asarray(v, dtype=np.float64)
+    return out
+
+
 def _opt_index(v: float | None) -> str | None:
     if v is None or (math.isfinite(v) and v == int(v)):
         return None

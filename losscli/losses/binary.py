@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from losscli._lazy import lazy_module
 from losscli._types import LogitSpace, Space, Task
-from losscli.errors import InputError
 from losscli.losses import links
 from losscli.losses.base import (
     MACHINE_EPS,
@@ -19,7 +18,9 @@ from losscli.losses.base import (
     _hard,
     _one_d,
     _opt_positive_list,
+    _per_column,
     _probabilities,
+    _single,
     _unit,
     param,
 )
@@ -88,15 +89,14 @@ class BCE(Loss):
             return multilabel(self, y_true, y_pred, logits=logits, hessian=hessian)
         _one_d(y_true, y_pred, self.name)
         pw = self.pos_weight
-        if isinstance(pw, tuple):
-            if len(pw) != 1:
-                raise InputError(
-                    f"--pos-weight has {len(pw)} values but there is one label column",
-                    "give one weight per label column (multi-label: K target and K prediction"
-                    " columns)",
-                )
-            pw = pw[0]
-        return self._elements(y_true, y_pred, 1.0 if pw is None else pw, logits, hessian)
+        w = 1.0
+        if pw is not None:
+            w = _single(
+                pw,
+                "--pos-weight has {n} values but there is one label column",
+                "give one weight per label column (multi-label: K target and K prediction columns)",
+            )
+        return self._elements(y_true, y_pred, w, logits, hessian)
 
     def _elements(
         self, y_true: Array, y_pred: Array, w: float | Array, logits: bool, hessian: bool
@@ -144,12 +144,14 @@ def multilabel(
     pw = getattr(loss, "pos_weight", None)
     w: float | Array = 1.0
     if isinstance(pw, tuple) and len(pw) > 1:
-        if len(pw) != k:
-            raise InputError(
-                f"--pos-weight has {len(pw)} values but there are {k} label columns",
-                "give one weight per label column, or a single weight",
-            )
-        w = np.tile(np.asarray(pw, dtype=np.float64), n)
+        per = _per_column(
+            pw,
+            k,
+            "--pos-weight",
+            "label columns",
+            "give one weight per label column, or a single weight",
+        )
+        w = np.tile(per, n)
     elif pw is not None:
         w = float(pw[0] if isinstance(pw, tuple) else pw)
     pw_ = loss._elements(y_true.ravel(), y_pred.ravel(), w, logits, hessian)

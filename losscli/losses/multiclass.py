@@ -25,7 +25,9 @@ from losscli.losses.base import (
     _one_d,
     _opt_index,
     _opt_positive_list,
+    _per_column,
     _probabilities,
+    _single,
     _unit,
     _weights,
     param,
@@ -445,37 +447,29 @@ class Focal(_LogProb):
     def _single_pos_weight(self) -> float:
         """The binary (one-column) positive weight: 1 when not given."""
         pw = self.pos_weight
-        if isinstance(pw, tuple):
-            if len(pw) != 1:
-                raise InputError(
-                    f"--pos-weight has {len(pw)} values but there is one label column",
-                    "give one weight per label column (with --multilabel), or a single weight",
-                )
-            return pw[0]
-        return 1.0 if pw is None else pw
+        if pw is None:
+            return 1.0
+        return _single(
+            pw,
+            "--pos-weight has {n} values but there is one label column",
+            "give one weight per label column (with --multilabel), or a single weight",
+        )
 
     def _scalar_alpha(self) -> float:
         """α of the binary form (a one-element list is a number)."""
-        a = self.alpha
-        if isinstance(a, tuple):
-            if len(a) != 1:
-                raise InputError(
-                    f"binary focal takes one --alpha, got {len(a)}",
-                    "per-class --alpha needs one prediction column per class",
-                )
-            return a[0]
-        return a
+        return _single(
+            self.alpha,
+            "binary focal takes one --alpha, got {n}",
+            "per-class --alpha needs one prediction column per class",
+        )
 
     def _class_alpha(self, k: int) -> Array | float:
         """Multi-class α: one per class (Keras alpha=[…]), one for all, or 1 when off."""
         a = self.alpha
         if isinstance(a, tuple) and len(a) > 1:
-            if len(a) != k:
-                raise InputError(
-                    f"--alpha has {len(a)} values but there are {k} classes",
-                    "give one α per prediction column, or a single α",
-                )
-            return np.asarray(a, dtype=np.float64)
+            return _per_column(
+                a, k, "--alpha", "classes", "give one α per prediction column, or a single α"
+            )
         s = a[0] if isinstance(a, tuple) else a
         return 1.0 if s < 0 else s
 

@@ -158,6 +158,23 @@ class _ScoreMargin(Loss):
     multiclass: ClassVar[bool] = True
     smooth: ClassVar[bool] = False
 
+    def score_loss(self, y_true: Array, y_pred: Array) -> tuple[Array, Array]:
+        """(ℓ, ∂ℓ/∂s) per row on the (n, K) scores, checked as rows already."""
+        raise NotImplementedError
+
+    def _pointwise(
+        self,
+        y_true: Array,
+        y_pred: Array,
+        *,
+        logits: bool = False,
+        strict: bool = True,
+        hessian: bool = False,
+    ) -> Pointwise:
+        _rows(y_true, y_pred, self.name)
+        loss, grad = self.score_loss(y_true, y_pred)
+        return Pointwise(loss, grad, hess=np.zeros(y_pred.shape) if hessian else None)
+
 
 def _first_argmax(x: Array) -> Array:
     idx: Array = np.argmax(x, axis=1)
@@ -182,16 +199,7 @@ class MulticlassHinge(_ScoreMargin):
     hessian: ClassVar[str] = "0 (also at the kinks)"
     reference: ClassVar[str] = "sklearn.metrics.hinge_loss (multi-class)"
 
-    def _pointwise(
-        self,
-        y_true: Array,
-        y_pred: Array,
-        *,
-        logits: bool = False,
-        strict: bool = True,
-        hessian: bool = False,
-    ) -> Pointwise:
-        _rows(y_true, y_pred, self.name)
+    def score_loss(self, y_true: Array, y_pred: Array) -> tuple[Array, Array]:
         if y_true.ndim != 1:
             raise InputError(
                 "multiclass_hinge takes class-index targets", "give one target column with --true"
@@ -209,7 +217,7 @@ class MulticlassHinge(_ScoreMargin):
         grad = np.zeros((n, k))
         grad[rows, idx] = -active
         grad[rows, rival] += active
-        return Pointwise(loss, grad, hess=np.zeros((n, k)) if hessian else None)
+        return loss, grad
 
 
 @dataclass(frozen=True)
@@ -229,16 +237,7 @@ class CategoricalHinge(_ScoreMargin):
     hessian: ClassVar[str] = "0 (also at the kinks)"
     reference: ClassVar[str] = "keras.losses.CategoricalHinge"
 
-    def _pointwise(
-        self,
-        y_true: Array,
-        y_pred: Array,
-        *,
-        logits: bool = False,
-        strict: bool = True,
-        hessian: bool = False,
-    ) -> Pointwise:
-        _rows(y_true, y_pred, self.name)
+    def score_loss(self, y_true: Array, y_pred: Array) -> tuple[Array, Array]:
         n, k = y_pred.shape
         target, _ = _class_targets(y_true, k)
         rest = (1.0 - target) * y_pred
@@ -250,7 +249,7 @@ class CategoricalHinge(_ScoreMargin):
         active = (value > 0).astype(np.float64)[:, None]
         grad = -target * active
         grad[rows, m] += active[:, 0] * (1.0 - target[rows, m])
-        return Pointwise(loss, grad, hess=np.zeros((n, k)) if hessian else None)
+        return loss, grad
 
 
 @dataclass(frozen=True)
