@@ -350,7 +350,9 @@ def split(
             members = rng.permutation(np.flatnonzero(strata == c))
             picks.append(members[: round(fraction * len(members))])
         val = np.sort(np.concatenate(picks))
-        train = np.setdiff1d(np.arange(n), val)
+        rest = np.ones(n, dtype=bool)  # not setdiff1d: its two sorts took 0.4 s on 1M rows
+        rest[val] = False
+        train = np.flatnonzero(rest)
     if len(val) == 0 or len(train) == 0:
         raise InputError(
             f"--val-split {fraction} leaves an empty part of {n} rows", "use a fraction nearer 0.2"
@@ -709,6 +711,7 @@ def _options(request: TrainRequest) -> dict[str, Any]:
         "lr": c.lr,
         "epochs": c.resolved_epochs(),
         "batch_size": c.batch_size,
+        "average": None if c.full_batch else c.resolved_average(l1=bool(request.l1)),
         **dict(c.hyper),  # momentum, beta1, beta2 as given (absent = the optimizer's default)
         "schedule": c.resolved_schedule(),
         "tol": c.resolved_tol(),

@@ -378,6 +378,7 @@ def _train_config(
     tol: float | None,
     patience: int,
     seed: int,
+    average: bool | None,
     **hyper: float | None,
 ) -> TrainConfig:
     from losscli.fit.loop import TrainConfig
@@ -392,6 +393,7 @@ def _train_config(
         tol=tol,
         patience=patience,
         seed=seed,
+        average=average,
     )
 
 
@@ -413,6 +415,12 @@ optimizer_options = grouped(
         click.option("--lr", type=float, help=f"Learning rate [default: {_rates()}]."),
         click.option("--epochs", type=int, help=_epochs_help()),
         click.option("--batch-size", type=int, help=_batch_help()),
+        click.option(
+            "--average/--no-average",
+            default=None,
+            help="Score and return each epoch's mean iterate (sgd family) "
+            "[default: on, off with --l1].",
+        ),
         *_hyper_options(),
         click.option("--schedule", type=click.Choice(tuple(SCHEDULES)), help=_schedule_help()),
         click.option("--tol", type=float, help=_tol_help()),

@@ -113,6 +113,8 @@ def _optimizer_text(options: dict[str, Any], lr: float | None) -> str:
                 parts.append(f"{hyper} {numbers.setting(value)}")
         if not spec.full_batch:
             parts.append(f"batch {numbers.setting(options.get('batch_size') or 32)}")
+            if options.get("average"):
+                parts.append("averaged")
     parts.append(f"schedule {options.get('schedule')}")
     parts.append(f"tol {numbers.setting(options.get('tol'))}")
     parts.append(f"patience {numbers.setting(options.get('patience'))}")

@@ -42,6 +42,7 @@ import numpy as np
 from losscli.errors import BadValues, InputError
 from losscli.fit import solvers
 from losscli.fit.data import DataSource, InMemory
+from losscli.fit.lean import LeanKernel, lean_kernel
 from losscli.fit.objective import Objective
 from losscli.fit.optimizers import (
     OPTIMIZERS,
@@ -97,6 +98,7 @@ class TrainConfig:
     tol: float | None = None
     patience: int = 5
     seed: int = 0
+    average: bool | None = None
 
     @property
     def spec(self) -> OptimizerSpec:
@@ -125,7 +127,7 @@ class TrainConfig:
             for name, spec in OPTIMIZERS.items():
                 if not spec.solver and given <= set(spec.hyperparameters):
                     return replace(self, optimizer=name)
-        if self.batch_size is not None:
+        if self.batch_size is not None or self.average is not None:
             return replace(self, optimizer="sgd")
         if self.lr is not None or self.schedule is not None:
             return replace(self, optimizer="gd")
@@ -142,6 +144,17 @@ class TrainConfig:
 
     def resolved_batch_size(self) -> int | None:
         return self.batch_size or self.spec.defaults.batch_size
+
+    def resolved_average(self, *, l1: bool) -> bool:
+        """Whether the mini-batch loop scores each epoch's mean iterate.
+
+        On by default for the sgd family, except with L1: a mean of sparse
+        iterates is not sparse, and the soft-threshold's exact zeros are
+        the point of --l1 (``--average`` turns it on there too).
+        """
+        if self.average is not None:
+            return self.average
+        return self.spec.defaults.average and not l1
 
     def resolved_lr(self) -> float | None:
         """The fixed learning rate; None = gd's automatic step length."""
@@ -171,7 +184,7 @@ class TrainConfig:
             return
         if self.solver:
             flags: list[tuple[str, object]] = [("--lr", self.lr), ("--schedule", self.schedule)]
-            flags += [("--batch-size", self.batch_size)]
+            flags += [("--batch-size", self.batch_size), ("--average", self.average)]
             flags += [(f"--{k.replace('_', '-')}", v) for k, v in self.hyper.items()]
             given = [flag for flag, value in flags if value is not None]
             if given:
@@ -181,11 +194,12 @@ class TrainConfig:
                     "drop them, or use --optimizer gd / sgd / adam … for a first-order loop",
                 )
             return
-        if self.full_batch and self.batch_size is not None:
-            raise InputError(
-                f"{self.optimizer} is full-batch and takes no --batch-size",
-                "use --optimizer sgd (or adam, …) for mini-batches",
-            )
+        for flag, value in (("--batch-size", self.batch_size), ("--average", self.average)):
+            if self.full_batch and value is not None:
+                raise InputError(
+                    f"{self.optimizer} is full-batch and takes no {flag}",
+                    "use --optimizer sgd (or adam, …) for mini-batches",
+                )
         try:
             make_optimizer(self.optimizer, **self.hyper)
         except ValueError as exc:
@@ -635,7 +649,20 @@ def _safeguarded_step(
 def _minibatch(
     obj: Objective, x: Rows, y: Array | None, config: TrainConfig, theta: Array, tracker: _Tracker
 ) -> tuple[StopReason, Array]:
-    """Shuffled mini-batches; the data are permuted once per epoch so batches are views."""
+    """Shuffled mini-batches; with averaging, each epoch's mean iterate is what counts.
+
+    The optimizer's rule moves θ step by step as it always does.  With
+    ``--average`` (the default without L1) the loop also sums the iterates
+    and, at the end of each epoch, scores their mean over that epoch — the
+    objective, the validation loss, the stopping rules and the returned
+    weights all see it, never the last iterate.  Averaging an epoch's
+    iterates cancels most of the steps' noise (Polyak–Ruppert; "tail
+    averaging" over the last epoch, so the first epoch's transient and a
+    schedule's larger early rates do not linger): measured on 1M×20 bce with
+    λ2 = 1e-4, batch 32 and the default rate, the last iterate ends 2.6e-3
+    (relative) above the optimum after 7 epochs, the epoch mean 7e-6 after
+    one.
+    """
     n = _n_rows(x)
     batch_size = config.resolved_batch_size()
     assert batch_size is not None
@@ -653,10 +680,7 @@ def _minibatch(
     hyper: dict[str, Any] = dict(config.hyper)
     if config.optimizer == "adamw":
         hyper["decay_mask"] = mask
-    opt = make_optimizer(config.optimizer, **hyper)
-    state = opt.init(theta)
     rng = np.random.default_rng(config.seed)
-    grad = np.empty(obj.size)
     probe = min(n, 10_000)  # the start's objective on a sample sets the blow-up ceiling
     if _on_source(x):
         tracker.start_from(_full_objective(obj, theta, x, None)[0])
@@ -670,75 +694,128 @@ def _minibatch(
     # per batch costs 54 ms an epoch at batch 256 but 119 ms at 32, from call
     # overhead that a group of ≥ GATHER_ROWS rows amortises.
     group = max(batch, GATHER_ROWS // batch * batch)
-    groups = _shuffled_groups(x, y, group)
-    # the lean step checks the labels once, on the whole target: in memory only
-    step = (obj.lean_batch_gradient(y) if y is not None else None) or obj.batch_gradient
+    # The lean kernels check the labels once, on the whole target: in memory only.
+    kernel = lean_kernel(obj, y, batch) if y is not None else None
+    constant = (1.0 if obj.intercept else 0.0) if kernel is not None else None
+    groups = _shuffled_groups(x, y, group, batch, constant)
+    step = _step_rule(obj, config, hyper, kernel, theta)
+    average = config.resolved_average(l1=bool(obj.l1))
+    iterates = np.zeros(obj.size)  # Σθ over the epoch's steps (with averaging)
+    add = np.add
+    mean = theta
     t = 0
     for epoch in range(1, epochs + 1):
         try:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 rate = schedule(t) * scale
-                for xg, yg in groups(rng):
-                    m = len(yg)
-                    for start in range(0, m, batch):
+                iterates[:] = 0.0
+                first = t
+                for batches in groups(rng):
+                    for xb, yb in batches:
                         if not per_epoch:
                             rate = schedule(t)
-                        end = start + batch
-                        step(theta, xg[start:end], yg[start:end], grad)
-                        theta, state = opt.update(grad, state, theta, rate)
+                        step(theta, xb, yb, rate)
                         if obj.l1:
                             _prox(obj, theta, rate, mask)
+                        if average:
+                            add(iterates, theta, out=iterates)
                         t += 1
         except BadValues as exc:
             if exc.role == "y_pred":  # scores overflowed: the parameters ran away
                 raise _Diverged from None
             raise
-        total, loss = _full_objective(obj, theta, x, y)
-        if tracker.record(epoch, theta, total, loss, rate):
+        mean = iterates / (t - first) if average else theta
+        total, loss = _full_objective(obj, mean, x, y)
+        if tracker.record(epoch, mean, total, loss, rate):
             if tracker.validation is not None:
-                return StopReason.EARLY_STOPPING, theta
+                return StopReason.EARLY_STOPPING, mean
             if not plateau or scale / PLATEAU_FACTOR < PLATEAU_FLOOR:
-                return StopReason.CONVERGED, theta
+                return StopReason.CONVERGED, mean
             scale /= PLATEAU_FACTOR  # a plateau: smaller steps lower the noise floor
             tracker.stale = 0
-    return StopReason.MAX_EPOCHS, theta
+    return StopReason.MAX_EPOCHS, mean
+
+
+Step = Callable[["Array", "Array", "Array", float], None]  # (θ, X_b, y_b, lr): θ in place
+
+
+def _step_rule(
+    obj: Objective,
+    config: TrainConfig,
+    hyper: dict[str, Any],
+    kernel: LeanKernel | None,
+    theta: Array,
+) -> Step:
+    """One mini-batch step θ ← update(θ, ∇f_batch(θ), lr), in place.
+
+    Plain sgd on a lean kernel is the fused step; every other optimizer gets
+    the batch gradient (lean or general) and applies its own ``update``.
+    """
+    if kernel is not None and config.optimizer == "sgd":
+        return kernel.sgd_step
+    opt = make_optimizer(config.optimizer, **hyper)
+    state = opt.init(theta)
+    grad = np.empty(obj.size)
+    gradient = kernel.gradient if kernel is not None else obj.batch_gradient
+    update = opt.update
+
+    def step(theta: Array, xb: Array, yb: Array, lr: float) -> None:
+        nonlocal state
+        gradient(theta, xb, yb, grad)
+        _, state = update(grad, state, theta, lr)  # in place: θ is the same array
+
+    return step
 
 
 def _shuffled_groups(
-    x: Rows, y: Array | None, group: int
-) -> Callable[[np.random.Generator], Iterator[tuple[Array, Array]]]:
-    """An epoch's rows in shuffled groups of ``group`` rows (views into reused buffers).
+    x: Rows, y: Array | None, group: int, batch: int, constant: float | None
+) -> Callable[[np.random.Generator], Iterator[list[tuple[Array, Array]]]]:
+    """An epoch's rows in shuffled groups of ``group`` rows, each as its list of batches.
 
-    In memory: one permutation of all rows, gathered a group at a time.  A
-    data source with ``shuffled_blocks`` (the out-of-core cache): blocks in
-    a random order, rows shuffled within each — sequential reads instead of
-    one random read per row.
+    Batches are views into two reused buffers.  In memory: one permutation
+    of all rows, gathered a group at a time; the views of a full group are
+    made once.  A data source with ``shuffled_blocks`` (the out-of-core
+    cache): blocks in a random order, rows shuffled within each — sequential
+    reads instead of one random read per row.  With ``constant`` the buffer
+    is augmented for the lean kernels: an extra last column holding it.
     """
+
+    def cut(xg: Array, yg: Array) -> list[tuple[Array, Array]]:
+        return [(xg[s : s + batch], yg[s : s + batch]) for s in range(0, len(yg), batch)]
+
     if _on_source(x):
         if not hasattr(x, "shuffled_blocks"):
             raise InputError(
                 "mini-batch optimizers need rows in order on one machine",
                 "use a full-batch optimizer: auto, newton, lbfgs or gd",
             )
+        assert constant is None  # the lean kernels need the labels checked up front
 
-        def from_source(rng: np.random.Generator) -> Iterator[tuple[Array, Array]]:
+        def from_source(rng: np.random.Generator) -> Iterator[list[tuple[Array, Array]]]:
             for xb, yb in x.shuffled_blocks(rng):
                 for first in range(0, len(yb), group):
-                    yield xb[first : first + group], yb[first : first + group]
+                    yield cut(xb[first : first + group], yb[first : first + group])
 
         return from_source
     assert y is not None
-    n = x.shape[0]
-    gx, gy = np.empty((group, *x.shape[1:])), np.empty((group, *y.shape[1:]))
+    n, d = x.shape
+    extra = 0 if constant is None else 1
+    gx, gy = np.empty((group, d + extra)), np.empty((group, *y.shape[1:]))
+    rows_x = gx if constant is None else np.empty((group, d))
+    if constant is not None:
+        gx[:, d] = constant
+    full = cut(gx, gy)
 
-    def in_memory(rng: np.random.Generator) -> Iterator[tuple[Array, Array]]:
+    def in_memory(rng: np.random.Generator) -> Iterator[list[tuple[Array, Array]]]:
         order = rng.permutation(n)
         for first in range(0, n, group):
             rows = order[first : first + group]
             m = len(rows)
-            xg, yg = (gx, gy) if m == group else (gx[:m], gy[:m])
-            np.take(x, rows, axis=0, out=xg, mode="clip")  # clip: unbuffered
+            xr, yg = (rows_x, gy) if m == group else (rows_x[:m], gy[:m])
+            np.take(x, rows, axis=0, out=xr, mode="clip")  # clip: unbuffered
             np.take(y, rows, axis=0, out=yg, mode="clip")
-            yield xg, yg
+            if constant is not None:  # into the augmented buffer (a strided take is slower)
+                gx[:m, :d] = xr
+            yield full if m == group else cut(gx[:m], yg)
 
     return in_memory

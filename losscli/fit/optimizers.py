@@ -385,7 +385,8 @@ class TrainingDefaults:
 
     ``tol`` measures ``criterion``: the gradient mapping for full-batch gd,
     the relative change of the objective for the mini-batch family.
-    ``batch_size`` None = the whole training set.
+    ``batch_size`` None = the whole training set.  ``average``: the
+    mini-batch loop scores (and returns) each epoch's mean iterate.
     """
 
     epochs: int
@@ -393,13 +394,14 @@ class TrainingDefaults:
     criterion: str
     schedule: str
     batch_size: int | None
+    average: bool = False
 
 
 FULL_BATCH = TrainingDefaults(
     epochs=20000, tol=1e-12, criterion="gradient", schedule="constant", batch_size=None
 )
 MINI_BATCH = TrainingDefaults(
-    epochs=1000, tol=1e-5, criterion="objective", schedule="adaptive", batch_size=32
+    epochs=1000, tol=1e-5, criterion="objective", schedule="adaptive", batch_size=32, average=True
 )
 # The full-batch solvers of losscli.fit.solvers stop on their certificate (a
 # bound on objective − optimum, relative to max(1, |f|)); epochs = iterations.
