@@ -374,29 +374,3 @@ def test_fast_softmax_kernel_and_intercept_hessian_match_the_general_path():
         hbb = obj.data_intercept_hessian(theta, data)
         cols = [obj.data_hvp(theta, np.eye(obj.size)[d * k + j], data)[d * k :] for j in range(k)]
         np.testing.assert_allclose(hbb, np.array(cols).T, rtol=1e-12, atol=1e-15)
-
-
-@pytest.mark.parametrize(
-    ("loss", "kw"), [("mse", {}), ("mse", {"l2": 0.3}), ("bce", {"l2": 0.1}), ("bce", {})]
-)
-def test_lean_batch_gradient_equals_the_general_one(loss, kw):
-    obj, x, y = random_problem(loss, n=40, **kw)
-    obj = Objective(
-        obj.loss, obj.n_features, logits=obj.logits, penalty_scale=np.arange(1, 5.0), **kw
-    )
-    theta = np.random.default_rng(2).normal(size=obj.size) * 3
-    lean = obj.lean_batch_gradient(y)
-    assert lean is not None
-    got, want = np.empty(obj.size), np.empty(obj.size)
-    lean(theta, x[:32], y[:32], got)
-    obj.batch_gradient(theta, x[:32], y[:32], want)
-    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
-
-
-def test_lean_batch_gradient_declines_what_it_cannot_do():
-    obj, _, y = random_problem("bce")
-    assert obj.lean_batch_gradient(y * 0.5) is None  # soft labels: the general path
-    assert (
-        Objective(make_loss("bce", pos_weight=2.0), 4, logits=True).lean_batch_gradient(y) is None
-    )
-    assert Objective(make_loss("huber"), 4).lean_batch_gradient(y) is None

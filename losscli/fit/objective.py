@@ -18,7 +18,6 @@ the scaled coefficients (``--standardize``), c = 1/σ the original ones
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,9 +31,6 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
     from losscli._types import Array
-
-
-BatchStep = Callable[["Array", "Array", "Array", "Array"], None]  # (θ, X_b, y_b, out)
 
 
 @dataclass(frozen=True)
@@ -109,60 +105,12 @@ class Objective:
             out[cut:] = np.add.reduce(g, axis=0) if self.intercept else 0.0
         np.multiply(out, 1.0 / den, out=out)
 
-    def lean_batch_gradient(self, y: Array) -> BatchStep | None:
-        """A mini-batch gradient with no per-batch checks, for mse and 0/1-label bce.
-
-        Profiled on 200k×20 bce at batch 32 (about 120 µs a step): a third of
-        the step went to re-validating the batch's labels (0/1 or soft, −1/+1)
-        and another third to computing per-sample losses the step never uses.
-        Here the labels are checked once, on the whole target, and the step is
-        the bare chain rule — ŷ = Xw + b, g = 2(ŷ − y) or σ(ŷ) − y, Xᵀg/m,
-        + λ2c²w — in about a dozen in-place NumPy calls.  None when the loss
-        or labels need the general path (other losses, pos_weight, soft labels).
-        """
-        name = self.loss.name
-        if self.outputs != 1 or y.ndim != 1:
-            return None
-        if name == "mse":
-            bce = False
-        elif name == "bce" and self.logits and self.loss.params().get("pos_weight") is None:
-            if not bool(np.all((y == 0.0) | (y == 1.0))):
-                return None
-            bce = True
-        else:
-            return None
-        d, intercept, l2 = self.n_features, self.intercept, self.l2
-        c = self._c()
-        l2c2 = l2 * (c * c)
-        scratch = np.empty(d)
-
-        def step(theta: Array, x: Array, yb: Array, out: Array) -> None:
-            s = x @ theta[:d]
-            if intercept:
-                s += theta[d]
-            if bce:  # σ(s) − y = 1/(1 + e^{−s}) − y (e^{−s} = inf gives 0, exactly right)
-                np.negative(s, out=s)
-                np.exp(s, out=s)
-                s += 1.0
-                np.reciprocal(s, out=s)
-                s -= yb
-            else:
-                s -= yb
-                s *= 2.0
-            np.matmul(s, x, out=out[:d])
-            out[d] = np.add.reduce(s) if intercept else 0.0
-            np.multiply(out, 1.0 / len(yb), out=out)
-            if l2:
-                np.multiply(theta[:d], l2c2, out=scratch)
-                out[:d] += scratch
-
-        return step
-
     def batch_gradient(self, theta: Array, x: Array, y: Array, out: Array) -> None:
         """The smooth part's gradient only, into ``out``: the mini-batch step.
 
         No loss value and no per-sample overflow check — the loop checks the
         epoch's objective instead — so a step costs a handful of NumPy calls.
+        (mse and 0/1-label bce take the leaner kernels of losscli.fit.lean.)
         """
         if self.outputs == 1:  # scores() inlined: this runs ~30k times an epoch
             scores = x @ theta[: self.n_features]
