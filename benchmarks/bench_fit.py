@@ -160,6 +160,8 @@ else:
     coef = np.atleast_2d(m.coef_) / scaler.scale_      # (k, d) on the original scale
     intercept = np.atleast_1d(m.intercept_) - coef @ scaler.mean_
     out = {"coef": coef.T.tolist(), "intercept": intercept.tolist()}
+    if kind == "sgd":
+        out["n_iter"] = int(m.n_iter_)  # epochs, beside losscli's
 print(json.dumps(out))
 """
 
@@ -382,6 +384,7 @@ def bench(
         "ours_optimizer": ours.out.get("optimizer"),
         "ours_stop": ours.out.get("stop_reason"),
         "gap": (ours.out.get("gap") or {}).get("value"),
+        "epochs": (ours.out.get("epochs"), theirs.out.get("n_iter")),
     }
 
 
@@ -406,6 +409,9 @@ def table(results: list[dict[str, Any]], reps: int) -> str:
         rel = (r["f_ours"] - r["f_peer"]) / max(abs(r["f_peer"]), 1e-300)
         over = "> " if r.get("timed_out") else ""
         gap = "—" if r["gap"] is None else f"{r['gap']:.1e}"
+        ours_epochs, peer_epochs = r.get("epochs", (None, None))
+        if peer_epochs is not None:  # mini-batch fits: epochs of both sides
+            gap += f"; {ours_epochs} epochs / peer {peer_epochs}"
         lines.append(
             f"| {fit.label} | {_rows(r['rows'])} × {r['d']} | {fit.peer_label} ({r['peer']}) "
             f"| {r['t_ours']:.2f} s / {over}{r['t_peer']:.2f} s = **{'< ' if over else ''}"
@@ -441,8 +447,20 @@ def main(argv: list[str] | None = None) -> int:
     text = table(results, args.reps)
     print(text)
     if not args.quick:
-        (HERE / "fit_results.md").write_text(text)
+        _save(text, whole=not chosen)
     return 0
+
+
+def _save(text: str, *, whole: bool) -> None:
+    """Write fit_results.md; with --only, replace just those fits' rows in it."""
+    path = HERE / "fit_results.md"
+    if whole or not path.exists():
+        path.write_text(text)
+        return
+    fresh = {line.split(" | ")[0]: line for line in text.splitlines() if line.startswith("| `")}
+    lines = path.read_text().splitlines()
+    kept = [fresh.pop(line.split(" | ")[0], line) for line in lines]
+    path.write_text("\n".join(kept + list(fresh.values())) + "\n")
 
 
 if __name__ == "__main__":

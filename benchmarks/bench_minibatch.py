@@ -10,7 +10,10 @@ Every measurement is a child process on the same seeded data (generated in
 the child from the seed: no CSV), run interleaved — losscli, scikit-learn,
 the lean NumPy loop, losscli, … — and the medians are compared.  An epoch is
 (fit of 1 + k epochs − fit of 1 epoch)/k on both sides, so set-up (input
-checks, copies, the warm-up) cancels out.  Every side runs BLAS on one thread.
+checks, copies, the warm-up) cancels out.  Every side runs on one thread (BLAS
+too), and times are the child's CPU time (medians of ``--inner`` runs): on a
+shared machine the wall clock also counts the minutes other sessions hold
+the cores, which swung the peer's epoch from 0.3 to 0.8 s between rounds.
 
 * **losscli**: ``fit`` with ``--optimizer sgd`` at a constant rate and
   ``tol 0`` (so it runs the epochs asked), everything an epoch does:
@@ -62,9 +65,9 @@ def median(f):
     f()  # warm-up: page faults, caches
     times = []
     for _ in range(reps):
-        t = time.perf_counter()
+        t = time.process_time()  # CPU time: one thread per side, and no waiting for a core
         f()
-        times.append(time.perf_counter() - t)
+        times.append(time.process_time() - t)
     return statistics.median(times)
 
 
@@ -135,8 +138,8 @@ print(json.dumps({"epoch": epoch(run)}))
 """
 
 
-def measure(python: str, code: str, args: list[str]) -> float:
-    env = {**os.environ, **BLAS, "PYTHONPATH": str(ROOT)}
+def measure(python: str, code: str, args: list[str], tree: Path = ROOT) -> float:
+    env = {**os.environ, **BLAS, "PYTHONPATH": str(tree)}
     out = subprocess.run(
         [python, "-c", DATA + code, *args], check=True, capture_output=True, text=True, env=env
     )
@@ -146,35 +149,49 @@ def measure(python: str, code: str, args: list[str]) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--reps", type=int, default=3, help="interleaved rounds per side")
+    parser.add_argument("--inner", type=int, default=3, help="timed runs inside each child")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batches", default="1,32,256,4096")
     parser.add_argument("--losses", default="mse,bce")
     parser.add_argument("--peer-python", default=PEER_PYTHON)
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="another losscli source tree (e.g. `git archive` of an older commit) "
+        "timed as a fourth side, interleaved: before/after ratios",
+    )
     args = parser.parse_args(argv)
-    sides = {"losscli": (sys.executable, OURS), "sklearn": (args.peer_python, PEER)}
-    sides["lean"] = (sys.executable, LEAN)
+    sides = {
+        "losscli": (sys.executable, OURS, ROOT),
+        "sklearn": (args.peer_python, PEER, ROOT),
+        "lean": (sys.executable, LEAN, ROOT),
+    }
+    if args.before:
+        sides["before"] = (sys.executable, OURS, args.before.resolve())
+    before = " | before | losscli / before" if args.before else ""
     print(
         "| loss | rows × 20 | batch | losscli epoch | scikit-learn epoch (1 sample/step) "
-        "| lean NumPy loop | losscli / scikit-learn | losscli / lean |"
+        f"| lean NumPy loop | losscli / scikit-learn | losscli / lean{before} |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|" + ("---|---|" if args.before else ""))
     for loss in args.losses.split(","):
         for batch in map(int, args.batches.split(",")):
             rows = args.rows // 10 if batch == 1 else args.rows
             k = 2
             times: dict[str, list[float]] = {name: [] for name in sides}
             for _ in range(args.reps):  # interleaved: a noisy minute hits every side alike
-                for name, (python, code) in sides.items():
+                for name, (python, code, tree) in sides.items():
                     if name == "sklearn" and not Path(python).exists():
                         continue
-                    inner = "1"  # one timed run per child per round; the rounds give the median
-                    child = [name, loss, str(rows), str(batch), inner, str(SEED), str(k)]
-                    times[name].append(measure(python, code, child))
+                    child = [name, loss, str(rows), str(batch), str(args.inner), str(SEED), str(k)]
+                    times[name].append(measure(python, code, child, tree))
             med = {name: statistics.median(v) if v else float("nan") for name, v in times.items()}
+            ours = med["losscli"]
+            extra = f" {med['before']:.3f} s | {ours / med['before']:.2f}× |" if args.before else ""
             print(
-                f"| {loss} | {rows:,} | {batch} | {med['losscli']:.3f} s | {med['sklearn']:.3f} s "
-                f"| {med['lean']:.3f} s | **{med['losscli'] / med['sklearn']:.2f}×** "
-                f"| {med['losscli'] / med['lean']:.2f}× |",
+                f"| {loss} | {rows:,} | {batch} | {ours:.3f} s | {med['sklearn']:.3f} s "
+                f"| {med['lean']:.3f} s | **{ours / med['sklearn']:.2f}×** "
+                f"| {ours / med['lean']:.2f}× |{extra}",
                 flush=True,
             )
     return 0

@@ -11,13 +11,17 @@ one by loss, penalty and shape), or runs one of two first-order loops:
   Convergence: the gradient mapping (θ − prox(θ − ηg))/η — the gradient
   where no L1 is in play — falls below ``tol`` times its first value.
 * the SGD family — shuffled mini-batches, an optimizer from
-  ``losscli.fit.optimizers``, the L1 part as a soft-threshold after each step.
+  ``losscli.fit.optimizers``, the L1 part as a soft-threshold after each step;
+  mse and 0/1-label bce steps run on the lean kernels of
+  :mod:`losscli.fit.lean`.  By default (``--average``; not with L1) what an
+  epoch yields is the mean of its iterates: the objective, the validation
+  loss, the stopping rules and the returned weights see that mean.
   Convergence: the training objective improves by less than ``tol``
   (relative) for ``patience`` epochs in a row.
 
 With a validation split, the validation loss decides instead: training
-stops when it has not improved for ``patience`` epochs and the best weights
-are restored.  A NaN/inf objective stops with ``diverged``.  The loop never
+stops when it has not improved for ``patience`` epochs and the best
+epoch's weights (its mean iterate, with averaging) are restored.  A NaN/inf objective stops with ``diverged``.  The loop never
 prints; the command line renders ``EpochRecord``s from the callback.
 
 Every fit ends with a :class:`~losscli.fit.solvers.Certificate` (a bound on
