@@ -15,7 +15,7 @@ too), and times are the child's CPU time (medians of ``--inner`` runs): on a
 shared machine the wall clock also counts the minutes other sessions hold
 the cores, which swung the peer's epoch from 0.3 to 0.8 s between rounds.
 
-* **losscli**: ``fit`` with ``--optimizer sgd`` at a constant rate and
+* **losscli**: ``fit`` with ``--optimizer sgd`` (``--optimizer``) at a constant rate and
   ``tol 0`` (so it runs the epochs asked), everything an epoch does:
   the shuffled gather, the steps, the epoch-mean average, the objective pass.
 * **scikit-learn**: ``SGDRegressor`` (mse) / ``SGDClassifier(log_loss)``
@@ -48,7 +48,7 @@ BLAS = {v: "1" for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THR
 DATA = r"""
 import json, statistics, sys, time
 import numpy as np
-side, loss, rows, batch, reps, seed, k = sys.argv[1:8]
+side, loss, rows, batch, reps, seed, k, optimizer = sys.argv[1:9]
 rows, batch, reps, seed, k = int(rows), int(batch), int(reps), int(seed), int(k)
 rng = np.random.default_rng(seed)
 d = 20
@@ -86,7 +86,7 @@ obj = Objective(make_loss(loss), d, logits=loss == "bce")
 
 def run(n):
     config = TrainConfig(
-        optimizer="sgd", lr=lr, batch_size=batch, epochs=n, tol=0.0, schedule="constant"
+        optimizer=optimizer, lr=lr, batch_size=batch, epochs=n, tol=0.0, schedule="constant"
     )
     fit(obj, x, y, config)
 
@@ -153,6 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--batches", default="1,32,256,4096")
     parser.add_argument("--losses", default="mse,bce")
+    parser.add_argument(
+        "--optimizer", default="sgd", help="losscli's optimizer (momentum, adam, …: same peer)"
+    )
     parser.add_argument("--peer-python", default=PEER_PYTHON)
     parser.add_argument(
         "--before",
@@ -184,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
                     if name == "sklearn" and not Path(python).exists():
                         continue
                     child = [name, loss, str(rows), str(batch), str(args.inner), str(SEED), str(k)]
+                    child.append(args.optimizer)
                     times[name].append(measure(python, code, child, tree))
             med = {name: statistics.median(v) if v else float("nan") for name, v in times.items()}
             ours = med["losscli"]

@@ -351,8 +351,8 @@ def train(
     options (``model``, ``target``,
     ``features``, ``one_hot``, ``dropna``, ``l1``, ``l2``, ``standardize``,
     ``intercept``, ``val_split``), the optimizer's (``optimizer``, ``lr``,
-    ``epochs``, ``batch_size``, ``schedule``, ``tol``, ``patience``,
-    ``seed``) and its settings (``momentum``, ``beta1``, ``beta2``) are told
+    ``epochs``, ``batch_size``, ``average``, ``schedule``, ``tol``,
+    ``patience``, ``seed``) and its settings (``momentum``, ``beta1``, ``beta2``) are told
     apart by name.  Returns the fitted :class:`~losscli.fit.model.Model`;
     its ``metrics`` and ``options`` say how the fit went.
     """

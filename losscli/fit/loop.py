@@ -21,8 +21,9 @@ one by loss, penalty and shape), or runs one of two first-order loops:
 
 With a validation split, the validation loss decides instead: training
 stops when it has not improved for ``patience`` epochs and the best
-epoch's weights (its mean iterate, with averaging) are restored.  A NaN/inf objective stops with ``diverged``.  The loop never
-prints; the command line renders ``EpochRecord``s from the callback.
+epoch's weights (its mean iterate, with averaging) are restored.  A
+NaN/inf objective stops with ``diverged``.  The loop never prints; the
+command line renders ``EpochRecord``s from the callback.
 
 Every fit ends with a :class:`~losscli.fit.solvers.Certificate` (a bound on
 objective − optimum, or a named gradient norm).  ``converged`` means the
@@ -665,7 +666,9 @@ def _minibatch(
     schedule's larger early rates do not linger): measured on 1M×20 bce with
     λ2 = 1e-4, batch 32 and the default rate, the last iterate ends 2.6e-3
     (relative) above the optimum after 7 epochs, the epoch mean 7e-6 after
-    one.
+    one.  When the adaptive schedule cuts the rate, the steps go on from
+    that mean: the last iterate still carries the larger rate's noise, which
+    the smaller steps would take an epoch to shed.
     """
     n = _n_rows(x)
     batch_size = config.resolved_batch_size()
@@ -737,6 +740,8 @@ def _minibatch(
                 return StopReason.CONVERGED, mean
             scale /= PLATEAU_FACTOR  # a plateau: smaller steps lower the noise floor
             tracker.stale = 0
+            if average:  # go on from the mean: the last iterate carries the old rate's noise
+                theta[...] = mean
     return StopReason.MAX_EPOCHS, mean
 
 
