@@ -140,8 +140,14 @@ print(json.dumps({"epoch": epoch(run)}))
 
 def measure(python: str, code: str, args: list[str], tree: Path = ROOT) -> float:
     env = {**os.environ, **BLAS, "PYTHONPATH": str(tree)}
+    # cwd = the tree: `python -c` puts the working directory first on sys.path
     out = subprocess.run(
-        [python, "-c", DATA + code, *args], check=True, capture_output=True, text=True, env=env
+        [python, "-c", DATA + code, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tree,
     )
     return float(json.loads(out.stdout)["epoch"])
 
