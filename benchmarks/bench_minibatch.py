@@ -178,11 +178,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.before:
         sides["before"] = (sys.executable, OURS, args.before.resolve())
     before = " | before | losscli / before" if args.before else ""
-    print(
+    lines = [
+        f"`bench_minibatch.py {' '.join(argv if argv is not None else sys.argv[1:])}`: "
+        f"CPU seconds per epoch, medians of {args.reps} interleaved rounds.",
+        "",
         "| loss | rows × 20 | batch | losscli epoch | scikit-learn epoch (1 sample/step) "
-        f"| lean NumPy loop | losscli / scikit-learn | losscli / lean{before} |"
-    )
-    print("|---|---|---|---|---|---|---|---|" + ("---|---|" if args.before else ""))
+        f"| lean NumPy loop | losscli / scikit-learn | losscli / lean{before} |",
+        "|---|---|---|---|---|---|---|---|" + ("---|---|" if args.before else ""),
+    ]
+    print("\n".join(lines), flush=True)
     for loss in args.losses.split(","):
         for batch in map(int, args.batches.split(",")):
             rows = args.rows // 10 if batch == 1 else args.rows
@@ -198,12 +202,13 @@ def main(argv: list[str] | None = None) -> int:
             med = {name: statistics.median(v) if v else float("nan") for name, v in times.items()}
             ours = med["losscli"]
             extra = f" {med['before']:.3f} s | {ours / med['before']:.2f}× |" if args.before else ""
-            print(
+            lines.append(
                 f"| {loss} | {rows:,} | {batch} | {ours:.3f} s | {med['sklearn']:.3f} s "
                 f"| {med['lean']:.3f} s | **{ours / med['sklearn']:.2f}×** "
-                f"| {ours / med['lean']:.2f}× |{extra}",
-                flush=True,
+                f"| {ours / med['lean']:.2f}× |{extra}"
             )
+            print(lines[-1], flush=True)
+    (HERE / "minibatch_results.md").write_text("\n".join(lines) + "\n")
     return 0
 
 
