@@ -51,6 +51,7 @@ ENGINES = ("local", "dask")
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 STEP_TIMEOUT = float(os.environ.get("LOSSCLI_DASK_TIMEOUT", "600"))  # seconds per gather
 CONNECT_TIMEOUT = 30  # seconds to reach a --scheduler
+AHEAD = 2  # partitions per worker computed ahead of a streaming client
 # The scheduler always serves HTTP (its health routes); dashboard_address=None
 # would bind that to 0.0.0.0:8787.  Loopback, any free port:
 LOOPBACK_HTTP = "127.0.0.1:0"
@@ -123,6 +124,9 @@ def gather(client: Client, futures: Sequence[Future]) -> list[Any]:
     killed = dist.KilledWorker
     try:
         dist.wait(list(futures), timeout=STEP_TIMEOUT)
+        for future in futures:  # the earliest partition's error: the one the local engine meets
+            if future.status == "error":
+                raise future.exception()
         out: list[Any] = client.gather(list(futures), errors="raise")
     except LossCliError:
         raise
@@ -138,6 +142,34 @@ def gather(client: Client, futures: Sequence[Future]) -> list[Any]:
             f"check the scheduler and workers (timeout: ${'LOSSCLI_DASK_TIMEOUT'})",
         ) from None
     return out
+
+
+class DaskRunner:
+    """Runs a function over partitions on the cluster (:class:`losscli.engine.parts.Runner`)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def map(self, fn: Callable[..., T], *args: Sequence[Any]) -> list[T]:
+        return gather(self.client, self.client.map(fn, *args, pure=False))
+
+    def stream(self, fn: Callable[..., T], *args: Sequence[Any]) -> Iterator[T]:
+        """Results in order, one at a time; at most :data:`AHEAD` per worker computed ahead
+        (the workers hold what the client has not taken yet)."""
+        calls = list(zip(*args, strict=True))
+        ahead = AHEAD * max(1, len(self.client.scheduler_info().get("workers", {})))
+        pending: list[Future] = []
+        at = 0
+        try:
+            while at < len(calls) or pending:
+                while at < len(calls) and len(pending) < ahead:
+                    pending.append(self.client.submit(fn, *calls[at], pure=False))
+                    at += 1
+                first = pending.pop(0)
+                yield gather(self.client, [first])[0]
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 # --------------------------------------------------------------------------- the data source

@@ -483,15 +483,26 @@ class FrameReader:
 
 
 def open_any(source: Any, options: InputOptions, *, tee: IO[bytes] | None = None) -> Table:
-    """A path or ``-`` (see :func:`open_table`), or a pandas DataFrame."""
+    """A path or ``-`` (see :func:`open_table`), a pandas DataFrame, or a partition of a
+    file that opens itself (:class:`losscli.engine.parts.Part`: a byte range, row groups)."""
     if isinstance(source, str):
         return open_table(source, options, tee=tee)
+    if hasattr(source, "open_table"):  # hook: engine.parts.Part
+        table: Table = source.open_table(options)
+        return table
     if hasattr(source, "columns") and hasattr(source, "iloc"):
         return FrameReader(source)
     raise InputError(
         f"cannot read input of type {type(source).__name__}",
         "give a path, '-' for standard input, or a pandas DataFrame",
     )
+
+
+def first_row(table: Table) -> int:
+    """The 1-based row number of the table's first record: 1, except for a partition
+    of a file (:mod:`losscli.engine.partread`), whose rows are numbered as the file's."""
+    row: int = getattr(table, "first_row", 1)
+    return row
 
 
 def guarded_blocks(

@@ -1,0 +1,189 @@
+"""Reading one partition on a worker, through the one input layer.
+
+A byte range of a CSV (:class:`CsvRange`) and a run of Parquet row groups
+(:class:`ParquetGroups`) are tables like any other
+(:class:`losscli.io.formats.Table`): the same block parser, the same cell
+rules, the same messages.  What differs is only where they start: their
+``first_row`` (and, for CSV, ``first_line``) is the file's own, so a row
+number in a message is the one the local engine gives.
+
+Record boundaries: the partitions are cut at line ends
+(:mod:`losscli.engine.partplan`), which are record ends unless a quoted
+field holds a newline.  :class:`_Range` checks that as it reads: with CSV
+quoting (a quote inside quotes is doubled) a line end lies inside quotes
+exactly when an odd number of quote characters precede it since the last
+record end, so a line end met with an odd count means a quoted field spans
+lines — and the run is refused with a message, never parsed into wrong
+records.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from losscli.engine.parts import Part, PartKind
+from losscli.errors import InputError
+
+if TYPE_CHECKING:
+    from losscli.io.blocks import RawBlock
+    from losscli.io.formats import InputOptions
+
+QUOTE = 34  # '"'
+SPANNING_FIX = (
+    "--engine dask cuts CSV files at line ends: give --partition-size 0 to read each "
+    "file whole, or remove the line breaks inside quoted fields"
+)
+
+
+class _Range(io.RawIOBase):
+    """Bytes ``[start, stop)`` of a file, checked for quoted fields that span lines."""
+
+    def __init__(self, path: str, start: int, stop: int, name: str) -> None:
+        self.file = open(path, "rb")  # noqa: SIM115  (closed by close())
+        self.file.seek(start)
+        self.left = stop - start
+        self.name_shown = name
+        self.odd = False  # an odd number of quotes since the last line end outside quotes
+        self.newlines = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.left <= 0:
+            return 0
+        data = self.file.read(min(len(buffer), self.left))
+        self.left -= len(data)
+        buffer[: len(data)] = data
+        self._check(data)
+        return len(data)
+
+    def _check(self, data: bytes) -> None:
+        lines = data.count(b"\n")
+        self.newlines += lines
+        if b'"' not in data:
+            if self.odd and lines:
+                raise self._spanning()
+            return
+        import numpy as np
+
+        view = np.frombuffer(data, dtype=np.uint8)
+        # uint8 wraps at 256, which keeps the parity
+        parity = np.cumsum(view == QUOTE, dtype=np.uint8) & 1
+        if self.odd:
+            parity ^= 1
+        if lines and parity[view == 10].any():
+            raise self._spanning()
+        self.odd = bool(parity[-1])
+
+    def _spanning(self) -> InputError:
+        return InputError(
+            f"{self.name_shown} has a quoted field that spans lines (or an unpaired quote)",
+            SPANNING_FIX,
+        )
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
+
+
+class CsvRange:
+    """A byte range of whole records of a CSV, parsed as the local reader parses the file."""
+
+    def __init__(self, part: Part, options: InputOptions) -> None:
+        assert part.header is not None
+        self.part, self.header = part, part.header
+        self.name = part.path
+        self.names = list(part.header.names)
+        self.rows_hint: int | None = None
+        self.first_row = part.first_row or 1
+        self.block_bytes = options.block_bytes
+        self.raw = _Range(part.path, part.start, part.stop, part.path)
+        self.stream: Any = io.BufferedReader(self.raw, buffer_size=1 << 20)
+
+    def blocks(self, used: Sequence[int], *, numbers: bool = True) -> Iterator[RawBlock]:
+        from losscli.io import csvblocks
+
+        first = self.part.index == 0
+        yield from csvblocks.read_blocks(
+            self.stream,
+            self.name,
+            width=len(self.names),
+            used=used,
+            delimiter=self.header.delimiter,
+            first_line=self.part.first_line or 1,
+            prefix=self.header.prefix if first else b"",
+            numbers=numbers,
+            block_bytes=self.block_bytes,
+        )
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+class ParquetGroups:
+    """Row groups ``[start, stop)`` of a Parquet file, by the local engine's Parquet reader."""
+
+    def __init__(self, part: Part, options: InputOptions) -> None:
+        from losscli.io.formats import ParquetReader
+        from losscli.io.source import open_source
+
+        self.reader = ParquetReader(open_source(part.path), options)
+        self.part = part
+        self.name, self.names = self.reader.name, self.reader.names
+        meta = self.reader.file.metadata
+        self.groups = list(range(part.start, part.stop))
+        self.rows_hint: int | None = sum(meta.row_group(g).num_rows for g in self.groups)
+        self.first_row = part.first_row or 1
+
+    def blocks(self, used: Sequence[int], *, numbers: bool = True) -> Iterator[RawBlock]:
+        import pyarrow as pa  # type: ignore[import-untyped]
+
+        from losscli.io.formats import ARROW_ROWS, _arrow_block
+
+        reader = self.reader
+        keys = [reader.keys[i] for i in used]
+        try:
+            batches = reader.file.iter_batches(
+                batch_size=ARROW_ROWS,
+                row_groups=self.groups,
+                columns=sorted(set(keys)),
+                use_threads=False,
+            )
+            for batch in batches:
+                if batch.num_rows:
+                    yield _arrow_block(batch, keys, used, numbers)
+        except (pa.ArrowException, OSError) as exc:
+            raise reader.error(exc) from None
+
+    def close(self) -> None:
+        self.reader.close()
+
+
+def count_before(part: Part) -> Part:
+    """``part`` with its first row and line: the records before it counted by the same parser.
+
+    Only a byte range past the first lacks them; it is what :func:`~losscli.engine.parts.on_part`
+    calls when a message must name a row.  The run before the partition is read
+    as one range (its first column only), its rows added up, its line ends counted.
+    """
+    if part.kind is not PartKind.BYTES or part.header is None:
+        return replace(part, first_row=part.first_row or 1, first_line=part.first_line or 1)
+    header = part.header
+    before = replace(
+        part, start=header.body_start, stop=part.start, index=0, first_line=header.first_line
+    )
+    from losscli.io.formats import InputOptions
+
+    table = CsvRange(before, InputOptions(delimiter=header.delimiter))
+    rows = 0
+    try:
+        for block in table.blocks([0]):
+            rows += block.rows
+        lines = table.raw.newlines + header.prefix.count(b"\n")
+    finally:
+        table.close()
+    return replace(part, first_row=1 + rows, first_line=header.first_line + lines)
