@@ -39,9 +39,9 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
 
     if value is None:
         return None
-    if param.name == "partition_size" and value.strip() == "0":
-        return 0  # one partition per file
     try:
+        if param.name == "partition_size":  # any size; 0 = one partition per file
+            return parse_size(value, "--partition-size", minimum=0)
         return parse_size(value)
     except InputError as exc:
         raise click.BadParameter(str(exc).replace("\n", "; ")) from None

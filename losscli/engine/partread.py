@@ -1,7 +1,7 @@
 """Reading one partition on a worker, through the one input layer.
 
 A byte range of a CSV (:class:`CsvRange`) and a run of Parquet row groups
-(:class:`ParquetGroups`) are tables like any other
+(:func:`open_row_groups`) are tables like any other
 (:class:`losscli.io.formats.Table`): the same block parser, the same cell
 rules, the same messages.  What differs is only where they start: their
 ``first_row`` (and, for CSV, ``first_line``) is the file's own, so a row
@@ -29,7 +29,7 @@ from losscli.errors import InputError
 
 if TYPE_CHECKING:
     from losscli.io.blocks import RawBlock
-    from losscli.io.formats import InputOptions
+    from losscli.io.formats import InputOptions, Table
 
 QUOTE = 34  # '"'
 SPANNING_FIX = (
@@ -124,43 +124,18 @@ class CsvRange:
         self.stream.close()
 
 
-class ParquetGroups:
-    """Row groups ``[start, stop)`` of a Parquet file, by the local engine's Parquet reader."""
+def open_row_groups(part: Part, options: InputOptions) -> Table:
+    """Row groups ``[start, stop)`` of a Parquet file, by the local engine's Parquet reader
+    (which reads row group by row group: the same blocks as for the whole file)."""
+    from losscli.io.formats import ParquetReader
+    from losscli.io.source import open_source
 
-    def __init__(self, part: Part, options: InputOptions) -> None:
-        from losscli.io.formats import ParquetReader
-        from losscli.io.source import open_source
-
-        self.reader = ParquetReader(open_source(part.path), options)
-        self.part = part
-        self.name, self.names = self.reader.name, self.reader.names
-        meta = self.reader.file.metadata
-        self.groups = list(range(part.start, part.stop))
-        self.rows_hint: int | None = sum(meta.row_group(g).num_rows for g in self.groups)
-        self.first_row = part.first_row or 1
-
-    def blocks(self, used: Sequence[int], *, numbers: bool = True) -> Iterator[RawBlock]:
-        import pyarrow as pa  # type: ignore[import-untyped]
-
-        from losscli.io.formats import ARROW_ROWS, _arrow_block
-
-        reader = self.reader
-        keys = [reader.keys[i] for i in used]
-        try:
-            batches = reader.file.iter_batches(
-                batch_size=ARROW_ROWS,
-                row_groups=self.groups,
-                columns=sorted(set(keys)),
-                use_threads=False,
-            )
-            for batch in batches:
-                if batch.num_rows:
-                    yield _arrow_block(batch, keys, used, numbers)
-        except (pa.ArrowException, OSError) as exc:
-            raise reader.error(exc) from None
-
-    def close(self) -> None:
-        self.reader.close()
+    reader = ParquetReader(open_source(part.path), options)
+    meta = reader.file.metadata
+    reader.groups = range(part.start, part.stop)
+    reader.rows_hint = sum(meta.row_group(g).num_rows for g in reader.groups)
+    reader.first_row = part.first_row or 1  # type: ignore[attr-defined]
+    return reader
 
 
 def count_before(part: Part) -> Part:

@@ -94,13 +94,13 @@ class Part:
 
     def open_table(self, options: InputOptions) -> Table:
         """The partition as a table of the one input layer (the hook of ``open_any``)."""
-        from losscli.engine.partread import CsvRange, ParquetGroups
+        from losscli.engine.partread import CsvRange, open_row_groups
         from losscli.io.formats import open_table
 
         if self.kind is PartKind.BYTES:
             return CsvRange(self, options)
         if self.kind is PartKind.ROW_GROUPS:
-            return ParquetGroups(self, options)
+            return open_row_groups(self, options)
         return open_table(self.path, options)
 
 
