@@ -11,6 +11,7 @@ workers see the same setting.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,7 +103,7 @@ def test_the_files_are_cut_into_at_least_four_partitions(data: Path) -> None:
     # contiguous, from the end of the header to the end of the file, on line ends
     text = (data / "big.csv").read_bytes()
     assert csv[0].start == text.index(b"\n") + 1 and csv[-1].stop == len(text)
-    for left, right in zip(csv, csv[1:], strict=False):
+    for left, right in itertools.pairwise(csv):
         assert left.stop == right.start and text[right.start - 1 : right.start] == b"\n"
     parquet = partitions([str(data / "big.parquet")], None, size)
     assert len(parquet) >= 4 and {p.kind for p in parquet} == {PartKind.ROW_GROUPS}
@@ -241,3 +242,48 @@ def test_train_on_partitions_reaches_the_local_optimum(scheduler: str, data: Pat
         a, b = json.loads(local[1]), json.loads(remote[1])
         assert b["objective"] == pytest.approx(a["objective"], rel=1e-10)
         assert np.allclose(b["coef"], a["coef"], rtol=1e-8, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("text", "spans"),
+    [
+        (b'1,"a\nb",2\n3,4,5\n', True),  # a newline inside quotes
+        (b'b",2\n3,4,5\n', True),  # a range that starts inside a quoted field
+        (b'1,"a ""q"" b",2\n3,"4",5\n', False),  # doubled quotes: even on every line
+        (b"1,2,3\n4,5,6\n", False),
+    ],
+)
+def test_a_range_notices_quoted_fields_across_lines(
+    tmp_path: Path, text: bytes, spans: bool
+) -> None:
+    from losscli.engine.partread import _Range
+    from losscli.errors import InputError
+
+    path = tmp_path / "r.csv"
+    path.write_bytes(b"pad\n" + text)
+    stream = _Range(str(path), 4, 4 + len(text), "r.csv")
+    read = lambda: [stream.read(3) for _ in range(len(text))]  # noqa: E731  (tiny reads)
+    if spans:
+        with pytest.raises(InputError, match="quoted field that spans lines"):
+            read()
+    else:
+        assert b"".join(read()) == text
+    stream.close()
+
+
+def test_per_row_output_metrics_and_checks_on_a_local_glob_are_the_whole_files(
+    data: Path, tmp_path: Path
+) -> None:
+    lines = (data / "big.csv").read_text().splitlines(keepends=True)
+    whole = tmp_path / "whole.csv"
+    whole.write_text("".join(lines[:4001]))
+    (tmp_path / "halves").mkdir()
+    (tmp_path / "halves" / "h1.csv").write_text("".join(lines[:2001]))
+    (tmp_path / "halves" / "h2.csv").write_text(lines[0] + "".join(lines[2001:4001]))
+    args = ["compute", "-l", "mse,bce", "--check-grad", "--metric", "roc_auc,mae", "--grad"]
+    one = json.loads(_run(*args, "-f", "json", str(whole))[1])
+    glob = json.loads(_run(*args, "-f", "json", str(tmp_path / "halves" / "*.csv"))[1])
+    assert glob["metrics"] == one["metrics"] and glob["n"] == one["n"] == 4000
+    for a, b in zip(one["results"], glob["results"], strict=True):
+        assert b["gradient"] == a["gradient"] and b["check_grad"] == a["check_grad"]
+        assert b["value"] == pytest.approx(a["value"], rel=1e-12)
