@@ -287,3 +287,16 @@ def test_per_row_output_metrics_and_checks_on_a_local_glob_are_the_whole_files(
     for a, b in zip(one["results"], glob["results"], strict=True):
         assert b["gradient"] == a["gradient"] and b["check_grad"] == a["check_grad"]
         assert b["value"] == pytest.approx(a["value"], rel=1e-12)
+
+
+def test_metrics_that_are_means_merge_from_the_partitions(scheduler: str, data: Path) -> None:
+    from losscli.engine.metric_parts import MEANS
+
+    args = ["compute", "--metric", ",".join(sorted(MEANS)), "-f", "json"]
+    for name in ("big.csv", "big.parquet"):
+        for extra in ([], ["--weight", "w"]):
+            local, remote = _both(scheduler, *args, str(data / name), *extra)
+            assert local[0] == remote[0] == 0, remote
+            a, b = json.loads(local[1])["metrics"], json.loads(remote[1])["metrics"]
+            assert set(a) == MEANS
+            assert b == pytest.approx(a, rel=1e-12, abs=0)

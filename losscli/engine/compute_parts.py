@@ -13,9 +13,8 @@ rescaled from the partition's normaliser to the whole input's.
 
 Per-row output (``--grad``, ``--grad-out``, ``--reduction none``) is pass 2
 over the partitions, with the whole input's totals
-(:mod:`losscli.engine.rows_parts`); ``--metric`` gathers the columns the
-metrics need when they fit the budget the local engine has
-(:func:`metric_batches`).
+(:mod:`losscli.engine.rows_parts`); ``--metric`` merges per-partition
+means, or gathers the columns (:mod:`losscli.engine.metric_parts`).
 """
 
 from __future__ import annotations
@@ -36,7 +35,6 @@ from losscli.compute import (
     _summarise,
 )
 from losscli.engine.parts import LocalRunner, Part, Runner, expand_inputs, on_part, partitions
-from losscli.io.blocks import Batch
 
 
 def _one_part(request: ComputeRequest, part: Part, many: bool) -> ComputeReport:
@@ -77,7 +75,9 @@ def compute_parts(
     ]
     report = merge(request, reports, shifts)
     if request.metrics:
-        report = _with_metrics(report, runner, sent, located, many)
+        from losscli.engine.metric_parts import with_metrics
+
+        report = with_metrics(report, runner, sent, located, many)
     if request.per_sample:
         from losscli.engine.rows_parts import PartRows
 
@@ -178,39 +178,6 @@ def _ratio(whole: Any, local: Any) -> Any:
     local = np.asarray(local, dtype=np.float64)
     out = np.divide(whole, local, out=np.zeros(local.shape), where=local != 0)
     return float(out) if out.ndim == 0 else out
-
-
-# --------------------------------------------------------------------------- --metric
-
-
-def metric_batches(request: ComputeRequest, part: Part, many: bool) -> list[Batch]:
-    """One partition's rows as compute reads them (true, predicted, weight, rows)."""
-    from losscli.compute import _batches
-
-    def read(located: Part) -> list[Batch]:
-        _, batches = _batches(request, located)
-        return [replace(b, key=None) for b in batches]
-
-    return on_part(part, many, read)
-
-
-def _with_metrics(
-    report: ComputeReport, runner: Runner, request: ComputeRequest, parts: list[Part], many: bool
-) -> ComputeReport:
-    """--metric on partitions: the columns gathered in order (within the local engine's
-    row budget, since medians and ranks need every row), then scored by the same code."""
-    from losscli.compute import _check_metric_rows, _metric_intervals, _metrics
-
-    _check_metric_rows(report.n)  # before anything is gathered
-    k = len(parts)
-    kept: list[Batch] = []
-    for batches in runner.stream(metric_batches, [request] * k, parts, [many] * k):
-        kept.extend(batches)
-    if not kept:
-        return report
-    metrics = _metrics(report.request, kept, report.columns)
-    intervals = _metric_intervals(report.request, kept, report.columns, metrics)
-    return replace(report, metrics=metrics, metric_intervals=intervals)
 
 
 # --------------------------------------------------------------------------- engines
