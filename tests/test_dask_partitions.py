@@ -234,8 +234,13 @@ def test_check_grad_and_metrics_equal_the_local_engine(scheduler: str, data: Pat
             assert rb["check_grad"] == ra["check_grad"]
 
 
-def test_train_on_partitions_reaches_the_local_optimum(scheduler: str, data: Path) -> None:
-    args = ["train", "-f", "json", "-q", "--target", "y", "--features", "a,b"]
+@pytest.mark.parametrize(
+    "fit", [["--target", "y"], ["--loss", "bce", "--target", "y_true", "--l2", "1e-3"]]
+)
+def test_train_on_partitions_reaches_the_local_optimum(
+    scheduler: str, data: Path, fit: list[str]
+) -> None:
+    args = ["train", "-f", "json", "-q", "--features", "a,b", *fit]
     for name in ("big.csv", "big.parquet"):
         local, remote = _both(scheduler, *args, str(data / name))
         assert local[0] == remote[0] == 0, remote
@@ -300,3 +305,36 @@ def test_metrics_that_are_means_merge_from_the_partitions(scheduler: str, data: 
             a, b = json.loads(local[1])["metrics"], json.loads(remote[1])["metrics"]
             assert set(a) == MEANS
             assert b == pytest.approx(a, rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("variant", ["crlf", "bom", "no-header", "tsv", "semicolon"])
+def test_csv_dialects_cut_into_partitions_read_as_locally(
+    scheduler: str, data: Path, tmp_path: Path, variant: str
+) -> None:
+    lines = (data / "big.csv").read_text().splitlines()[:8001]
+    args = ["compute", "-l", "mse", "--grad", "-f", "csv", "--true", "y", "--pred", "a"]
+    name = "v.tsv" if variant == "tsv" else "v.csv"
+    if variant == "crlf":
+        text = "\r\n".join(lines) + "\r\n"
+    elif variant == "bom":
+        text = "\ufeff" + "\n".join(lines) + "\n"
+    elif variant == "no-header":
+        text = "\n".join(lines[1:]) + "\n"
+        args = [*args[:6], "--true", "3", "--pred", "1", "--no-header"]
+    else:
+        sep = "\t" if variant == "tsv" else ";"
+        text = "\n".join(line.replace(",", sep) for line in lines) + "\n"
+        args += ["-d", ";"] if variant == "semicolon" else []
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8", newline="")
+    from losscli.io.formats import InputOptions
+
+    options = InputOptions(
+        delimiter=";" if variant == "semicolon" else None, header=variant != "no-header"
+    )
+    assert len(partitions([str(path)], options, 100_000)) >= 4
+    local = _run(*args, str(path))
+    remote = _run(*args, str(path), "--engine", "dask", "--scheduler", scheduler,
+                  "--partition-size", "100kB")  # fmt: skip
+    assert local[0] == remote[0] == 0, (local, remote)
+    assert remote[1] == local[1] and len(local[1].splitlines()) == 8001

@@ -1,15 +1,21 @@
 """The Dask engine (``--engine dask``): the same numbers, computed by a cluster.
 
-The input is a path, a glob or a folder of CSV / Parquet / … files
-(:mod:`losscli.engine.parts`); each file is one partition, read on a worker
-by the same input layer the local engine uses, so a bad cell gets the same
-message and the same row number, prefixed with its file.  Nothing is re-implemented
-here: a partition is turned into the local engine's blocks, and the client
-adds up what the partitions return.
+The input is a path, a glob or a folder of CSV / Parquet / … files, cut
+into partitions the way Dask cuts them — CSV byte ranges on record
+boundaries, runs of Parquet row groups, ``--partition-size`` each
+(:mod:`losscli.engine.parts`, :mod:`losscli.engine.partplan`); each is read
+on a worker by the same input layer the local engine uses, so a bad cell
+gets the same message and the same row number (prefixed with its file for
+many files).  Nothing is re-implemented here: a partition is turned into
+the local engine's blocks, and the client adds up what the partitions
+return (:class:`DaskRunner`; :func:`gather` raises the earliest
+partition's error, the one a sequential read meets first).
 
 * ``compute``: every partition returns its per-loss partial totals; the
   client adds them with ``math.fsum`` in partition order, as the local
-  engine adds its blocks', so the values agree to the last few ulps.
+  engine adds its blocks' (the same blocks), so the values agree to the bit;
+  per-row output is a second pass over the partitions
+  (:mod:`losscli.engine.rows_parts`).
 * ``train``: the partitions' (X, y) are read once and kept on the workers
   (futures whose lineage is the read, so a lost worker's share is read
   again).  :class:`DaskSource` is a :class:`~losscli.fit.data.DataSource`:

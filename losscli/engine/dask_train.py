@@ -115,8 +115,10 @@ def read_on_workers(client: Client, request: Any, *, classification: bool) -> St
 
     files = expand_inputs(request.source)
     spec = part_request(request, classification=classification, many=len(files) > 1)
-    size = request.partition_size
-    parts = partitions(files, spec.input, DEFAULT_PARTITION_BYTES if size is None else size)
+    size = DEFAULT_PARTITION_BYTES if request.partition_size is None else request.partition_size
+    if spec.one_hot:
+        size = 0  # a file's categories must all be known before its first block: whole files
+    parts = partitions(files, spec.input, size)
     raw = client.map(_load, parts, [spec] * len(parts), pure=False)
     summaries = gather(client, client.map(_summary, raw))
     n = sum(s[0] for s in summaries)

@@ -1,10 +1,17 @@
-"""Inputs that are many files: a path, a glob or a folder, cut into partitions.
+"""Inputs that are many files, or files cut into partitions: what a partition is.
 
-Both engines read a multi-file input the same way: the sorted list of
-files, each one partition, each read by the one input layer (any format it
-reads), its rows numbered as the file's own.  A bad cell in a multi-file
-input is reported with its file and row (``data/part-3.csv: column 'x' has
-missing values in row 17``), by the local engine and the Dask workers alike.
+A path, a glob or a folder is first the sorted list of its files
+(:func:`expand_inputs`).  The local engine reads them in turn, each file
+whole (one :class:`Part` per file).  The Dask engine cuts them further
+(:func:`partitions` with a size, planned in :mod:`losscli.engine.partplan`):
+an uncompressed CSV into byte ranges of whole records, a Parquet file into
+runs of row groups.  Every partition is read by the one input layer
+(:meth:`Part.open_table` is what ``losscli.io.formats.open_any`` calls;
+:mod:`losscli.engine.partread`), its rows numbered as the file's own, so a
+bad cell is reported with the local engine's message and row — prefixed
+with its file for multi-file inputs (``data/part-3.csv: column 'x' has
+missing values in row 17``) — by :func:`on_part`, which counts the rows
+before a byte range only when an error must name one.
 """
 
 from __future__ import annotations
