@@ -338,3 +338,42 @@ def test_csv_dialects_cut_into_partitions_read_as_locally(
                   "--partition-size", "100kB")  # fmt: skip
     assert local[0] == remote[0] == 0, (local, remote)
     assert remote[1] == local[1] and len(local[1].splitlines()) == 8001
+
+
+@pytest.mark.parametrize("blank", ["", "\n", "  \t\r\n"])
+def test_rows_before_a_partition_count_blank_lines_as_the_parser_does(
+    data: Path, tmp_path: Path, blank: str
+) -> None:
+    from losscli.engine.partread import _line_ends, count_before
+
+    lines = (data / "big.csv").read_text().splitlines(keepends=True)[:6001]
+    text = lines[0] + blank + "".join(lines[1:3000]) + blank * 3 + "".join(lines[3000:])
+    path = tmp_path / "blank.csv"
+    path.write_text(text, newline="")
+    parts = partitions([str(path)], None, 60_000)
+    assert len(parts) >= 4
+    for part in parts[1:]:
+        counted = count_before(part)
+        # the truth: the rows the parser reads before the partition
+        from losscli.engine.partread import _parsed_rows
+
+        assert part.header is not None
+        assert counted.first_row == 1 + _parsed_rows(part, part.header)
+        assert counted.first_line == 1 + text.encode()[: part.start].count(b"\n")
+    assert _line_ends(str(path), 0, len(text))[1] is bool(blank)
+
+
+@pytest.mark.parametrize(
+    ("text", "blank"),
+    [(b"1\n2\n \t\r\n3\n", True), (b"\n1\n", True), (b"1\n 2\n3 \n", False)],
+)
+def test_blank_lines_are_seen_across_the_counters_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: bytes, blank: bool
+) -> None:
+    from losscli.engine import partread
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(text)
+    for chunk in range(1, len(text) + 1):
+        monkeypatch.setattr(partread, "_CHUNK", chunk)
+        assert partread._line_ends(str(path), 0, len(text)) == (text.count(b"\n"), blank)

@@ -20,11 +20,12 @@ records.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from losscli.engine.parts import Part, PartKind
+from losscli.engine.parts import CsvHeader, Part, PartKind
 from losscli.errors import InputError
 
 if TYPE_CHECKING:
@@ -139,26 +140,62 @@ def open_row_groups(part: Part, options: InputOptions) -> Table:
 
 
 def count_before(part: Part) -> Part:
-    """``part`` with its first row and line: the records before it counted by the same parser.
+    """``part`` with its first row and line: the records before it counted.
 
     Only a byte range past the first lacks them; it is what :func:`~losscli.engine.parts.on_part`
-    calls when a message must name a row.  The run before the partition is read
-    as one range (its first column only), its rows added up, its line ends counted.
+    calls when a message must name a row.  The run before the partition holds
+    no quoted line breaks (the earlier partitions read it without one; were one
+    there, theirs would be the error reported), so each of its line ends ends
+    one record, unless the line is blank (empty, or only spaces, tabs and a
+    CR), which the parsers skip or not by their own rules.  So the line ends
+    are counted at memory speed, and only a run with a blank line is counted
+    by the parser itself (its first column), as the local engine reads it.
     """
     if part.kind is not PartKind.BYTES or part.header is None:
         return replace(part, first_row=part.first_row or 1, first_line=part.first_line or 1)
     header = part.header
+    lines, blank = _line_ends(part.path, header.body_start, part.start)
+    prefix_lines = header.prefix.count(b"\n")
+    rows = lines + (1 if header.prefix else 0)
+    if blank:
+        rows = _parsed_rows(part, header)
+    return replace(part, first_row=1 + rows, first_line=header.first_line + prefix_lines + lines)
+
+
+_BLANK = re.compile(rb"\n[ \t\r]*\n")
+_CHUNK = 8 << 20
+
+
+def _line_ends(path: str, start: int, stop: int) -> tuple[int, bool]:
+    """The line ends in bytes ``[start, stop)``, and whether a line there is blank."""
+    count, blank = 0, False
+    open_blank = True  # the line in progress is blank so far (``start`` begins a line)
+    with open(path, "rb") as f:
+        f.seek(start)
+        left = stop - start
+        while left > 0 and (chunk := f.read(min(_CHUNK, left))):
+            left -= len(chunk)
+            count += chunk.count(b"\n")
+            if not blank:  # a leading "\n" stands for a line begun blank in earlier chunks
+                blank = _BLANK.search((b"\n" if open_blank else b"") + chunk) is not None
+            end = chunk.rfind(b"\n")
+            tail_blank = not chunk[end + 1 :].strip(b" \t\r")
+            open_blank = tail_blank if end >= 0 else open_blank and tail_blank
+    return count, blank
+
+
+def _parsed_rows(part: Part, header: CsvHeader) -> int:
+    """The rows before ``part`` as the block parser counts them (its first column)."""
+    from losscli.io.formats import InputOptions
+
     before = replace(
         part, start=header.body_start, stop=part.start, index=0, first_line=header.first_line
     )
-    from losscli.io.formats import InputOptions
-
     table = CsvRange(before, InputOptions(delimiter=header.delimiter))
     rows = 0
     try:
         for block in table.blocks([0]):
             rows += block.rows
-        lines = table.raw.newlines + header.prefix.count(b"\n")
     finally:
         table.close()
-    return replace(part, first_row=1 + rows, first_line=header.first_line + lines)
+    return rows
