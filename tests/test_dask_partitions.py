@@ -191,6 +191,9 @@ def test_grad_out_folder_holds_one_file_per_partition(
     # a run that fails leaves nothing, not even temporary files; the old files stay
     code, _, err = _run(*args[:-1], str(data / "bad.csv"), *dask, "--grad-out", f"{folder}/")
     assert code == 2 and [f.read_text() for f in sorted(folder.iterdir())] == texts
+    fresh = tmp_path / "fresh"
+    assert _run(*args[:-1], str(data / "bad.csv"), *dask, "--grad-out", f"{fresh}/")[0] == 2
+    assert not fresh.exists()
 
 
 @pytest.mark.parametrize("name", ["bad.csv", "ragged.csv"])

@@ -118,42 +118,57 @@ def is_folder_target(path: str | None) -> bool:
 
 
 def check_folder(path: str) -> None:
-    """The folder must exist (or its parent, to create it) and be writable: before any work."""
+    """Before any work: the folder exists and is writable, or its parent does (it is
+    created only when the rows are written, so a failed run leaves no new folder)."""
     folder = path.rstrip(os.sep) or os.sep
-    if not os.path.isdir(folder):
-        parent = os.path.dirname(os.path.abspath(folder))
-        if not os.path.isdir(parent):
-            raise InputError(
-                f"cannot write {path}: the folder {parent} does not exist",
-                "create it first, or give another folder",
-            )
+    where = folder if os.path.isdir(folder) else os.path.dirname(os.path.abspath(folder))
+    if not os.path.isdir(where):
+        raise InputError(
+            f"cannot write {path}: the folder {where} does not exist",
+            "create it first, or give another folder",
+        )
+    if not os.access(where, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write into {path}: the folder {where} is not writable")
+
+
+@contextlib.contextmanager
+def _folder(path: str) -> Iterator[str]:
+    """The output folder, created if missing — and removed again if the writing fails."""
+    folder = path.rstrip(os.sep) or os.sep
+    check_folder(path)
+    made = not os.path.isdir(folder)
+    if made:
         try:
             os.mkdir(folder)
         except OSError as exc:
             raise InputError(f"cannot create the folder {path}: {exc.strerror}") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"cannot write into {path}: the folder is not writable")
+    try:
+        yield folder
+    except BaseException:
+        if made:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)  # only if empty: nothing of the run is left
+        raise
 
 
 def write_folder(report: ComputeReport, path: str, lines: LineWriter) -> int:
     """``--grad-out DIR/``: per-partition files (one, part-00000.csv, for a single input)."""
-    folder = path.rstrip(os.sep) or os.sep
-    check_folder(path)
-    part_rows: PartRows | None = report.part_rows
-    if part_rows is not None:
-        return part_rows.write_folder(report, folder, lines)
-    from losscli.compute import samples
+    with _folder(path) as folder:
+        part_rows: PartRows | None = report.part_rows
+        if part_rows is not None:
+            return part_rows.write_folder(report, folder, lines)
+        from losscli.compute import samples
 
-    temp = os.path.join(folder, f".{PART_NAME.format(0)}.{secrets.token_hex(4)}.part")
-    try:
-        with open(temp, "w", encoding="utf-8", newline="") as handle:
-            for line in lines(report, samples(report), ","):
-                handle.write(line)
-    except BaseException:
-        _remove([temp])
-        raise
-    _commit(folder, [temp])
-    return report.n
+        temp = os.path.join(folder, f".{PART_NAME.format(0)}.{secrets.token_hex(4)}.part")
+        try:
+            with open(temp, "w", encoding="utf-8", newline="") as handle:
+                for line in lines(report, samples(report), ","):
+                    handle.write(line)
+        except BaseException:
+            _remove([temp])
+            raise
+        _commit(folder, [temp])
+        return report.n
 
 
 def _remove(paths: Sequence[str]) -> None:
