@@ -380,3 +380,24 @@ def test_blank_lines_are_seen_across_the_counters_reads(
     for chunk in range(1, len(text) + 1):
         monkeypatch.setattr(partread, "_CHUNK", chunk)
         assert partread._line_ends(str(path), 0, len(text)) == (text.count(b"\n"), blank)
+
+
+def test_the_first_rows_of_later_partitions_are_numbered_and_scaled_as_locally(
+    scheduler: str, data: Path
+) -> None:
+    from losscli.compute import ComputeRequest, run_compute
+    from losscli.engine.compute_parts import compute_any
+    from losscli.io.columns import ColumnRequest
+    from losscli.losses import make_loss
+
+    request = ComputeRequest(
+        source=str(data / "big.csv"),
+        losses=(make_loss("bce"),),
+        columns=ColumnRequest(weight="w"),
+        head_rows=5_000,  # more than the first partition holds
+    )
+    local = run_compute(request)
+    with compute_any(request, "dask", scheduler, 150_000) as remote:
+        assert remote.head.rows.tolist() == list(range(1, 5_001))
+        assert remote.head.values[0].tolist() == local.head.values[0].tolist()
+        assert remote.head.grads[0] == pytest.approx(local.head.grads[0], rel=1e-15, abs=0)

@@ -153,7 +153,11 @@ def _rescaled_head(
             break
         h = r.head
         grads = [
-            g * _ratio(total.scale, local.scale)
+            # ∂L/∂ŷᵢ = sᵢ·2^-k·scale·∂ℓᵢ/∂ŷᵢ: the whole input's scale and shift k for the
+            # partition's (a power of two times the ratio of the scales: within an ulp)
+            g
+            * _ratio(total.scale, local.scale)
+            * 2.0 ** (local.reduced.shift - total.reduced.shift)
             for g, total, local in zip(h.grads, summaries, r.summaries, strict=True)
         ]
         parts.append(replace(h, rows=h.rows + shift, grads=grads, hessians=None))
