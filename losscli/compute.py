@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from losscli._lazy import callable_module, lazy_module
-from losscli.errors import BadValues, InputError
+from losscli.errors import BadValues, InputError, NoRows
 from losscli.evaluate import EvaluateOptions
 from losscli.hazards import HazardReport, HazardScan
 from losscli.io import source as sources
@@ -340,7 +340,7 @@ def _batches(
         finally:
             table.close()
         if not seen:
-            raise InputError(f"{table.name} has a header but no data rows")
+            raise NoRows(f"{table.name} has a header but no data rows")
 
     return columns, generate()
 
@@ -489,7 +489,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
                 check_held("--grad with --format table", cells, TABLE_CELL_BYTES)
         cached = ((batch, pws),) if chunks == 1 else ()
     if n == 0:
-        raise InputError("no rows left to compute on after --dropna")
+        raise NoRows("no rows left to compute on after --dropna")
     metrics = _metrics(request, kept, columns) if request.metrics else {}
     metric_cis = _metric_intervals(request, kept, columns, metrics)  # hook: losscli.evaluate
     summaries = tuple(_summarise(acc, request, columns) for acc in accs)

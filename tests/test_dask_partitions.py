@@ -401,3 +401,26 @@ def test_the_first_rows_of_later_partitions_are_numbered_and_scaled_as_locally(
         assert remote.head.rows.tolist() == list(range(1, 5_001))
         assert remote.head.values[0].tolist() == local.head.values[0].tolist()
         assert remote.head.grads[0] == pytest.approx(local.head.grads[0], rel=1e-15, abs=0)
+
+
+def test_a_partition_whose_rows_dropna_drops_all_is_not_an_error(
+    scheduler: str, data: Path, tmp_path: Path
+) -> None:
+    lines = (data / "big.csv").read_text().splitlines(keepends=True)
+    for i in range(2_001, 6_001):  # y_pred of rows 2001…6000 unreadable
+        cells = lines[i].split(",")
+        cells[4] = "oops"
+        lines[i] = ",".join(cells)
+    path = tmp_path / "holes.csv"
+    path.write_text("".join(lines))
+    parts = partitions([str(path)], None, 150_000)
+    text = path.read_bytes()
+    assert any(
+        text[p.start : p.stop].count(b"oops") == text[p.start : p.stop].count(b"\n") for p in parts
+    )  # some partition holds nothing else
+    for output in (["-f", "json"], ["--grad", "-f", "csv"]):
+        local, remote = _both(scheduler, "compute", "-l", "mse", "--dropna", str(path), *output)
+        assert local[0] == remote[0] == 0, remote
+        assert remote[1] == local[1]
+        if "json" in output:
+            assert json.loads(remote[1])["dropped"] == 4_000

@@ -34,17 +34,32 @@ from losscli.compute import (
     _Accumulator,
     _summarise,
 )
-from losscli.engine.parts import LocalRunner, Part, Runner, expand_inputs, on_part, partitions
+from losscli.engine.partread import rows_of
+from losscli.engine.parts import (
+    Empty,
+    LocalRunner,
+    Part,
+    Runner,
+    expand_inputs,
+    on_part,
+    partitions,
+)
+from losscli.errors import NoRows
 
 
-def _one_part(request: ComputeRequest, part: Part, many: bool) -> ComputeReport:
+def _one_part(request: ComputeRequest, part: Part, many: bool) -> ComputeReport | Empty:
     """Pass 1 over one partition (on a worker): its totals, counts and first rows."""
     from losscli.compute import run_compute
 
     def read(located: Part) -> ComputeReport:
         return run_compute(replace(request, source=located, metrics=()))
 
-    report = on_part(part, many, read)
+    try:
+        report = on_part(part, many, read)
+    except NoRows:
+        if part.count == 1:  # a whole file: as the local engine, an error
+            raise
+        return Empty(rows_of(part))  # its file's other partitions have rows
     return replace(report, cached=None, request=request)  # the rows stay where they were read
 
 
@@ -66,14 +81,20 @@ def compute_parts(
     many = len(files) > 1
     sent = worker_request(request) if not isinstance(runner, LocalRunner) else request
     k = len(parts)
-    reports = runner.map(_one_part, [sent] * k, parts, [many] * k)
-    located = located_parts(parts, reports)
+    results = runner.map(_one_part, [sent] * k, parts, [many] * k)
+    located = located_parts(parts, results)
     # pass 1 numbered a partition of unknown first row from 1: its head is moved
-    shifts = [
-        (p.first_row or 1) - 1 if q.first_row is None else 0
-        for p, q in zip(located, parts, strict=True)
+    kept = [
+        (r, (p.first_row or 1) - 1 if q.first_row is None else 0)
+        for r, p, q in zip(results, located, parts, strict=True)
+        if not isinstance(r, Empty)
     ]
-    report = merge(request, reports, shifts)
+    empty = sum(r.rows for r in results if isinstance(r, Empty))
+    if not kept:
+        raise NoRows("no rows left to compute on after --dropna")
+    report = merge(request, [r for r, _ in kept], [shift for _, shift in kept])
+    if empty:  # partitions whose every row --dropna dropped
+        report = replace(report, dropped=report.dropped + empty, rows_read=report.rows_read + empty)
     if request.metrics:
         from losscli.engine.metric_parts import with_metrics
 
@@ -85,14 +106,14 @@ def compute_parts(
     return report
 
 
-def located_parts(parts: Sequence[Part], reports: Sequence[ComputeReport]) -> list[Part]:
+def located_parts(parts: Sequence[Part], reports: Sequence[ComputeReport | Empty]) -> list[Part]:
     """The partitions with their first rows, from the rows each one read in pass 1."""
     out, row, path = [], 1, None
     for part, r in zip(parts, reports, strict=True):
         if part.path != path:
             row, path = 1, part.path
         out.append(replace(part, first_row=row) if part.first_row is None else part)
-        row = (part.first_row or row) + r.rows_read
+        row = (part.first_row or row) + (r.rows if isinstance(r, Empty) else r.rows_read)
     return out
 
 

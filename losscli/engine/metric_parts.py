@@ -23,6 +23,7 @@ from dataclasses import replace
 
 from losscli.compute import ComputeReport, ComputeRequest
 from losscli.engine.parts import Part, Runner, on_part
+from losscli.errors import NoRows
 from losscli.io.blocks import Batch
 from losscli.io.columns import Columns
 
@@ -42,7 +43,13 @@ def _read(request: ComputeRequest, part: Part, many: bool) -> tuple[Columns, lis
 
     def read(located: Part) -> tuple[Columns, list[Batch]]:
         columns, batches = _batches(request, located)
-        return columns, [replace(b, key=None) for b in batches]
+        kept: list[Batch] = []
+        try:
+            kept.extend(replace(b, key=None) for b in batches)
+        except NoRows:
+            if part.count == 1:
+                raise  # a whole file: as the local engine
+        return columns, kept  # a partition of only blank lines has none
 
     return on_part(part, many, read)
 

@@ -186,12 +186,32 @@ def _line_ends(path: str, start: int, stop: int) -> tuple[int, bool]:
 
 def _parsed_rows(part: Part, header: CsvHeader) -> int:
     """The rows before ``part`` as the block parser counts them (its first column)."""
-    from losscli.io.formats import InputOptions
-
     before = replace(
         part, start=header.body_start, stop=part.start, index=0, first_line=header.first_line
     )
-    table = CsvRange(before, InputOptions(delimiter=header.delimiter))
+    return _rows_in_range(before, header)
+
+
+def rows_of(part: Part) -> int:
+    """The rows ``part`` itself holds, as its reader counts them (--dropna's count when
+    it drops them all)."""
+    if part.kind is PartKind.ROW_GROUPS:
+        table = open_row_groups(part, _options())
+        table.close()
+        return table.rows_hint or 0
+    if part.kind is PartKind.BYTES and part.header is not None:
+        return _rows_in_range(part, part.header)
+    raise ValueError("a whole file has no rows to count here")  # pragma: no cover
+
+
+def _options(delimiter: str | None = None) -> InputOptions:
+    from losscli.io.formats import InputOptions
+
+    return InputOptions(delimiter=delimiter)
+
+
+def _rows_in_range(part: Part, header: CsvHeader) -> int:
+    table = CsvRange(part, _options(header.delimiter))
     rows = 0
     try:
         for block in table.blocks([0]):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from losscli.errors import InputError
+from losscli.errors import InputError, NoRows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -109,6 +109,14 @@ class Part:
         if self.kind is PartKind.ROW_GROUPS:
             return open_row_groups(self, options)
         return open_table(self.path, options)
+
+
+@dataclass(frozen=True)
+class Empty:
+    """A partition left without rows (all dropped by --dropna, or only blank lines)
+    while its file has others: not an error, just the rows it read."""
+
+    rows: int
 
 
 class Runner(Protocol):
@@ -197,6 +205,8 @@ def on_part(part: Part, many: bool, read: Callable[[Part], T]) -> T:
     try:
         with named(part, many):
             return read(part)
+    except NoRows:
+        raise  # names no row: nothing to count
     except InputError:
         if part.located:
             raise

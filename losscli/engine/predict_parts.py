@@ -14,7 +14,7 @@ import io
 from typing import IO, TYPE_CHECKING, Any
 
 from losscli.engine.parts import Part, expand_inputs, is_many, on_part, partitions
-from losscli.errors import InputError
+from losscli.errors import InputError, NoRows
 
 if TYPE_CHECKING:
     from losscli.fit.model import Model
@@ -29,7 +29,12 @@ def _predict_part(model: Model, part: Part, logits: bool, options: Any, many: bo
         write_predictions(model, located, buffer, logits=logits, input=options, streamed=False)
         return buffer.getvalue()
 
-    return on_part(part, many, read)
+    try:
+        return on_part(part, many, read)
+    except NoRows:
+        if part.count == 1:
+            raise
+        return ""  # a partition of only blank lines (its file has rows elsewhere)
 
 
 def _write_in_order(texts: Any, parts: list[Part], out: IO[str], streamed: bool) -> None:
@@ -41,6 +46,8 @@ def _write_in_order(texts: Any, parts: list[Part], out: IO[str], streamed: bool)
     header, written = None, 0
     try:
         for part, text in zip(parts, texts, strict=True):
+            if not text:
+                continue
             first, _, body = text.partition("\n")
             if header is None:
                 header = first

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from losscli.engine.parts import Part, Runner, on_part
-from losscli.errors import InputError
+from losscli.errors import InputError, NoRows
 
 if TYPE_CHECKING:
     from losscli.compute import ComputeReport, ComputeRequest, Samples
@@ -58,7 +58,12 @@ def _part_samples(report: ComputeReport, part: Part, many: bool) -> list[Samples
             out.append(_located_scaled(report.summaries, report.columns, batch, pws))
         return out
 
-    return on_part(part, many, read)
+    try:
+        return on_part(part, many, read)
+    except NoRows:
+        if part.count == 1:
+            raise
+        return []  # a partition of only blank lines (its file has rows elsewhere)
 
 
 def _write_part(report: ComputeReport, part: Part, many: bool, path: str, lines: LineWriter) -> int:

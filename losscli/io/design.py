@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from losscli._lazy import lazy_module
-from losscli.errors import InputError, format_rows, name_list, shown
+from losscli.errors import InputError, NoRows, format_rows, name_list, shown
 from losscli.io.blocks import Problems, RawBlock, check_finite, numeric
 from losscli.io.columns import TrainColumns, feature_positions, resolve_train
 from losscli.io.formats import first_row as table_first_row
@@ -226,8 +226,8 @@ def read_training(
         label_parts.append(y[keep] if not isinstance(keep, slice) else y)
     if matrix.n == 0:
         if dropped:
-            raise InputError("no rows left after --dropna")
-        raise InputError(f"{table.name} has a header but no data rows")
+            raise NoRows("no rows left after --dropna")
+        raise NoRows(f"{table.name} has a header but no data rows")
     if classification:
         labels = encode_classes(label_parts, cols.target)
     else:
