@@ -65,7 +65,8 @@ def plan_file(
     if kind == "parquet" and not compressed:
         return _row_groups(path, size)
     if kind in ("csv", "tsv") and not compressed:
-        return _byte_ranges(path, options, kind, size, block_bytes or csvblocks.DEFAULT_BLOCK_BYTES)
+        block = block_bytes or options.block_bytes or csvblocks.DEFAULT_BLOCK_BYTES
+        return _byte_ranges(path, options, kind, size, block)
     return [Part(path)]
 
 

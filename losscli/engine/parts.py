@@ -198,9 +198,10 @@ def on_part(part: Part, many: bool, read: Callable[[Part], T]) -> T:
 
     A byte range past a file's first does not know its first row.  It is read
     as if it started at row 1; only when that fails are the rows and lines
-    before it counted (by the same parser, :func:`losscli.engine.partread.count_before`)
-    and the partition read again from its true first row, so the error is the
-    local engine's, word for word.
+    before it counted (:func:`losscli.engine.partread.count_before`: its line
+    ends, or the parser's rows where a blank line is) and the partition read
+    again from its true first row, so the error is the local engine's, word
+    for word.
     """
     try:
         with named(part, many):
