@@ -133,8 +133,7 @@ def test_compute_equals_the_local_engine(scheduler: str, data: Path, name: str) 
         assert a["n"] == b["n"] == ROWS
         for ra, rb in zip(a["results"], b["results"], strict=True):
             assert rb["value"] == pytest.approx(ra["value"], rel=1e-12, abs=0)
-        if name == "big.csv":
-            assert remote[1] == local[1]  # the local reader's blocks: to the bit
+        assert remote[1] == local[1]  # read in the local reader's blocks: to the bit
 
 
 @pytest.mark.parametrize("name", ["big.csv", "big.parquet"])
