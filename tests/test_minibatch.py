@@ -230,3 +230,32 @@ def test_cli_average_with_a_full_batch_method_is_a_usage_error():
     assert r.exit_code == 2
     assert "gd is full-batch and takes no --average" in r.stderr
     assert "Traceback" not in r.output
+
+
+def test_adaptive_cuts_the_rate_and_goes_on_from_the_epoch_mean():
+    """The adaptive schedule with averaging, from its definition (README: Optimizer)."""
+    obj, x, y = problem("bce", n=2000, l2=0.01)
+    lr, tol, patience, epochs = 0.5, 1e-3, 2, 15
+    config = TrainConfig(optimizer="sgd", lr=lr, tol=tol, patience=patience, epochs=epochs)
+    got = fit(obj, x, y, config)
+    theta, rng, g = np.zeros(obj.size), np.random.default_rng(0), np.empty(obj.size)
+    rate, best, stale, rates = lr, np.inf, 0, []
+    for _ in range(epochs):
+        order, total, steps = rng.permutation(len(y)), np.zeros(obj.size), 0
+        for start in range(0, len(y), 32):
+            rows = order[start : start + 32]
+            obj.batch_gradient(theta, x[rows], y[rows], g)
+            theta = theta - rate * g
+            total, steps = total + theta, steps + 1
+        mean = total / steps
+        rates.append(rate)
+        score = obj.value(mean, x, y)
+        stale = 0 if score < best - tol * max(1.0, abs(best)) else stale + 1
+        best = min(best, score)
+        if stale >= patience:
+            if rate / lr / 5 < 1e-4:  # the floor: converged
+                break
+            rate, stale, theta = rate / 5, 0, mean.copy()  # the cut, from the mean
+    assert [h.lr for h in got.history] == pytest.approx(rates, rel=1e-12)
+    assert len(set(rates)) >= 3  # the rate was cut at least twice
+    np.testing.assert_allclose(got.theta, mean, rtol=1e-10, atol=1e-12)
