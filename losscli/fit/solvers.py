@@ -140,6 +140,12 @@ def choose(obj: Objective, n_rows: int) -> tuple[str, str]:
     if not obj.loss.smooth:
         if obj.loss.name in LP_LOSSES and not obj.l2 and obj.outputs == 1:
             return "lp", f"{obj.loss.name} is piecewise linear: an exact LP (HiGHS)"
+        # Hook (losscli.fit.kinked_qp): kinked + L2, no L1 → the exact QP solver.
+        if obj.loss.name in LP_LOSSES and obj.l2 and not obj.l1 and obj.outputs == 1:
+            return "qp", (
+                f"{obj.loss.name} with L2 is a QP: smoothing continuation + Newton, "
+                "crossover, duality gap"
+            )
         return "gd", f"{obj.loss.name} has kinks and L2: proximal gradient (no exact method)"
     if obj.l1:
         if known and obj.outputs == 1 and obj.size <= PROX_NEWTON_MAX:
@@ -721,9 +727,17 @@ def lp(
     return SolveResult(theta_out, cert.certifies(primal, tol), 1, primal, cert)
 
 
+def _qp(*args: Any, **kwargs: Any) -> SolveResult:
+    """The kinked + L2 solver of :mod:`losscli.fit.kinked_qp` (imported late: it imports us)."""
+    from losscli.fit.kinked_qp import qp
+
+    return qp(*args, **kwargs)
+
+
 SOLVERS: dict[str, Callable[..., SolveResult]] = {
     "newton": newton,
     "prox_newton": prox_newton,
     "lbfgs": lbfgs,
     "lp": lp,
+    "qp": _qp,
 }

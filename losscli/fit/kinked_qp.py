@@ -1,0 +1,477 @@
+"""Exact optima for the kinked losses under an L2 penalty: ``--optimizer qp``.
+
+mae, quantile, epsilon_insensitive and hinge with ``--l2 λ > 0`` are convex
+quadratic programs, which the LP (:func:`losscli.fit.solvers.lp`) cannot take.
+Every such loss is a maximum over a box (the form the LP also uses)::
+
+    ℓᵢ(score) = max_{a ∈ [lo, hi]}  a·uᵢ − ε|a|,   uᵢ = tᵢ − zᵢ·score
+
+(quantile: t = y, z = 1, a ∈ [q−1, q]; mae the same with [−1, 1]; epsilon
+adds ε; hinge: t = 1, z = ±1, a ∈ [0, 1]).  The objective is
+
+    P(w, b) = (1/S) Σ sᵢ ℓᵢ(xᵢ·w + b) + (λ/2) Σⱼ cⱼ² wⱼ²
+
+(sample weights s, S = Σs; c the penalty factors of
+:class:`~losscli.fit.objective.Objective`; b unpenalised).
+
+**The dual, and the certificate.**  For any a in the boxes with
+Σ sᵢzᵢaᵢ = 0 (the unpenalised intercept makes this an equality; without an
+intercept there is none), with q = (1/S) Σ sᵢzᵢaᵢxᵢ::
+
+    D(a) = (1/S) Σ sᵢ(aᵢtᵢ − ε|aᵢ|) − Σⱼ qⱼ²/(2λcⱼ²)  ≤  P*  ≤  P(θ)
+
+(weak duality: put the box maximisers aᵢ into P, the b term vanishes by the
+equality, and minimise over w in closed form).  So ``P(θ) − D(a)`` bounds
+f(θ) − f* from above whatever a is; the solver builds a from its iterate,
+moves it back onto Σ sᵢzᵢaᵢ = 0 inside the boxes (rounding leaves it ~1e-17
+off), and reports the gap as ``duality_gap``.  ``converged`` means that gap is
+≤ tol·max(1, |f|): the number, not the algorithm, is the proof.
+
+**The method: smoothing with continuation, Newton, and a crossover.**
+
+1. Smooth each kink: ℓᵢ,μ(u) = max_a a·u − ε|a| − (μ/2)a², whose maximiser is
+   a* = clip(soft(u, ε)/μ, lo, hi).  ℓ_μ ≤ ℓ ≤ ℓ_μ + (μ/2)max a², and at the
+   smoothed optimum θ_μ the dual point a*(θ_μ) has D(a*) ≥ D_μ(a*) = P_μ(θ_μ),
+   so the true gap there is at most (μ/2)·max(lo², hi²): a small enough μ
+   certifies.
+2. P_μ is convex, C¹ and piecewise quadratic; its Hessian is
+   (1/(Sμ)) Σ_{zone} sᵢ[xᵢ, 1]ᵀ[xᵢ, 1] + diag(λc², 0), where the zone is the
+   few rows within μ of a kink — so building it costs |zone|·d², not n·d².
+   Newton with an *exact* line search (the minimum of a 1-D convex piecewise
+   quadratic, found by safeguarded Newton on its derivative) decreases P_μ
+   at every step and, once the zone is the optimum's, lands on θ_μ exactly.
+3. μ shrinks (by the gap still to close, 3× to 1000× per stage), each stage
+   warm-started from the last.
+4. After each stage, a **crossover** solves the exact KKT system of the
+   unsmoothed problem with the zone rows pinned to their kinks: a
+   (|zone|+1)² linear system in their dual values γ and b (w follows in
+   closed form).  When the zone is the optimum's elbow set, that is the
+   exact optimum, and its gap is at rounding level; when not, the gap says
+   so and the continuation goes on.
+
+Elastic net (``--l1`` with ``--l2``) on a kinked loss is not handled here:
+``auto`` keeps proximal gradient for it, which reports ``not_optimal``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from losscli.errors import InputError
+from losscli.fit.data import DataSource, InMemory
+from losscli.fit.objective import Objective
+from losscli.fit.solvers import (
+    LP_LOSSES,
+    ROUNDING,
+    Certificate,
+    OnIteration,
+    SolveResult,
+    _lp_terms,
+    _solve_psd,
+)
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+    Array = NDArray[Any]
+
+QP_LOSSES = LP_LOSSES
+STAGE_NEWTON = 50  # Newton steps per smoothing stage, at most
+LINE_SEARCH_ITER = 60  # safeguarded Newton/bisection steps of one exact line search
+CROSSOVER_MAX = 4000  # zone rows beyond which the crossover's dense system is skipped
+SHRINK_MIN, SHRINK_MAX = 3.0, 1000.0  # μ falls by a factor in this range per stage
+
+
+@dataclass(frozen=True)
+class Kinked:
+    """One kinked problem in the box form of the module docstring (in memory).
+
+    ``c2`` are the penalty factors squared per coefficient (λ·c2 is the L2
+    curvature), ``s`` the sample weights (ones when unweighted).
+    """
+
+    x: Array
+    t: Array
+    z: Array
+    s: Array
+    big_s: float
+    lo: float
+    hi: float
+    eps: float
+    lam: float
+    c2: Array
+    intercept: bool
+
+    @classmethod
+    def of(cls, obj: Objective, data: InMemory) -> Kinked:
+        x, y = data.x, data.y
+        n, d = x.shape
+        s = np.ones(n) if data.w is None else np.asarray(data.w, dtype=np.float64)
+        t, z, lo, hi, eps = _lp_terms(obj, y)
+        c = obj._c()
+        c2 = np.full(d, float(c) ** 2) if not isinstance(c, np.ndarray) else c * c
+        return cls(x, t, z, s, float(s.sum()), lo, hi, eps, float(obj.l2), c2, bool(obj.intercept))
+
+    @property
+    def d(self) -> int:
+        return int(self.x.shape[1])
+
+    @property
+    def a_max2(self) -> float:
+        """max a² over the box: (μ/2)·this bounds the smoothing error of one row."""
+        return max(self.lo * self.lo, self.hi * self.hi)
+
+    def residuals(self, theta: Array) -> Array:
+        """u = t − z·(Xw + b)."""
+        score = self.x @ theta[: self.d]
+        if self.intercept:
+            score += theta[self.d]
+        u: Array = self.t - self.z * score
+        return u
+
+    def loss(self, u: Array) -> Array:
+        """ℓ(u) = max(hi(u − ε), lo(u + ε), 0): the box maximum in closed form (lo ≤ 0 ≤ hi)."""
+        out = np.maximum(self.hi * (u - self.eps), self.lo * (u + self.eps))
+        np.maximum(out, 0.0, out=out)
+        return out
+
+    def soft(self, u: Array) -> Array:
+        """soft(u, ε) = sign(u)·max(|u| − ε, 0): the kink-relative residual."""
+        if not self.eps:
+            return u
+        return np.sign(u) * np.maximum(np.abs(u) - self.eps, 0.0)
+
+    def side(self, u: Array) -> Array:
+        """The exact box maximiser away from the kinks: hi right of them, lo left, 0 between."""
+        v = self.soft(u)
+        return np.where(v > 0, self.hi, np.where(v < 0, self.lo, 0.0 if self.eps else self.hi))
+
+    def penalty(self, w: Array) -> float:
+        return 0.5 * self.lam * float(self.c2 @ (w * w))
+
+    def primal(self, theta: Array) -> float:
+        return float(self.s @ self.loss(self.residuals(theta))) / self.big_s + self.penalty(
+            theta[: self.d]
+        )
+
+
+# --------------------------------------------------------------------------- dual
+
+
+def _balance(k: Kinked, a: Array, prefer: Array | None) -> Array | None:
+    """a moved inside its boxes onto Σ sᵢzᵢaᵢ = 0 (None when no point in the boxes is).
+
+    The excess δ = Σ szа is taken back from the rows with room in the needed
+    direction, in proportion to that room — first the ``prefer`` rows (the
+    zone: a change there costs the dual least), then all.  z² = 1.
+    """
+    if not k.intercept:
+        return a
+    delta = float(k.s @ (k.z * a))
+    if delta == 0.0:
+        return a
+    # Lowering zᵢaᵢ: room aᵢ − lo where z = +1, hi − aᵢ where z = −1 (and the reverse for δ < 0).
+    down = (
+        np.where(k.z > 0, a - k.lo, k.hi - a)
+        if delta > 0
+        else np.where(k.z > 0, k.hi - a, a - k.lo)
+    )
+    for rows in (prefer, None):
+        room = down if rows is None else np.where(rows, down, 0.0)
+        total = float(k.s @ room)
+        if total >= abs(delta) and total > 0:
+            tau = abs(delta) / total
+            out: Array = np.clip(a - np.sign(delta) * tau * k.z * room, k.lo, k.hi)
+            return out
+    return None
+
+
+def dual_value(k: Kinked, a: Array) -> float:
+    """D(a) for a in the boxes (and on Σ sza = 0 when there is an intercept)."""
+    q = k.x.T @ (k.s * k.z * a) / k.big_s
+    lin = float(k.s @ (a * k.t - k.eps * np.abs(a))) / k.big_s
+    return lin - float((q * q) @ (1.0 / k.c2)) / (2.0 * k.lam)
+
+
+def gap_at(k: Kinked, theta: Array, a: Array, prefer: Array | None) -> tuple[float, float]:
+    """(P(θ), P(θ) − D(a′)) with a′ = a balanced onto the equality; inf when it cannot be."""
+    primal = k.primal(theta)
+    balanced = _balance(k, np.clip(a, k.lo, k.hi), prefer)
+    if balanced is None:
+        return primal, math.inf
+    return primal, max(primal - dual_value(k, balanced), 0.0)
+
+
+# --------------------------------------------------------------------------- smoothed Newton
+
+
+@dataclass(frozen=True)
+class _Point:
+    """The smoothed objective at θ: value, gradient, maximisers and the zone."""
+
+    theta: Array
+    value: float  # P_μ(θ)
+    grad: Array
+    a: Array  # a*(u) = clip(soft(u)/μ, lo, hi)
+    zone: NDArray[np.bool_]  # rows strictly inside their box: curvature 1/μ
+
+
+def _maximiser(k: Kinked, u: Array, mu: float) -> tuple[Array, NDArray[np.bool_]]:
+    v = k.soft(u) / mu
+    a = np.clip(v, k.lo, k.hi)
+    zone = (v > k.lo) & (v < k.hi)
+    if k.eps:
+        zone &= np.abs(u) > k.eps  # the flat middle |u| ≤ ε has a = 0 and no curvature
+    return a, zone
+
+
+def _evaluate(k: Kinked, theta: Array, mu: float) -> _Point:
+    u = k.residuals(theta)
+    a, zone = _maximiser(k, u, mu)
+    # ℓ_μ = a·u − ε|a| − (μ/2)a²
+    lmu = a * u - k.eps * np.abs(a) - 0.5 * mu * a * a
+    d = k.d
+    w = theta[:d]
+    value = float(k.s @ lmu) / k.big_s + k.penalty(w)
+    r = k.s * k.z * a  # ∂/∂score of s·ℓ_μ is −s·z·a
+    grad = np.zeros(d + 1)
+    grad[:d] = -(r @ k.x) / k.big_s + k.lam * k.c2 * w
+    if k.intercept:
+        grad[d] = -float(r.sum()) / k.big_s
+    return _Point(theta, value, grad, a, zone)
+
+
+def _hessian(k: Kinked, p: _Point, mu: float) -> Array:
+    """(1/(Sμ)) Σ_zone sᵢ[xᵢ,1]ᵀ[xᵢ,1] + diag(λc², 0); identity on b without an intercept."""
+    d = k.d
+    idx = np.flatnonzero(p.zone)
+    xz = k.x[idx]
+    sz = k.s[idx] / (k.big_s * mu)
+    h = np.zeros((d + 1, d + 1))
+    h[:d, :d] = (xz * sz[:, None]).T @ xz
+    h[:d, d] = sz @ xz
+    h[d, :d] = h[:d, d]
+    h[d, d] = float(sz.sum())
+    h[np.arange(d), np.arange(d)] += k.lam * k.c2
+    if not k.intercept:
+        h[d, :] = 0.0
+        h[:, d] = 0.0
+        h[d, d] = 1.0
+    return h
+
+
+def _line_search(k: Kinked, theta: Array, step: Array, mu: float) -> float:
+    """argmin_t≥0 P_μ(θ + t·step): the root of its nondecreasing derivative.
+
+    φ′(t) = −(1/S) Σ sᵢzᵢδᵢ·a*(uᵢ − t zᵢδᵢ) + λ Σ c²(w + t·Δw)Δw with δ = XΔw + Δb;
+    φ″ = (1/(Sμ)) Σ_zone(t) sᵢδᵢ² + λΣc²Δw².  Newton on φ′ inside a bracket
+    (bisection when a Newton step leaves it) — exact once the zone settles,
+    since φ is quadratic between the breakpoints.
+    """
+    d = k.d
+    dw = step[:d]
+    delta = k.x @ dw
+    if k.intercept:
+        delta += step[d]
+    zd = k.z * delta
+    u0 = k.residuals(theta)
+    w = theta[:d]
+    pen_lin = k.lam * float(k.c2 @ (w * dw))
+    pen_quad = k.lam * float(k.c2 @ (dw * dw))
+    sd = k.s * zd / k.big_s
+
+    def derivs(t: float) -> tuple[float, float]:
+        a, zone = _maximiser(k, u0 - t * zd, mu)
+        first = -float(sd @ a) + pen_lin + t * pen_quad
+        second = float((sd * zd)[zone].sum()) / mu + pen_quad
+        return first, second
+
+    f0, _ = derivs(0.0)
+    if f0 >= 0:
+        return 0.0
+    lo_t, hi_t = 0.0, 1.0
+    f_hi, h_hi = derivs(hi_t)
+    while f_hi < 0:  # bracket the root
+        lo_t, hi_t = hi_t, hi_t * 4.0
+        if hi_t > 1e30:
+            return lo_t
+        f_hi, h_hi = derivs(hi_t)
+    t, ft, ht = hi_t, f_hi, h_hi
+    for _ in range(LINE_SEARCH_ITER):
+        if ft == 0.0 or hi_t - lo_t <= 1e-15 * hi_t:
+            break
+        nt = t - ft / ht if ht > 0 else 0.5 * (lo_t + hi_t)
+        if not (lo_t < nt < hi_t):
+            nt = 0.5 * (lo_t + hi_t)
+        t = nt
+        ft, ht = derivs(t)
+        if ft > 0:
+            hi_t = t
+        elif ft < 0:
+            lo_t = t
+        if abs(ft) <= 1e-14 * abs(f0):
+            break
+    return t
+
+
+# --------------------------------------------------------------------------- crossover
+
+
+def _crossover(k: Kinked, theta: Array, mu: float) -> tuple[Array, Array, NDArray[np.bool_]] | None:
+    """The exact KKT point with the smoothed zone pinned to its kinks: (θ, a, zone) or None.
+
+    Rows outside the zone keep their side's a (hi, lo, or 0 inside the ε
+    tube); zone rows E sit on their kink, uᵢ = κᵢ (0, or ±ε), with unknown
+    γᵢ = sᵢzᵢaᵢ/S.  Stationarity gives w = (r_F + X_Eᵀγ)/(λc²) and, with
+    x_E·w + b = z_E(t_E − κ_E) and Σγ = −ρ_F (ρ_F = Σ_F sza/S):
+
+        [X_E·diag(1/λc²)·X_Eᵀ  1] [γ]   [z_E(t_E − κ_E) − X_E r_F/(λc²)]
+        [1ᵀ                    0] [b] = [−ρ_F                         ]
+    """
+    u = k.residuals(theta)
+    _, zone = _maximiser(k, u, mu)
+    idx = np.flatnonzero(zone)
+    m = len(idx)
+    if m > CROSSOVER_MAX:
+        return None
+    d = k.d
+    fixed = np.where(zone, 0.0, k.side(u))
+    r = k.s * k.z * fixed / k.big_s
+    r_f = r @ k.x
+    rho_f = float(r.sum())
+    dinv = 1.0 / (k.lam * k.c2)
+    kappa = np.sign(u[idx]) * k.eps if k.eps else np.zeros(m)
+    xe = k.x[idx]
+    rhs_top = k.z[idx] * (k.t[idx] - kappa) - xe @ (r_f * dinv)
+    if k.intercept:
+        mat = np.zeros((m + 1, m + 1))
+        mat[:m, :m] = (xe * dinv) @ xe.T
+        mat[:m, m] = 1.0
+        mat[m, :m] = 1.0
+        rhs = np.concatenate([rhs_top, [-rho_f]])
+    else:
+        mat = (xe * dinv) @ xe.T
+        rhs = rhs_top
+    try:
+        sol = np.linalg.solve(mat, rhs) if m else rhs
+    except np.linalg.LinAlgError:
+        sol = np.linalg.lstsq(mat, rhs, rcond=None)[0]
+    if not np.isfinite(sol).all():
+        return None
+    gamma = sol[:m]
+    out = np.zeros(d + 1)
+    out[:d] = (r_f + gamma @ xe) * dinv
+    if k.intercept:
+        out[d] = sol[m] if m else theta[d]  # no zone row: b stays (the gap judges it)
+    a_new = fixed.copy()
+    safe = np.where(k.s[idx] > 0, k.s[idx], 1.0)
+    a_new[idx] = gamma * k.big_s / (safe * k.z[idx])
+    # Rows outside the zone may have crossed their kink at the new θ: take the
+    # exact maximiser there (any a in the boxes gives a valid bound).
+    u_new = k.residuals(out)
+    outside = ~zone
+    a_new[outside] = k.side(u_new[outside])
+    return out, a_new, zone
+
+
+# --------------------------------------------------------------------------- the solver
+
+
+def qp(
+    obj: Objective,
+    data: DataSource,
+    theta: Array,
+    *,
+    tol: float,
+    max_iter: int,
+    on_iteration: OnIteration | None = None,
+) -> SolveResult:
+    """The exact optimum of mae/quantile/epsilon_insensitive/hinge + L2, with its duality gap."""
+    if obj.outputs != 1 or obj.loss.name not in QP_LOSSES:
+        raise InputError(
+            f"qp fits the kinked losses ({', '.join(QP_LOSSES)}) under --l2, not {obj.loss.name}",
+            "use --optimizer auto",
+        )
+    if not obj.l2:
+        raise InputError(
+            f"qp needs --l2 > 0 ({obj.loss.name} without L2 is a linear program)",
+            "use --optimizer lp (or auto)",
+        )
+    if obj.l1:
+        raise InputError(
+            f"qp takes no --l1 (elastic net on {obj.loss.name} has no exact method in losscli)",
+            "drop --l1, or use --optimizer gd (proximal gradient, reported not_optimal)",
+        )
+    if not isinstance(data, InMemory):
+        raise InputError(
+            "the QP solver needs the data in memory", "raise --memory-limit, or use --optimizer gd"
+        )
+    k = Kinked.of(obj, data)
+    d = k.d
+    theta = np.asarray(theta, dtype=np.float64).copy()
+    if not k.intercept:
+        theta[d] = 0.0
+    u = k.residuals(theta)
+    spread = float(np.sqrt(k.s @ (k.soft(u) ** 2) / k.big_s))
+    mu = spread if math.isfinite(spread) and spread > 0 else 1.0
+
+    best_theta, best_f, best_gap = theta, k.primal(theta), math.inf
+    iterations = 0
+    exhausted = False
+
+    def target(f: float) -> float:
+        return max(tol * max(1.0, abs(f)), ROUNDING * abs(f))
+
+    def consider(th: Array, a: Array, prefer: NDArray[np.bool_] | None) -> None:
+        nonlocal best_theta, best_f, best_gap
+        f, gap = gap_at(k, th, a, prefer)
+        if gap < best_gap or (gap == best_gap and f < best_f):
+            best_theta, best_f, best_gap = th, f, gap
+
+    while iterations < max_iter:
+        p = _evaluate(k, theta, mu)
+        for _ in range(STAGE_NEWTON):
+            if iterations >= max_iter:
+                exhausted = True
+                break
+            step = -_solve_psd(_hessian(k, p, mu), p.grad)
+            # The Newton decrement −½gᵀstep is P_μ − min of the local quadratic:
+            # on a quadratic piece, the exact distance to the stage's optimum.
+            decrement = -0.5 * float(step @ p.grad)
+            if decrement <= 1e-3 * target(p.value):
+                break
+            t = _line_search(k, theta, step, mu)
+            if t <= 0:
+                break
+            new = theta + t * step
+            q = _evaluate(k, new, mu)
+            iterations += 1
+            if on_iteration is not None:
+                on_iteration(iterations, new, k.primal(new))
+            if not q.value < p.value:
+                break  # no decrease left in floating point
+            theta, p = new, q
+        consider(theta, p.a, p.zone)
+        cross = _crossover(k, theta, mu)
+        if cross is not None:
+            consider(cross[0], cross[1], cross[2])
+        if best_gap <= target(best_f) or exhausted:
+            break
+        # The gap at θ_μ is at most (μ/2)·max a² (and usually much less): shrink μ
+        # by what is left to close, within [SHRINK_MIN, SHRINK_MAX].
+        f_here, gap_here = gap_at(k, theta, p.a, p.zone)
+        want = target(f_here)
+        factor = gap_here / want * 2.0 if math.isfinite(gap_here) and want > 0 else SHRINK_MAX
+        new_mu = mu / min(max(factor, SHRINK_MIN), SHRINK_MAX)
+        if new_mu < 1e-300 or new_mu == mu:
+            break
+        mu = new_mu
+    # Report the objective the trainer computes (the loss classes' own formulas).
+    f_final = obj.data_value(best_theta, data)
+    cert = Certificate("duality_gap", best_gap + max(f_final - best_f, 0.0), True)
+    ok = cert.certifies(f_final, tol)
+    return SolveResult(best_theta, ok, iterations, f_final, cert, exhausted=exhausted and not ok)
