@@ -40,7 +40,7 @@ off), and reports the gap as ``duality_gap``.  ``converged`` means that gap is
    Newton with an *exact* line search (the minimum of a 1-D convex piecewise
    quadratic, found by safeguarded Newton on its derivative) decreases P_μ
    at every step and, once the zone is the optimum's, lands on θ_μ exactly.
-3. μ shrinks (by the gap still to close, 3× to 1000× per stage), each stage
+3. μ shrinks (by the gap still to close, 3× to 10× per stage), each stage
    warm-started from the last.
 4. After each stage, a **crossover** solves the exact KKT system of the
    unsmoothed problem with the zone rows pinned to their kinks: a
@@ -83,7 +83,8 @@ QP_LOSSES = LP_LOSSES
 STAGE_NEWTON = 50  # Newton steps per smoothing stage, at most
 LINE_SEARCH_ITER = 60  # safeguarded Newton/bisection steps of one exact line search
 CROSSOVER_MAX = 4000  # zone rows beyond which the crossover's dense system is skipped
-SHRINK_MIN, SHRINK_MAX = 3.0, 1000.0  # μ falls by a factor in this range per stage
+MU_FLOOR = 1e-15  # the smallest μ, relative to the residuals' starting spread
+SHRINK_MIN, SHRINK_MAX = 3.0, 10.0  # μ falls by a factor in this range per stage
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,8 @@ class _Point:
     """The smoothed objective at θ: value, gradient, maximisers and the zone."""
 
     theta: Array
+    mu: float
+    u: Array  # residuals t − z·score
     value: float  # P_μ(θ)
     grad: Array
     a: Array  # a*(u) = clip(soft(u)/μ, lo, hi)
@@ -242,13 +245,18 @@ def _evaluate(k: Kinked, theta: Array, mu: float) -> _Point:
     grad[:d] = -(r @ k.x) / k.big_s + k.lam * k.c2 * w
     if k.intercept:
         grad[d] = -float(r.sum()) / k.big_s
-    return _Point(theta, value, grad, a, zone)
+    return _Point(theta, mu, u, value, grad, a, zone)
 
 
 def _hessian(k: Kinked, p: _Point, mu: float) -> Array:
-    """(1/(Sμ)) Σ_zone sᵢ[xᵢ,1]ᵀ[xᵢ,1] + diag(λc², 0); identity on b without an intercept."""
+    """(1/(Sμ)) Σ_zone(μ) sᵢ[xᵢ,1]ᵀ[xᵢ,1] + diag(λc², 0); identity on b without an intercept.
+
+    ``mu`` may be wider than the stage's: the curvature of a coarser smoothing,
+    used when the stage's own zone is too thin to give a useful step.
+    """
     d = k.d
-    idx = np.flatnonzero(p.zone)
+    zone = p.zone if mu == p.mu else _maximiser(k, p.u, mu)[1]
+    idx = np.flatnonzero(zone)
     xz = k.x[idx]
     sz = k.s[idx] / (k.big_s * mu)
     h = np.zeros((d + 1, d + 1))
@@ -418,6 +426,7 @@ def qp(
     u = k.residuals(theta)
     spread = float(np.sqrt(k.s @ (k.soft(u) ** 2) / k.big_s))
     mu = spread if math.isfinite(spread) and spread > 0 else 1.0
+    mu0 = mu
 
     best_theta, best_f, best_gap = theta, k.primal(theta), math.inf
     iterations = 0
@@ -434,27 +443,38 @@ def qp(
 
     while iterations < max_iter:
         p = _evaluate(k, theta, mu)
+        # Newton on P_μ with the curvature of a smoothing μ_h ≥ μ: μ_h = μ is
+        # the true Newton step (exact on a quadratic piece); right after μ
+        # shrinks, the rows near their kinks can all sit just outside the thin
+        # new zone, and the true Hessian sees none of them — then μ_h widens
+        # (×10) until a step makes progress, and narrows back (÷10) after each.
+        # Every step decreases P_μ (exact line search on a positive definite
+        # model), which is what the global convergence rests on.
+        mu_h = mu
         for _ in range(STAGE_NEWTON):
             if iterations >= max_iter:
                 exhausted = True
                 break
-            step = -_solve_psd(_hessian(k, p, mu), p.grad)
+            step = -_solve_psd(_hessian(k, p, mu_h), p.grad)
             # The Newton decrement −½gᵀstep is P_μ − min of the local quadratic:
             # on a quadratic piece, the exact distance to the stage's optimum.
             decrement = -0.5 * float(step @ p.grad)
-            if decrement <= 1e-3 * target(p.value):
+            if mu_h == mu and decrement <= 1e-3 * target(p.value):
                 break
-            t = _line_search(k, theta, step, mu)
-            if t <= 0:
-                break
+            t = _line_search(k, theta, step, mu) if decrement > 0 else 0.0
             new = theta + t * step
-            q = _evaluate(k, new, mu)
+            q = _evaluate(k, new, mu) if t > 0 else p
             iterations += 1
+            gain = p.value - q.value
+            if not gain > 0:
+                if mu_h >= mu0:
+                    break  # no decrease left in floating point
+                mu_h = min(mu_h * 10.0, mu0)
+                continue
             if on_iteration is not None:
                 on_iteration(iterations, new, k.primal(new))
-            if not q.value < p.value:
-                break  # no decrease left in floating point
             theta, p = new, q
+            mu_h = max(mu_h / 10.0, mu)
         consider(theta, p.a, p.zone)
         cross = _crossover(k, theta, mu)
         if cross is not None:
@@ -467,8 +487,8 @@ def qp(
         want = target(f_here)
         factor = gap_here / want * 2.0 if math.isfinite(gap_here) and want > 0 else SHRINK_MAX
         new_mu = mu / min(max(factor, SHRINK_MIN), SHRINK_MAX)
-        if new_mu < 1e-300 or new_mu == mu:
-            break
+        if new_mu < MU_FLOOR * mu0:
+            break  # below this the smoothing is rounding next to the residuals
         mu = new_mu
     # Report the objective the trainer computes (the loss classes' own formulas).
     f_final = obj.data_value(best_theta, data)
