@@ -432,3 +432,14 @@ def test_qp_needs_the_rows_in_memory():
     obj, x, y = random_problem("mae", l2=0.1)
     with pytest.raises(Exception, match="in memory"):
         kinked_qp.qp(obj, Blocks.split(x, y, 100), np.zeros(obj.size), tol=1e-10, max_iter=10)
+
+
+@pytest.mark.parametrize("loss", ["quantile", "hinge"])
+def test_zero_weight_rows_are_the_same_as_dropped_rows(loss):
+    obj, x, y = random_problem(loss, l2=0.05)
+    keep = np.arange(len(y)) % 4 != 0
+    weighted = solve(obj, InMemory(x, y, keep.astype(float)))
+    dropped = solve(obj, InMemory(x[keep], y[keep]))
+    assert weighted.converged and dropped.converged
+    assert weighted.objective == pytest.approx(dropped.objective, rel=1e-12)
+    np.testing.assert_allclose(weighted.theta, dropped.theta, rtol=1e-7, atol=1e-9)

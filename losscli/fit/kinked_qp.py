@@ -342,6 +342,7 @@ def _crossover(k: Kinked, theta: Array, mu: float) -> tuple[Array, Array, NDArra
     """
     u = k.residuals(theta)
     _, zone = _maximiser(k, u, mu)
+    zone &= k.s > 0  # a row of weight 0 has no say in the optimum: never pin it
     idx = np.flatnonzero(zone)
     m = len(idx)
     if m > CROSSOVER_MAX:

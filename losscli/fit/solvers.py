@@ -146,7 +146,8 @@ def choose(obj: Objective, n_rows: int) -> tuple[str, str]:
                 f"{obj.loss.name} with L2 is a QP: smoothing continuation + Newton, "
                 "crossover, duality gap"
             )
-        return "gd", f"{obj.loss.name} has kinks and L2: proximal gradient (no exact method)"
+        penalty = "L1 + L2 (elastic net)" if obj.l1 and obj.l2 else "L2"
+        return "gd", f"{obj.loss.name} has kinks and {penalty}: proximal gradient (no exact method)"
     if obj.l1:
         if known and obj.outputs == 1 and obj.size <= PROX_NEWTON_MAX:
             return "prox_newton", "L1 on a smooth loss with a known Hessian, small d"
