@@ -443,3 +443,20 @@ def test_zero_weight_rows_are_the_same_as_dropped_rows(loss):
     assert weighted.converged and dropped.converged
     assert weighted.objective == pytest.approx(dropped.objective, rel=1e-12)
     np.testing.assert_allclose(weighted.theta, dropped.theta, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("loss", "params"),
+    [("quantile", {"quantile": 0.5}), ("mae", {}), ("epsilon_insensitive", {"epsilon": 0.5})],
+)
+def test_ties_and_duplicated_rows_still_certify(loss, params):
+    """8 distinct feature rows, integer targets: thousands of rows sit exactly on a kink."""
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, size=(3000, 3)).astype(float)
+    y = rng.integers(0, 6, size=3000).astype(float) + x[:, 0]
+    obj = Objective(make_loss(loss, **params), 3, l2=1e-3)
+    r = solve(obj, InMemory(x, y))
+    assert r.converged and r.certificate.value <= 1e-10 * max(1.0, r.objective)
+    for step in np.eye(4) * 1e-4:  # and no nearby point is lower
+        for sign in (1.0, -1.0):
+            assert obj.value(r.theta + sign * step, x, y) >= r.objective - 1e-12

@@ -47,7 +47,10 @@ off), and reports the gap as ``duality_gap``.  ``converged`` means that gap is
    (|zone|+1)² linear system in their dual values γ and b (w follows in
    closed form).  When the zone is the optimum's elbow set, that is the
    exact optimum, and its gap is at rounding level; when not, the gap says
-   so and the continuation goes on.
+   so and the continuation goes on.  Identical pinned rows are merged; when
+   more than d+1 distinct rows are pinned (ties: the system is singular) or
+   their dual values leave the boxes, the same KKT conditions — θ free, the
+   a's in their boxes — are solved as a small LP (HiGHS, d+1+m variables).
 
 Elastic net (``--l1`` with ``--l2``) on a kinked loss is not handled here:
 ``auto`` keeps proximal gradient for it, which reports ``not_optimal``.
@@ -82,7 +85,10 @@ if TYPE_CHECKING:
 QP_LOSSES = LP_LOSSES
 STAGE_NEWTON = 50  # Newton steps per smoothing stage, at most
 LINE_SEARCH_ITER = 60  # safeguarded Newton/bisection steps of one exact line search
-CROSSOVER_MAX = 4000  # zone rows beyond which the crossover's dense system is skipped
+# The crossover's dense system has one row per zone row; a generic optimum has
+# at most d+1 rows on their kinks, so a zone past 10·(d+1) (ties, duplicates)
+# is left to the continuation, whose gap certifies on its own.
+CROSSOVER_PER_PARAMETER = 10
 MU_FLOOR = 1e-15  # the smallest μ, relative to the residuals' starting spread
 SHRINK_MIN, SHRINK_MAX = 3.0, 10.0  # μ falls by a factor in this range per stage
 
@@ -339,23 +345,40 @@ def _crossover(k: Kinked, theta: Array, mu: float) -> tuple[Array, Array, NDArra
 
         [X_E·diag(1/λc²)·X_Eᵀ  1] [γ]   [z_E(t_E − κ_E) − X_E r_F/(λc²)]
         [1ᵀ                    0] [b] = [−ρ_F                         ]
+
+    Identical zone rows are merged first (ties, duplicated rows), so the
+    system has one row per distinct pinned row; past 10·(d+1) of them it is
+    skipped (None).
     """
     u = k.residuals(theta)
     _, zone = _maximiser(k, u, mu)
     zone &= k.s > 0  # a row of weight 0 has no say in the optimum: never pin it
     idx = np.flatnonzero(zone)
-    m = len(idx)
-    if m > CROSSOVER_MAX:
+    cap = CROSSOVER_PER_PARAMETER * (k.d + 1)
+    if len(idx) > 50 * cap:
         return None
     d = k.d
+    kappa = np.sign(u[idx]) * k.eps if k.eps else np.zeros(len(idx))
+    xe = k.x[idx]
+    level = k.z[idx] * (k.t[idx] - kappa)  # x·w + b pinned to this
+    # Identical rows (same x, z and pinned level) give identical equations:
+    # one unknown per distinct row, γ_g = Σ_g sᵢzᵢaᵢ/S, shared a within g.
+    side = np.sign(kappa)
+    group = np.arange(len(idx))
+    if len(idx) > cap:
+        key = np.column_stack([xe, k.z[idx], level, side])
+        uniq, group = np.unique(key, axis=0, return_inverse=True)
+        group = group.reshape(-1)
+        if len(uniq) > cap:
+            return None
+        xe, level, side = uniq[:, :d], uniq[:, d + 1], uniq[:, d + 2]
+    m = len(xe)
     fixed = np.where(zone, 0.0, k.side(u))
     r = k.s * k.z * fixed / k.big_s
     r_f = r @ k.x
     rho_f = float(r.sum())
     dinv = 1.0 / (k.lam * k.c2)
-    kappa = np.sign(u[idx]) * k.eps if k.eps else np.zeros(m)
-    xe = k.x[idx]
-    rhs_top = k.z[idx] * (k.t[idx] - kappa) - xe @ (r_f * dinv)
+    rhs_top = level - xe @ (r_f * dinv)
     if k.intercept:
         mat = np.zeros((m + 1, m + 1))
         mat[:m, :m] = (xe * dinv) @ xe.T
@@ -365,10 +388,19 @@ def _crossover(k: Kinked, theta: Array, mu: float) -> tuple[Array, Array, NDArra
     else:
         mat = (xe * dinv) @ xe.T
         rhs = rhs_top
+    # More pinned rows than d+1 is degenerate (the system is singular): the
+    # least-squares solution still gives θ when the pins are consistent.
+    degenerate = m > d + 1
     try:
-        sol = np.linalg.solve(mat, rhs) if m else rhs
+        if not m:
+            sol = rhs
+        elif degenerate:
+            sol = np.linalg.lstsq(mat, rhs, rcond=None)[0]
+        else:
+            sol = np.linalg.solve(mat, rhs)
     except np.linalg.LinAlgError:
         sol = np.linalg.lstsq(mat, rhs, rcond=None)[0]
+        degenerate = True
     if not np.isfinite(sol).all():
         return None
     gamma = sol[:m]
@@ -377,14 +409,95 @@ def _crossover(k: Kinked, theta: Array, mu: float) -> tuple[Array, Array, NDArra
     if k.intercept:
         out[d] = sol[m] if m else theta[d]  # no zone row: b stays (the gap judges it)
     a_new = fixed.copy()
-    safe = np.where(k.s[idx] > 0, k.s[idx], 1.0)
-    a_new[idx] = gamma * k.big_s / (safe * k.z[idx])
+    # γ_g = a_g·z_g·Σ_g sᵢ / S  (z is one sign within a group)
+    weight = np.bincount(group, weights=k.s[idx], minlength=m)
+    zg = np.zeros(m)
+    zg[group] = k.z[idx]
+    scale = np.where(weight > 0, weight, 1.0) * zg / k.big_s  # γ_g = scale_g·a_g
+    a_group = gamma / scale
+    # The pinned rows' dual values must lie in their boxes (on the kink's side
+    # for ε: a ≥ 0 at u = +ε, ≤ 0 at u = −ε).  When they do not, or the pins
+    # are degenerate, the same KKT conditions are solved as a small LP.
+    box = _pinned_box(k, side)
+    if m and (degenerate or (a_group < box[0] - 1e-12).any() or (a_group > box[1] + 1e-12).any()):
+        fitted = _kkt_lp(xe, level, scale, box, r_f, rho_f, k)
+        if fitted is not None:
+            out, a_group = fitted
+    a_new[idx] = a_group[group]
     # Rows outside the zone may have crossed their kink at the new θ: take the
     # exact maximiser there (any a in the boxes gives a valid bound).
     u_new = k.residuals(out)
     outside = ~zone
     a_new[outside] = k.side(u_new[outside])
     return out, a_new, zone
+
+
+def _pinned_box(k: Kinked, side: Array) -> tuple[Array, Array]:
+    """The box of each pinned row's a: [lo, hi]; for ε > 0 its kink's half of it.
+
+    At u = +ε the maximisers of a·u − ε|a| are a ∈ [0, hi], at u = −ε a ∈ [lo, 0].
+    """
+    lo, hi = np.full(len(side), k.lo), np.full(len(side), k.hi)
+    if k.eps:
+        lo = np.where(side > 0, 0.0, lo)
+        hi = np.where(side < 0, 0.0, hi)
+    return lo, hi
+
+
+def _kkt_lp(
+    xe: Array,
+    level: Array,
+    scale: Array,
+    box: tuple[Array, Array],
+    r_f: Array,
+    rho_f: float,
+    k: Kinked,
+) -> tuple[Array, Array] | None:
+    """(θ, a_g) from the pinned KKT conditions as a small LP, for degenerate pins.
+
+    Unknowns θ (free) and a_g (in their boxes); rows, each with two slacks
+    whose sum is minimised:  λc²w − Σ_g scale_g a_g x_g = r_F,
+    Σ_g scale_g a_g = −ρ_F (with an intercept), x_g·w + b = level_g.
+    HiGHS on (d+1+m) variables; None when it fails.  What it returns is
+    judged by the duality gap like every other candidate.
+    """
+    from scipy.optimize import linprog
+
+    m, d = xe.shape
+    nb = 1 if k.intercept else 0
+    n_theta = d + nb
+    rows: list[Array] = []
+    rhs: list[Array] = []
+    stat = np.zeros((d, n_theta + m))
+    stat[:, :d] = np.diag(k.lam * k.c2)
+    stat[:, n_theta:] = -(xe * scale[:, None]).T
+    rows.append(stat)
+    rhs.append(r_f)
+    if k.intercept:
+        bal = np.zeros((1, n_theta + m))
+        bal[0, n_theta:] = scale
+        rows.append(bal)
+        rhs.append(np.array([-rho_f]))
+    pin = np.zeros((m, n_theta + m))
+    pin[:, :d] = xe
+    if k.intercept:
+        pin[:, d] = 1.0
+    rows.append(pin)
+    rhs.append(level)
+    a_eq = np.vstack(rows)
+    r = a_eq.shape[0]
+    cost = np.concatenate([np.zeros(n_theta + m), np.ones(2 * r)])
+    a_full = np.hstack([a_eq, np.eye(r), -np.eye(r)])
+    bounds = [(None, None)] * n_theta
+    bounds += [(float(lo), float(hi)) for lo, hi in zip(box[0], box[1], strict=True)]
+    bounds += [(0.0, None)] * (2 * r)
+    res = linprog(cost, A_eq=a_full, b_eq=np.concatenate(rhs), bounds=bounds, method="highs")
+    if res.status != 0 or res.x is None:
+        return None
+    theta = np.zeros(d + 1)
+    theta[:n_theta] = res.x[:n_theta]
+    a_group: Array = np.clip(np.asarray(res.x[n_theta : n_theta + m]), box[0], box[1])
+    return theta, a_group
 
 
 # --------------------------------------------------------------------------- the solver
