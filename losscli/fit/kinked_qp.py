@@ -488,7 +488,7 @@ def _kkt_lp(
     r = a_eq.shape[0]
     cost = np.concatenate([np.zeros(n_theta + m), np.ones(2 * r)])
     a_full = np.hstack([a_eq, np.eye(r), -np.eye(r)])
-    bounds = [(None, None)] * n_theta
+    bounds: list[tuple[float | None, float | None]] = [(None, None)] * n_theta
     bounds += [(float(lo), float(hi)) for lo, hi in zip(box[0], box[1], strict=True)]
     bounds += [(0.0, None)] * (2 * r)
     res = linprog(cost, A_eq=a_full, b_eq=np.concatenate(rhs), bounds=bounds, method="highs")
