@@ -16,7 +16,8 @@ coefficients each side printed: a faster fit to a worse optimum is no win.
 The table is printed as Markdown; ``--write-readme`` stores the measured rows
 in ``benchmarks/fit_results.json`` and rebuilds the table between the marker
 comments of README.md and ``benchmarks/fit_results.md`` from that store alone
-(``--only a,b --write-readme`` re-measures rows a and b, keeps the others).
+(``--only a,b --write-readme`` re-measures rows a and b, keeps the others;
+``--rebuild-readme`` measures nothing and only rebuilds the tables).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -232,6 +233,9 @@ class Fit:
     peer_label: str
     goal: str
     goal_ratio: float | None
+    # The goal's objective part: "le" (losscli's objective ≤ the peer's, to
+    # rounding), "within" (at most 1e-6 above it, relative), None (no such goal).
+    objective_goal: str | None = None
 
 
 FITS = (
@@ -344,6 +348,15 @@ FITS = (
 )
 
 
+OBJECTIVE_GOALS = {
+    "bce_l2": "le",
+    "ce_l2": "le",
+    "quantile": "within",
+    "quantile_l2": "within",
+    "hinge_l2": "within",
+    "bce_sgd": "le",
+}
+FITS = tuple(replace(fit, objective_goal=OBJECTIVE_GOALS.get(fit.name)) for fit in FITS)
 FIT_BY_NAME = {fit.name: fit for fit in FITS}
 
 
@@ -457,16 +470,21 @@ def _row(r: dict[str, Any]) -> str:
     fit = FIT_BY_NAME[r["name"]]
     ok = "✓" if fit.goal_ratio is not None and r["ratio"] <= fit.goal_ratio else "✗"
     over = "> " if r.get("timed_out") else ""
+    objective_mark = ""
     if r.get("timed_out") or not math.isfinite(r["f_peer"]):
         rel = "peer timed out: not compared"
     else:
-        rel = f"{(r['f_ours'] - r['f_peer']) / max(abs(r['f_peer']), 1e-300):+.1e}"
+        diff = (r["f_ours"] - r["f_peer"]) / max(abs(r["f_peer"]), 1e-300)
+        rel = f"{diff:+.1e}"
+        limit = {"le": 1e-12, "within": 1e-6}.get(fit.objective_goal or "")
+        if limit is not None:
+            objective_mark = f" (objective {'✓' if diff <= limit else '✗'})"
     gap = "—" if r["gap"] is None else f"{r['gap']:.1e}"
     rss_peer = "—" if not math.isfinite(r["rss_peer"]) else f"{r['rss_peer']:.0f}"
     return (
         f"| {fit.label} | {_rows(r['rows'])} × {r['d']} | {fit.peer_label} ({r['peer']}) "
         f"| {r['t_ours']:.2f} s / {over}{r['t_peer']:.2f} s = **{'< ' if over else ''}"
-        f"{r['ratio']:.2f}×** {ok} "
+        f"{r['ratio']:.2f}×** {ok}{objective_mark} "
         f"| {fit.goal} | {rel} | {r['ours_optimizer']}, {r['ours_stop']}, {gap} "
         f"| {r['rss_ours']:.0f} / {rss_peer} |"
     )
@@ -564,7 +582,8 @@ def write_readme(results: list[dict[str, Any]], reps: int) -> None:
     for r in results:
         entry = {k: v for k, v in r.items() if k != "fit"}
         stored[r["name"]] = {**entry, "reps": reps, "date": date}
-    RESULTS_JSON.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
+    if results:
+        RESULTS_JSON.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
     readme = README.read_text()
     old = _old_rows(readme)
     block = generated_block(stored, old)
@@ -591,7 +610,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="store these rows in fit_results.json and rebuild the README/fit_results.md table",
     )
+    parser.add_argument(
+        "--rebuild-readme",
+        action="store_true",
+        help="measure nothing: rebuild the README/fit_results.md table from fit_results.json",
+    )
     args = parser.parse_args(argv)
+    if args.rebuild_readme:
+        write_readme([], args.reps)
+        return 0
     chosen = {s for s in args.only.split(",") if s}
     results = []
     for fit in FITS:
