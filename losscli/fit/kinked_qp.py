@@ -335,8 +335,8 @@ def _line_search(k: Kinked, theta: Array, step: Array, mu: float) -> float:
 # --------------------------------------------------------------------------- crossover
 
 
-def _crossover(k: Kinked, theta: Array, mu: float) -> tuple[Array, Array, NDArray[np.bool_]] | None:
-    """The exact KKT point with the smoothed zone pinned to its kinks: (θ, a, zone) or None.
+def _crossover(k: Kinked, theta: Array, mu: float) -> list[tuple[Array, Array, NDArray[np.bool_]]]:
+    """The exact KKT point(s) with the smoothed zone pinned to its kinks: [(θ, a, zone)].
 
     Rows outside the zone keep their side's a (hi, lo, or 0 inside the ε
     tube); zone rows E sit on their kink, uᵢ = κᵢ (0, or ±ε), with unknown
@@ -348,7 +348,9 @@ def _crossover(k: Kinked, theta: Array, mu: float) -> tuple[Array, Array, NDArra
 
     Identical zone rows are merged first (ties, duplicated rows), so the
     system has one row per distinct pinned row; past 10·(d+1) of them it is
-    skipped (None).
+    skipped (no candidates).  The linear solve's point is always a candidate;
+    the KKT LP's is added when the pins are degenerate or the duals leave
+    their boxes — the duality gap picks between them.
     """
     u = k.residuals(theta)
     _, zone = _maximiser(k, u, mu)
@@ -356,7 +358,7 @@ def _crossover(k: Kinked, theta: Array, mu: float) -> tuple[Array, Array, NDArra
     idx = np.flatnonzero(zone)
     cap = CROSSOVER_PER_PARAMETER * (k.d + 1)
     if len(idx) > 50 * cap:
-        return None
+        return []
     d = k.d
     kappa = np.sign(u[idx]) * k.eps if k.eps else np.zeros(len(idx))
     xe = k.x[idx]
@@ -370,7 +372,7 @@ def _crossover(k: Kinked, theta: Array, mu: float) -> tuple[Array, Array, NDArra
         uniq, group = np.unique(key, axis=0, return_inverse=True)
         group = group.reshape(-1)
         if len(uniq) > cap:
-            return None
+            return []
         xe, level, side = uniq[:, :d], uniq[:, d + 1], uniq[:, d + 2]
     m = len(xe)
     fixed = np.where(zone, 0.0, k.side(u))
@@ -402,7 +404,7 @@ def _crossover(k: Kinked, theta: Array, mu: float) -> tuple[Array, Array, NDArra
         sol = np.linalg.lstsq(mat, rhs, rcond=None)[0]
         degenerate = True
     if not np.isfinite(sol).all():
-        return None
+        return []
     gamma = sol[:m]
     out = np.zeros(d + 1)
     out[:d] = (r_f + gamma @ xe) * dinv
@@ -418,18 +420,22 @@ def _crossover(k: Kinked, theta: Array, mu: float) -> tuple[Array, Array, NDArra
     # The pinned rows' dual values must lie in their boxes (on the kink's side
     # for ε: a ≥ 0 at u = +ε, ≤ 0 at u = −ε).  When they do not, or the pins
     # are degenerate, the same KKT conditions are solved as a small LP.
+    candidates = [(out, a_group)]
     box = _pinned_box(k, side)
     if m and (degenerate or (a_group < box[0] - 1e-12).any() or (a_group > box[1] + 1e-12).any()):
         fitted = _kkt_lp(xe, level, scale, box, r_f, rho_f, k)
         if fitted is not None:
-            out, a_group = fitted
-    a_new[idx] = a_group[group]
-    # Rows outside the zone may have crossed their kink at the new θ: take the
-    # exact maximiser there (any a in the boxes gives a valid bound).
-    u_new = k.residuals(out)
+            candidates.append(fitted)
     outside = ~zone
-    a_new[outside] = k.side(u_new[outside])
-    return out, a_new, zone
+    points = []
+    for th, a_g in candidates:
+        a_new = fixed.copy()
+        a_new[idx] = a_g[group]
+        # Rows outside the zone may have crossed their kink at the new θ: take
+        # the exact maximiser there (any a in the boxes gives a valid bound).
+        a_new[outside] = k.side(k.residuals(th)[outside])
+        points.append((th, a_new, zone))
+    return points
 
 
 def _pinned_box(k: Kinked, side: Array) -> tuple[Array, Array]:
@@ -590,9 +596,8 @@ def qp(
             theta, p = new, q
             mu_h = max(mu_h / 10.0, mu)
         consider(theta, p.a, p.zone)
-        cross = _crossover(k, theta, mu)
-        if cross is not None:
-            consider(cross[0], cross[1], cross[2])
+        for point in _crossover(k, theta, mu):
+            consider(*point)
         if best_gap <= target(best_f) or exhausted:
             break
         # The gap at θ_μ is at most (μ/2)·max a² (and usually much less): shrink μ
