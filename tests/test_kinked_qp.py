@@ -206,7 +206,7 @@ def assert_exact(r, objective, coef):
     assert r.fit.optimizer == "qp"
     assert r.fit.stop_reason is StopReason.CONVERGED
     assert r.fit.certificate.kind == "duality_gap" and r.fit.certificate.bound
-    assert r.fit.certificate.value <= 1e-10 * max(1.0, abs(r.fit.objective))
+    assert r.fit.certificate.value <= 1e-12 * max(1.0, abs(r.fit.objective))
     assert r.fit.objective == pytest.approx(objective, rel=1e-9)
     scale = float(np.abs(coef).max())
     np.testing.assert_allclose(r.model.coef, coef, rtol=1e-6, atol=1e-7 * scale)
@@ -273,7 +273,7 @@ def test_sample_weights_match_the_exact_qp(file, target, loss, params, l2, objec
 
 
 def solve(obj, data, **kw):
-    kw = {"tol": 1e-10, "max_iter": 500, **kw}
+    kw = {"tol": 1e-12, "max_iter": 500, **kw}
     return kinked_qp.qp(obj, data, np.zeros(obj.size), **kw)
 
 
@@ -456,7 +456,7 @@ def test_ties_and_duplicated_rows_still_certify(loss, params):
     y = rng.integers(0, 6, size=3000).astype(float) + x[:, 0]
     obj = Objective(make_loss(loss, **params), 3, l2=1e-3)
     r = solve(obj, InMemory(x, y))
-    assert r.converged and r.certificate.value <= 1e-10 * max(1.0, r.objective)
+    assert r.converged and r.certificate.value <= 1e-12 * max(1.0, r.objective)
     for step in np.eye(4) * 1e-4:  # and no nearby point is lower
         for sign in (1.0, -1.0):
             assert obj.value(r.theta + sign * step, x, y) >= r.objective - 1e-12

@@ -412,9 +412,9 @@ LINEAR_PROGRAM = TrainingDefaults(
     epochs=1, tol=1e-8, criterion="certificate", schedule="constant", batch_size=None
 )
 # qp (losscli.fit.kinked_qp): epochs = Newton steps over all smoothing stages;
-# its crossover usually ends at a rounding-level gap, continuation alone near tol.
+# its crossover usually ends at a rounding-level gap (continuation alone: near tol).
 KINKED_QP = TrainingDefaults(
-    epochs=500, tol=1e-10, criterion="certificate", schedule="constant", batch_size=None
+    epochs=500, tol=1e-12, criterion="certificate", schedule="constant", batch_size=None
 )
 QUASI_NEWTON = TrainingDefaults(
     epochs=15000, tol=1e-14, criterion="certificate", schedule="constant", batch_size=None
