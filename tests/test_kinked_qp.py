@@ -178,6 +178,66 @@ HINGE_L2_NO_INTERCEPT_COEF = [
     4.517680811316532,
 ]
 
+QUANTILE_ENET_OBJECTIVE = 23.412757341684816
+QUANTILE_ENET_COEF = [
+    0.009714194467573184,
+    3.091243594423281e-13,
+    0.3322982735893139,
+    0.07722121192129074,
+    0.00356740132949993,
+    7.423944734690974e-14,
+    -0.04423872075035546,
+    0.605045513307312,
+    2.272601388661003,
+    0.07089611597842908,
+]
+HINGE_ENET_OBJECTIVE = 0.1255080787915895
+HINGE_ENET_COEF = [
+    -0.034643866361323494,
+    -0.0448722619200258,
+    -0.002392675702611465,
+    -0.0003885292924691438,
+    -1.218320176864653e-12,
+    1.4173455970463843e-12,
+    -2.083871198091755,
+    -8.074519632602605,
+    -3.6320334261639175e-13,
+    23.035569693528103,
+    -1.2923091280994539,
+    2.385264306727701e-13,
+    -2.0499363214724092e-13,
+    -0.002908456069957604,
+    -2.0208977331724443e-10,
+    2.1267329498825167,
+    4.465136294921827e-14,
+    -1.2213621565475346e-12,
+    1.0654431127394459e-12,
+    1.2739814529113285e-11,
+    -0.11081469345041796,
+    -0.0731151739166045,
+    -0.011251936103000711,
+    -0.0007556266879782351,
+    -15.082180983549007,
+    5.821953800772268e-14,
+    -0.580608772108866,
+    -4.7706015121799545,
+    -5.452449620469473,
+    -1.3852930989177846e-12,
+]
+EPS_ENET_OBJECTIVE = 59.49260678731903
+EPS_ENET_COEF = [
+    0.013528343548690954,
+    -5.259648221440546e-15,
+    0.1769864288019286,
+    0.04414174831657788,
+    0.005736641264110959,
+    0.004816468394208232,
+    -0.04462066685460655,
+    0.44947662103772384,
+    1.582870527949975,
+    0.040909906618772404,
+]
+
 
 def run(file: str, loss: str, params=None, **kw):
     config = TrainConfig(optimizer=kw.pop("optimizer", "auto"), **kw.pop("config", {}))
@@ -383,7 +443,8 @@ def test_balance_restores_the_equality_inside_the_boxes():
         ("quantile", {"l2": 1e-4}, "qp"),
         ("epsilon_insensitive", {"l2": 1.0}, "qp"),
         ("hinge", {"l2": 1e-4}, "qp"),
-        ("hinge", {"l2": 1e-4, "l1": 1e-3}, "gd"),  # elastic net: no exact method
+        ("hinge", {"l2": 1e-4, "l1": 1e-3}, "qp"),  # elastic net
+        ("mae", {"l1": 1e-3}, "lp"),
         ("quantile", {}, "lp"),
     ],
 )
@@ -394,10 +455,52 @@ def test_auto_picks_qp_for_kinked_losses_with_l2(loss, kw, expected):
     assert ("QP" in why) == (expected == "qp")
 
 
-def test_elastic_net_on_a_kinked_loss_stays_not_optimal():
-    r = run("diabetes.csv", "mae", l2=0.1, l1=0.1)
-    assert r.fit.optimizer == "gd"
-    assert r.fit.stop_reason is StopReason.NOT_OPTIMAL
+@pytest.mark.parametrize(
+    ("file", "target", "loss", "params", "l2", "l1", "objective", "coef"),
+    [
+        (
+            "diabetes.csv",
+            "y",
+            "quantile",
+            {"quantile": 0.8},
+            0.1,
+            0.05,
+            QUANTILE_ENET_OBJECTIVE,
+            QUANTILE_ENET_COEF,
+        ),
+        (
+            "breast_cancer.csv",
+            "target",
+            "hinge",
+            {},
+            0.01,
+            0.01,
+            HINGE_ENET_OBJECTIVE,
+            HINGE_ENET_COEF,
+        ),
+        (
+            "diabetes.csv",
+            "y",
+            "epsilon_insensitive",
+            {"epsilon": 5.0},
+            0.5,
+            0.05,
+            EPS_ENET_OBJECTIVE,
+            EPS_ENET_COEF,
+        ),
+    ],
+)
+def test_elastic_net_matches_the_exact_qp_with_exact_zeros(
+    file, target, loss, params, l2, l1, objective, coef
+):
+    r = run(file, loss, params, l2=l2, l1=l1, target=target)
+    assert "elastic net" in r.fit.choice
+    assert_exact(r, objective, coef)
+    # The oracle's zeros (|c| < 1e-9 of the largest) are exact zeros here.
+    scale = max(abs(c) for c in coef)
+    assert [i for i, c in enumerate(coef) if abs(c) < 1e-9 * scale] == [
+        i for i, c in enumerate(r.model.coef) if c == 0.0
+    ]
 
 
 def test_cli_reports_qp_its_choice_and_the_gap():
@@ -415,7 +518,6 @@ def test_cli_reports_qp_its_choice_and_the_gap():
     ("flags", "message"),
     [
         ([], "qp needs --l2 > 0"),
-        (["--l2", "0.1", "--l1", "0.1"], "qp takes no --l1"),
         (["--l2", "0.1", "--loss", "mse"], "qp fits the kinked losses"),
     ],
 )

@@ -52,8 +52,11 @@ off), and reports the gap as ``duality_gap``.  ``converged`` means that gap is
    their dual values leave the boxes, the same KKT conditions — θ free, the
    a's in their boxes — are solved as a small LP (HiGHS, d+1+m variables).
 
-Elastic net (``--l1`` with ``--l2``) on a kinked loss is not handled here:
-``auto`` keeps proximal gradient for it, which reports ``not_optimal``.
+**Elastic net** (``--l1`` with ``--l2``): the penalty gains λ1Σcⱼ|wⱼ|, the
+dual's quadratic term becomes Σ(|qⱼ| − λ1cⱼ)₊²/(2λ2cⱼ²), each Newton step is
+a proximal Newton step (coordinate descent on the quadratic model plus the
+L1 term, t ≤ 1 so its exact zeros survive), and the crossover keeps the zero
+coefficients at 0 and moves λ1cⱼ·sign(wⱼ) into the stationarity equations.
 """
 
 from __future__ import annotations
@@ -73,6 +76,7 @@ from losscli.fit.solvers import (
     Certificate,
     OnIteration,
     SolveResult,
+    _cd_subproblem,
     _lp_terms,
     _solve_psd,
 )
@@ -112,6 +116,7 @@ class Kinked:
     lam: float
     c2: Array
     intercept: bool
+    lam1: float = 0.0  # the L1 weight (elastic net), on c·|w|
 
     @classmethod
     def of(cls, obj: Objective, data: InMemory) -> Kinked:
@@ -121,7 +126,20 @@ class Kinked:
         t, z, lo, hi, eps = _lp_terms(obj, y)
         c = obj._c()
         c2 = np.full(d, float(c) ** 2) if not isinstance(c, np.ndarray) else c * c
-        return cls(x, t, z, s, float(s.sum()), lo, hi, eps, float(obj.l2), c2, bool(obj.intercept))
+        return cls(
+            x,
+            t,
+            z,
+            s,
+            float(s.sum()),
+            lo,
+            hi,
+            eps,
+            float(obj.l2),
+            c2,
+            bool(obj.intercept),
+            float(obj.l1),
+        )
 
     @property
     def d(self) -> int:
@@ -157,8 +175,17 @@ class Kinked:
         v = self.soft(u)
         return np.where(v > 0, self.hi, np.where(v < 0, self.lo, 0.0 if self.eps else self.hi))
 
+    @property
+    def c(self) -> Array:
+        c: Array = np.sqrt(self.c2)
+        return c
+
     def penalty(self, w: Array) -> float:
-        return 0.5 * self.lam * float(self.c2 @ (w * w))
+        """(λ2/2)Σc²w² + λ1Σc|w|."""
+        out = 0.5 * self.lam * float(self.c2 @ (w * w))
+        if self.lam1:
+            out += self.lam1 * float(self.c @ np.abs(w))
+        return out
 
     def primal(self, theta: Array) -> float:
         return float(self.s @ self.loss(self.residuals(theta))) / self.big_s + self.penalty(
@@ -201,7 +228,9 @@ def dual_value(k: Kinked, a: Array) -> float:
     """D(a) for a in the boxes (and on Σ sza = 0 when there is an intercept)."""
     q = k.x.T @ (k.s * k.z * a) / k.big_s
     lin = float(k.s @ (a * k.t - k.eps * np.abs(a))) / k.big_s
-    return lin - float((q * q) @ (1.0 / k.c2)) / (2.0 * k.lam)
+    # min_w −q·w + λ1Σc|w| + (λ2/2)Σc²w² = −Σ (|q| − λ1c)₊² / (2λ2c²)
+    excess = np.maximum(np.abs(q) - k.lam1 * k.c, 0.0) if k.lam1 else q
+    return lin - float((excess * excess) @ (1.0 / k.c2)) / (2.0 * k.lam)
 
 
 def gap_at(k: Kinked, theta: Array, a: Array, prefer: Array | None) -> tuple[float, float]:
@@ -297,10 +326,14 @@ def _line_search(k: Kinked, theta: Array, step: Array, mu: float) -> float:
     pen_lin = k.lam * float(k.c2 @ (w * dw))
     pen_quad = k.lam * float(k.c2 @ (dw * dw))
     sd = k.s * zd / k.big_s
+    l1c = k.lam1 * k.c * dw
 
     def derivs(t: float) -> tuple[float, float]:
         a, zone = _maximiser(k, u0 - t * zd, mu)
         first = -float(sd @ a) + pen_lin + t * pen_quad
+        if k.lam1:  # the right derivative of λ1Σc|w + tΔw|
+            wt = w + t * dw
+            first += float(l1c @ np.where(wt != 0, np.sign(wt), np.sign(dw)))
         second = float((sd * zd)[zone].sum()) / mu + pen_quad
         return first, second
 
@@ -309,6 +342,8 @@ def _line_search(k: Kinked, theta: Array, step: Array, mu: float) -> float:
         return 0.0
     lo_t, hi_t = 0.0, 1.0
     f_hi, h_hi = derivs(hi_t)
+    if k.lam1 and f_hi <= 0:
+        return 1.0  # a proximal Newton step: t ≤ 1, and t = 1 keeps its exact zeros
     while f_hi < 0:  # bracket the root
         lo_t, hi_t = hi_t, hi_t * 4.0
         if hi_t > 1e30:
@@ -380,6 +415,12 @@ def _crossover(k: Kinked, theta: Array, mu: float) -> list[tuple[Array, Array, N
     r_f = r @ k.x
     rho_f = float(r.sum())
     dinv = 1.0 / (k.lam * k.c2)
+    if k.lam1:
+        # Elastic net: coefficients at 0 stay there (dinv = 0), the others
+        # solve λ2c²wⱼ + λ1cⱼ·sign(wⱼ) = qⱼ: the sign term moves into r_F.
+        w0 = theta[:d]
+        dinv = np.where(w0 == 0.0, 0.0, dinv)
+        r_f = r_f - k.lam1 * k.c * np.sign(w0)
     rhs_top = level - xe @ (r_f * dinv)
     if k.intercept:
         mat = np.zeros((m + 1, m + 1))
@@ -422,7 +463,8 @@ def _crossover(k: Kinked, theta: Array, mu: float) -> list[tuple[Array, Array, N
     # are degenerate, the same KKT conditions are solved as a small LP.
     candidates = [(out, a_group)]
     box = _pinned_box(k, side)
-    if m and (degenerate or (a_group < box[0] - 1e-12).any() or (a_group > box[1] + 1e-12).any()):
+    off_box = (a_group < box[0] - 1e-12).any() or (a_group > box[1] + 1e-12).any()
+    if m and not k.lam1 and (degenerate or off_box):
         fitted = _kkt_lp(xe, level, scale, box, r_f, rho_f, k)
         if fitted is not None:
             candidates.append(fitted)
@@ -529,11 +571,6 @@ def qp(
             f"qp needs --l2 > 0 ({obj.loss.name} without L2 is a linear program)",
             "use --optimizer lp (or auto)",
         )
-    if obj.l1:
-        raise InputError(
-            f"qp takes no --l1 (elastic net on {obj.loss.name} has no exact method in losscli)",
-            "drop --l1, or use --optimizer gd (proximal gradient, reported not_optimal)",
-        )
     if not isinstance(data, InMemory):
         raise InputError(
             "the QP solver needs the data in memory", "raise --memory-limit, or use --optimizer gd"
@@ -547,6 +584,8 @@ def qp(
     spread = float(np.sqrt(k.s @ (k.soft(u) ** 2) / k.big_s))
     mu = spread if math.isfinite(spread) and spread > 0 else 1.0
     mu0 = mu
+    l1_weights = np.zeros(d + 1)
+    l1_weights[:d] = k.lam1 * k.c
 
     best_theta, best_f, best_gap = theta, k.primal(theta), math.inf
     iterations = 0
@@ -575,14 +614,34 @@ def qp(
             if iterations >= max_iter:
                 exhausted = True
                 break
-            step = -_solve_psd(_hessian(k, p, mu_h), p.grad)
-            # The Newton decrement −½gᵀstep is P_μ − min of the local quadratic:
-            # on a quadratic piece, the exact distance to the stage's optimum.
-            decrement = -0.5 * float(step @ p.grad)
+            hess = _hessian(k, p, mu_h)
+            if k.intercept and hess[d, d] <= 0 and p.grad[d] != 0 and mu_h < mu0:
+                # No row in the zone: P_μ is linear in b here, and a model
+                # without curvature in b cannot step along it — widen first.
+                mu_h = min(mu_h * 10.0, mu0)
+                continue
+            if k.lam1:
+                # Proximal Newton (elastic net): minimise the quadratic model
+                # plus λ1Σc|w| by coordinate descent; the decrease it predicts
+                # (Lee, Sun & Saunders) plays the decrement's part.
+                z = _cd_subproblem(hess, p.grad, theta, l1_weights)
+                step = z - theta
+                decrement = -(
+                    float(p.grad @ step)
+                    + float(l1_weights @ (np.abs(z) - np.abs(theta)))
+                    + 0.5 * float(step @ hess @ step)
+                )
+            else:
+                step = -_solve_psd(hess, p.grad)
+                # The Newton decrement −½gᵀstep is P_μ − min of the local quadratic:
+                # on a quadratic piece, the exact distance to the stage's optimum.
+                decrement = -0.5 * float(step @ p.grad)
             if mu_h == mu and decrement <= 1e-3 * target(p.value):
                 break
             t = _line_search(k, theta, step, mu) if decrement > 0 else 0.0
             new = theta + t * step
+            if k.lam1 and t == 1.0:
+                new[:d][z[:d] == 0.0] = 0.0  # exact zeros survive the addition
             q = _evaluate(k, new, mu) if t > 0 else p
             iterations += 1
             gain = p.value - q.value

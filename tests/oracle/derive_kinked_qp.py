@@ -12,7 +12,8 @@ Run from the repository root:
 
     /work/oracle-venv/bin/python tests/oracle/derive_kinked_qp.py
 
-Cases (name: file, target, loss, parameter, λ, sample weights, intercept):
+Cases: CASES (file, target, loss, parameter, λ2, sample weights, intercept) and
+CASES_ENET (the same with λ1: + λ1‖w‖₁ through v ≥ |w|).
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ CASES = [
     ("QUANTILE_L2_WEIGHTED", "diabetes.csv", "y", "quantile", 0.3, 0.1, True, True),
     ("HINGE_L2_WEIGHTED", "breast_cancer.csv", "target", "hinge", None, 0.01, True, True),
     ("HINGE_L2_NO_INTERCEPT", "breast_cancer.csv", "target", "hinge", None, 0.01, False, False),
+]
+# Elastic net: name, file, target, loss, param, λ2, λ1 (objective + λ1‖w‖₁, v ≥ |w| epigraph)
+CASES_ENET = [
+    ("QUANTILE_ENET", "diabetes.csv", "y", "quantile", 0.8, 0.1, 0.05),
+    ("HINGE_ENET", "breast_cancer.csv", "target", "hinge", None, 0.01, 0.01),
+    ("EPS_ENET", "diabetes.csv", "y", "epsilon_insensitive", 5.0, 0.5, 0.05),
 ]
 
 
@@ -69,7 +76,7 @@ def pieces(loss: str, param: float | None, y: np.ndarray) -> list[tuple[float, n
     raise ValueError(loss)
 
 
-def solve(z, y, s, loss, param, lam, intercept):
+def solve(z, y, s, loss, param, lam, intercept, lam1=0.0):
     n, d = z.shape
     big_s = float(s.sum())
     a = np.hstack([z, np.ones((n, 1)) if intercept else np.zeros((n, 1))])
@@ -85,10 +92,24 @@ def solve(z, y, s, loss, param, lam, intercept):
             # ξ ≥ k(t − Aθ) + c  ⇔  −kAθ − ξ ≤ −kt − c
             g_rows.append(np.hstack([-k * a, -eye]))
             h_rows.append(-k * t - c)
-    g = sparse.csc_matrix(np.vstack(g_rows))
+    g_dense = np.vstack(g_rows)
     h = np.concatenate(h_rows)
-    p = sparse.diags(np.concatenate([np.full(d, lam), [0.0 if intercept else 1.0], np.zeros(n)]))
+    p_diag = np.concatenate([np.full(d, lam), [0.0 if intercept else 1.0], np.zeros(n)])
     q = np.concatenate([np.zeros(d + 1), s / big_s])
+    if lam1:
+        # v ≥ w and v ≥ −w, cost λ1Σv: the L1 term as an epigraph
+        g_dense = np.hstack([g_dense, np.zeros((g_dense.shape[0], d))])
+        wrows = np.zeros((2 * d, d + 1 + n + d))
+        wrows[:d, :d] = np.eye(d)
+        wrows[:d, d + 1 + n :] = -np.eye(d)
+        wrows[d:, :d] = -np.eye(d)
+        wrows[d:, d + 1 + n :] = -np.eye(d)
+        g_dense = np.vstack([g_dense, wrows])
+        h = np.concatenate([h, np.zeros(2 * d)])
+        p_diag = np.concatenate([p_diag, np.zeros(d)])
+        q = np.concatenate([q, np.full(d, lam1)])
+    g = sparse.csc_matrix(g_dense)
+    p = sparse.diags(p_diag)
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     settings.tol_gap_abs = settings.tol_gap_rel = settings.tol_feas = 1e-12
@@ -100,7 +121,7 @@ def solve(z, y, s, loss, param, lam, intercept):
     return v[:d], float(v[d]) if intercept else 0.0
 
 
-def objective(z, y, s, loss, param, lam, w, b) -> float:
+def objective(z, y, s, loss, param, lam, w, b, lam1=0.0) -> float:
     score = z @ w + b
     if loss == "hinge":
         ell = np.maximum(0.0, 1.0 - (2.0 * y - 1.0) * score)
@@ -112,7 +133,8 @@ def objective(z, y, s, loss, param, lam, w, b) -> float:
             ell = np.abs(r)
         else:
             ell = np.maximum(np.abs(r) - param, 0.0)
-    return float(s @ ell) / float(s.sum()) + 0.5 * lam * float(w @ w)
+    penalty = 0.5 * lam * float(w @ w) + lam1 * float(np.abs(w).sum())
+    return float(s @ ell) / float(s.sum()) + penalty
 
 
 def main() -> None:
@@ -125,6 +147,12 @@ def main() -> None:
         coef = w / sigma
         print(f"{name}_OBJECTIVE = {f!r}")
         print(f"{name}_COEF = {[float(c) for c in coef]!r}")
+    for name, file, target, loss, param, lam, lam1 in CASES_ENET:
+        _, y, z, sigma = load(file, target)
+        s = np.ones(len(y))
+        w, b = solve(z, y, s, loss, param, lam, True, lam1)
+        print(f"{name}_OBJECTIVE = {objective(z, y, s, loss, param, lam, w, b, lam1)!r}")
+        print(f"{name}_COEF = {[float(c) for c in w / sigma]!r}")
 
 
 if __name__ == "__main__":
