@@ -1,4 +1,4 @@
-"""Exact optima for the kinked losses under an L2 penalty: ``--optimizer qp``.
+"""Exact optima for the kinked losses under an L2 (or elastic-net) penalty: ``--optimizer qp``.
 
 mae, quantile, epsilon_insensitive and hinge with ``--l2 λ > 0`` are convex
 quadratic programs, which the LP (:func:`losscli.fit.solvers.lp`) cannot take.
@@ -560,7 +560,7 @@ def qp(
     max_iter: int,
     on_iteration: OnIteration | None = None,
 ) -> SolveResult:
-    """The exact optimum of mae/quantile/epsilon_insensitive/hinge + L2, with its duality gap."""
+    """The exact optimum of mae/quantile/epsilon_insensitive/hinge + L2 (+ L1), with its gap."""
     if obj.outputs != 1 or obj.loss.name not in QP_LOSSES:
         raise InputError(
             f"qp fits the kinked losses ({', '.join(QP_LOSSES)}) under --l2, not {obj.loss.name}",
