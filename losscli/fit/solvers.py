@@ -56,7 +56,7 @@ import numpy as np
 from losscli.errors import BadValues, InputError
 from losscli.fit.curvature import has_curvature
 from losscli.fit.data import DataSource, InMemory
-from losscli.fit.objective import Objective
+from losscli.fit.objective import Objective, weighted_gram
 from losscli.fit.quasi_newton import minimize
 
 if TYPE_CHECKING:
@@ -524,6 +524,53 @@ def prox_newton(
 LBFGS_MEMORY = 10  # (s, y) pairs kept; 10 and 20 took the same evaluations on the ce benchmark
 
 
+PRECONDITION = True
+
+
+def _gram_preconditioner(obj: Objective, data: DataSource) -> Callable[[Array], Array] | None:
+    """v ↦ (G⁻¹ ⊗ I_K)·v, G the feature Gram matrix [XᵀX, Xᵀ1; 1ᵀX, n]/n + λ2·diag(c²).
+
+    The softmax loss's Hessian is Σᵢ (diag pᵢ − pᵢpᵢᵀ) ⊗ xᵢxᵢᵀ / n, close to
+    A ⊗ G for an average class covariance A: G carries the features'
+    correlations, A only the classes' spread, which L-BFGS's scaling γ and
+    its memory learn quickly.  So (G⁻¹ ⊗ I) as the initial inverse Hessian
+    takes the features' conditioning out of the problem (on the 200k × 50
+    benchmark: 27 → 23 iterations).  G costs one pass, a (d+1)² symmetric
+    product per row chunk, worth it only while (d+1)² is small next to the
+    4·d·K flops per row of an evaluation: None otherwise (and for one output).
+    θ's layout (d×K coefficients row-major, then the K intercepts) is the
+    (d+1)×K matrix V, so M·v is G⁻¹V.
+    """
+    d, k = obj.n_features, obj.outputs
+    if k == 1 or d + 1 > 8 * k:
+        return None
+
+    def block(x: Array, y: Array, w: Array | None) -> tuple[float, Array]:
+        h = np.ones(len(y)) if w is None else w
+        return float(h.sum()), weighted_gram(x, h)
+
+    den, gram = data.reduce(block)
+    gram = gram / den
+    if not obj.intercept:
+        gram[d, :] = 0.0
+        gram[:, d] = 0.0
+        gram[d, d] = 1.0
+    if obj.l2:
+        c = np.ones(d) if obj.penalty_scale is None else obj.penalty_scale
+        gram[np.arange(d), np.arange(d)] += obj.l2 * (c * c)
+    # An inverse through the eigen-decomposition, eigenvalues floored: zero columns
+    # (constant features, standardized) make G singular, and their gradient is 0 anyway.
+    vals, vecs = np.linalg.eigh(gram)
+    floor = 1e-10 * max(float(vals.max()), 1e-300)
+    inverse = (vecs / np.maximum(vals, floor)) @ vecs.T
+
+    def apply(v: Array) -> Array:
+        out: Array = (inverse @ v.reshape(d + 1, k)).reshape(-1)
+        return out
+
+    return apply
+
+
 def lbfgs(
     obj: Objective,
     data: DataSource,
@@ -563,7 +610,13 @@ def lbfgs(
 
     start = _value_grad(obj, theta, data)  # a start that overflows diverges (the loop says so)
     out = minimize(
-        fun, theta, max_iter=max_iter, should_stop=should_stop, memory=LBFGS_MEMORY, start=start
+        fun,
+        theta,
+        max_iter=max_iter,
+        should_stop=should_stop,
+        memory=LBFGS_MEMORY,
+        precondition=_gram_preconditioner(obj, data) if PRECONDITION else None,
+        start=start,
     )
     if certified:
         return SolveResult(out.x, True, out.iterations, out.f, certified[0])
