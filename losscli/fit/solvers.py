@@ -527,6 +527,21 @@ LBFGS_MEMORY = 10  # (s, y) pairs kept; 10 and 20 took the same evaluations on t
 PRECONDITION = True
 
 
+def _hopeful(obj: Objective, g: Array, f: float, tol: float) -> bool:
+    """Whether the certificate can pass at this gradient, judged from g alone.
+
+    The certificate may cost passes over the data (the intercepts' curvature),
+    so L-BFGS tries it only once the part computable from g passes: the
+    coefficients' share of the strong-convexity bound where that is the
+    certificate, else ‖g‖² (a gradient-norm certificate is compared squared).
+    """
+    limit = max(tol * max(1.0, abs(f)), ROUNDING * abs(f))
+    known = has_curvature(obj.loss, logits=obj.logits, outputs=obj.outputs)
+    if obj.l2 and (known or not obj.intercept):
+        return _coefficient_bound(g, obj) <= limit
+    return float(g @ g) <= limit
+
+
 def _gram_preconditioner(obj: Objective, data: DataSource) -> Callable[[Array], Array] | None:
     """v ↦ (G⁻¹ ⊗ I_K)·v, G the feature Gram matrix [XᵀX, Xᵀ1; 1ᵀX, n]/n + λ2·diag(c²).
 
@@ -597,11 +612,7 @@ def lbfgs(
     def should_stop(iteration: int, th: Array, f: float, g: Array) -> bool:
         if on_iteration is not None:
             on_iteration(iteration, th, f)
-        # The certificate may cost passes over the data (the intercepts' curvature);
-        # try it only once the part computable from the gradient alone can pass.
-        limit = max(tol * max(1.0, abs(f)), ROUNDING * abs(f))
-        hopeful = _coefficient_bound(g, obj) <= limit if obj.l2 else float(g @ g) <= limit
-        if hopeful:
+        if _hopeful(obj, g, f, tol):
             cert = certify(obj, th, data, grad=g)
             if cert.certifies(f, tol):
                 certified.append(cert)
