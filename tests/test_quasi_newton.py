@@ -231,3 +231,38 @@ def test_scaling_neither_overflows_near_the_top_of_float64_nor_loses_tiny_column
     assert np.isfinite(mu).all() and np.isfinite(sigma).all()
     np.testing.assert_allclose(sigma / np.array([1e300, 1e-300, 1.0]), base.std(axis=0), rtol=1e-12)
     np.testing.assert_allclose(mu[0] / 1e300, 5.0 + base[:, 0].mean(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("weights", [False, True])
+def test_loss_only_kernel_and_mean_loss_equal_the_general_path(weights: bool) -> None:
+    x, y, w = _softmax_problem(9000, 6, 4, 21, weights=weights)
+    obj = Objective(make_loss("cross_entropy"), 6, outputs=4, logits=True)
+    theta = np.random.default_rng(4).normal(size=obj.size)
+    pw = make_loss("cross_entropy").pointwise(y, obj.scores(theta, x), logits=True)
+    s = np.ones(len(y)) if w is None else w
+    wmat, b = obj.split(theta)
+    num = softmax_ce_chunks(np.ascontiguousarray(wmat.T), b, x, y, w, gradient=False)[0]
+    assert num == pytest.approx(float(s @ pw.loss), rel=1e-12)
+    data = Blocks.split(x, y, 2500, w)
+    assert obj.data_mean_loss(theta, data) == pytest.approx(float(s @ pw.loss) / s.sum(), rel=1e-12)
+    if w is None:
+        assert obj.mean_loss(theta, x, y) == pytest.approx(float(pw.loss.mean()), rel=1e-12)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+@pytest.mark.parametrize("weights", [False, True])
+def test_threaded_kernel_equals_the_serial_one(
+    monkeypatch: pytest.MonkeyPatch, threads: int, weights: bool
+) -> None:
+    from losscli.fit import objective
+
+    x, y, w = _softmax_problem(6 * objective.SOFTMAX_CHUNK + 5, 5, 3, 31, weights=weights)
+    rng = np.random.default_rng(8)
+    wt, b = rng.normal(size=(3, 5)), rng.normal(size=3)
+    serial = softmax_ce_chunks(wt, b, x, y, w)
+    monkeypatch.setattr(objective, "kernel_threads", lambda: threads)
+    got = objective.softmax_ce_parallel(wt, b, x, y, w)
+    assert got[0] == pytest.approx(serial[0], rel=1e-13)
+    np.testing.assert_allclose(got[1], serial[1], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got[2], serial[2], rtol=1e-12, atol=1e-12)
+    assert objective.softmax_ce_parallel(wt, b, x, y, w)[0] == got[0]  # the same every run
