@@ -247,22 +247,3 @@ def test_loss_only_kernel_and_mean_loss_equal_the_general_path(weights: bool) ->
     assert obj.data_mean_loss(theta, data) == pytest.approx(float(s @ pw.loss) / s.sum(), rel=1e-12)
     if w is None:
         assert obj.mean_loss(theta, x, y) == pytest.approx(float(pw.loss.mean()), rel=1e-12)
-
-
-@pytest.mark.parametrize("threads", [1, 2, 3])
-@pytest.mark.parametrize("weights", [False, True])
-def test_threaded_kernel_equals_the_serial_one(
-    monkeypatch: pytest.MonkeyPatch, threads: int, weights: bool
-) -> None:
-    from losscli.fit import objective
-
-    x, y, w = _softmax_problem(6 * objective.SOFTMAX_CHUNK + 5, 5, 3, 31, weights=weights)
-    rng = np.random.default_rng(8)
-    wt, b = rng.normal(size=(3, 5)), rng.normal(size=3)
-    serial = softmax_ce_chunks(wt, b, x, y, w)
-    monkeypatch.setattr(objective, "kernel_threads", lambda: threads)
-    got = objective.softmax_ce_parallel(wt, b, x, y, w)
-    assert got[0] == pytest.approx(serial[0], rel=1e-13)
-    np.testing.assert_allclose(got[1], serial[1], rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(got[2], serial[2], rtol=1e-12, atol=1e-12)
-    assert objective.softmax_ce_parallel(wt, b, x, y, w)[0] == got[0]  # the same every run

@@ -18,8 +18,6 @@ the scaled coefficients (``--standardize``), c = 1/σ the original ones
 
 from __future__ import annotations
 
-import itertools
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -293,7 +291,7 @@ class Objective:
     ) -> tuple[float, float, Array]:
         """One block of plain softmax cross-entropy: (Σsℓ, Σs, [XᵀG; ΣG]) by the fused kernel."""
         wmat, b = self.split(theta)
-        num, gx, gb = softmax_ce_parallel(np.ascontiguousarray(wmat.T), b, x, y, w)
+        num, gx, gb = softmax_ce_chunks(np.ascontiguousarray(wmat.T), b, x, y, w)
         out = np.empty(self.size)
         cut = self.n_features * self.outputs
         out[:cut].reshape(self.n_features, self.outputs)[:] = gx.T  # θ is d×K row-major
@@ -304,7 +302,7 @@ class Objective:
     def _softmax_loss_sum(self, theta: Array, x: Array, y: Array, w: Array | None) -> float:
         """Σsℓ of plain softmax cross-entropy on one block, by the fused kernel (no gradient)."""
         wmat, b = self.split(theta)
-        return softmax_ce_parallel(np.ascontiguousarray(wmat.T), b, x, y, w, gradient=False)[0]
+        return softmax_ce_chunks(np.ascontiguousarray(wmat.T), b, x, y, w, gradient=False)[0]
 
     def data_smooth_value_and_grad(self, theta: Array, data: DataSource) -> tuple[float, Array]:
         """Mean loss + L2 and its gradient: Σₚ Xₚᵀrₚ / Σₚ denₚ + λ2·c²⊙w."""
@@ -444,60 +442,6 @@ class Objective:
 
 
 SOFTMAX_CHUNK = 8192  # rows per step of the fused softmax kernel (measured best of 2k–16k)
-_POOL: list[Any] = []  # the kernel's thread pool, made on first use
-
-
-def kernel_threads() -> int:
-    """Threads for the fused softmax kernel: the CPUs this process may use, at most 4."""
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cpus = os.cpu_count() or 1
-    return max(1, min(4, cpus))
-
-
-def softmax_ce_parallel(
-    wt: Array, b: Array, x: Array, y: Array, w: Array | None, *, gradient: bool = True
-) -> tuple[float, Array, Array]:
-    """:func:`softmax_ce_chunks` on contiguous row ranges, one per thread, summed in order.
-
-    Each range runs the serial kernel with its own buffers; NumPy's products
-    and ufuncs release the GIL, so the ranges run on separate cores (BLAS
-    itself stays on one thread: OpenBLAS's own threading made these skinny
-    products slower, see losscli._process).  The ranges are fixed by the row
-    count and the number of threads and added in order, so a run gives the
-    same numbers every time.  Blocks under two chunks a thread run serially.
-    """
-    threads = kernel_threads()
-    n = len(x)
-    if threads == 1 or n < 2 * threads * SOFTMAX_CHUNK:
-        return softmax_ce_chunks(wt, b, x, y, w, gradient=gradient)
-    if not _POOL:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _POOL.append(ThreadPoolExecutor(threads, thread_name_prefix="losscli-softmax"))
-    cuts = [n * i // threads for i in range(threads + 1)]
-    jobs = [
-        _POOL[0].submit(
-            softmax_ce_chunks,
-            wt,
-            b,
-            x[lo:hi],
-            y[lo:hi],
-            None if w is None else w[lo:hi],
-            gradient=gradient,
-        )
-        for lo, hi in itertools.pairwise(cuts)
-    ]
-    parts = [job.result() for job in jobs]
-    num = 0.0
-    gx, gb = parts[0][1].copy(), parts[0][2].copy()
-    for i, (part_num, part_gx, part_gb) in enumerate(parts):
-        num += part_num
-        if i:
-            gx += part_gx
-            gb += part_gb
-    return num, gx, gb
 
 
 def softmax_ce_chunks(
