@@ -113,7 +113,7 @@ def problem(name: str) -> tuple[Objective, InMemory, np.ndarray]:
             path = dataset("mc", 200_000, 50)
         frame = pd.read_csv(path, engine="pyarrow")
         y = frame.pop("y").to_numpy().astype(np.float64)
-        x = frame.to_numpy(np.float64)
+        x = np.array(frame.to_numpy(np.float64))  # writable: standardized in place
         loss, k, l2, link = "cross_entropy", 10, 1e-4, SOFTMAX
     elif name == "ce 50k×20, 5 classes, l2 1e-2":
         x = rng.normal(size=(50_000, 20)) * rng.uniform(0.5, 9.0, 20)
