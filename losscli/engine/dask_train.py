@@ -111,21 +111,27 @@ class DaskParts:
 
 def read_on_workers(client: Client, request: Any, *, classification: bool) -> Streamed:
     """Steps 1–2 above: the partitions read and summarised; a Streamed whose cache is Dask."""
+    from losscli.engine.parts import DEFAULT_PARTITION_BYTES
+
     files = expand_inputs(request.source)
     spec = part_request(request, classification=classification, many=len(files) > 1)
-    raw = client.map(_load, partitions(files), [spec] * len(files), pure=False)
+    size = DEFAULT_PARTITION_BYTES if request.partition_size is None else request.partition_size
+    if spec.one_hot:
+        size = 0  # a file's categories must all be known before its first block: whole files
+    parts = partitions(files, spec.input, size)
+    raw = client.map(_load, parts, [spec] * len(parts), pure=False)
     summaries = gather(client, client.map(_summary, raw))
     n = sum(s[0] for s in summaries)
     dropped = sum(s[1] for s in summaries)
     designs, targets = [s[4] for s in summaries], [s[5] for s in summaries]
-    check_same_design(designs, targets, files)
+    check_same_design(designs, targets, [p.path for p in parts])
     stats = ColumnStats(len(designs[0].names))
     for s in summaries:
         stats.merge(s[2])
     if n == 0:
         raise InputError("no rows left after --dropna")
     classes = None
-    relabels: list[Any] = [None] * len(files)
+    relabels: list[Any] = [None] * len(parts)
     if classification:
         classes, relabels = merge_classes([s[3] for s in summaries], targets[0])
     cache = DaskParts(client, raw, n, len(designs[0].names), relabels)
