@@ -16,14 +16,29 @@ features for now.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
 
-from losscli.compute import ComputeReport, ComputeRequest, Samples, _Accumulator, _summarise
+from losscli.compute import (
+    ComputeReport,
+    ComputeRequest,
+    Samples,
+    _Accumulator,
+    _scalar,
+    _summarise,
+)
+from losscli.engine.evaluate_parts import (
+    DaskRunner,
+    LocalRunner,
+    Runner,
+    light_report,
+    merged_evaluation,
+    partition_requests,
+)
 from losscli.engine.parts import expand_inputs, named
 from losscli.errors import InputError
 
@@ -37,16 +52,21 @@ def _one_file(request: ComputeRequest, many: bool) -> ComputeReport:
     return replace(report, cached=None)  # the rows stay where they were read
 
 
-def compute_parts(
-    request: ComputeRequest,
-    mapper: Callable[[Callable[..., ComputeReport], Sequence[Any], Sequence[Any]], list[Any]],
-) -> ComputeReport:
+def _rows_read(request: ComputeRequest, many: bool) -> int:
+    """One file's data rows (dropped ones included), for the evaluation's row offsets."""
+    return _one_file(request, many).rows_read
+
+
+def compute_parts(request: ComputeRequest, mapper: Runner) -> ComputeReport:
     """Pass 1 over every file of ``request.source``, one call of ``mapper`` for all of them."""
     _totals_only(request)
     files = expand_inputs(request.source)
     many = len(files) > 1
-    reports = mapper(_one_file, [replace(request, source=f) for f in files], [many] * len(files))
-    return merge(request, reports)
+    requests = [replace(request, source=f) for f in files]
+    # hook: engine.evaluate_parts (deferred evaluations, global row offsets)
+    requests = partition_requests(request, requests, mapper, _rows_read)
+    reports = mapper(_one_file, requests, [many] * len(files))
+    return merge(request, reports, mapper)
 
 
 def _totals_only(request: ComputeRequest) -> None:
@@ -58,7 +78,9 @@ def _totals_only(request: ComputeRequest) -> None:
         )
 
 
-def merge(request: ComputeRequest, reports: Sequence[ComputeReport]) -> ComputeReport:
+def merge(
+    request: ComputeRequest, reports: Sequence[ComputeReport], runner: Runner | None = None
+) -> ComputeReport:
     """One report from per-file reports, as if their rows had been one input."""
     first = reports[0]
     summaries = []
@@ -80,6 +102,10 @@ def merge(request: ComputeRequest, reports: Sequence[ComputeReport]) -> ComputeR
         head=_rescaled_head(reports, summaries, request.head_rows),
         cached=None,
         rereads=None,
+        # hook: engine.evaluate_parts (--baseline, --bootstrap, --by, --worst merged)
+        evaluation=merged_evaluation(
+            request, reports, [_scalar(s.value) for s in summaries], runner or LocalRunner()
+        ),
     )
 
 
@@ -119,11 +145,6 @@ def _ratio(whole: Any, local: Any) -> Any:
     return float(out) if out.ndim == 0 else out
 
 
-def local_map(fn: Callable[..., ComputeReport], *args: Sequence[Any]) -> list[Any]:
-    """The local engine: the files in turn."""
-    return [fn(*a) for a in zip(*args, strict=True)]
-
-
 def compute_any(
     request: ComputeRequest, engine: str, scheduler: str | None
 ) -> AbstractContextManager[ComputeReport]:
@@ -135,13 +156,9 @@ def compute_any(
     if engine == "local" and not is_many(request.source):
         return compute_session(request)
     if engine == "local":
-        return nullcontext(compute_parts(request, local_map))
-    from losscli.engine.dask import dask_client, gather
+        return nullcontext(compute_parts(request, LocalRunner()))
+    from losscli.engine.dask import dask_client
 
     _totals_only(request)  # before a cluster is started
     with dask_client(scheduler) as client:
-
-        def dask_map(fn: Callable[..., ComputeReport], *args: Sequence[Any]) -> list[Any]:
-            return gather(client, client.map(fn, *args, pure=False))
-
-        return nullcontext(compute_parts(request, dask_map))
+        return nullcontext(compute_parts(request, DaskRunner(client, light_report)))
