@@ -109,14 +109,15 @@ class DaskRunner:
 Runner = LocalRunner | DaskRunner
 
 
-def light_report(report: ComputeReport) -> ComputeReport:
-    """A partition's report without its pass data (it stays on the worker)."""
-    ev = report.evaluation
+def light_report(report: T) -> T:
+    """A partition's report without its pass data (it stays on the worker); other
+    results (row counts) as they are."""
+    ev = getattr(report, "evaluation", None)
     if ev is None or ev.state is None or ev.state.data is None:
         return report
     state = copy.copy(ev.state)
     state.data = None
-    return replace(report, evaluation=replace(ev, state=state))
+    return replace(report, evaluation=replace(ev, state=state))  # type: ignore[type-var]
 
 
 # --------------------------------------------------------------------------- before the map
