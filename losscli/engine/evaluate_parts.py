@@ -66,7 +66,13 @@ class LocalRunner:
         self.kept: list[Any] = []
 
     def __call__(self, fn: Callable[..., Any], *args: Sequence[Any]) -> list[Any]:
-        self.kept = [fn(*a) for a in zip(*args, strict=True)]
+        self.kept = []
+        try:
+            for a in zip(*args, strict=True):
+                self.kept.append(fn(*a))
+        except BaseException:  # a later file's error: the earlier ones' spools go too
+            self.each(_close_rows)
+            raise
         return list(self.kept)
 
     def each(self, fn: Callable[..., T], *args: Sequence[Any]) -> list[T]:
@@ -180,7 +186,7 @@ def _on_rows(report: ComputeReport, fn: Callable[[ChunkSource], T], codes: Any) 
 
 
 def _close_rows(report: ComputeReport) -> None:
-    ev = report.evaluation
+    ev = getattr(report, "evaluation", None)
     if ev is not None and ev.state is not None and isinstance(ev.state.data, PassData):
         ev.state.data.close()
 
@@ -197,7 +203,11 @@ def merged_evaluation(
         if states:
             runner.release()
         return None
-    merged = merge_states([s for s in states if s is not None], request.evaluate, runner)
+    try:
+        merged = merge_states([s for s in states if s is not None], request.evaluate, runner)
+    except BaseException:  # too many groups across the files: no spool is left behind
+        runner.each(_close_rows)
+        raise
     report: EvaluationReport = merged.finish(values)
     return report
 
