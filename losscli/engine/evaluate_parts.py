@@ -212,7 +212,9 @@ def merged_evaluation(
     return report
 
 
-def merge_states(states: Sequence[Evaluation], options: EvaluateOptions, runner: Runner) -> Any:
+def merge_states(
+    states: Sequence[Evaluation], options: EvaluateOptions, runner: Runner
+) -> Evaluation:
     """One Evaluation from the partitions' (in partition order), ready to finish."""
     from losscli.evaluate.tracker import Evaluation
 
@@ -229,28 +231,8 @@ def merge_states(states: Sequence[Evaluation], options: EvaluateOptions, runner:
             codes.append(_codes(merged.group_index, state.group_index))
         else:
             codes.append(np.zeros(1, dtype=np.intp))
-    groups = len(merged.group_index) if merged.group_index is not None else 1
-    width = 2 * len(first.losses)
-    table, counts = np.zeros((groups, width)), np.zeros(groups, dtype=np.int64)
-    total: Any = 0.0
     for state, code in zip(states, codes, strict=True):
-        sums = state._sums
-        if "all" in sums:
-            total = total + sums["all"]
-        if "table" in sums:
-            rows = sums["table"].shape[0]
-            np.add.at(table, code[:rows], sums["table"])
-            np.add.at(counts, code[:rows], sums["counts"])
-        if merged.resampler is not None and state.resampler is not None:
-            grouped = merged.group_index is not None
-            merged.resampler.merge(state.resampler, code if grouped else None)
-        for mine, theirs in zip(merged.worst, state.worst, strict=True):
-            mine.merge(theirs)
-        if state.classes is not None:
-            merged.classes = state.classes
-    merged._sums["all"] = total
-    if merged.group_index is not None:
-        merged._sums["table"], merged._sums["counts"] = table, counts
+        merged.merge(state, code)
     if merged.data is not None:
         merged.data = PartRows(runner, codes)
     else:
@@ -262,5 +244,5 @@ def _codes(merged: GroupIndex, part: GroupIndex) -> NDArray[np.intp]:
     """A partition's group codes as the merged index's (keys added in its order)."""
     out = np.zeros(max(len(part), 1), dtype=np.intp)
     for key, code in part.codes.items():
-        out[code] = merged._code(key)
+        out[code] = merged.add(key)
     return out

@@ -185,6 +185,37 @@ class Evaluation:
         sums["counts"] += np.bincount(g, minlength=groups)
         sums["table"] = acc
 
+    def merge(self, other: Evaluation, codes: NDArray[np.intp]) -> None:
+        """Add another partition's finished pass 1 (its group g is ``codes[g]`` here).
+
+        Totals and per-group totals add, the bootstrap's state merges
+        (:meth:`Resampler.merge`), the worst rows are cut back to N.  The
+        pass data is not merged: it stays with its partition
+        (:mod:`losscli.engine.evaluate_parts`).
+        """
+        theirs = other._sums
+        if "all" in theirs:
+            self._sums["all"] = self._sums.get("all", 0.0) + theirs["all"]
+        if self.group_index is not None and "table" in theirs:
+            groups = max(len(self.group_index), 1)
+            table, counts = theirs["table"], theirs["counts"]
+            at = codes[: table.shape[0]]
+            grown = np.zeros((groups, table.shape[1]))
+            grown_counts = np.zeros(groups, dtype=np.int64)
+            np.add.at(grown, at, table)
+            np.add.at(grown_counts, at, counts)
+            if "table" in self._sums:
+                rows = self._sums["table"].shape[0]
+                grown[:rows] += self._sums["table"]
+                grown_counts[:rows] += self._sums["counts"]
+            self._sums["table"], self._sums["counts"] = grown, grown_counts
+        if self.resampler is not None and other.resampler is not None:
+            self.resampler.merge(other.resampler, codes if self.group_index is not None else None)
+        for mine, kept in zip(self.worst, other.worst, strict=True):
+            mine.merge(kept)
+        if other.classes is not None:
+            self.classes = other.classes
+
     # -- the end -------------------------------------------------------------------
 
     def finish(self, values: list[float | None]) -> EvaluationReport:
