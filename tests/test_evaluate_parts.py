@@ -176,3 +176,22 @@ def test_moments_merged_about_one_pilot_give_the_one_pass_acceleration() -> None
     assert math.isclose(
         a.acceleration(OVERALL, 0, grad), whole.acceleration(OVERALL, 0, grad), rel_tol=1e-9
     )
+
+
+def test_process_workers_run_the_baseline_passes(data: Path) -> None:
+    """Without --scheduler the command starts worker processes: the baseline's pass
+    functions (closures over the loss and the bracket) are pickled to them."""
+    args = ["-l", "mae,bce", "--true", "cls", "--pred", "p", "--baseline", "--by", "site"]
+    whole = _compute(str(data / "all.csv"), *args)
+    _close(whole, _compute(str(data / "part-*.csv"), *args, "--engine", "dask"))
+
+
+def test_a_lazy_module_pickles_as_the_module() -> None:
+    """Closures defined in modules that import numpy lazily travel to workers by value."""
+    import pickle
+
+    from losscli._lazy import lazy_module
+
+    namespace: dict[str, object] = {}
+    stand_in = lazy_module("math", namespace, "math")
+    assert pickle.loads(pickle.dumps(stand_in)).sqrt(4.0) == 2.0

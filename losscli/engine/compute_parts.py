@@ -28,7 +28,6 @@ from losscli.compute import (
     ComputeRequest,
     Samples,
     _Accumulator,
-    _scalar,
     _summarise,
 )
 from losscli.engine.evaluate_parts import (
@@ -103,9 +102,7 @@ def merge(
         cached=None,
         rereads=None,
         # hook: engine.evaluate_parts (--baseline, --bootstrap, --by, --worst merged)
-        evaluation=merged_evaluation(
-            request, reports, [_scalar(s.value) for s in summaries], runner or LocalRunner()
-        ),
+        evaluation=merged_evaluation(request, reports, summaries, runner or LocalRunner()),
     )
 
 

@@ -50,7 +50,7 @@ from losscli.evaluate.passes import ChunkSource, PassData, Regrouped
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from losscli.compute import ComputeReport, ComputeRequest
+    from losscli.compute import ComputeReport, ComputeRequest, LossSummary
     from losscli.evaluate.tracker import Evaluation, EvaluationReport
 
 T = TypeVar("T")
@@ -194,10 +194,13 @@ def _close_rows(report: ComputeReport) -> None:
 def merged_evaluation(
     request: ComputeRequest,
     reports: Sequence[ComputeReport],
-    values: list[float | None],
+    summaries: Sequence[LossSummary],
     runner: Runner,
 ) -> EvaluationReport | None:
-    """The partitions' deferred evaluations as one report (None when no option asks)."""
+    """The partitions' deferred evaluations as one report (None when no option asks),
+    given the merged value of each loss."""
+    from losscli.compute import _scalar
+
     states = [r.evaluation.state for r in reports if r.evaluation is not None]
     if not states or any(s is None for s in states):
         if states:
@@ -208,7 +211,7 @@ def merged_evaluation(
     except BaseException:  # too many groups across the files: no spool is left behind
         runner.each(_close_rows)
         raise
-    report: EvaluationReport = merged.finish(values)
+    report: EvaluationReport = merged.finish([_scalar(s.value) for s in summaries])
     return report
 
 
