@@ -11,7 +11,9 @@ whole input's.
 
 Per-row output (``--grad``, ``--grad-out``, ``--reduction none`` to a
 stream), ``--check-grad`` and ``--metric`` are single-file, local-engine
-features for now.
+features for now.  ``--baseline``, ``--bootstrap``, ``--by`` and ``--worst``
+run deferred on each file and are merged by :mod:`losscli.engine.evaluate_parts`
+(whose runners are the ``mapper`` here: files in turn, or Dask futures).
 """
 
 from __future__ import annotations
