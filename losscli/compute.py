@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
 from losscli._lazy import callable_module, lazy_module
-from losscli.errors import BadValues, InputError
+from losscli.errors import BadValues, InputError, NoRows
 from losscli.evaluate import EvaluateOptions
 from losscli.hazards import HazardReport, HazardScan
 from losscli.io import source as sources
 from losscli.io.blocks import Batch, to_batch
 from losscli.io.columns import ColumnRequest, Columns, resolve_columns
-from losscli.io.formats import InputOptions, guarded_blocks, open_any
+from losscli.io.formats import InputOptions, first_row, guarded_blocks, open_any
 from losscli.losses import Loss, Pointwise, Reduction, Space, check_weights
 from losscli.losses.base import Value, check_weighted, output_totals, reduce_loss
 from losscli.losses.gradcheck import NO_CHECK, GradCheck, check_gradient, check_hessian
@@ -199,6 +199,10 @@ class ComputeReport:
     # per loss, the block totals (Σsℓ, Σsn) before fsum: what engine.compute_parts merges
     # per loss also the per-output totals of each block (multi-output regression)
     partials: tuple[tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]], ...] = ()
+    # per loss, --check-grad's (gradient, Hessian) maxima before scaling: merged likewise
+    checks: tuple[tuple[GradCheck, GradCheck], ...] = ()
+    # hook: pass 2 over partitions (engine.rows_parts.PartRows); None = this input's own
+    part_rows: Any = field(default=None, repr=False, compare=False)
 
     @property
     def values(self) -> dict[str, Value | None]:
@@ -223,8 +227,11 @@ def samples(report: ComputeReport) -> Iterator[Samples]:
     """Pass 2: per-sample values and gradients (scaled by the final totals), chunk by chunk.
 
     Lazy: nothing is read until the iterator is.  From a cached single chunk,
-    or by reading the input again.
+    or by reading the input again (partitions: on their workers, engine.rows_parts).
     """
+    if report.part_rows is not None:
+        yield from report.part_rows.samples(report)
+        return
     if report.cached is not None:
         for batch, pws in report.cached:
             yield _located_scaled(report.summaries, report.columns, batch, pws)
@@ -315,12 +322,12 @@ def _batches(
     total = _size(source) if isinstance(source, str) and source != "-" else None
 
     def generate() -> Iterator[Batch]:
-        first_row = 1
+        row = first_row(table)  # 1, or a partition's first row in its file (engine.parts)
         seen = False
         try:
             for block in guarded_blocks(table, columns.used_at):
-                batch = to_batch(block, columns, dropna=request.dropna, first_row=first_row)
-                first_row += block.rows
+                batch = to_batch(block, columns, dropna=request.dropna, first_row=row)
+                row += block.rows
                 seen = True
                 if batch.weight is not None:
                     with located(columns, batch):
@@ -328,12 +335,12 @@ def _batches(
                 if request.progress is not None and meter is not None:
                     # a format read without the byte tee (Parquet) shows rows, not bytes
                     size = total if meter.bytes else None
-                    request.progress(ReadProgress(phase, first_row - 1, meter.bytes, size))
+                    request.progress(ReadProgress(phase, row - 1, meter.bytes, size))
                 yield batch
         finally:
             table.close()
         if not seen:
-            raise InputError(f"{table.name} has a header but no data rows")
+            raise NoRows(f"{table.name} has a header but no data rows")
 
     return columns, generate()
 
@@ -482,7 +489,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
                 check_held("--grad with --format table", cells, TABLE_CELL_BYTES)
         cached = ((batch, pws),) if chunks == 1 else ()
     if n == 0:
-        raise InputError("no rows left to compute on after --dropna")
+        raise NoRows("no rows left to compute on after --dropna")
     metrics = _metrics(request, kept, columns) if request.metrics else {}
     metric_cis = _metric_intervals(request, kept, columns, metrics)  # hook: losscli.evaluate
     summaries = tuple(_summarise(acc, request, columns) for acc in accs)
@@ -505,6 +512,7 @@ def _pass_one(request: ComputeRequest, spool: IO[bytes] | None) -> ComputeReport
         evaluation=evaluated,
         hazards=scan.finish([float(total(a.nums)) for a in accs]) if scan is not None else None,
         partials=tuple((tuple(acc.nums), tuple(acc.dens), tuple(acc.outputs)) for acc in accs),
+        checks=tuple((acc.check, acc.hess_check) for acc in accs) if request.check_grad else (),
         logits_look_like_probabilities=probable or None,
         metrics=metrics,
         metric_intervals=metric_cis,

@@ -38,6 +38,14 @@ class InputError(LossCliError):
     exit_code = 2
 
 
+class NoRows(InputError):
+    """No rows to work on: a header alone, or every row dropped by --dropna.
+
+    An error for a whole input; a partition of one (losscli.engine.parts)
+    may be empty while its neighbours are not.
+    """
+
+
 class RunError(LossCliError):
     """A failure while running on valid input, such as divergence (exit code 1)."""
 

@@ -19,7 +19,14 @@ from numpy.typing import NDArray
 
 from losscli._lazy import callable_module
 from losscli._types import ModelKind
-from losscli.errors import MAX_ROWS_SHOWN, InputError, LossCliError, RunError, format_rows
+from losscli.errors import (
+    MAX_ROWS_SHOWN,
+    InputError,
+    LossCliError,
+    NoRows,
+    RunError,
+    format_rows,
+)
 from losscli.fit.model import Model, load
 from losscli.io.design import predict_blocks
 from losscli.io.formats import InputOptions, open_any
@@ -106,7 +113,7 @@ def _prediction_blocks(
     finally:
         table.close()
     if not wrote:
-        raise InputError(f"{table.name} has a header but no data rows")
+        raise NoRows(f"{table.name} has a header but no data rows")
 
 
 def prediction_frames(

@@ -76,6 +76,7 @@ class TrainRequest:
     cache_dir: str | None = None  # where a matrix past the limit is cached
     engine: str = "local"  # or "dask": the partitions are read and kept on a cluster
     scheduler: str | None = None  # dask: a running scheduler (else a LocalCluster)
+    partition_size: int | None = None  # dask: bytes per partition (None: 64 MB; 0: per file)
 
 
 @dataclass(frozen=True)

@@ -209,11 +209,16 @@ def test_dask_compute_equals_the_local_engine_and_one_concatenated_file(
         assert a["value"] == pytest.approx(c["value"], rel=1e-12)
 
 
-def test_dask_compute_refuses_per_row_output(scheduler: str, folder: Path) -> None:
+def test_dask_compute_per_row_output_on_a_glob_is_the_local_one(
+    scheduler: str, folder: Path
+) -> None:
     args = ["compute", "-l", "mse", "--true", "y", "--pred", "a", str(folder / "*.csv")]
-    result = CliRunner().invoke(cli, [*args, "--grad", "-f", "json", "--engine", "dask"])
-    assert result.exit_code == 2
-    assert "per-row output" in result.output
+    args += ["--grad", "-f", "json"]
+    local = CliRunner().invoke(cli, args)
+    remote = CliRunner().invoke(cli, [*args, "--engine", "dask", "--scheduler", scheduler])
+    assert local.exit_code == remote.exit_code == 0, remote.output
+    assert remote.stdout == local.stdout
+    assert len(json.loads(local.stdout)["results"][0]["gradient"]) == PARTS * ROWS
 
 
 @pytest.mark.parametrize("kind", ["*.csv", "*.parquet"])

@@ -67,7 +67,9 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
         frame.loc[7 + i, "y_pred"] = np.nan  # dropped with --dropna: it still numbers rows
         frames.append(frame)
         frame.to_csv(out / f"part-{i}.csv", index=False)
-    pd.concat(frames).to_csv(out / "all.csv", index=False)
+    whole = pd.concat(frames)
+    whole.to_csv(out / "all.csv", index=False)
+    whole.to_parquet(out / "all.parquet", row_group_size=1500, index=False)
     return out
 
 
@@ -195,3 +197,24 @@ def test_a_lazy_module_pickles_as_the_module() -> None:
     namespace: dict[str, object] = {}
     stand_in = lazy_module("math", namespace, "math")
     assert pickle.loads(pickle.dumps(stand_in)).sqrt(4.0) == 2.0
+
+
+@pytest.mark.parametrize("case", ["regression", "bootstrap-only"])
+def test_partitions_within_one_file_on_dask_equal_the_local_engine(
+    case: str, data: Path, scheduler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Byte ranges of one CSV (their first rows unknown until counted) and Parquet row
+    groups: the bootstrap's and --worst's row numbers are still the file's."""
+    import losscli.io.csvblocks as csvblocks
+    from losscli.engine.parts import partitions
+
+    monkeypatch.setattr(csvblocks, "DEFAULT_BLOCK_BYTES", 16_000)  # cuts fall on block ends
+    assert len(partitions([str(data / "all.csv")], None, 150_000, 16_000)) > 3
+    args = CASES[case]
+    whole = _compute(str(data / "all.csv"), *args)
+    cut = ["--engine", "dask", "--scheduler", scheduler, "--partition-size", "150kB"]
+    _close(whole, _compute(str(data / "all.csv"), *args, *cut))
+    _close(
+        _compute(str(data / "all.parquet"), *args),
+        _compute(str(data / "all.parquet"), *args, *cut),
+    )

@@ -152,3 +152,17 @@ def test_files_of_different_widths_are_refused_naming_both(tmp_path: Path) -> No
     assert result.exit_code == 2
     assert f"{tmp_path / 'p1.csv'} gives 1 numeric feature columns, but" in result.output
     assert "Traceback" not in result.output
+
+
+def test_partitions_within_files_train_as_the_concatenated_file(
+    data: Path, scheduler: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Byte ranges of the files: the held-out rows are still the local engine's, and
+    every range's categories are merged."""
+    import losscli.io.csvblocks as csvblocks
+
+    monkeypatch.setattr(csvblocks, "DEFAULT_BLOCK_BYTES", 16_000)  # cuts fall on block ends
+    args = CASES["mse-one-hot-val"]
+    whole = _train(str(data / "whole" / "all.csv"), *args)
+    cut = ["--engine", "dask", "--scheduler", scheduler, "--partition-size", "60kB"]
+    _same_fit(_train(str(data / "part-*.csv"), *args, *cut), whole)

@@ -137,13 +137,19 @@ def compute(
         metric_options=MetricOptions(threshold=threshold, bins=bins),
         progress=bar if progress.wanted() else None,
     )
+    from losscli.engine.rows_parts import check_folder, is_folder_target
     from losscli.io.atomic import check_output_paths, staged_outputs
 
-    check_output_paths(output.grad_out, output.plot)  # bad paths fail before reading input
+    if is_folder_target(output.grad_out):  # --grad-out DIR/: one file per partition
+        check_folder(str(output.grad_out))
+        check_output_paths(output.plot)
+    else:
+        check_output_paths(output.grad_out, output.plot)  # bad paths fail before reading input
     _freeze_imports()
     from losscli.engine.compute_parts import compute_any
 
-    with bar, compute_any(request, where.engine, where.scheduler) as report:
+    engine = compute_any(request, where.engine, where.scheduler, where.partition_size)
+    with bar, engine as report:
         bar.close()  # pass 1 is over: the bar must not interleave with what is printed next
         with staged_outputs():  # files renamed into place only once stdout succeeded too
             _show(report, output, bar)
@@ -166,7 +172,12 @@ def _show(report: ComputeReport, output: OutputPlan, bar: ReadBar) -> None:
 
     dim(render.columns_line(report))
     # files first: stdout never shows a result of a run that then fails
-    if output.grad_out:
+    from losscli.engine.rows_parts import is_folder_target, write_folder
+
+    if is_folder_target(output.grad_out):  # hook: one CSV per partition, by the workers
+        write_folder(report, str(output.grad_out), render.sample_lines)
+        bar.close()
+    elif output.grad_out:
         from losscli.io.atomic import atomic_output
 
         with atomic_output(output.grad_out) as handle:

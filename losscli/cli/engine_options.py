@@ -13,6 +13,7 @@ import click
 from losscli.cli.options import grouped
 from losscli.engine.dask import ENGINES, SCHEDULER_VARIABLE
 from losscli.engine.memory import DEFAULT_SHARE
+from losscli.engine.parts import DEFAULT_PARTITION_BYTES
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class EngineOptions:
 
     engine: str
     scheduler: str | None
+    partition_size: int | None = None  # bytes per partition on Dask; 0 = one per file
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ def _size(ctx: click.Context, param: click.Parameter, value: str | None) -> int 
     if value is None:
         return None
     try:
+        if param.name == "partition_size":  # any size; 0 = one partition per file
+            return parse_size(value, "--partition-size", minimum=0)
         return parse_size(value)
     except InputError as exc:
         raise click.BadParameter(str(exc).replace("\n", "; ")) from None
@@ -60,6 +64,14 @@ engine_options = grouped(
             envvar=SCHEDULER_VARIABLE,
             help=f"Dask scheduler to join, e.g. tcp://10.0.0.5:8786 [default: "
             f"${SCHEDULER_VARIABLE}, else a LocalCluster of one worker per core].",
+        ),
+        click.option(
+            "--partition-size",
+            metavar="SIZE",
+            callback=_size,
+            help="Dask: cut CSV files into byte ranges and Parquet files into runs of row "
+            "groups of about SIZE each, e.g. 64MB; 0 = one partition per file "
+            f"[default: {DEFAULT_PARTITION_BYTES // 1_000_000}MB].",
         ),
     ],
     EngineOptions,

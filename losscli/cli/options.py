@@ -488,7 +488,8 @@ compute_output_options = grouped(
         click.option(
             "--grad-out",
             metavar="FILE",
-            help="Write per-sample loss and gradient as CSV (- = stdout).",
+            help="Write per-sample loss and gradient as CSV (- = stdout; DIR/ = one "
+            "part-NNNNN.csv per partition).",
         ),
         click.option(
             "--plot",

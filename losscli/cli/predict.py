@@ -59,4 +59,5 @@ def predict(data_in: InputSource, model_path: str, logits: bool, where: EngineOp
             engine=where.engine,
             scheduler=where.scheduler,
             streamed=not staged,
+            partition_size=where.partition_size,
         )

@@ -1,15 +1,21 @@
 """The Dask engine (``--engine dask``): the same numbers, computed by a cluster.
 
-The input is a path, a glob or a folder of CSV / Parquet / … files
-(:mod:`losscli.engine.parts`); each file is one partition, read on a worker
-by the same input layer the local engine uses, so a bad cell gets the same
-message and the same row number, prefixed with its file.  Nothing is re-implemented
-here: a partition is turned into the local engine's blocks, and the client
-adds up what the partitions return.
+The input is a path, a glob or a folder of CSV / Parquet / … files, cut
+into partitions the way Dask cuts them — CSV byte ranges on record
+boundaries, runs of Parquet row groups, ``--partition-size`` each
+(:mod:`losscli.engine.parts`, :mod:`losscli.engine.partplan`); each is read
+on a worker by the same input layer the local engine uses, so a bad cell
+gets the same message and the same row number (prefixed with its file for
+many files).  Nothing is re-implemented here: a partition is turned into
+the local engine's blocks, and the client adds up what the partitions
+return (:class:`DaskRunner`; :func:`gather` raises the earliest
+partition's error, the one a sequential read meets first).
 
 * ``compute``: every partition returns its per-loss partial totals; the
   client adds them with ``math.fsum`` in partition order, as the local
-  engine adds its blocks', so the values agree to the last few ulps.
+  engine adds its blocks' (the same blocks), so the values agree to the bit;
+  per-row output is a second pass over the partitions
+  (:mod:`losscli.engine.rows_parts`).
 * ``train``: the partitions' (X, y) are read once and kept on the workers
   (futures whose lineage is the read, so a lost worker's share is read
   again).  :class:`DaskSource` is a :class:`~losscli.fit.data.DataSource`:
@@ -51,6 +57,7 @@ ENGINES = ("local", "dask")
 SCHEDULER_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 STEP_TIMEOUT = float(os.environ.get("LOSSCLI_DASK_TIMEOUT", "600"))  # seconds per gather
 CONNECT_TIMEOUT = 30  # seconds to reach a --scheduler
+AHEAD = 2  # partitions per worker computed ahead of a streaming client
 # The scheduler always serves HTTP (its health routes); dashboard_address=None
 # would bind that to 0.0.0.0:8787.  Loopback, any free port:
 LOOPBACK_HTTP = "127.0.0.1:0"
@@ -123,6 +130,9 @@ def gather(client: Client, futures: Sequence[Future]) -> list[Any]:
     killed = dist.KilledWorker
     try:
         dist.wait(list(futures), timeout=STEP_TIMEOUT)
+        for future in futures:  # the earliest partition's error: the one the local engine meets
+            if future.status == "error":
+                raise future.exception()
         out: list[Any] = client.gather(list(futures), errors="raise")
     except LossCliError:
         raise
@@ -138,6 +148,34 @@ def gather(client: Client, futures: Sequence[Future]) -> list[Any]:
             f"check the scheduler and workers (timeout: ${'LOSSCLI_DASK_TIMEOUT'})",
         ) from None
     return out
+
+
+class DaskRunner:
+    """Runs a function over partitions on the cluster (:class:`losscli.engine.parts.Runner`)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def map(self, fn: Callable[..., T], *args: Sequence[Any]) -> list[T]:
+        return gather(self.client, self.client.map(fn, *args, pure=False))
+
+    def stream(self, fn: Callable[..., T], *args: Sequence[Any]) -> Iterator[T]:
+        """Results in order, one at a time; at most :data:`AHEAD` per worker computed ahead
+        (the workers hold what the client has not taken yet)."""
+        calls = list(zip(*args, strict=True))
+        ahead = AHEAD * max(1, len(self.client.scheduler_info().get("workers", {})))
+        pending: list[Future] = []
+        at = 0
+        try:
+            while at < len(calls) or pending:
+                while at < len(calls) and len(pending) < ahead:
+                    pending.append(self.client.submit(fn, *calls[at], pure=False))
+                    at += 1
+                first = pending.pop(0)
+                yield gather(self.client, [first])[0]
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 # --------------------------------------------------------------------------- the data source

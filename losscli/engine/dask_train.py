@@ -202,14 +202,18 @@ class DaskParts:
 
 def read_on_workers(client: Client, request: Any, *, classification: bool) -> Streamed:
     """Steps 1–2 above: the partitions read and summarised; a Streamed whose cache is Dask."""
+    from losscli.engine.parts import DEFAULT_PARTITION_BYTES
+
     files = expand_inputs(request.source)
     spec = part_request(request, classification=classification, many=len(files) > 1)
-    raw = client.map(_load, partitions(files), [spec] * len(files), pure=False)
+    size = DEFAULT_PARTITION_BYTES if request.partition_size is None else request.partition_size
+    parts = partitions(files, spec.input, size)
+    raw = client.map(_load, parts, [spec] * len(parts), pure=False)
     summaries = gather(client, client.map(_summary, raw))
     n = sum(s[0] for s in summaries)
     dropped = sum(s[1] for s in summaries)
     designs, targets = [s[4] for s in summaries], [s[5] for s in summaries]
-    design = merge_designs(designs, targets, files)
+    design = merge_designs(designs, targets, [p.path for p in parts])
     wheres = [layout(d, design) for d in designs]
     stats_parts = [s[2] for s in summaries]
     if any(w is not None for w in wheres):  # --one-hot: categories merged, then widened
@@ -221,7 +225,7 @@ def read_on_workers(client: Client, request: Any, *, classification: bool) -> St
     if n == 0:
         raise InputError("no rows left after --dropna")
     classes = None
-    relabels: list[Any] = [None] * len(files)
+    relabels: list[Any] = [None] * len(parts)
     if classification:
         classes, relabels = merge_classes([s[3] for s in summaries], targets[0])
     counts = [s[0] for s in summaries]

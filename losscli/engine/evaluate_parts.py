@@ -1,7 +1,8 @@
 """``--baseline``, ``--bootstrap``, ``--by`` and ``--worst`` over many partitions, merged.
 
-Each partition (a file of a glob, on the local engine or a Dask worker)
-runs the ordinary pass 1 with its evaluation *deferred*
+Each partition (a file of a glob on the local engine; on a Dask worker
+also a byte range of a CSV or a run of Parquet row groups) runs the
+ordinary pass 1 with its evaluation *deferred*
 (:attr:`losscli.evaluate.EvaluateOptions.deferred`): instead of a report it
 hands back its mergeable state, and the client merges the states in
 partition order into one :class:`~losscli.evaluate.tracker.Evaluation`
@@ -20,17 +21,19 @@ that finishes as a single file's would:
   group moves, and the constant, L₀ and D² equal the local engine's.
 * ``--bootstrap``: Poisson counts are drawn by *global* data-row number
   (:mod:`losscli.evaluate.bootstrap`), so each partition is given the rows
-  before it (``row_offset``).  That needs the row counts first: one
-  counting map (a read of every partition) precedes the real one, which is
-  the price of intervals equal to the local engine's on the concatenated
-  file.  The replicate totals add and the BCa moments are moved to one
+  before it (``row_offset``).  That needs the row counts first: unless the
+  input is one file whose partitions know their first rows, one counting
+  map (a read of every partition) precedes the real one, the price of
+  intervals equal to the local engine's on the concatenated file.  The replicate totals add and the BCa moments are moved to one
   pilot (:meth:`~losscli.evaluate.bootstrap.Resampler.merge`).
 * ``--worst``: the same offsets number the rows as in the concatenated
   file; each partition's N worst are merged into the overall N.
 
-The runners below are how ``compute`` maps over partitions: in turn on
-this machine, or on a Dask cluster where each partition's result stays on
-its worker (a future) and only a copy without the pass data comes back.
+The keepers below are how ``compute``'s pass 1 maps over partitions when
+an evaluation option asks: in turn on this machine, or on a Dask cluster
+where each partition's result stays on its worker (a future) and only a
+copy without the pass data comes back; the baseline's passes then run on
+the kept results.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
+from losscli.engine.parts import LocalRunner, Part, Runner
 from losscli.evaluate import EvaluateOptions
 from losscli.evaluate.groups import GroupIndex
 from losscli.evaluate.passes import ChunkSource, PassData, Regrouped
@@ -50,22 +54,22 @@ from losscli.evaluate.passes import ChunkSource, PassData, Regrouped
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-    from losscli.compute import ComputeReport, ComputeRequest, LossSummary
-    from losscli.evaluate.tracker import Evaluation, EvaluationReport
+    from losscli.compute import ComputeReport, ComputeRequest
+    from losscli.evaluate.tracker import Evaluation
 
 T = TypeVar("T")
 
 
-# --------------------------------------------------------------------------- runners
+# --------------------------------------------------------------------------- keepers
 
 
-class LocalRunner:
+class LocalKeeper:
     """The local engine: partitions in turn, every result kept here."""
 
     def __init__(self) -> None:
         self.kept: list[Any] = []
 
-    def __call__(self, fn: Callable[..., Any], *args: Sequence[Any]) -> list[Any]:
+    def map(self, fn: Callable[..., Any], *args: Sequence[Any]) -> list[Any]:
         self.kept = []
         try:
             for a in zip(*args, strict=True):
@@ -75,44 +79,54 @@ class LocalRunner:
             raise
         return list(self.kept)
 
-    def each(self, fn: Callable[..., T], *args: Sequence[Any]) -> list[T]:
-        """``fn(result, *arg)`` on every kept partition result, in order."""
-        return [fn(r, *a) for r, *a in zip(self.kept, *args, strict=True)]
+    def each(
+        self, fn: Callable[..., T], *args: Sequence[Any], at: Sequence[int] | None = None
+    ) -> list[T]:
+        """``fn(result, *arg)`` on the kept results at positions ``at`` (all by default)."""
+        chosen = range(len(self.kept)) if at is None else at
+        calls = zip(*args, strict=True) if args else iter(lambda: (), None)
+        return [fn(self.kept[i], *a) for i, a in zip(chosen, calls, strict=False)]
 
     def release(self) -> None:
         self.kept = []
 
 
-class DaskRunner:
-    """The Dask engine: results stay on the workers; a light copy comes back.
+class DaskKeeper:
+    """The Dask engine: results stay on the workers (futures); a light copy comes back."""
 
-    ``light`` strips what must not travel (a partition's pass data) from the
-    copy that is gathered; ``each`` runs on the workers holding the full results.
-    """
-
-    def __init__(self, client: Any, light: Callable[[Any], Any] | None = None) -> None:
+    def __init__(self, client: Any) -> None:
         self.client = client
-        self.light = light
         self.futures: list[Any] = []
 
-    def __call__(self, fn: Callable[..., Any], *args: Sequence[Any]) -> list[Any]:
+    def map(self, fn: Callable[..., Any], *args: Sequence[Any]) -> list[Any]:
         from losscli.engine.dask import gather
 
         self.futures = self.client.map(fn, *args, pure=False)
-        if self.light is None:
-            return gather(self.client, self.futures)
-        return gather(self.client, self.client.map(self.light, self.futures, pure=False))
+        return gather(self.client, self.client.map(light_report, self.futures, pure=False))
 
-    def each(self, fn: Callable[..., T], *args: Sequence[Any]) -> list[T]:
+    def each(
+        self, fn: Callable[..., T], *args: Sequence[Any], at: Sequence[int] | None = None
+    ) -> list[T]:
         from losscli.engine.dask import gather
 
-        return gather(self.client, self.client.map(fn, self.futures, *args, pure=False))
+        chosen = self.futures if at is None else [self.futures[i] for i in at]
+        return gather(self.client, self.client.map(fn, chosen, *args, pure=False))
 
     def release(self) -> None:
         self.futures = []
 
 
-Runner = LocalRunner | DaskRunner
+Keeper = LocalKeeper | DaskKeeper
+
+
+def keeping(runner: Runner, request: ComputeRequest) -> Runner | Keeper:
+    """What pass 1 maps with: the runner itself, or — when an evaluation option asks —
+    a keeper of each partition's result where it ran."""
+    if not (request.evaluate.active and request.losses):
+        return runner
+    if isinstance(runner, LocalRunner):
+        return LocalKeeper()
+    return DaskKeeper(runner.client)  # type: ignore[attr-defined]
 
 
 def light_report(report: T) -> T:
@@ -136,46 +150,56 @@ def needs_offsets(options: EvaluateOptions) -> bool:
 
 def partition_requests(
     request: ComputeRequest,
-    requests: list[ComputeRequest],
+    parts: Sequence[Part],
     runner: Runner,
-    count: Callable[[ComputeRequest, bool], int],
+    read: Callable[[ComputeRequest, Part, bool], Any],
+    many: bool,
 ) -> list[ComputeRequest]:
-    """Each partition's request with its evaluation deferred (and offset, if rows count).
+    """Each partition's request: its evaluation deferred and, when rows are numbered in
+    the whole input, offset by the rows before it.
 
-    ``count(request, many)`` reads one partition and returns its data rows
-    (dropped ones included: they hold row numbers too).
+    A partition numbers its rows from its ``first_row`` (from 1 when that is
+    unknown: a byte range past a file's first); the offset makes them the
+    concatenated input's.  One file cut into located partitions needs none;
+    otherwise ``read`` (pass 1 without the evaluation) counts every
+    partition's rows first.
     """
     o = request.evaluate
+    k = len(parts)
     if not o.active or not request.losses:
-        return requests
-    offsets = [0] * len(requests)
-    if needs_offsets(o) and len(requests) > 1:
-        plain = [replace(r, evaluate=EvaluateOptions()) for r in requests[:-1]]
-        counts = runner(count, plain, [True] * len(plain))
-        offsets = [0, *itertools.accumulate(counts)]
-    return [
-        replace(r, evaluate=replace(o, row_offset=off, deferred=True))
-        for r, off in zip(requests, offsets, strict=True)
-    ]
+        return [request] * k
+    offsets = [0] * k
+    if needs_offsets(o) and (many or not all(p.located for p in parts)):
+        plain = replace(request, evaluate=EvaluateOptions())
+        counts = [_rows(r) for r in runner.map(read, [plain] * k, parts, [many] * k)]
+        before = [0, *itertools.accumulate(counts)]
+        offsets = [before[i] - ((p.first_row or 1) - 1) for i, p in enumerate(parts)]
+    return [replace(request, evaluate=replace(o, row_offset=off, deferred=True)) for off in offsets]
+
+
+def _rows(result: Any) -> int:
+    """The rows a partition read (an Empty one's too: they hold row numbers)."""
+    rows = getattr(result, "rows_read", None)
+    return int(result.rows if rows is None else rows)
 
 
 # --------------------------------------------------------------------------- after the map
 
 
-class PartRows:
+class KeptRows:
     """The merged baseline's rows: each partition's pass data, where it was read."""
 
-    def __init__(self, runner: Runner, codes: list[NDArray[np.intp]]) -> None:
-        self.runner, self.codes = runner, codes
+    def __init__(self, keeper: Keeper, codes: list[NDArray[np.intp]], at: list[int]) -> None:
+        self.runner, self.codes, self.at = keeper, codes, at
 
     def each(self, fn: Callable[[ChunkSource], T]) -> list[T]:
-        return self.runner.each(_on_rows, [fn] * len(self.codes), self.codes)
+        return self.runner.each(_on_rows, [fn] * len(self.codes), self.codes, at=self.at)
 
     def finish(self) -> None:
         """Pass 1 was finished on every partition."""
 
     def close(self) -> None:
-        self.runner.each(_close_rows)
+        self.runner.each(_close_rows, at=self.at)
         self.runner.release()
 
 
@@ -191,32 +215,30 @@ def _close_rows(report: ComputeReport) -> None:
         ev.state.data.close()
 
 
-def merged_evaluation(
-    request: ComputeRequest,
-    reports: Sequence[ComputeReport],
-    summaries: Sequence[LossSummary],
-    runner: Runner,
-) -> EvaluationReport | None:
-    """The partitions' deferred evaluations as one report (None when no option asks),
-    given the merged value of each loss."""
+def with_evaluation(
+    report: ComputeReport, results: Sequence[Any], keeper: Runner | Keeper
+) -> ComputeReport:
+    """The merged report with the partitions' deferred evaluations merged into it."""
+    if not isinstance(keeper, (LocalKeeper, DaskKeeper)):
+        return report
+    at = [i for i, r in enumerate(results) if getattr(r, "evaluation", None) is not None]
+    states = [results[i].evaluation.state for i in at]
+    if not states or any(s is None for s in states):
+        keeper.release()
+        return report
     from losscli.compute import _scalar
 
-    states = [r.evaluation.state for r in reports if r.evaluation is not None]
-    if not states or any(s is None for s in states):
-        if states:
-            runner.release()
-        return None
     try:
-        merged = merge_states([s for s in states if s is not None], request.evaluate, runner)
+        merged = merge_states(states, report.request.evaluate, keeper, at)
     except BaseException:  # too many groups across the files: no spool is left behind
-        runner.each(_close_rows)
+        keeper.each(_close_rows)
         raise
-    report: EvaluationReport = merged.finish([_scalar(s.value) for s in summaries])
-    return report
+    evaluation = merged.finish([_scalar(s.value) for s in report.summaries])
+    return replace(report, evaluation=evaluation)
 
 
 def merge_states(
-    states: Sequence[Evaluation], options: EvaluateOptions, runner: Runner
+    states: Sequence[Evaluation], options: EvaluateOptions, keeper: Keeper, at: list[int]
 ) -> Evaluation:
     """One Evaluation from the partitions' (in partition order), ready to finish."""
     from losscli.evaluate.tracker import Evaluation
@@ -237,9 +259,9 @@ def merge_states(
     for state, code in zip(states, codes, strict=True):
         merged.merge(state, code)
     if merged.data is not None:
-        merged.data = PartRows(runner, codes)
+        merged.data = KeptRows(keeper, codes, at)
     else:
-        runner.release()
+        keeper.release()
     return merged
 
 

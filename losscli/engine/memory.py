@@ -45,7 +45,7 @@ _UNITS = {
 _SIZE = re.compile(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([a-zA-Z]*)\s*")
 
 
-def parse_size(text: str, flag: str = "--memory-limit") -> int:
+def parse_size(text: str, flag: str = "--memory-limit", minimum: int = MIN_LIMIT) -> int:
     """'200MB' → 200_000_000; '1.5GiB', '512M', '1e9' and plain bytes too.
 
     Decimal units (kB, MB, GB: powers of 1000) as ``ls --si`` and disk
@@ -59,9 +59,9 @@ def parse_size(text: str, flag: str = "--memory-limit") -> int:
             "write a number with an optional unit: 200MB, 1.5GB, 512MiB",
         )
     size = int(float(match.group(1)) * _UNITS[unit])
-    if size < MIN_LIMIT:
+    if size < minimum:
         raise InputError(
-            f"{flag} {text} is below the {MIN_LIMIT // 1_000_000} MB a run needs at the least",
+            f"{flag} {text} is below the {minimum // 1_000_000} MB a run needs at the least",
             "give a larger limit, such as 200MB",
         )
     return size

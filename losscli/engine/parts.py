@@ -1,10 +1,17 @@
-"""Inputs that are many files: a path, a glob or a folder, cut into partitions.
+"""Inputs that are many files, or files cut into partitions: what a partition is.
 
-Both engines read a multi-file input the same way: the sorted list of
-files, each one partition, each read by the one input layer (any format it
-reads), its rows numbered as the file's own.  A bad cell in a multi-file
-input is reported with its file and row (``data/part-3.csv: column 'x' has
-missing values in row 17``), by the local engine and the Dask workers alike.
+A path, a glob or a folder is first the sorted list of its files
+(:func:`expand_inputs`).  The local engine reads them in turn, each file
+whole (one :class:`Part` per file).  The Dask engine cuts them further
+(:func:`partitions` with a size, planned in :mod:`losscli.engine.partplan`):
+an uncompressed CSV into byte ranges of whole records, a Parquet file into
+runs of row groups.  Every partition is read by the one input layer
+(:meth:`Part.open_table` is what ``losscli.io.formats.open_any`` calls;
+:mod:`losscli.engine.partread`), its rows numbered as the file's own, so a
+bad cell is reported with the local engine's message and row — prefixed
+with its file for multi-file inputs (``data/part-3.csv: column 'x' has
+missing values in row 17``) — by :func:`on_part`, which counts the rows
+before a byte range only when an error must name one.
 """
 
 from __future__ import annotations
@@ -12,18 +19,22 @@ from __future__ import annotations
 import contextlib
 import glob as globbing
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from losscli.errors import InputError
+from losscli.errors import InputError, NoRows
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
     from losscli.io.design import TrainingData
-    from losscli.io.formats import InputOptions
+    from losscli.io.formats import InputOptions, Table
+
+T = TypeVar("T")
+DEFAULT_PARTITION_BYTES = 64_000_000  # --partition-size: Dask's read_csv blocksize (64 MB)
 
 CSV_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zst")
 DATA_SUFFIXES = (".parquet", ".pq", ".arrow", ".feather", ".jsonl", ".ndjson")
@@ -34,15 +45,101 @@ def is_many(source: str) -> bool:
     return source != "-" and (globbing.has_magic(source) or os.path.isdir(source))
 
 
+class PartKind(Enum):
+    """How a partition cuts its file."""
+
+    FILE = "file"  # the whole file (any format; compressed files are always whole)
+    BYTES = "bytes"  # a run of whole records of an uncompressed CSV/TSV
+    ROW_GROUPS = "row groups"  # a run of a Parquet file's row groups
+
+
+@dataclass(frozen=True)
+class CsvHeader:
+    """What the client read once from a CSV's first record, handed to every byte range."""
+
+    names: tuple[str, ...]
+    delimiter: str
+    body_start: int  # byte offset of the first record after the header
+    first_line: int  # file line of that record
+    prefix: bytes = b""  # --no-header: the first record, already read (starts the body)
+
+
 @dataclass(frozen=True)
 class Part:
-    """One partition: a whole file."""
+    """One partition: a whole file, a byte range of a CSV, or row groups of a Parquet file.
+
+    ``first_row`` is the 1-based file row of the partition's first record, as
+    the local engine numbers it; None while it is unknown (a byte range past
+    the first: its rows are counted only when an error must name them, see
+    :func:`on_part`).  ``first_line`` likewise, for messages that name lines.
+    """
 
     path: str
+    kind: PartKind = PartKind.FILE
+    start: int = 0  # BYTES: first byte; ROW_GROUPS: first row group
+    stop: int = 0  # BYTES: one past the last byte; ROW_GROUPS: one past the last group
+    first_row: int | None = 1
+    first_line: int | None = 1
+    header: CsvHeader | None = None  # BYTES
+    index: int = 0  # the partition's number within its file
+    count: int = 1  # how many partitions its file has
 
     @property
     def label(self) -> str:
+        """How messages name it: the file (rows are numbered as the file's own)."""
         return self.path
+
+    @property
+    def located(self) -> bool:
+        return self.first_row is not None and self.first_line is not None
+
+    def describe(self) -> str:
+        """The file and which part of it (progress and debugging)."""
+        if self.kind is PartKind.FILE:
+            return self.path
+        return f"{self.path} ({self.kind.value} {self.start}–{self.stop})"
+
+    def open_table(self, options: InputOptions) -> Table:
+        """The partition as a table of the one input layer (the hook of ``open_any``)."""
+        from losscli.engine.partread import CsvRange, open_row_groups
+        from losscli.io.formats import open_table
+
+        if self.kind is PartKind.BYTES:
+            return CsvRange(self, options)
+        if self.kind is PartKind.ROW_GROUPS:
+            return open_row_groups(self, options)
+        return open_table(self.path, options)
+
+
+@dataclass(frozen=True)
+class Empty:
+    """A partition left without rows (all dropped by --dropna, or only blank lines)
+    while its file has others: not an error, just the rows it read."""
+
+    rows: int
+
+
+class Runner(Protocol):
+    """Runs a function over partitions: in this process, or on a Dask cluster."""
+
+    def map(self, fn: Callable[..., T], *args: Sequence[Any]) -> list[T]:
+        """``fn`` on every tuple of ``args``, results in order (the earliest error raised)."""
+        ...
+
+    def stream(self, fn: Callable[..., T], *args: Sequence[Any]) -> Iterator[T]:
+        """The same, one result at a time, in order (for output larger than memory)."""
+        ...
+
+
+class LocalRunner:
+    """The local engine: one partition after the other."""
+
+    def map(self, fn: Callable[..., T], *args: Sequence[Any]) -> list[T]:
+        return list(self.stream(fn, *args))
+
+    def stream(self, fn: Callable[..., T], *args: Sequence[Any]) -> Iterator[T]:
+        for a in zip(*args, strict=True):
+            yield fn(*a)
 
 
 def expand_inputs(source: str) -> list[str]:
@@ -77,9 +174,49 @@ def expand_inputs(source: str) -> list[str]:
     return [source]
 
 
-def partitions(files: Sequence[str]) -> list[Part]:
-    """One partition per file: its rows are numbered as the file's own (1-based)."""
-    return [Part(path) for path in files]
+def partitions(
+    files: Sequence[str],
+    options: InputOptions | None = None,
+    size: int | None = None,
+    block_bytes: int | None = None,
+) -> list[Part]:
+    """The partitions of ``files``, in order: each file whole, or (with ``size``) cut
+    into runs of about ``size`` bytes the way Dask cuts them (see
+    :mod:`losscli.engine.partplan`)."""
+    if not size:
+        return [Part(path) for path in files]
+    from losscli.engine.partplan import plan_file
+
+    out: list[Part] = []
+    for path in files:
+        out.extend(plan_file(path, options, size, block_bytes))
+    return out
+
+
+def on_part(part: Part, many: bool, read: Callable[[Part], T]) -> T:
+    """``read(part)``; an input error names the file (for many files) and its own rows.
+
+    A byte range past a file's first does not know its first row.  It is read
+    as if it started at row 1; only when that fails are the rows and lines
+    before it counted (:func:`losscli.engine.partread.count_before`: its line
+    ends, or the parser's rows where a blank line is) and the partition read
+    again from its true first row, so the error is the local engine's, word
+    for word.
+    """
+    try:
+        with named(part, many):
+            return read(part)
+    except NoRows:
+        raise  # names no row: nothing to count
+    except InputError:
+        if part.located:
+            raise
+    from losscli.engine.partread import count_before
+
+    with named(part, many):
+        counted = count_before(part)
+    with named(counted, many):
+        return read(counted)
 
 
 @contextlib.contextmanager
@@ -114,8 +251,8 @@ def read_part(part: Part, spec: PartRequest, sink: Any = None) -> TrainingData:
     from losscli.io.design import read_training
     from losscli.io.formats import open_any
 
-    with named(part, spec.many):
-        table = open_any(part.path, spec.input)
+    def read(located: Part) -> TrainingData:
+        table = open_any(located, spec.input)
         try:
             return read_training(
                 table,
@@ -128,6 +265,8 @@ def read_part(part: Part, spec: PartRequest, sink: Any = None) -> TrainingData:
             )
         finally:
             table.close()
+
+    return on_part(part, spec.many, read)
 
 
 def part_request(request: Any, *, classification: bool, many: bool) -> PartRequest:

@@ -1,9 +1,11 @@
-"""``predict`` over many files and on Dask: each file predicted whole, written in order.
+"""``predict`` over many files and on Dask: each partition predicted, written in order.
 
-Every file goes through the one ``write_predictions`` (on a worker with
-``--engine dask``); its CSV comes back as text and is written in file order,
-the header once.  The client holds one file's predictions at a time; the
-workers run ahead on the others.
+Every partition (a file; on Dask also a CSV byte range or a run of Parquet
+row groups, :mod:`losscli.engine.partplan`) goes through the one
+``write_predictions`` (on a worker with ``--engine dask``); its CSV comes
+back as text and is written in partition order — file order, then row
+order — the header once: the local engine's bytes.  The client holds one
+partition's predictions at a time; the workers run a few ahead.
 """
 
 from __future__ import annotations
@@ -11,36 +13,56 @@ from __future__ import annotations
 import io
 from typing import IO, TYPE_CHECKING, Any
 
-from losscli.engine.parts import Part, expand_inputs, is_many, named
-from losscli.errors import InputError
+from losscli.engine.parts import Part, expand_inputs, is_many, on_part, partitions
+from losscli.errors import InputError, NoRows
 
 if TYPE_CHECKING:
     from losscli.fit.model import Model
     from losscli.io.formats import InputOptions
 
 
-def _predict_file(model: Model, path: str, logits: bool, options: Any, many: bool) -> str:
+def _predict_part(model: Model, part: Part, logits: bool, options: Any, many: bool) -> str:
     from losscli.predict import write_predictions
 
-    buffer = io.StringIO()
-    with named(Part(path), many):
-        write_predictions(model, path, buffer, logits=logits, input=options)
-    return buffer.getvalue()
+    def read(located: Part) -> str:
+        buffer = io.StringIO()
+        write_predictions(model, located, buffer, logits=logits, input=options, streamed=False)
+        return buffer.getvalue()
+
+    try:
+        return on_part(part, many, read)
+    except NoRows:
+        if part.count == 1:
+            raise
+        return ""  # a partition of only blank lines (its file has rows elsewhere)
 
 
-def _write_in_order(texts: Any, files: list[str], out: IO[str]) -> None:
-    header = None
-    for path, text in zip(files, texts, strict=True):
-        first, _, body = text.partition("\n")
-        if header is None:
-            header = first
-            out.write(first + "\n")
-        elif first != header:
-            raise InputError(
-                f"{path} gives the columns {first}, but {files[0]} gives {header}",
-                "predict files with the same columns (the target present in all or none)",
-            )
-        out.write(body)
+def _write_in_order(texts: Any, parts: list[Part], out: IO[str], streamed: bool) -> None:
+    """The partitions' CSVs in order, the header once; ``streamed``: a failure after some
+    rows reached ``out`` says which (as :func:`losscli.predict.write_predictions` does)."""
+    from losscli.errors import LossCliError
+    from losscli.predict import incomplete
+
+    header, written = None, 0
+    try:
+        for part, text in zip(parts, texts, strict=True):
+            if not text:
+                continue
+            first, _, body = text.partition("\n")
+            if header is None:
+                header = first
+                out.write(first + "\n")
+            elif first != header:
+                raise InputError(
+                    f"{part.path} gives the columns {first}, but {parts[0].path} gives {header}",
+                    "predict files with the same columns (the target present in all or none)",
+                )
+            out.write(body)
+            written += body.count("\n")
+    except LossCliError as exc:
+        if not streamed or not written:
+            raise
+        raise incomplete(exc, written) from None
 
 
 def predict_any(
@@ -53,8 +75,10 @@ def predict_any(
     engine: str,
     scheduler: str | None,
     streamed: bool = True,
+    partition_size: int | None = None,
 ) -> None:
-    """predict with ``--engine``: one file as ever; globs, folders and Dask file by file.
+    """predict with ``--engine``: one file as ever; globs and folders file by file; Dask
+    by partitions of about ``partition_size`` bytes (None = the default, 0 = per file).
 
     ``streamed``: ``out`` is read as it is written (a pipe), not staged (see
     :func:`losscli.predict.write_predictions`).
@@ -67,14 +91,18 @@ def predict_any(
     files = expand_inputs(source)
     many = len(files) > 1
     if engine == "local":
-        texts = (_predict_file(model, f, logits, options, many) for f in files)
-        _write_in_order(texts, files, out)
+        parts = partitions(files)
+        local = (_predict_part(model, p, logits, options, many) for p in parts)
+        _write_in_order(local, parts, out, streamed)
         return
-    from losscli.engine.dask import dask_client, gather
+    from losscli.engine.dask import DaskRunner, dask_client
+    from losscli.engine.parts import DEFAULT_PARTITION_BYTES
 
+    size = DEFAULT_PARTITION_BYTES if partition_size is None else partition_size
+    parts = partitions(files, options, size)
     with dask_client(scheduler) as client:
-        k = len(files)
-        futures = client.map(
-            _predict_file, [model] * k, files, [logits] * k, [options] * k, [many] * k, pure=False
+        k = len(parts)
+        texts = DaskRunner(client).stream(
+            _predict_part, [model] * k, parts, [logits] * k, [options] * k, [many] * k
         )
-        _write_in_order((gather(client, [f])[0] for f in futures), files, out)
+        _write_in_order(texts, parts, out, streamed)

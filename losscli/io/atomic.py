@@ -214,6 +214,22 @@ def staged_outputs() -> Iterator[None]:
         raise BrokenPipeError
 
 
+def stage(tmp: str, target: str, path: str) -> None:
+    """A finished temporary file ``tmp`` renamed to ``target`` (``path`` as the user gave
+    it): now, or inside :func:`staged_outputs` at its end, with the command's other files
+    (the Dask engine's per-partition files, written by the workers)."""
+    pending = _STAGED.get()
+    if pending is not None:
+        pending.append((tmp, target, path))
+        return
+    try:
+        os.replace(tmp, target)
+    except OSError as exc:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise RunError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 @contextmanager
 def staged_stream(out: IO[str]) -> Iterator[tuple[IO[str], bool]]:
     """``(handle, staged)``: a streaming command's output, staged when it is a regular file.

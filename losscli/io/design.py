@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from losscli._lazy import lazy_module
-from losscli.errors import InputError, format_rows, name_list, shown
+from losscli.errors import InputError, NoRows, format_rows, name_list, shown
 from losscli.io.blocks import Problems, RawBlock, check_finite, numeric
 from losscli.io.columns import TrainColumns, feature_positions, resolve_train
+from losscli.io.formats import first_row as table_first_row
 from losscli.io.formats import guarded_blocks
 from losscli.io.labels import Labels, encode_classes, label_cells
 
@@ -185,7 +186,7 @@ def read_training(
     code_parts: dict[str, list[NDArray[np.int32]]] = {f: [] for f in codes}
     label_parts: list[Array] = []
     dropped = 0
-    first_row = 1
+    first_row = table_first_row(table)  # a partition's rows are its file's
     used = [cols.target_at, *cols.features_at]
     for block in guarded_blocks(table, used):
         n = block.rows
@@ -225,8 +226,8 @@ def read_training(
         label_parts.append(y[keep] if not isinstance(keep, slice) else y)
     if matrix.n == 0:
         if dropped:
-            raise InputError("no rows left after --dropna")
-        raise InputError(f"{table.name} has a header but no data rows")
+            raise NoRows("no rows left after --dropna")
+        raise NoRows(f"{table.name} has a header but no data rows")
     if classification:
         labels = encode_classes(label_parts, cols.target)
     else:
@@ -311,7 +312,7 @@ def predict_blocks(table: Table, design: Design, target: str) -> Iterator[tuple[
     if target in table.names and target not in design.columns:
         target_at = table.names.index(target)
     used = [*positions, *([target_at] if target_at is not None else [])]
-    first_row = 1
+    first_row = table_first_row(table)  # a partition's rows are its file's
     for block in guarded_blocks(table, used):
         yield (
             _predict_matrix(design, block, positions, first_row),

@@ -275,18 +275,26 @@ class ParquetReader(_FileBacked):
         self.keys = list(self.file.schema_arrow.names)
         self.names = _names(self.keys, options)
         self.rows_hint: int | None = int(self.file.metadata.num_rows)
+        self.groups: Sequence[int] | None = None  # the row groups read (None: all)
 
     def blocks(self, used: Sequence[int], *, numbers: bool = True) -> Iterator[RawBlock]:
         import pyarrow as pa
 
         keys = [self.keys[i] for i in used]
+        # block by block within each row group, never across one: a run of row groups
+        # (a Dask partition, engine.partread) is then read in the blocks of the whole file
+        groups = self.groups if self.groups is not None else range(self.file.num_row_groups)
         try:
-            batches = self.file.iter_batches(
-                batch_size=ARROW_ROWS, columns=sorted(set(keys)), use_threads=False
-            )
-            for batch in batches:
-                if batch.num_rows:
-                    yield _arrow_block(batch, keys, used, numbers)
+            for group in groups:
+                batches = self.file.iter_batches(
+                    batch_size=ARROW_ROWS,
+                    row_groups=[group],
+                    columns=sorted(set(keys)),
+                    use_threads=False,
+                )
+                for batch in batches:
+                    if batch.num_rows:
+                        yield _arrow_block(batch, keys, used, numbers)
         except (pa.ArrowException, OSError) as exc:
             raise self.error(exc) from None
         finally:  # give Arrow's freed decode buffers back, for the fit that follows
@@ -483,15 +491,26 @@ class FrameReader:
 
 
 def open_any(source: Any, options: InputOptions, *, tee: IO[bytes] | None = None) -> Table:
-    """A path or ``-`` (see :func:`open_table`), or a pandas DataFrame."""
+    """A path or ``-`` (see :func:`open_table`), a pandas DataFrame, or a partition of a
+    file that opens itself (:class:`losscli.engine.parts.Part`: a byte range, row groups)."""
     if isinstance(source, str):
         return open_table(source, options, tee=tee)
+    if hasattr(source, "open_table"):  # hook: engine.parts.Part
+        table: Table = source.open_table(options)
+        return table
     if hasattr(source, "columns") and hasattr(source, "iloc"):
         return FrameReader(source)
     raise InputError(
         f"cannot read input of type {type(source).__name__}",
         "give a path, '-' for standard input, or a pandas DataFrame",
     )
+
+
+def first_row(table: Table) -> int:
+    """The 1-based row number of the table's first record: 1, except for a partition
+    of a file (:mod:`losscli.engine.partread`), whose rows are numbered as the file's."""
+    row: int = getattr(table, "first_row", 1)
+    return row
 
 
 def guarded_blocks(
