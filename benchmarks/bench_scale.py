@@ -277,10 +277,12 @@ def bench_dask(rows: int, workers: int, reps: int, files: int, steps: int) -> No
             sent = len(cloudpickle.dumps(lambda x, y, w: obj.scores(theta, x)))
             back = len(pickle.dumps((1.0, 1.0, np.zeros(obj.size))))
             peaks = client.run(_peak_rss_mb)
+            tasks = len(source.parts)  # partitions (--partition-size default), one task each
     finally:
         trainer_restore()
         cluster.close()
     print(f"\ndask: {workers} workers, {files} Parquet files, {rows:,} × {FEATURES} in all")
+    print(f"{tasks} partitions: one task each per reduce")
     print(f"train, medians of {reps} (interleaved); fit = time to the optimum, data in place")
     print(f"{'fit':<16}{'engine':<8}{'total s':>9}{'fit s':>8}{'reduces':>9}  objective")
     for (name, engine), runs in results.items():
@@ -297,7 +299,7 @@ def bench_dask(rows: int, workers: int, reps: int, files: int, steps: int) -> No
         print(f"  {label:<12} {_median(values) * 1e3:8.1f} ms")
     ratio = _median(timings["dask"]) / _median(timings["local"])
     print(f"  dask / local {ratio:.2f}×")
-    print(f"  bytes per step ≈ {files} × ({sent} out + {back} back) = {files * (sent + back):,}")
+    print(f"  bytes per step ≈ {tasks} × ({sent} out + {back} back) = {tasks * (sent + back):,}")
     print("  peak RSS per worker MB:", json.dumps({k: round(v) for k, v in peaks.items()}))
 
 
