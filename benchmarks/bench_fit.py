@@ -13,7 +13,11 @@ runs of losscli and that peer (A B, A B, …) give median wall times.  Peak
 memory is each command's own (``/usr/bin/time``, see ``_measure.py``).  The
 achieved objective of both sides is computed here, by one function, from the
 coefficients each side printed: a faster fit to a worse optimum is no win.
-The table is printed as Markdown and written to ``benchmarks/fit_results.md``.
+The table is printed as Markdown; ``--write-readme`` stores the measured rows
+in ``benchmarks/fit_results.json`` and rebuilds the table between the marker
+comments of README.md and ``benchmarks/fit_results.md`` from that store alone
+(``--only a,b --write-readme`` re-measures rows a and b, keeps the others;
+``--rebuild-readme`` measures nothing and only rebuilds the tables).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +118,8 @@ def objective(kind: str, lam: float, x: np.ndarray, y: np.ndarray, fit: dict[str
     elif kind == "quantile":
         r = y - s
         loss = np.mean(np.maximum(0.8 * r, (0.8 - 1.0) * r))
+    elif kind == "hinge":
+        loss = np.mean(np.maximum(0.0, 1.0 - (2.0 * y - 1.0) * s))
     elif kind == "ce":
         top = s.max(axis=1, keepdims=True)
         lse = top[:, 0] + np.log(np.exp(s - top).sum(axis=1))
@@ -144,6 +150,28 @@ elif kind == "quantile":
     from sklearn.linear_model import QuantileRegressor
     m = QuantileRegressor(quantile=0.8, alpha=0.0, solver="highs").fit(x, y)
     out = {"coef": m.coef_.tolist(), "intercept": [float(m.intercept_)]}
+elif kind == "quantile_qp":
+    # No scikit-learn estimator fits quantile + L2: the peer is an independent
+    # exact QP (clarabel's interior point, pip-installed into the oracle venv)
+    # on the epigraph form  min (1/n)Σξ + λ/2‖w‖²,  ξ ≥ q·r, ξ ≥ (q−1)·r,
+    # r = y − Zw − b, on standardized Z like losscli's penalty.
+    import clarabel
+    from scipy import sparse
+    scaler = StandardScaler()
+    z = scaler.fit_transform(x)
+    d, q = z.shape[1], 0.8
+    a = sparse.hstack([sparse.csc_matrix(z), sparse.csc_matrix(np.ones((n, 1)))])
+    eye = sparse.identity(n, format="csc")
+    g = sparse.vstack([sparse.hstack([-q * a, -eye]), sparse.hstack([(1 - q) * a, -eye])]).tocsc()
+    h = np.concatenate([-q * y, (1 - q) * y]).astype(np.float64)
+    p = sparse.diags(np.concatenate([np.full(d, lam), np.zeros(1 + n)])).tocsc()
+    c = np.concatenate([np.zeros(d + 1), np.full(n, 1.0 / n)])
+    settings = clarabel.DefaultSettings()
+    settings.verbose = False
+    sol = clarabel.DefaultSolver(p, c, g, h, [clarabel.NonnegativeConeT(2 * n)], settings).solve()
+    v = np.asarray(sol.x)
+    coef = v[:d] / scaler.scale_
+    out = {"coef": coef.tolist(), "intercept": [float(v[d] - coef @ scaler.mean_)]}
 else:
     scaler = StandardScaler()
     z = scaler.fit_transform(x)
@@ -157,6 +185,12 @@ else:
         from sklearn.linear_model import SGDClassifier
         m = SGDClassifier(loss="log_loss", alpha=lam, early_stopping=True, random_state=0)
         m.fit(z, y)
+    elif kind == "hinge":
+        # The same problem as mean hinge + λ/2‖w‖² when C = 1/(nλ); the intercept
+        # is a synthetic feature of value 100 (its penalty ~1e-4 of the weights').
+        from sklearn.svm import LinearSVC
+        m = LinearSVC(C=1.0 / (n * lam), loss="hinge", dual=True, intercept_scaling=100.0,
+                      tol=1e-5, max_iter=20000).fit(z, y)
     coef = np.atleast_2d(m.coef_) / scaler.scale_      # (k, d) on the original scale
     intercept = np.atleast_1d(m.intercept_) - coef @ scaler.mean_
     out = {"coef": coef.T.tolist(), "intercept": intercept.tolist()}
@@ -199,6 +233,9 @@ class Fit:
     peer_label: str
     goal: str
     goal_ratio: float | None
+    # The goal's objective part: "le" (losscli's objective ≤ the peer's, to
+    # rounding), "within" (at most 1e-6 above it, relative), None (no such goal).
+    objective_goal: str | None = None
 
 
 FITS = (
@@ -270,6 +307,32 @@ FITS = (
         1.0,
     ),
     Fit(
+        "quantile_l2",
+        "`--loss quantile --quantile 0.8 --l2 1e-4`",
+        ("quant", 100_000, 20),
+        "quantile",
+        1e-4,
+        ("--loss", "quantile", "--quantile", "0.8", "--l2", "1e-4"),
+        "quantile_qp",
+        ("-",),
+        "exact QP (clarabel interior point; no scikit-learn peer)",
+        "objective within 1e-6, ≤ 1.0× time",
+        1.0,
+    ),
+    Fit(
+        "hinge_l2",
+        "`--loss hinge --l2 1e-4`",
+        ("bin", 100_000, 20),
+        "hinge",
+        1e-4,
+        ("--loss", "hinge", "--l2", "1e-4"),
+        "hinge",
+        ("-",),
+        "StandardScaler + LinearSVC(hinge, dual, C=1/(nλ))",
+        "objective within 1e-6, ≤ 1.0× time",
+        1.0,
+    ),
+    Fit(
         "bce_sgd",
         "`--loss bce --optimizer sgd --l2 1e-4 --val-split 0.1`",
         ("bin", 1_000_000, 20),
@@ -283,6 +346,18 @@ FITS = (
         1.5,
     ),
 )
+
+
+OBJECTIVE_GOALS = {
+    "bce_l2": "le",
+    "ce_l2": "le",
+    "quantile": "within",
+    "quantile_l2": "within",
+    "hinge_l2": "within",
+    "bce_sgd": "le",
+}
+FITS = tuple(replace(fit, objective_goal=OBJECTIVE_GOALS.get(fit.name)) for fit in FITS)
+FIT_BY_NAME = {fit.name: fit for fit in FITS}
 
 
 @dataclass
@@ -367,6 +442,7 @@ def bench(
     t_peer = statistics.median(theirs.seconds) if theirs.seconds else PEER_TIMEOUT
     return {
         "fit": fit,
+        "name": fit.name,
         "rows": rows // shrink,
         "d": d,
         "t_ours": t_ours,
@@ -389,31 +465,133 @@ def _rows(n: int) -> str:
     return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k"
 
 
+def _row(r: dict[str, Any]) -> str:
+    """One Markdown row from one measured result (nothing typed in by hand)."""
+    fit = FIT_BY_NAME[r["name"]]
+    ok = "✓" if fit.goal_ratio is not None and r["ratio"] <= fit.goal_ratio else "✗"
+    over = "> " if r.get("timed_out") else ""
+    objective_mark = ""
+    if r.get("timed_out") or not math.isfinite(r["f_peer"]):
+        rel = "peer timed out: not compared"
+    else:
+        diff = (r["f_ours"] - r["f_peer"]) / max(abs(r["f_peer"]), 1e-300)
+        rel = f"{diff:+.1e}"
+        limit = {"le": 1e-12, "within": 1e-6}.get(fit.objective_goal or "")
+        if limit is not None:
+            objective_mark = f" (objective {'✓' if diff <= limit else '✗'})"
+    gap = "—" if r["gap"] is None else f"{r['gap']:.1e}"
+    rss_peer = "—" if not math.isfinite(r["rss_peer"]) else f"{r['rss_peer']:.0f}"
+    return (
+        f"| {fit.label} | {_rows(r['rows'])} × {r['d']} | {fit.peer_label} ({r['peer']}) "
+        f"| {r['t_ours']:.2f} s / {over}{r['t_peer']:.2f} s = **{'< ' if over else ''}"
+        f"{r['ratio']:.2f}×** {ok}{objective_mark} "
+        f"| {fit.goal} | {rel} | {r['ours_optimizer']}, {r['ours_stop']}, {gap} "
+        f"| {r['rss_ours']:.0f} / {rss_peer} |"
+    )
+
+
+HEADER = (
+    "| fit | data | peer (fastest setting) | time losscli / peer | goal | "
+    "objective losscli − peer (relative) | losscli: method, stop, gap | "
+    "peak MB losscli / peer |\n"
+    "|---|---|---|---|---|---|---|---|"
+)
+
+
 def table(results: list[dict[str, Any]], reps: int) -> str:
+    """The results of this run alone, as printed on stdout."""
     lines = [
         f"Whole process on the same CSV, medians of {reps} interleaved runs (after one "
         "selection round per peer variant and thread count), on a shared 2-core machine "
         "(other sessions running: expect ±20%).",
         "",
-        "| fit | data | peer (fastest setting) | time losscli / peer | goal | "
-        "objective losscli − peer (relative) | losscli: method, stop, gap | "
-        "peak MB losscli / peer |",
-        "|---|---|---|---|---|---|---|---|",
+        HEADER,
+        *(_row(r) for r in results),
     ]
-    for r in results:
-        fit: Fit = r["fit"]
-        ok = "✓" if fit.goal_ratio is not None and r["ratio"] <= fit.goal_ratio else "✗"
-        rel = (r["f_ours"] - r["f_peer"]) / max(abs(r["f_peer"]), 1e-300)
-        over = "> " if r.get("timed_out") else ""
-        gap = "—" if r["gap"] is None else f"{r['gap']:.1e}"
-        lines.append(
-            f"| {fit.label} | {_rows(r['rows'])} × {r['d']} | {fit.peer_label} ({r['peer']}) "
-            f"| {r['t_ours']:.2f} s / {over}{r['t_peer']:.2f} s = **{'< ' if over else ''}"
-            f"{r['ratio']:.2f}×** {ok} "
-            f"| {fit.goal} | {rel:+.1e} | {r['ours_optimizer']}, {r['ours_stop']}, {gap} "
-            f"| {r['rss_ours']:.0f} / {r['rss_peer']:.0f} |"
-        )
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- --write-readme
+#
+# Every measured row is kept in fit_results.json (one entry per fit, replaced
+# when that fit is measured again, with its --reps and date), and the table
+# between the markers in README.md and fit_results.md is rebuilt from that
+# file alone: ``--only a,b --write-readme`` re-measures rows a and b and keeps
+# the others as last measured.  A row of the old table with no stored result
+# (measured before the store existed) is carried over verbatim until its fit
+# is measured again.
+
+RESULTS_JSON = HERE / "fit_results.json"
+README = ROOT / "README.md"
+RESULTS_MD = HERE / "fit_results.md"
+MARK_START = "<!-- bench_fit.py --write-readme: start (generated; do not edit) -->"
+MARK_END = "<!-- bench_fit.py --write-readme: end -->"
+
+
+def _stored() -> dict[str, dict[str, Any]]:
+    if not RESULTS_JSON.exists():
+        return {}
+    data: dict[str, dict[str, Any]] = json.loads(RESULTS_JSON.read_text())
+    return data
+
+
+def _old_rows(text: str) -> dict[str, str]:
+    """The rows of the marked table in ``text``, by their first cell (the fit's label)."""
+    if MARK_START not in text or MARK_END not in text:
+        return {}
+    block = text.split(MARK_START, 1)[1].split(MARK_END, 1)[0]
+    rows = {}
+    for line in block.splitlines():
+        cells = line.split(" | ")
+        if line.startswith("| `") and len(cells) > 1:
+            rows[cells[0][2:]] = line
+    return rows
+
+
+def generated_block(stored: dict[str, dict[str, Any]], old: dict[str, str]) -> str:
+    """The marked block: the table in FITS order, then where each row's numbers come from."""
+    rows, notes = [], []
+    for fit in FITS:
+        if fit.name in stored:
+            r = stored[fit.name]
+            rows.append(_row(r))
+            notes.append(
+                f"`{fit.name}`: median of {r['reps']} interleaved run(s)"
+                f" per side, {r['date']}{' (peer timed out)' if r.get('timed_out') else ''}"
+            )
+        elif fit.label in old:
+            rows.append(old[fit.label])
+            notes.append(f"`{fit.name}`: carried over from an earlier run (not in the store)")
+    provenance = "Rows measured: " + "; ".join(notes) + "."
+    return "\n".join([MARK_START, HEADER, *rows, "", provenance, MARK_END])
+
+
+def _replace_block(text: str, block: str) -> str:
+    if MARK_START in text and MARK_END in text:
+        head, rest = text.split(MARK_START, 1)
+        return head + block + rest.split(MARK_END, 1)[1]
+    raise SystemExit(f"no {MARK_START!r} … {MARK_END!r} markers to replace")
+
+
+def write_readme(results: list[dict[str, Any]], reps: int) -> None:
+    """Store this run's rows, then rebuild the marked tables of README.md and fit_results.md."""
+    import datetime
+
+    stored = _stored()
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    for r in results:
+        entry = {k: v for k, v in r.items() if k != "fit"}
+        stored[r["name"]] = {**entry, "reps": reps, "date": date}
+    if results:
+        RESULTS_JSON.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
+    readme = README.read_text()
+    old = _old_rows(readme)
+    block = generated_block(stored, old)
+    README.write_text(_replace_block(readme, block))
+    RESULTS_MD.write_text(
+        "Generated by `python benchmarks/bench_fit.py --write-readme` (see its docstring);"
+        " the same table is in the README's Performance section.\n\n" + block + "\n"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -427,7 +605,20 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip the selection round (first variant, 1 thread)",
     )
+    parser.add_argument(
+        "--write-readme",
+        action="store_true",
+        help="store these rows in fit_results.json and rebuild the README/fit_results.md table",
+    )
+    parser.add_argument(
+        "--rebuild-readme",
+        action="store_true",
+        help="measure nothing: rebuild the README/fit_results.md table from fit_results.json",
+    )
     args = parser.parse_args(argv)
+    if args.rebuild_readme:
+        write_readme([], args.reps)
+        return 0
     chosen = {s for s in args.only.split(",") if s}
     results = []
     for fit in FITS:
@@ -438,10 +629,11 @@ def main(argv: list[str] | None = None) -> int:
             bench(fit, args.reps, 10 if args.quick else 1, args.peer_python, not args.no_select)
         )
         print(table(results[-1:], args.reps).splitlines()[-1], file=sys.stderr, flush=True)
-    text = table(results, args.reps)
-    print(text)
-    if not args.quick:
-        (HERE / "fit_results.md").write_text(text)
+    print(table(results, args.reps))
+    if args.write_readme:
+        if args.quick:
+            raise SystemExit("--write-readme takes the full sizes (drop --quick)")
+        write_readme(results, args.reps)
     return 0
 
 

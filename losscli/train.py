@@ -553,7 +553,7 @@ def _train_rows(
         intercept=intercept,
         loss=request.loss.name,
         loss_params=request.loss.params(),
-        options=_options(request),
+        options=_options(request, result.optimizer),
     )
     scores: dict[str, dict[str, float | None]] = {}
     overflowed: list[str] = []  # metrics beyond float64, reported as null
@@ -703,11 +703,13 @@ def score_predictions(
     return out
 
 
-def _options(request: TrainRequest) -> dict[str, Any]:
-    c = request.config.first_order()  # auto with --lr / --batch-size: the loop they set
+def _options(request: TrainRequest, ran: str) -> dict[str, Any]:
+    """The options as run: auto's lr, epochs, schedule and tol are those of the method it chose."""
+    asked = request.config.first_order()  # auto with --lr / --batch-size: the loop they set
+    c = dataclasses.replace(asked, optimizer=ran) if asked.optimizer == "auto" and ran else asked
     return {
         "model": request.model,
-        "optimizer": c.optimizer,
+        "optimizer": asked.optimizer,
         "lr": c.lr,
         "epochs": c.resolved_epochs(),
         "batch_size": c.batch_size,

@@ -190,7 +190,7 @@ TORCH_TRAJECTORIES: dict[str, list[list[float]]] = {
 }
 
 ALL = [name for name, spec in OPTIMIZERS.items() if not spec.solver]  # the update rules
-SOLVER_ENTRIES = ["auto", "newton", "prox_newton", "lbfgs", "lp"]
+SOLVER_ENTRIES = ["auto", "newton", "prox_newton", "lbfgs", "lp", "qp"]
 
 
 def run(name: str, hyper: dict[str, Any], scale: float = 1.0) -> list[list[float]]:

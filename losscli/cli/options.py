@@ -408,7 +408,7 @@ optimizer_options = grouped(
             type=click.Choice(tuple(OPTIMIZERS)),
             default="auto",
             show_default=True,
-            help="auto picks newton, prox_newton, lbfgs, lp or gd by loss, penalty and shape.",
+            help="auto picks newton, prox_newton, lbfgs, lp, qp or gd by loss, penalty and shape.",
         ),
         click.option("--lr", type=float, help=f"Learning rate [default: {_rates()}]."),
         click.option("--epochs", type=int, help=_epochs_help()),

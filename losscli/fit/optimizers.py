@@ -411,6 +411,11 @@ SECOND_ORDER = TrainingDefaults(
 LINEAR_PROGRAM = TrainingDefaults(
     epochs=1, tol=1e-8, criterion="certificate", schedule="constant", batch_size=None
 )
+# qp (losscli.fit.kinked_qp): epochs = Newton steps over all smoothing stages;
+# its crossover usually ends at a rounding-level gap (continuation alone: near tol).
+KINKED_QP = TrainingDefaults(
+    epochs=500, tol=1e-12, criterion="certificate", schedule="constant", batch_size=None
+)
 QUASI_NEWTON = TrainingDefaults(
     epochs=15000, tol=1e-14, criterion="certificate", schedule="constant", batch_size=None
 )
@@ -485,7 +490,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
     for spec in (
         _solver_spec(
             "auto",
-            "picks newton, prox_newton, lbfgs, lp or gd by loss, penalty and shape",
+            "picks newton, prox_newton, lbfgs, lp, qp or gd by loss, penalty and shape",
             SECOND_ORDER,
         ),
         _solver_spec(
@@ -499,6 +504,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         _solver_spec("lbfgs", "L-BFGS (scipy L-BFGS-B, Wolfe line search)", QUASI_NEWTON),
         _solver_spec(
             "lp", "exact LP (HiGHS) for mae, quantile, epsilon_insensitive, hinge", LINEAR_PROGRAM
+        ),
+        _solver_spec(
+            "qp", "exact QP for the kinked losses with --l2 (Newton on a smoothing)", KINKED_QP
         ),
         OptimizerSpec("gd", sgd, (), "full-batch gradient descent: θ ← θ − lr·g", None, FULL_BATCH),
         OptimizerSpec("sgd", sgd, (), "mini-batch stochastic gradient descent", 0.1),

@@ -130,16 +130,23 @@ class SolverFailed(Exception):
 def choose(obj: Objective, n_rows: int) -> tuple[str, str]:
     """(method, why) for ``--optimizer auto``: by loss, penalty and shape.
 
-    Kinked losses → the LP when there is no L2 (with L2 the problem is a QP
-    the LP cannot take: proximal gradient, reported ``not_optimal`` unless it
-    certifies); L1 on a smooth loss → proximal Newton when the Hessian is
-    known and the model small, else proximal gradient (``gd``); smooth →
-    Newton when its Hessian is known and d·k is modest, else L-BFGS.
+    Kinked losses → the LP when there is no L2, the QP solver of
+    :mod:`losscli.fit.kinked_qp` with L2 (and L1); L1 on a smooth loss →
+    proximal Newton when the Hessian is known and the model small, else
+    proximal gradient (``gd``); smooth → Newton when its Hessian is known and
+    d·k is modest, else L-BFGS.
     """
     known = has_curvature(obj.loss, logits=obj.logits, outputs=obj.outputs)
     if not obj.loss.smooth:
         if obj.loss.name in LP_LOSSES and not obj.l2 and obj.outputs == 1:
             return "lp", f"{obj.loss.name} is piecewise linear: an exact LP (HiGHS)"
+        # Hook (losscli.fit.kinked_qp): kinked + L2 (and elastic net) → the exact QP solver.
+        if obj.loss.name in LP_LOSSES and obj.l2 and obj.outputs == 1:
+            penalty = "L1 + L2 (elastic net)" if obj.l1 else "L2"
+            return "qp", (
+                f"{obj.loss.name} with {penalty} is a QP: smoothing continuation + "
+                f"{'proximal ' if obj.l1 else ''}Newton, crossover, duality gap"
+            )
         return "gd", f"{obj.loss.name} has kinks and L2: proximal gradient (no exact method)"
     if obj.l1:
         if known and obj.outputs == 1 and obj.size <= PROX_NEWTON_MAX:
@@ -721,9 +728,17 @@ def lp(
     return SolveResult(theta_out, cert.certifies(primal, tol), 1, primal, cert)
 
 
+def _qp(*args: Any, **kwargs: Any) -> SolveResult:
+    """The kinked + L2 solver of :mod:`losscli.fit.kinked_qp` (imported late: it imports us)."""
+    from losscli.fit.kinked_qp import qp
+
+    return qp(*args, **kwargs)
+
+
 SOLVERS: dict[str, Callable[..., SolveResult]] = {
     "newton": newton,
     "prox_newton": prox_newton,
     "lbfgs": lbfgs,
     "lp": lp,
+    "qp": _qp,
 }
