@@ -24,8 +24,9 @@ that finishes as a single file's would:
   before it (``row_offset``).  That needs the row counts first: unless the
   input is one file whose partitions know their first rows, one counting
   map (a read of every partition) precedes the real one, the price of
-  intervals equal to the local engine's on the concatenated file.  The replicate totals add and the BCa moments are moved to one
-  pilot (:meth:`~losscli.evaluate.bootstrap.Resampler.merge`).
+  intervals equal to the local engine's on the concatenated file.  The
+  replicate totals add and the BCa moments are moved to one pilot
+  (:meth:`~losscli.evaluate.bootstrap.Resampler.merge`).
 * ``--worst``: the same offsets number the rows as in the concatenated
   file; each partition's N worst are merged into the overall N.
 
