@@ -360,7 +360,11 @@ def split(
     return train, val
 
 
-SCALING_ROWS_BYTES = 32 << 20  # of X per chunk while scaling: no full-size temporary
+# Rows of X per chunk while scaling: about 512 kB, so a chunk stays in the L2 cache
+# while several operations run over it (max, min and sum; divide, shift and
+# scale) and each pass reads X from memory once.  (32 MB chunks, as before,
+# made every operation a pass of its own: 0.09 s of a 200k × 50 train.)
+SCALING_ROWS_BYTES = 1 << 19
 
 
 def _chunks(x: Array) -> list[Array]:
@@ -373,20 +377,41 @@ def scaling(x: Array, *, center: bool) -> tuple[Array, Array]:
 
     Without an intercept the columns are scaled by their root mean square and
     not centred (centring would smuggle an intercept back in).  Computed in
-    chunks of rows, so no temporary the size of X exists (one chunk is the
-    whole of a small X: the same numbers as ``x.mean``/``x.std``).  Each
-    column is first divided by a power of two near its largest magnitude
-    (exact), so neither x² overflows for features near 1e300 nor underflows
-    near 1e-310; a spread float64 cannot hold is refused.
+    cache-sized chunks of rows, so no temporary the size of X exists and X is
+    read twice: once for each column's largest magnitude and sum, once for
+    the squared deviations (two passes: as accurate as ``x.std``).  Each
+    column is divided by a power of two near its largest magnitude (exact),
+    so neither x² overflows for features near 1e300 nor underflows near
+    1e-310; a spread float64 cannot hold is refused.
     """
     n, p = x.shape
     chunks = _chunks(x)
-    unit = _unit_scale(x)
-    mu_s = sum(((c / unit).sum(axis=0) for c in chunks), np.zeros(p)) / n if center else np.zeros(p)
-    squares = np.zeros(p)
+    high = np.zeros(p)
+    total = np.zeros(p)
     for c in chunks:
-        d = c / unit - mu_s
-        squares += (d * d).sum(axis=0)
+        np.maximum(high, c.max(axis=0), out=high)
+        np.maximum(high, -c.min(axis=0), out=high)
+        if center:
+            total += c.sum(axis=0)
+    unit = _power_of_two(high)
+    if center:
+        # Σx/u is Σ(x/u) exactly (u a power of two) unless the raw sum overflowed;
+        # then sum the scaled columns instead.
+        if not np.isfinite(total).all():
+            total = sum(((c / unit).sum(axis=0) for c in chunks), np.zeros(p))
+        else:
+            total = total / unit
+        mu_s = total / n
+    else:
+        mu_s = np.zeros(p)
+    squares = np.zeros(p)
+    buf = np.empty_like(chunks[0]) if chunks else np.empty((0, p))
+    for c in chunks:
+        d = buf[: len(c)]
+        np.divide(c, unit, out=d)
+        d -= mu_s
+        d *= d
+        squares += d.sum(axis=0)
     spread = np.sqrt(squares / n)
     mu, sigma = mu_s * unit, spread * unit
     sigma[spread == 0] = 1.0
@@ -399,14 +424,11 @@ def scaling(x: Array, *, center: bool) -> tuple[Array, Array]:
     return mu, sigma
 
 
-def _unit_scale(x: Array) -> Array:
-    """Per column, the power of two 2^k with 1 ≤ max|x|/2^k < 2 (1 for all-zero columns).
+def _power_of_two(high: Array) -> Array:
+    """Per column, the power of two 2^k with 1 ≤ high/2^k < 2 (1 for all-zero columns).
 
     (2^k rather than frexp's 2^(k+1): near float64's top 2^1024 itself overflows.)
     """
-    if x.shape[0] == 0:
-        return np.ones(x.shape[1])
-    high = np.maximum(x.max(axis=0), -x.min(axis=0))
     _, e = np.frexp(np.where(high > 0, high, 1.0))
     out: Array = np.ldexp(1.0, e - 1)
     return out
@@ -414,7 +436,8 @@ def _unit_scale(x: Array) -> Array:
 
 def standardize_in_place(x: Array, mu: Array, sigma: Array) -> Array:
     """x ← (x − μ)/σ without a second copy of X, on columns divided by a power of
-    two first (exact), so x − μ cannot overflow."""
+    two first (exact), so x − μ cannot overflow; the three operations run on
+    one cache-sized chunk at a time (one pass over X in memory)."""
     unit = np.ldexp(1.0, np.frexp(sigma)[1] - 1)
     mu_s, sigma_s = mu / unit, sigma / unit
     for c in _chunks(x):

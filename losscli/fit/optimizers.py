@@ -501,7 +501,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         _solver_spec(
             "prox_newton", "proximal Newton for L1 (coordinate descent on the model)", SECOND_ORDER
         ),
-        _solver_spec("lbfgs", "L-BFGS (scipy L-BFGS-B, Wolfe line search)", QUASI_NEWTON),
+        _solver_spec("lbfgs", "L-BFGS (strong-Wolfe line search, NumPy)", QUASI_NEWTON),
         _solver_spec(
             "lp", "exact LP (HiGHS) for mae, quantile, epsilon_insensitive, hinge", LINEAR_PROGRAM
         ),

@@ -13,8 +13,9 @@ Four methods, all reading the data through a :class:`~losscli.fit.data.DataSourc
   the quadratic model plus λ1‖c⊙w‖₁ by coordinate descent (cheap: d×d), then
   a line search on the full objective.  Coefficients the optimum sets to 0
   come out exactly 0.0.
-* ``lbfgs`` — scipy's L-BFGS-B (a Wolfe line search and a well-kept
-  implementation), for smooth losses without a known Hessian and for large d.
+* ``lbfgs`` — L-BFGS with a strong-Wolfe line search
+  (:mod:`losscli.fit.quasi_newton`: NumPy, no scipy import), for smooth
+  losses without a known Hessian, for large d and for softmax.
 * ``lp`` — the kinked losses (mae, quantile, epsilon_insensitive, hinge) with
   an optional L1 penalty are linear programs.  We solve the *dual* LP with
   HiGHS: n box-bounded variables and only d+1 rows (scikit-learn's
@@ -55,7 +56,8 @@ import numpy as np
 from losscli.errors import BadValues, InputError
 from losscli.fit.curvature import has_curvature
 from losscli.fit.data import DataSource, InMemory
-from losscli.fit.objective import Objective
+from losscli.fit.objective import Objective, weighted_gram
+from losscli.fit.quasi_newton import minimize
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -526,8 +528,70 @@ def prox_newton(
 # --------------------------------------------------------------------------- L-BFGS
 
 
-class _Certified(Exception):
-    pass
+# (s, y) pairs L-BFGS keeps: scipy's maxcor before, and measured: iris ce 23 iterations
+# with 20, 32 with 10; the 200k × 50 benchmark 23 with either.
+LBFGS_MEMORY = 20
+PRECONDITION = True  # the softmax Gram preconditioner (a switch for tests and benchmarks)
+
+
+def _hopeful(obj: Objective, g: Array, f: float, tol: float) -> bool:
+    """Whether the certificate can pass at this gradient, judged from g alone.
+
+    The certificate may cost passes over the data (the intercepts' curvature),
+    so L-BFGS tries it only once the part computable from g passes: the
+    coefficients' share of the strong-convexity bound where that is the
+    certificate, else ‖g‖² (a gradient-norm certificate is compared squared).
+    """
+    limit = max(tol * max(1.0, abs(f)), ROUNDING * abs(f))
+    known = has_curvature(obj.loss, logits=obj.logits, outputs=obj.outputs)
+    if obj.l2 and (known or not obj.intercept):
+        return _coefficient_bound(g, obj) <= limit
+    return float(g @ g) <= limit
+
+
+def _gram_preconditioner(obj: Objective, data: DataSource) -> Callable[[Array], Array] | None:
+    """v ↦ (G⁻¹ ⊗ I_K)·v, G the feature Gram matrix [XᵀX, Xᵀ1; 1ᵀX, n]/n + λ2·diag(c²).
+
+    The softmax loss's Hessian is Σᵢ (diag pᵢ − pᵢpᵢᵀ) ⊗ xᵢxᵢᵀ / n, close to
+    A ⊗ G for an average class covariance A: G carries the features'
+    correlations, A only the classes' spread, which L-BFGS's scaling γ and
+    its memory learn quickly.  So (G⁻¹ ⊗ I) as the initial inverse Hessian
+    takes the features' conditioning out of the problem (the 200k × 50
+    benchmark: 27 → 23 iterations; a correlated 50k × 20 with 5 classes:
+    34 → 19; iris: 28 → 23).  G costs one pass, a (d+1)² symmetric
+    product per row chunk, worth it only while (d+1)² is small next to the
+    4·d·K flops per row of an evaluation: None otherwise (and for one output).
+    θ's layout (d×K coefficients row-major, then the K intercepts) is the
+    (d+1)×K matrix V, so M·v is G⁻¹V.
+    """
+    d, k = obj.n_features, obj.outputs
+    if k == 1 or d + 1 > 8 * k:
+        return None
+
+    def block(x: Array, y: Array, w: Array | None) -> tuple[float, Array]:
+        h = np.ones(len(y)) if w is None else w
+        return float(h.sum()), weighted_gram(x, h)
+
+    den, gram = data.reduce(block)
+    gram = gram / den
+    if not obj.intercept:
+        gram[d, :] = 0.0
+        gram[:, d] = 0.0
+        gram[d, d] = 1.0
+    if obj.l2:
+        c = np.ones(d) if obj.penalty_scale is None else obj.penalty_scale
+        gram[np.arange(d), np.arange(d)] += obj.l2 * (c * c)
+    # An inverse through the eigen-decomposition, eigenvalues floored: zero columns
+    # (constant features, standardized) make G singular, and their gradient is 0 anyway.
+    vals, vecs = np.linalg.eigh(gram)
+    floor = 1e-10 * max(float(vals.max()), 1e-300)
+    inverse = (vecs / np.maximum(vals, floor)) @ vecs.T
+
+    def apply(v: Array) -> Array:
+        out: Array = (inverse @ v.reshape(d + 1, k)).reshape(-1)
+        return out
+
+    return apply
 
 
 def lbfgs(
@@ -539,65 +603,45 @@ def lbfgs(
     max_iter: int,
     on_iteration: OnIteration | None = None,
 ) -> SolveResult:
-    """scipy's L-BFGS-B (no bounds) on the smooth objective; stops once certified."""
-    from scipy.optimize import minimize
-
+    """L-BFGS (:mod:`losscli.fit.quasi_newton`) on the smooth objective; stops once certified."""
     if obj.l1:
         raise InputError(
             "lbfgs takes no --l1 (L-BFGS needs a smooth objective)",
             "use --optimizer prox_newton, gd or auto",
         )
-    last: dict[str, Any] = {}
-    count = [0]
-    done: dict[str, Any] = {}
+    certified: list[Certificate] = []
 
     def fun(th: Array) -> tuple[float, Array]:
         try:
-            f, g = _value_grad(obj, th, data)
+            return _value_grad(obj, th, data)
         except SolverDiverged:
-            return math.inf, np.zeros_like(th)
-        last.update(theta=th.copy(), f=f, g=g)
-        return f, g
+            return math.inf, th  # the line search backs off; the vector is never read
 
-    def callback(intermediate_result: Any) -> None:
-        count[0] += 1
-        xk = intermediate_result.x
-        if "theta" not in last or not np.array_equal(xk, last["theta"]):
-            fun(xk)
+    def should_stop(iteration: int, th: Array, f: float, g: Array) -> bool:
         if on_iteration is not None:
-            on_iteration(count[0], last["theta"], last["f"])
-        # The certificate costs passes over the data; try it only once the part
-        # computable from the gradient alone says it can pass.
-        g, f = last["g"], last["f"]
-        limit = max(tol * max(1.0, abs(f)), ROUNDING * abs(f))
-        hopeful = _coefficient_bound(g, obj) <= limit if obj.l2 else float(g @ g) <= limit
-        if hopeful:
-            cert = certify(obj, last["theta"], data, grad=last["g"])
-            if cert.certifies(last["f"], tol):
-                done.update(theta=last["theta"], f=last["f"], cert=cert)
-                raise StopIteration
+            on_iteration(iteration, th, f)
+        if _hopeful(obj, g, f, tol):
+            cert = certify(obj, th, data, grad=g)
+            if cert.certifies(f, tol):
+                certified.append(cert)
+                return True
+        return False
 
-    result = minimize(
+    start = _value_grad(obj, theta, data)  # a start that overflows diverges (the loop says so)
+    out = minimize(
         fun,
-        theta.copy(),
-        jac=True,
-        method="L-BFGS-B",
-        callback=callback,
-        options={
-            "maxiter": max_iter,
-            "maxfun": 4 * max_iter,
-            "ftol": 0.0,
-            "gtol": 0.0,
-            "maxcor": 20,
-        },
+        theta,
+        max_iter=max_iter,
+        should_stop=should_stop,
+        memory=LBFGS_MEMORY,
+        precondition=_gram_preconditioner(obj, data) if PRECONDITION else None,
+        start=start,
     )
-    if done:
-        return SolveResult(done["theta"], True, count[0], done["f"], done["cert"])
-    final = np.asarray(result.x, dtype=np.float64)
-    f, g = _value_grad(obj, final, data)
-    cert = certify(obj, final, data, grad=g)
-    exhausted = count[0] >= max_iter
-    return SolveResult(final, cert.certifies(f, tol), count[0], f, cert, exhausted)
+    if certified:
+        return SolveResult(out.x, True, out.iterations, out.f, certified[0])
+    cert = certify(obj, out.x, data, grad=out.g)
+    exhausted = out.reason == "max_iter"
+    return SolveResult(out.x, cert.certifies(out.f, tol), out.iterations, out.f, cert, exhausted)
 
 
 # --------------------------------------------------------------------------- LP
