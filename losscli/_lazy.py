@@ -27,7 +27,13 @@ class _LazyModule:
         self._lazy_namespace = namespace
         self._lazy_alias = alias
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        """Pickled (a closure sent to a Dask worker) as the module itself, imported there."""
+        return importlib.import_module, (self._lazy_name,)
+
     def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_lazy_"):  # not set yet (while unpickling): no recursion
+            raise AttributeError(attr)
         module = importlib.import_module(self._lazy_name)
         self._lazy_namespace[self._lazy_alias] = module
         return getattr(module, attr)

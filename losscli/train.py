@@ -232,9 +232,10 @@ def _prepare(request: TrainRequest, open_folder: Callable[[], str] | None) -> Pr
     require_trainable(request.loss)
     classification = not request.loss.task.regression
     if isinstance(request.source, str) and is_many(request.source):
-        from losscli.engine.parts import read_parts_locally
+        from losscli.engine.outofcore import read_files
 
-        return _prepared(request, read_parts_locally(request, classification=classification))
+        files = read_files(request, classification=classification, open_folder=open_folder)
+        return _prepared(request, files)
     sink = None
     if isinstance(request.source, tuple):
         data = _arrays(request.source, classification=classification)

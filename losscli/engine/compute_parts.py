@@ -15,6 +15,8 @@ Per-row output (``--grad``, ``--grad-out``, ``--reduction none``) is pass 2
 over the partitions, with the whole input's totals
 (:mod:`losscli.engine.rows_parts`); ``--metric`` merges per-partition
 means, or gathers the columns (:mod:`losscli.engine.metric_parts`).
+``--baseline``, ``--bootstrap``, ``--by`` and ``--worst`` run deferred on
+each partition and are merged by :mod:`losscli.engine.evaluate_parts`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from losscli.compute import (
     _Accumulator,
     _summarise,
 )
+from losscli.engine.evaluate_parts import keeping, partition_requests, with_evaluation
 from losscli.engine.partread import rows_of
 from losscli.engine.parts import (
     Empty,
@@ -81,7 +84,10 @@ def compute_parts(
     many = len(files) > 1
     sent = worker_request(request) if not isinstance(runner, LocalRunner) else request
     k = len(parts)
-    results = runner.map(_one_part, [sent] * k, parts, [many] * k)
+    # hook: engine.evaluate_parts (evaluations deferred, kept where they ran; row offsets)
+    keeper = keeping(runner, sent)
+    requests = partition_requests(sent, parts, runner, _one_part, many)
+    results = keeper.map(_one_part, requests, parts, [many] * k)
     located = located_parts(parts, results)
     # pass 1 numbered a partition of unknown first row from 1: its head is moved
     kept = [
@@ -95,6 +101,8 @@ def compute_parts(
     report = merge(request, [r for r, _ in kept], [shift for _, shift in kept])
     if empty:  # partitions whose every row --dropna dropped
         report = replace(report, dropped=report.dropped + empty, rows_read=report.rows_read + empty)
+    # hook: engine.evaluate_parts (--baseline, --bootstrap, --by, --worst merged)
+    report = with_evaluation(report, results, keeper)
     if request.metrics:
         from losscli.engine.metric_parts import with_metrics
 

@@ -10,6 +10,13 @@ cache.  A file that fits never touches the disk.  Labels stay the reader's
 statistics are merged as rows are committed
 (:class:`~losscli.fit.blocked.ColumnStats`), so the cache is read once to
 standardize it (and split off validation rows), then only by the solver.
+
+A glob or folder read on this machine (:func:`read_files`) fills one such
+matrix file after file (:class:`SharedRows`), so many files past the
+budget spill exactly as one large file does; with ``--one-hot`` each file's
+matrix is widened onto the merged categories
+(:mod:`losscli.engine.part_designs`) and they are held in memory, as one
+file's are.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import numpy as np
 
 from losscli.engine.memory import data_budget, in_memory_bytes, resolve_limit_bytes
+from losscli.engine.parts import expand_inputs, merge_classes, part_request, partitions, read_part
 from losscli.errors import InputError
 from losscli.fit.blocked import BlockedSource, BlockFile, ColumnStats
 from losscli.fit.data import DataSource
@@ -174,6 +182,94 @@ class Sink:
         return self.made
 
 
+class SharedRows:
+    """One :class:`SpillingRows` that the files of a glob fill in turn (its budget is the run's).
+
+    ``read_training`` calls it once per file; each call gets a view that
+    adds to the shared matrix and counts that file's rows (its own empty
+    file is still an error).  A file whose width differs from the first is
+    refused before its rows are read.
+    """
+
+    def __init__(self, limit: int, open_folder: Callable[[], str]) -> None:
+        self.limit, self.open_folder = limit, open_folder
+        self.rows: SpillingRows | None = None
+        self.path, self.first = "", ""
+
+    def __call__(self, width: int, hint: int | None) -> _FileRows:
+        if self.rows is None:
+            # no hint: it is the first file's length, not the glob's
+            budget = data_budget(self.limit)
+            self.rows = SpillingRows(width, None, budget=budget, open_folder=self.open_folder)
+            self.first = self.path
+        elif width != self.rows.width:
+            raise InputError(
+                f"{self.path} gives {width} numeric feature columns, but {self.first} "
+                f"gives {self.rows.width}",
+                "give files with the same columns, or name them with --target and --features",
+            )
+        return _FileRows(self.rows)
+
+
+class _FileRows:
+    """One file's share of a :class:`SharedRows` matrix (the reader's matrix protocol)."""
+
+    def __init__(self, rows: SpillingRows) -> None:
+        self.rows, self.n = rows, 0
+
+    def reserve(self, more: int) -> Array:
+        return self.rows.reserve(more)
+
+    def commit(self, rows: int) -> None:
+        self.rows.commit(rows)
+        self.n += rows
+
+    def result(self) -> Array:
+        return np.zeros((0, self.rows.width))  # the rows are the shared matrix's
+
+
+def read_files(
+    request: Any, *, classification: bool, open_folder: Callable[[], str] | None
+) -> Streamed:
+    """A glob or folder on the local engine: every file read in turn into one matrix.
+
+    Without ``--one-hot`` (and with a cache folder on demand) the files fill
+    one :class:`SharedRows`, in memory while the budget holds, on disk past
+    it; with it, each file's matrix is widened onto the merged categories.
+    Classes are merged through the one label normaliser.
+    """
+    from losscli.engine.part_designs import layout, merge_designs, widen
+
+    files = expand_inputs(request.source)
+    spec = part_request(request, classification=classification, many=len(files) > 1)
+    shared = None
+    if open_folder is not None and not request.one_hot:
+        shared = SharedRows(resolve_limit_bytes(request.memory_limit), open_folder)
+    datas = []
+    for part in partitions(files):
+        if shared is not None:
+            shared.path = part.label
+        datas.append(read_part(part, spec, sink=shared))
+    design = merge_designs([d.design for d in datas], [d.target for d in datas], files)
+    first = datas[0]
+    classes = None
+    ys = [d.labels.y for d in datas]
+    if classification:
+        classes, maps = merge_classes([d.labels.classes for d in datas], first.target)
+        ys = [m[y.astype(np.int64)].astype(np.float64) for m, y in zip(maps, ys, strict=True)]
+    y = np.concatenate(ys)
+    dropped = sum(d.dropped for d in datas)
+    if shared is not None and shared.rows is not None:
+        if shared.rows.cache is not None:
+            return shared.rows.finish(y, design, first.target, classes, dropped)
+        x = shared.rows.result()
+    else:
+        width = len(design.names)
+        x = np.concatenate([widen(d.x, layout(d.design, design), width) for d in datas])
+    del datas
+    return Streamed(design, first.target, classes, dropped, ColumnStats(x.shape[1]), x=x, y=y)
+
+
 def split_cache(
     raw: BlockedSource,
     val_rows: NDArray[np.intp],
@@ -250,8 +346,14 @@ def scaling_of(stats: ColumnStats, *, center: bool) -> tuple[Array, Array]:
     return mu, sigma
 
 
-def labels_of(source: BlockedSource) -> Array:
-    """Every label of a cache, in memory (8 bytes a row: warm start and metrics)."""
+def labels_of(source: BlockedSource | Any) -> Array:
+    """Every label of a cache, in memory (8 bytes a row: warm start and metrics).
+
+    Partitions on Dask workers (engine.dask_train.DaskParts) send theirs.
+    """
+    if not isinstance(source, BlockedSource):
+        labels: Array = source.labels()
+        return labels
     out = np.empty(source.n_rows)
     for (a, b), (_, yb) in zip(source.spans(), source.blocks(), strict=True):
         out[a:b] = yb
@@ -273,15 +375,8 @@ def arrange(
     raw = streamed.cache
     assert raw is not None
     if not isinstance(raw, BlockedSource):  # partitions on Dask workers
-        if len(val_rows):
-            raise InputError(
-                "--val-split is not available with --engine dask",
-                "drop it, or use --engine local",
-            )
-        mu, sigma = scaling_of(streamed.stats, center=center)
-        sigma = widen(sigma)
-        source, labels = raw.standardized(mu, sigma)
-        return Arranged(source, None, mu, sigma, labels)
+        arranged: Arranged = raw.arrange(streamed.stats, val_rows, center=center, widen=widen)
+        return arranged
     stats = streamed.stats if len(val_rows) == 0 else train_stats(raw, val_rows)
     mu, sigma = scaling_of(stats, center=center)
     sigma = widen(sigma)

@@ -243,8 +243,11 @@ class PartRequest:
     many: bool
 
 
-def read_part(part: Part, spec: PartRequest) -> TrainingData:
-    """One file through the one input layer, errors naming the file."""
+def read_part(part: Part, spec: PartRequest, sink: Any = None) -> TrainingData:
+    """One file through the one input layer, errors naming the file.
+
+    ``sink`` is read_training's (the matrix a glob shares: engine.outofcore.read_files).
+    """
     from losscli.io.design import read_training
     from losscli.io.formats import open_any
 
@@ -258,6 +261,7 @@ def read_part(part: Part, spec: PartRequest) -> TrainingData:
                 one_hot=spec.one_hot,
                 dropna=spec.dropna,
                 classification=spec.classification,
+                sink=sink,
             )
         finally:
             table.close()
@@ -266,11 +270,7 @@ def read_part(part: Part, spec: PartRequest) -> TrainingData:
 
 
 def part_request(request: Any, *, classification: bool, many: bool) -> PartRequest:
-    if request.one_hot and many:
-        raise InputError(
-            "--one-hot needs every category of every file before the first is read",
-            "encode the column before training, or give one file",
-        )
+    # --one-hot: every file reads its own categories, merged by engine.part_designs
     return PartRequest(
         request.target,
         request.features,
@@ -316,26 +316,3 @@ def check_same_design(designs: Sequence[Any], targets: Sequence[str], files: Seq
                 f"but {files[0]} gives {', '.join(designs[0].names)} and {targets[0]!r}",
                 "give files with the same columns, or name them with --target and --features",
             )
-
-
-def read_parts_locally(request: Any, *, classification: bool) -> Any:
-    """A glob or folder on the local engine: every file read in turn, rows concatenated."""
-    import numpy as np
-
-    from losscli.engine.outofcore import Streamed
-    from losscli.fit.blocked import ColumnStats
-
-    files = expand_inputs(request.source)
-    spec = part_request(request, classification=classification, many=len(files) > 1)
-    datas = [read_part(part, spec) for part in partitions(files)]
-    check_same_design([d.design for d in datas], [d.target for d in datas], files)
-    classes = None
-    ys = [d.labels.y for d in datas]
-    if classification:
-        classes, maps = merge_classes([d.labels.classes for d in datas], datas[0].target)
-        ys = [m[y.astype(np.int64)].astype(np.float64) for m, y in zip(maps, ys, strict=True)]
-    x = np.concatenate([d.x for d in datas])
-    stats = ColumnStats(x.shape[1])
-    first = datas[0]
-    dropped = sum(d.dropped for d in datas)
-    return Streamed(first.design, first.target, classes, dropped, stats, x=x, y=np.concatenate(ys))

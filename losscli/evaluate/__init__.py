@@ -31,6 +31,12 @@ class EvaluateOptions:
     seed: int = 0
     by: str | None = None
     worst: int = 0
+    # Set by the engine for one partition of a many-file input, never by a flag:
+    # the rows before this partition (the bootstrap's counter and --worst rows are
+    # global data-row numbers), and ``deferred`` to return the mergeable state
+    # (:attr:`EvaluationReport.state`) instead of finishing.
+    row_offset: int = 0
+    deferred: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 < self.level < 1.0:

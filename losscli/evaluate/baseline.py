@@ -21,7 +21,14 @@ inverted CDF (the midpoint of the flat stretch of the pinball loss when
 there is one), which is what scikit-learn's D² scores use.
 
 Everything works per group (``--by``): groups are independent problems
-solved side by side in the same passes.  L₀ comes from one last pass with
+solved side by side in the same passes.
+
+Every pass is written as a function of one partition's rows returning
+partial sums (or minima, maxima, kept rows), combined here: ``data.each``
+runs it once on one file's :class:`~losscli.evaluate.passes.PassData`, or
+once per partition (a glob's files in turn, or on the Dask workers that
+hold them, :mod:`losscli.engine.evaluate_parts`), so a many-file input
+finds the same constant with one map per pass and no rows moved.  L₀ comes from one last pass with
 the loss's own kernel, so it is the same number ``compute`` would print for
 the constant prediction.
 """
@@ -40,7 +47,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from losscli.evaluate.passes import PassData
+    from losscli.evaluate.passes import ChunkSource, Rows
 
     Array = NDArray[Any]
 else:
@@ -77,7 +84,7 @@ def _finite(x: Any) -> Any:
 
 def baselines(
     loss: Loss,
-    data: PassData,
+    data: Rows,
     *,
     groups: int,
     logits: bool,
@@ -137,38 +144,61 @@ def baselines(
 
 
 def _totals_at(
-    loss: Loss, data: PassData, groups: int, preds: list[Any], *, logits: bool
+    loss: Loss, data: Rows, groups: int, preds: list[Any], *, logits: bool
 ) -> tuple[Array, Array]:
     """(Σwℓ, Σwn) per group at the constant predictions: the loss's own kernel."""
-    num, den = np.zeros(groups), np.zeros(groups)
     table = np.asarray(preds, dtype=np.float64)
-    for chunk in data.chunks():
-        for lo in range(0, chunk.y.shape[0], SUB_ROWS):
-            y, w, g = (
-                chunk.y[lo : lo + SUB_ROWS],
-                chunk.w[lo : lo + SUB_ROWS],
-                chunk.g[lo : lo + SUB_ROWS],
-            )
-            pw = loss.pointwise(y, table[g], logits=logits, strict=False)
-            num += np.bincount(g, weights=w * pw.loss, minlength=groups)
-            norm = w if pw.norm is None else w * pw.norm
-            den += np.bincount(g, weights=norm, minlength=groups)
-    return num, den
+
+    def part(rows: ChunkSource) -> tuple[Array, Array]:
+        num, den = np.zeros(groups), np.zeros(groups)
+        for chunk in rows.chunks():
+            for lo in range(0, chunk.y.shape[0], SUB_ROWS):
+                y, w, g = (
+                    chunk.y[lo : lo + SUB_ROWS],
+                    chunk.w[lo : lo + SUB_ROWS],
+                    chunk.g[lo : lo + SUB_ROWS],
+                )
+                pw = loss.pointwise(y, table[g], logits=logits, strict=False)
+                num += np.bincount(g, weights=w * pw.loss, minlength=groups)
+                norm = w if pw.norm is None else w * pw.norm
+                den += np.bincount(g, weights=norm, minlength=groups)
+        return num, den
+
+    parts = data.each(part)
+    return _added([p[0] for p in parts]), _added([p[1] for p in parts])
 
 
-def _moments(data: PassData, groups: int) -> tuple[Array, Array, Array, Array]:
+def _added(arrays: list[Array]) -> Array:
+    """The partitions' partial sums added in partition order (one partition: itself)."""
+    out = arrays[0].copy()
+    for a in arrays[1:]:
+        out += a
+    return out
+
+
+def _moments(data: Rows, groups: int) -> tuple[Array, Array, Array, Array]:
     """Per group: Σw, Σwy, min y, max y (one pass)."""
-    sw, swy = np.zeros(groups), np.zeros(groups)
-    lo, hi = np.full(groups, np.inf), np.full(groups, -np.inf)
-    for chunk in data.chunks():
-        sw += np.bincount(chunk.g, weights=chunk.w, minlength=groups)
-        swy += np.bincount(chunk.g, weights=chunk.w * chunk.y, minlength=groups)
-        np.minimum.at(lo, chunk.g, chunk.y)
-        np.maximum.at(hi, chunk.g, chunk.y)
-    return sw, swy, lo, hi
+
+    def part(rows: ChunkSource) -> tuple[Array, Array, Array, Array]:
+        sw, swy = np.zeros(groups), np.zeros(groups)
+        lo, hi = np.full(groups, np.inf), np.full(groups, -np.inf)
+        for chunk in rows.chunks():
+            sw += np.bincount(chunk.g, weights=chunk.w, minlength=groups)
+            swy += np.bincount(chunk.g, weights=chunk.w * chunk.y, minlength=groups)
+            np.minimum.at(lo, chunk.g, chunk.y)
+            np.maximum.at(hi, chunk.g, chunk.y)
+        return sw, swy, lo, hi
+
+    parts = data.each(part)
+    return (
+        _added([p[0] for p in parts]),
+        _added([p[1] for p in parts]),
+        np.minimum.reduce([p[2] for p in parts]),
+        np.maximum.reduce([p[3] for p in parts]),
+    )
 
 
-def _constants_1d(loss: Loss, data: PassData, groups: int, space: str) -> Array:
+def _constants_1d(loss: Loss, data: Rows, groups: int, space: str) -> Array:
     form = loss.constant_form()
     if form == "frequencies":
         form = "rate"  # a softmax loss on one column is the binary case
@@ -192,7 +222,7 @@ def _constants_1d(loss: Loss, data: PassData, groups: int, space: str) -> Array:
 # --------------------------------------------------------------------------- quantiles
 
 
-def weighted_quantiles(data: PassData, groups: int, q: float) -> Array:
+def weighted_quantiles(data: Rows, groups: int, q: float) -> Array:
     """The averaged inverted CDF at q of each group's weighted targets, by selection.
 
     With W the group's total weight and C(x) = Σ_{y ≤ x} w, the answer is
@@ -222,7 +252,7 @@ def weighted_quantiles(data: PassData, groups: int, q: float) -> Array:
 
 
 def _selection_pass(
-    data: PassData,
+    data: Rows,
     groups: int,
     a: Array,
     b: Array,
@@ -237,31 +267,40 @@ def _selection_pass(
     """One pass: narrow each open bracket to one bin, or finish it by sorting its rows."""
     bins = BUCKETS
     width = np.where(b > start, b - start, 1.0)
-    weight = np.zeros((groups, bins))
-    n = np.zeros((groups, bins))
-    bmax = np.full((groups, bins), -np.inf)
-    bmin = np.full((groups, bins), np.inf)
-    kept_y: list[Array] = []
-    kept_w: list[Array] = []
-    kept_g: list[Array] = []
-    for chunk in data.chunks():
-        g = chunk.g
-        inside = todo[g] & (chunk.y > a[g]) & (chunk.y <= b[g])
-        if not inside.any():
-            continue
-        y, w, g = chunk.y[inside], chunk.w[inside], g[inside]
-        take = collect[g]
-        if take.any():
-            kept_y.append(y[take])
-            kept_w.append(w[take])
-            kept_g.append(g[take])
-            y, w, g = y[~take], w[~take], g[~take]
-        k = np.clip(((y - start[g]) / width[g] * bins).astype(np.intp), 0, bins - 1)
-        flat = g * bins + k
-        weight += np.bincount(flat, weights=w, minlength=groups * bins).reshape(groups, bins)
-        n += np.bincount(flat, minlength=groups * bins).reshape(groups, bins)
-        np.maximum.at(bmax.reshape(-1), flat, y)
-        np.minimum.at(bmin.reshape(-1), flat, y)
+
+    def part(rows: ChunkSource) -> tuple[Array, Array, Array, Array, tuple[Array, ...]]:
+        weight = np.zeros((groups, bins))
+        n = np.zeros((groups, bins))
+        bmax = np.full((groups, bins), -np.inf)
+        bmin = np.full((groups, bins), np.inf)
+        kept: list[tuple[Array, Array, Array]] = []
+        for chunk in rows.chunks():
+            g = chunk.g
+            inside = todo[g] & (chunk.y > a[g]) & (chunk.y <= b[g])
+            if not inside.any():
+                continue
+            y, w, g = chunk.y[inside], chunk.w[inside], g[inside]
+            take = collect[g]
+            if take.any():
+                kept.append((y[take], w[take], g[take]))
+                y, w, g = y[~take], w[~take], g[~take]
+            k = np.clip(((y - start[g]) / width[g] * bins).astype(np.intp), 0, bins - 1)
+            flat = g * bins + k
+            weight += np.bincount(flat, weights=w, minlength=groups * bins).reshape(groups, bins)
+            n += np.bincount(flat, minlength=groups * bins).reshape(groups, bins)
+            np.maximum.at(bmax.reshape(-1), flat, y)
+            np.minimum.at(bmin.reshape(-1), flat, y)
+        rows_kept = tuple(np.concatenate([k[i] for k in kept]) for i in range(3)) if kept else ()
+        return weight, n, bmax, bmin, rows_kept
+
+    parts = data.each(part)
+    weight = _added([p[0] for p in parts])
+    n = _added([p[1] for p in parts])
+    bmax = np.maximum.reduce([p[2] for p in parts])
+    bmin = np.minimum.reduce([p[3] for p in parts])
+    kept_y = [p[4][0] for p in parts if p[4]]
+    kept_w = [p[4][1] for p in parts if p[4]]
+    kept_g = [p[4][2] for p in parts if p[4]]
     if kept_y:
         _finish_sorted(
             np.concatenate(kept_y),
@@ -301,16 +340,23 @@ def _finish_sorted(
         answer[grp] = ys[min(j, ys.size - 1)]
 
 
-def _next_above(data: PassData, groups: int, x: Array, target: Array) -> Array:
+def _next_above(data: Rows, groups: int, x: Array, target: Array) -> Array:
     """Where C(x) equals the target exactly, the smallest value above x (else NaN)."""
-    c = np.zeros(groups)
-    nxt = np.full(groups, np.inf)
-    for chunk in data.chunks():
-        xg = x[chunk.g]
-        at_or_below = chunk.y <= xg
-        c += np.bincount(chunk.g[at_or_below], weights=chunk.w[at_or_below], minlength=groups)
-        above = ~at_or_below
-        np.minimum.at(nxt, chunk.g[above], chunk.y[above])
+
+    def part(rows: ChunkSource) -> tuple[Array, Array]:
+        c = np.zeros(groups)
+        nxt = np.full(groups, np.inf)
+        for chunk in rows.chunks():
+            xg = x[chunk.g]
+            at_or_below = chunk.y <= xg
+            c += np.bincount(chunk.g[at_or_below], weights=chunk.w[at_or_below], minlength=groups)
+            above = ~at_or_below
+            np.minimum.at(nxt, chunk.g[above], chunk.y[above])
+        return c, nxt
+
+    parts = data.each(part)
+    c = _added([p[0] for p in parts])
+    nxt = np.minimum.reduce([p[1] for p in parts])
     exact = (c == target) & np.isfinite(nxt)
     return np.where(exact, nxt, np.nan)
 
@@ -318,30 +364,34 @@ def _next_above(data: PassData, groups: int, x: Array, target: Array) -> Array:
 # --------------------------------------------------------------------------- 1-D minimiser
 
 
-def _derivatives(loss: Loss, data: PassData, groups: int, cands: Array, logits: bool) -> Array:
+def _derivatives(loss: Loss, data: Rows, groups: int, cands: Array, logits: bool) -> Array:
     """F'_g(c) = Σ wᵢ ∂ℓ/∂ŷ(yᵢ, c) for each group g and candidate column of ``cands``."""
     j = cands.shape[1]
-    out = np.zeros((groups, j))
-    for chunk in data.chunks():
-        for lo in range(0, chunk.y.shape[0], SUB_ROWS):
-            y, w, g = (
-                chunk.y[lo : lo + SUB_ROWS],
-                chunk.w[lo : lo + SUB_ROWS],
-                chunk.g[lo : lo + SUB_ROWS],
-            )
-            preds = cands[g]  # (n, j)
-            ys = np.repeat(y, j)
-            pw = loss.pointwise(ys, preds.ravel(), logits=logits, strict=False)
-            grad = pw.grad.reshape(-1, j) * w[:, None]
-            if groups == 1:
-                out[0] += grad.sum(axis=0)
-            else:
-                for col in range(j):
-                    out[:, col] += np.bincount(g, weights=grad[:, col], minlength=groups)
-    return out
+
+    def part(rows: ChunkSource) -> Array:
+        out = np.zeros((groups, j))
+        for chunk in rows.chunks():
+            for lo in range(0, chunk.y.shape[0], SUB_ROWS):
+                y, w, g = (
+                    chunk.y[lo : lo + SUB_ROWS],
+                    chunk.w[lo : lo + SUB_ROWS],
+                    chunk.g[lo : lo + SUB_ROWS],
+                )
+                preds = cands[g]  # (n, j)
+                ys = np.repeat(y, j)
+                pw = loss.pointwise(ys, preds.ravel(), logits=logits, strict=False)
+                grad = pw.grad.reshape(-1, j) * w[:, None]
+                if groups == 1:
+                    out[0] += grad.sum(axis=0)
+                else:
+                    for col in range(j):
+                        out[:, col] += np.bincount(g, weights=grad[:, col], minlength=groups)
+        return out
+
+    return _added(data.each(part))
 
 
-def _minimise_1d(loss: Loss, data: PassData, groups: int, space: str) -> Array:
+def _minimise_1d(loss: Loss, data: Rows, groups: int, space: str) -> Array:
     """Exact minimisation of a convex F(c) = Σ wᵢ ℓ(yᵢ, c), per group, by bracketing F'."""
     logits = space == "logit"
     if space == "probability":
@@ -413,23 +463,29 @@ def _minimise_1d(loss: Loss, data: PassData, groups: int, space: str) -> Array:
 # --------------------------------------------------------------------------- K-D minimiser
 
 
-def _class_totals(data: PassData, groups: int, k: int) -> Array:
+def _class_totals(data: Rows, groups: int, k: int) -> Array:
     """T[g, c] = Σ wᵢ yᵢ꜀ over the group's rows (index targets count as one-hot)."""
-    totals = np.zeros((groups, k))
-    for chunk in data.chunks():
-        if chunk.y.ndim == 1:
-            idx = chunk.y.astype(np.intp)
-            flat = chunk.g * k + idx
-            totals += np.bincount(flat, weights=chunk.w, minlength=groups * k).reshape(groups, k)
-        else:
-            for c in range(k):
-                totals[:, c] += np.bincount(
-                    chunk.g, weights=chunk.w * chunk.y[:, c], minlength=groups
+
+    def part(rows: ChunkSource) -> Array:
+        totals = np.zeros((groups, k))
+        for chunk in rows.chunks():
+            if chunk.y.ndim == 1:
+                idx = chunk.y.astype(np.intp)
+                flat = chunk.g * k + idx
+                totals += np.bincount(flat, weights=chunk.w, minlength=groups * k).reshape(
+                    groups, k
                 )
-    return totals
+            else:
+                for c in range(k):
+                    totals[:, c] += np.bincount(
+                        chunk.g, weights=chunk.w * chunk.y[:, c], minlength=groups
+                    )
+        return totals
+
+    return _added(data.each(part))
 
 
-def _constants_kd(loss: Loss, data: PassData, groups: int, space: str, k: int) -> list[Array]:
+def _constants_kd(loss: Loss, data: Rows, groups: int, space: str, k: int) -> list[Array]:
     totals = _class_totals(data, groups, k)
     out = []
     for grp in range(groups):

@@ -216,6 +216,45 @@ class Resampler:
             st[3] = st[3] + x.T @ x
             st[4] = st[4] + np.einsum("ni,nj,nk->ijk", x, x, x, optimize=True)
 
+    def merge(self, other: Resampler, codes: NDArray[np.intp] | None = None) -> None:
+        """Add another partition's finished state (its group g is ``codes[g]`` here).
+
+        Replicate totals add.  Moments are kept about a pilot per group; the
+        other's are moved to this one's pilot p (x' = x + δ, δ = p_other − p)
+        by the binomial expansion of Σx'ⁱ up to the third power, so the
+        acceleration is the one a single pass would have found.
+        """
+        for grp, total in other.totals.items():
+            mine = grp if grp == OVERALL or codes is None else int(codes[grp])
+            self._total(mine)[...] += total
+        for grp, state in other.moments.items():
+            mine = grp if grp == OVERALL or codes is None else int(codes[grp])
+            if mine not in self.moments:
+                self.moments[mine] = [list(st) for st in state]
+                continue
+            for st, ot in zip(self.moments[mine], state, strict=True):
+                pilot, n, s1, s2, s3 = ot
+                d = np.asarray(pilot - st[0], dtype=np.float64)
+                s1 = np.asarray(s1, dtype=np.float64) + 0.0 * d
+                s2 = np.asarray(s2, dtype=np.float64) + np.zeros((d.size, d.size))
+                s3 = np.asarray(s3, dtype=np.float64) + np.zeros((d.size,) * 3)
+                o = np.einsum
+                shifted3 = (
+                    s3
+                    + o("ij,k->ijk", s2, d)
+                    + o("ik,j->ijk", s2, d)
+                    + o("jk,i->ijk", s2, d)
+                    + o("i,j,k->ijk", s1, d, d)
+                    + o("j,i,k->ijk", s1, d, d)
+                    + o("k,i,j->ijk", s1, d, d)
+                    + n * o("i,j,k->ijk", d, d, d)
+                )
+                shifted2 = s2 + np.outer(s1, d) + np.outer(d, s1) + n * np.outer(d, d)
+                st[1] += n
+                st[2] = st[2] + s1 + n * d
+                st[3] = st[3] + shifted2
+                st[4] = st[4] + shifted3
+
     def overall_totals(self) -> Array:
         """Replicate totals of all rows: the groups' totals added up."""
         if OVERALL in self.totals:

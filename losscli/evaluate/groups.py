@@ -50,6 +50,10 @@ class GroupIndex:
         codes = np.array([self._code(canonical(v)) for v in distinct.tolist()], dtype=np.intp)
         return codes[inverse.ravel()] if codes.size else np.zeros(0, dtype=np.intp)
 
+    def add(self, key: Any) -> int:
+        """The code of a key, given the next one if new (another partition's keys)."""
+        return self._code(key)
+
     def _code(self, key: Any) -> int:
         code = self.codes.get(key)
         if code is None:

@@ -13,6 +13,13 @@ whichever is smallest and still exact:
   target…) written while pass 1 streams, read back in blocks of
   :data:`SPOOL_ROWS` rows — a few passes over it cost a fraction of
   parsing the CSV once, and memory stays a few blocks whatever the size.
+
+The baseline runs each pass through :meth:`Rows.each`: a function of one
+partition's rows (a :class:`ChunkSource`) whose partial results it combines.
+One file is one partition; a glob or a Dask cluster holds one
+:class:`PassData` per partition where it was read
+(:mod:`losscli.engine.evaluate_parts`), with its group codes mapped to the
+merged ones by :class:`Regrouped`.
 """
 
 from __future__ import annotations
@@ -20,9 +27,9 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol, TypeVar
 
 from losscli._lazy import lazy_module
 
@@ -34,6 +41,7 @@ if TYPE_CHECKING:
 else:
     np = lazy_module("numpy", globals(), "np")
 
+T = TypeVar("T")
 SUMMARY_CAP = 65_536  # distinct (group, target) rows kept before falling back to the spool
 SPOOL_ROWS = 1 << 18  # rows per block read back from the spool
 
@@ -45,6 +53,29 @@ class Chunk:
     y: Array
     w: Array
     g: NDArray[np.intp]
+
+
+class ChunkSource(Protocol):
+    """One partition's rows, replayed in chunks."""
+
+    def chunks(self) -> Iterator[Chunk]: ...
+
+
+class Rows(Protocol):
+    """All the rows of a run, in one or more partitions: a pass is one call per partition."""
+
+    def each(self, fn: Callable[[ChunkSource], T]) -> list[T]: ...
+
+
+class Regrouped:
+    """A partition's rows with its own group codes mapped to the merged ones."""
+
+    def __init__(self, rows: ChunkSource, codes: NDArray[np.intp]) -> None:
+        self.rows, self.codes = rows, codes
+
+    def chunks(self) -> Iterator[Chunk]:
+        for c in self.rows.chunks():
+            yield Chunk(c.y, c.w, self.codes[c.g])
 
 
 class PassData:
@@ -109,6 +140,29 @@ class PassData:
         self._summary = distinct, np.bincount(inverse.ravel(), weights=weights)
 
     # -- later passes ----------------------------------------------------------
+
+    def each(self, fn: Callable[[ChunkSource], T]) -> list[T]:
+        """One file is one partition."""
+        return [fn(self)]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (a Dask worker may spill or move it): the spool travels as its bytes."""
+        state = dict(self.__dict__)
+        spool = state.pop("_spool")
+        state["_spooled"] = None
+        if spool is not None:
+            with open(spool.name, "rb") as handle:
+                state["_spooled"] = handle.read()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        raw = state.pop("_spooled")
+        self.__dict__.update(state)
+        self._spool = None
+        if raw is not None:
+            self._spool = tempfile.NamedTemporaryFile(prefix="losscli-baseline-", delete=False)  # noqa: SIM115
+            self._spool.write(raw)
+            self._spool.close()
 
     def finish(self) -> None:
         """End of pass 1: keep the smallest exact form, drop the others."""

@@ -9,7 +9,7 @@ interval and the worst rows; per group the same beside the group's value.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from losscli._lazy import lazy_module
 from losscli.errors import InputError
@@ -17,12 +17,12 @@ from losscli.evaluate import EvaluateOptions
 from losscli.evaluate.baseline import Baseline, baselines
 from losscli.evaluate.bootstrap import OVERALL, Interval, Resampler, bca_interval, gradient
 from losscli.evaluate.groups import GroupIndex
-from losscli.evaluate.passes import Chunk, PassData
+from losscli.evaluate.passes import Chunk, ChunkSource, PassData, Rows
 from losscli.evaluate.worst import Worst, WorstRows
 from losscli.losses import Loss, Pointwise, Reduction
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     import numpy as np
     from numpy.typing import NDArray
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     Array = NDArray[Any]
 else:
     np = lazy_module("numpy", globals(), "np")
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class EvaluationReport:
     worst: list[WorstRows] | None = None
     by: str | None = None
     seed: int = 0
+    # a partition's run with ``EvaluateOptions.deferred``: its state, merged by
+    # losscli.engine.evaluate_parts (``overall`` is empty then)
+    state: Evaluation | None = None
 
 
 def row_totals(loss: Loss, pw: Pointwise, s: Array | None) -> tuple[Array, Array]:
@@ -68,14 +73,30 @@ def row_totals(loss: Loss, pw: Pointwise, s: Array | None) -> tuple[Array, Array
     return num, den
 
 
+class Replay(Rows, Protocol):
+    """Pass data held elsewhere (many partitions): finished and closed as one."""
+
+    def finish(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Overall:
     """A view of pass data with every row in one group."""
 
-    def __init__(self, data: PassData) -> None:
+    def __init__(self, data: Rows) -> None:
         self.data = data
 
+    def each(self, fn: Callable[[ChunkSource], T]) -> list[T]:
+        return self.data.each(lambda rows: fn(_OneGroup(rows)))
+
+
+class _OneGroup:
+    def __init__(self, rows: ChunkSource) -> None:
+        self.rows = rows
+
     def chunks(self) -> Iterator[Chunk]:
-        for c in self.data.chunks():
+        for c in self.rows.chunks():
             yield Chunk(c.y, c.w, np.zeros(c.g.shape[0], dtype=np.intp))
 
 
@@ -88,7 +109,7 @@ class Evaluation:
     reduction: Reduction
     logits: bool | tuple[bool, ...]  # one per loss (compute infers it from column names)
     group_index: GroupIndex | None = None
-    data: PassData | None = None
+    data: PassData | Replay | None = None
     resampler: Resampler | None = None
     worst: list[Worst] = field(default_factory=list)
     gnum: list[list[float]] = field(default_factory=list)
@@ -137,12 +158,14 @@ class Evaluation:
             groups = max(len(self.group_index), 1)
             self._add_group_sums(values, g, groups)
         if self.data is not None:
+            assert isinstance(self.data, PassData)  # merged evaluations are never fed
             self.data.add(batch.y_true, s, g)
+        rows = batch.rows + self.options.row_offset if self.options.row_offset else batch.rows
         if self.resampler is not None:
-            self.resampler.add(batch.rows, values, g if self.group_index is not None else None)
+            self.resampler.add(rows, values, g if self.group_index is not None else None)
         for i, (worst, pw) in enumerate(zip(self.worst, pws, strict=False)):
             sg = pw.grad if s is None else pw.grad * (s if pw.grad.ndim == 1 else s[:, None])
-            worst.add(batch.rows, batch.y_true, batch.y_pred, values[:, 2 * i], sg)
+            worst.add(rows, batch.y_true, batch.y_pred, values[:, 2 * i], sg)
 
     def _add_group_sums(self, values: Array, g: NDArray[np.intp], groups: int) -> None:
         sums = self._sums
@@ -162,10 +185,51 @@ class Evaluation:
         sums["counts"] += np.bincount(g, minlength=groups)
         sums["table"] = acc
 
+    def merge(self, other: Evaluation, codes: NDArray[np.intp]) -> None:
+        """Add another partition's finished pass 1 (its group g is ``codes[g]`` here).
+
+        Totals and per-group totals add, the bootstrap's state merges
+        (:meth:`Resampler.merge`), the worst rows are cut back to N.  The
+        pass data is not merged: it stays with its partition
+        (:mod:`losscli.engine.evaluate_parts`).
+        """
+        theirs = other._sums
+        if "all" in theirs:
+            self._sums["all"] = self._sums.get("all", 0.0) + theirs["all"]
+        if self.group_index is not None and "table" in theirs:
+            groups = max(len(self.group_index), 1)
+            table, counts = theirs["table"], theirs["counts"]
+            at = codes[: table.shape[0]]
+            grown = np.zeros((groups, table.shape[1]))
+            grown_counts = np.zeros(groups, dtype=np.int64)
+            np.add.at(grown, at, table)
+            np.add.at(grown_counts, at, counts)
+            if "table" in self._sums:
+                rows = self._sums["table"].shape[0]
+                grown[:rows] += self._sums["table"]
+                grown_counts[:rows] += self._sums["counts"]
+            self._sums["table"], self._sums["counts"] = grown, grown_counts
+        if self.resampler is not None and other.resampler is not None:
+            self.resampler.merge(other.resampler, codes if self.group_index is not None else None)
+        for mine, kept in zip(self.worst, other.worst, strict=True):
+            mine.merge(kept)
+        if other.classes is not None:
+            self.classes = other.classes
+
     # -- the end -------------------------------------------------------------------
 
     def finish(self, values: list[float | None]) -> EvaluationReport:
-        """The report, given the overall value of each loss from compute's summaries."""
+        """The report, given the overall value of each loss from compute's summaries.
+
+        A deferred (partition's) evaluation ends its pass 1 only and hands
+        itself back, its pass data kept for the merged baseline's passes.
+        """
+        if self.options.deferred:
+            if self.data is not None:
+                self.data.finish()
+            if self.resampler is not None:
+                self.resampler.finish()
+            return EvaluationReport([], by=self.options.by, seed=self.options.seed, state=self)
         try:
             return self._finish(values)
         finally:
@@ -185,7 +249,7 @@ class Evaluation:
                 assert value is not None
                 overall_base[i] = baselines(
                     loss,
-                    Overall(self.data),  # type: ignore[arg-type]
+                    Overall(self.data),
                     groups=1,
                     logits=self._logits(i),
                     reduction=self.reduction,

@@ -82,6 +82,12 @@ class Worst:
     ) -> None:
         self._top.add(rows, loss, y_true, y_pred, grad)
 
+    def merge(self, other: Worst) -> None:
+        """Another partition's kept rows (rows numbered in the whole input)."""
+        kept = other.kept
+        if kept is not None:
+            self.add(kept.rows, kept.y_true, kept.y_pred, kept.loss, kept.grad)
+
     @property
     def kept(self) -> WorstRows | None:
         t = self._top
