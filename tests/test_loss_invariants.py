@@ -39,10 +39,9 @@ def test_every_task_and_param_has_a_generator():
 
 
 def _step(loss: Loss, x: float, logits: bool, size: float) -> float:
-    h = size * max(1.0, abs(x))
-    if loss.space(logits) == "probability":
-        h = min(h, x / 4, (1 - x) / 4)
-    return h
+    if loss.space(logits) == "probability":  # relative to the nearer edge, where 1/p blows up
+        return size * min(x, 1 - x)
+    return size * max(1.0, abs(x))
 
 
 def _differences(f, p: np.ndarray, loss: Loss, logits: bool, size: float) -> np.ndarray:

@@ -316,10 +316,15 @@ def _solve_psd(hess: Array, g: Array) -> Array:
 
 
 def _line_search(
-    obj: Objective, data: DataSource, theta: Array, f: float, step: Array, slope: float
+    obj: Objective,
+    data: DataSource,
+    theta: Array,
+    f: float,
+    step: Array,
+    slope: float,
+    t: float = 1.0,
 ) -> tuple[Array, float] | None:
-    """Backtracking Armijo from t = 1: (θ + t·step, f there), or None when nothing decreases."""
-    t = 1.0
+    """Backtracking Armijo from ``t``: (θ + t·step, f there), or None when nothing decreases."""
     for _ in range(LINE_SEARCH_STEPS):
         trial = theta + t * step
         f_trial = _smooth_value(obj, trial, data)
@@ -327,6 +332,18 @@ def _line_search(
             return trial, f_trial
         t *= 0.5
     return None
+
+
+def _full_step(
+    obj: Objective, data: DataSource, theta: Array, f: float, step: Array, slope: float
+) -> tuple[Array, float, Array, Array | None] | None:
+    """θ + step with its f, ∇f and Hessian from one pass, if Armijo accepts t = 1; else None."""
+    trial = theta + step
+    try:
+        f_t, g_t, h_t = _evaluate(obj, trial, data, True)
+    except SolverDiverged:  # the scores overflow there: the line search backs off
+        return None
+    return (trial, f_t, g_t, h_t) if f_t <= f + ARMIJO * slope else None
 
 
 def _cg(hvp: Callable[[Array], Array], g: Array, tol: float, max_iter: int) -> Array:
@@ -402,6 +419,7 @@ def newton(
     dense = obj.outputs == 1 and obj.size <= DENSE_MAX
     theta = theta.copy()
     f, g, hess = _evaluate(obj, theta, data, dense)
+    full = dense  # try the fused full step (see below)
     cert = certify(obj, theta, data, grad=g, hess=hess)
     best: tuple[Array, float, Certificate, int] | None = None  # the first certified point
     steps = 0
@@ -426,12 +444,20 @@ def newton(
         slope = float(g @ step)
         if slope >= 0:  # not a descent direction (numerically flat): fall back to −g
             step, slope = -g, -float(g @ g)
-        moved = _line_search(obj, data, theta, f, step, slope)
-        if moved is None:
-            break  # no decrease possible in floating point
-        theta, _ = moved
+        # Newton's full step is accepted on most iterations: while it is, the
+        # trial point's pass also gives the next gradient and Hessian (one pass
+        # per iteration instead of two); after a refused one, backtrack plainly.
+        whole = _full_step(obj, data, theta, f, step, slope) if full else None
+        if whole is not None:
+            theta, f, g, hess = whole
+        else:
+            moved = _line_search(obj, data, theta, f, step, slope, 0.5 if full else 1.0)
+            if moved is None:
+                break  # no decrease possible in floating point
+            theta, _ = moved
+            f, g, hess = _evaluate(obj, theta, data, dense)
+        full = hess is not None and (whole is not None or not full)
         steps += 1
-        f, g, hess = _evaluate(obj, theta, data, dense)
         if on_iteration is not None:
             on_iteration(steps, theta, f)
         cert = certify(obj, theta, data, grad=g, hess=hess)
