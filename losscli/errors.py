@@ -9,7 +9,7 @@ time (for example a diverging fit).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -42,8 +42,12 @@ class NoRows(InputError):
     """No rows to work on: a header alone, or every row dropped by --dropna.
 
     An error for a whole input; a partition of one (losscli.engine.parts)
-    may be empty while its neighbours are not.
+    may be empty while its neighbours are not.  ``empty`` is then what the
+    reader had resolved (train: a zero-row TrainingData with its design and
+    dropped count), for the caller that can carry on without the rows.
     """
+
+    empty: Any = None
 
 
 class RunError(LossCliError):

@@ -423,3 +423,24 @@ def test_a_partition_whose_rows_dropna_drops_all_is_not_an_error(
         assert remote[1] == local[1]
         if "json" in output:
             assert json.loads(remote[1])["dropped"] == 4_000
+
+
+def test_train_skips_a_partition_whose_rows_dropna_drops_all(
+    scheduler: str, data: Path, tmp_path: Path
+) -> None:
+    lines = (data / "big.csv").read_text().splitlines(keepends=True)
+    for i in range(2_001, 6_001):  # the feature a of rows 2001…6000 missing
+        cells = lines[i].split(",")
+        cells[0] = ""
+        lines[i] = ",".join(cells)
+    path = tmp_path / "holes.csv"
+    path.write_text("".join(lines))
+    base = ["train", "-f", "json", "-q", "--features", "a,b", "--dropna"]
+    for fit in (["--target", "y"], ["--target", "y_true", "--loss", "bce", "--val-split", "0.2"]):
+        local, remote = _both(scheduler, *base, *fit, str(path))
+        assert local[0] == remote[0] == 0, remote
+        a, b = json.loads(local[1]), json.loads(remote[1])
+        assert a["dropped"] == b["dropped"] == 4_000
+        assert (a["n_train"], a["n_validation"]) == (b["n_train"], b["n_validation"])
+        assert b["objective"] == pytest.approx(a["objective"], rel=1e-10)
+        assert np.allclose(b["coef"], a["coef"], rtol=1e-8, atol=0)

@@ -44,7 +44,7 @@ from losscli.engine.parts import (
     partitions,
     read_part,
 )
-from losscli.errors import InputError
+from losscli.errors import InputError, NoRows
 from losscli.fit.blocked import ColumnStats
 
 if TYPE_CHECKING:
@@ -69,7 +69,12 @@ class _Loaded:
 
 
 def _load(part: Part, spec: PartRequest) -> _Loaded:
-    data = read_part(part, spec)
+    try:
+        data = read_part(part, spec)
+    except NoRows as exc:
+        if part.count == 1 or exc.empty is None:  # a whole file: as the local engine, an error
+            raise
+        data = exc.empty  # its file's other partitions have rows (--dropna emptied this one)
     stats = ColumnStats(data.x.shape[1])
     stats.add(data.x)
     y = data.labels.y
@@ -228,6 +233,9 @@ def read_on_workers(client: Client, request: Any, *, classification: bool) -> St
     relabels: list[Any] = [None] * len(parts)
     if classification:
         classes, relabels = merge_classes([s[3] for s in summaries], targets[0])
-    counts = [s[0] for s in summaries]
+    # partitions --dropna emptied hold no rows to sum: every later map skips them
+    kept = [i for i, s in enumerate(summaries) if s[0] > 0]
+    counts = [summaries[i][0] for i in kept]
+    raw, relabels = [raw[i] for i in kept], [relabels[i] for i in kept]
     cache = DaskParts(client, raw, counts, len(design.names), relabels)
     return Streamed(design, targets[0], classes, dropped, stats, cache=cache)

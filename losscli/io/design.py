@@ -225,9 +225,10 @@ def read_training(
             code_parts[f].append(coder.encode(cell.to_numpy(dtype=object)[keep]))
         label_parts.append(y[keep] if not isinstance(keep, slice) else y)
     if matrix.n == 0:
-        if dropped:
-            raise NoRows("no rows left after --dropna")
-        raise NoRows(f"{table.name} has a header but no data rows")
+        none_left = "no rows left after --dropna"
+        empty = NoRows(none_left if dropped else f"{table.name} has a header but no data rows")
+        empty.empty = _no_rows(dense, cols, codes, classification, dropped)
+        raise empty
     if classification:
         labels = encode_classes(label_parts, cols.target)
     else:
@@ -235,6 +236,20 @@ def read_training(
             np.concatenate(label_parts) if len(label_parts) > 1 else label_parts[0], None
         )
     x, design = _assemble(matrix, dense, cols, codes, code_parts)
+    return TrainingData(x, labels, design, cols.target, dropped, cols.note)
+
+
+def _no_rows(
+    dense: list[tuple[str, int]],
+    cols: TrainColumns,
+    codes: dict[str, _Codes],
+    classification: bool,
+    dropped: int,
+) -> TrainingData:
+    """A partition left without rows, as far as it was read: its design and dropped count."""
+    x = np.zeros((0, len(dense)))
+    design = Design(cols.features, {f: () for f in codes})
+    labels = Labels(np.zeros(0), () if classification else None)
     return TrainingData(x, labels, design, cols.target, dropped, cols.note)
 
 
