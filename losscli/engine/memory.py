@@ -7,8 +7,10 @@ already hold when the input is read (about 130 MB) counts against it.
 The budget is ``--memory-limit`` when given, else :data:`DEFAULT_SHARE` of
 the memory the kernel reports as available when the command starts
 (``MemAvailable`` in ``/proc/meminfo``; on systems without it, of the
-physical memory).  Half leaves room for the page cache that makes a spilled
-matrix cheap to re-read, and for the rest of the machine.
+physical memory; inside a cgroup memory limit — a container, a batch job —
+of the room left under it, when that is less).  Half leaves room for the
+page cache that makes a spilled matrix cheap to re-read, and for the rest of
+the machine.
 """
 
 from __future__ import annotations
@@ -68,7 +70,14 @@ def parse_size(text: str, flag: str = "--memory-limit", minimum: int = MIN_LIMIT
 
 
 def available_bytes() -> int:
-    """Memory the kernel could give this process now (MemAvailable), else physical memory."""
+    """Memory the kernel could give this process now: MemAvailable (else physical
+    memory), or less when a cgroup limit (a container's, a batch job's) leaves less."""
+    room = cgroup_room()
+    machine = _machine_available()
+    return machine if room is None else min(machine, room)
+
+
+def _machine_available() -> int:
     try:
         with open("/proc/meminfo", encoding="ascii") as f:
             for line in f:
@@ -80,6 +89,64 @@ def available_bytes() -> int:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
         return FALLBACK_BYTES
+
+
+# (folder of the hierarchy, limit file, usage file, reclaimable-cache key in memory.stat)
+_CGROUP_V2 = ("", "memory.max", "memory.current", "inactive_file")
+_CGROUP_V1 = ("memory", "memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")
+NO_LIMIT = 1 << 60  # cgroup v1 writes "no limit" as a huge page-rounded number
+
+
+def cgroup_room(proc: str = "/proc/self/cgroup", root: str = "/sys/fs/cgroup") -> int | None:
+    """Room under this process's cgroup memory limits (v2 or v1), None when none is set.
+
+    MemAvailable is the machine's; inside a container or a job with a memory
+    limit the kernel kills the process at the cgroup's limit long before.
+    The room is limit − usage + inactive file cache (the page cache the kernel
+    reclaims before it kills: the "working set" rule), the least over the
+    cgroup and its ancestors, since each one's limit applies.
+    """
+    try:
+        with open(proc, encoding="ascii") as f:
+            entries = [line.rstrip("\n").split(":", 2) for line in f if line.count(":") >= 2]
+    except OSError:
+        return None
+    rooms = []
+    for _, controllers, path in entries:
+        if controllers == "":
+            layout = _CGROUP_V2
+        elif "memory" in controllers.split(","):
+            layout = _CGROUP_V1
+        else:
+            continue
+        folder = os.path.join(root, layout[0])
+        parts = [p for p in path.split("/") if p]
+        for depth in range(len(parts), -1, -1):
+            room = _room_in(os.path.join(folder, *parts[:depth]), layout)
+            if room is not None:
+                rooms.append(room)
+    return min(rooms) if rooms else None
+
+
+def _room_in(folder: str, layout: tuple[str, str, str, str]) -> int | None:
+    _, limit_file, usage_file, cache_key = layout
+    try:
+        with open(os.path.join(folder, limit_file), encoding="ascii") as f:
+            text = f.read().strip()
+        if text == "max" or int(text) >= NO_LIMIT:
+            return None
+        limit = int(text)
+        with open(os.path.join(folder, usage_file), encoding="ascii") as f:
+            usage = int(f.read().strip())
+        cache = 0
+        with open(os.path.join(folder, "memory.stat"), encoding="ascii") as f:
+            for line in f:
+                key, _, value = line.partition(" ")
+                if key == cache_key:
+                    cache = int(value)
+    except (OSError, ValueError):
+        return None
+    return max(0, limit - usage + cache)
 
 
 def default_limit() -> int:
