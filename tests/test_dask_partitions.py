@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +20,6 @@ import pytest
 from click.testing import CliRunner
 
 from losscli.cli import cli
-from losscli.engine.dask import LOOPBACK_HTTP
 from losscli.engine.parts import PartKind, partitions
 from losscli.io import csvblocks
 
@@ -31,22 +29,6 @@ ROWS = 24_000
 BLOCK = 16_000  # bytes per parsed block here (2 MB by default)
 SIZE = "150kB"  # --partition-size: about 17 partitions of the CSV, 1,400 rows each
 BAD_ROW = 3_500
-
-
-@pytest.fixture(scope="module")
-def scheduler() -> Iterator[str]:
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=False,
-        protocol="tcp",
-        host="127.0.0.1",
-        dashboard_address=LOOPBACK_HTTP,
-    )
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
 
 
 @pytest.fixture(autouse=True)

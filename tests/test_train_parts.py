@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,29 +17,12 @@ from click.testing import CliRunner
 
 from losscli.cli import cli
 from losscli.engine.cache import LazyFolder
-from losscli.engine.dask import LOOPBACK_HTTP
 from losscli.losses import make_loss
 from losscli.train import TrainRequest, prepare
 
 distributed = pytest.importorskip("distributed")
 
 SIZES = (4000, 2500, 3500)  # rows per file: unequal, so offsets matter
-
-
-@pytest.fixture(scope="module")
-def scheduler() -> Iterator[str]:
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=False,
-        protocol="tcp",
-        host="127.0.0.1",
-        dashboard_address=LOOPBACK_HTTP,
-    )
-    try:
-        yield cluster.scheduler_address
-    finally:
-        cluster.close()
 
 
 @pytest.fixture(scope="module")

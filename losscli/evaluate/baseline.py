@@ -44,6 +44,8 @@ from losscli.errors import BadValues, InputError
 from losscli.losses import MACHINE_EPS, Loss, Reduction
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import numpy as np
     from numpy.typing import NDArray
 
@@ -59,6 +61,16 @@ GRID = 15  # interior grid points of the minimiser's bracket per pass
 REL_TOL = 1e-13  # bracket width at which the 1-D minimiser stops, relative to max(1, |c|)
 MAX_PASSES = 400
 SUB_ROWS = 1 << 16  # rows per evaluation block (candidates × rows stay a few MB)
+
+
+def _sub_blocks(rows: ChunkSource) -> Iterator[tuple[Array, Array, Array]]:
+    """(y, w, group codes) of every chunk in runs of :data:`SUB_ROWS` rows."""
+    for chunk in rows.chunks():
+        for lo in range(0, chunk.y.shape[0], SUB_ROWS):
+            hi = lo + SUB_ROWS
+            yield chunk.y[lo:hi], chunk.w[lo:hi], chunk.g[lo:hi]
+
+
 LOGIT_LIMIT = 700.0  # |logit| beyond which the optimum is at infinity (exp overflows after)
 
 
@@ -151,17 +163,11 @@ def _totals_at(
 
     def part(rows: ChunkSource) -> tuple[Array, Array]:
         num, den = np.zeros(groups), np.zeros(groups)
-        for chunk in rows.chunks():
-            for lo in range(0, chunk.y.shape[0], SUB_ROWS):
-                y, w, g = (
-                    chunk.y[lo : lo + SUB_ROWS],
-                    chunk.w[lo : lo + SUB_ROWS],
-                    chunk.g[lo : lo + SUB_ROWS],
-                )
-                pw = loss.pointwise(y, table[g], logits=logits, strict=False)
-                num += np.bincount(g, weights=w * pw.loss, minlength=groups)
-                norm = w if pw.norm is None else w * pw.norm
-                den += np.bincount(g, weights=norm, minlength=groups)
+        for y, w, g in _sub_blocks(rows):
+            pw = loss.pointwise(y, table[g], logits=logits, strict=False)
+            num += np.bincount(g, weights=w * pw.loss, minlength=groups)
+            norm = w if pw.norm is None else w * pw.norm
+            den += np.bincount(g, weights=norm, minlength=groups)
         return num, den
 
     parts = data.each(part)
@@ -370,22 +376,16 @@ def _derivatives(loss: Loss, data: Rows, groups: int, cands: Array, logits: bool
 
     def part(rows: ChunkSource) -> Array:
         out = np.zeros((groups, j))
-        for chunk in rows.chunks():
-            for lo in range(0, chunk.y.shape[0], SUB_ROWS):
-                y, w, g = (
-                    chunk.y[lo : lo + SUB_ROWS],
-                    chunk.w[lo : lo + SUB_ROWS],
-                    chunk.g[lo : lo + SUB_ROWS],
-                )
-                preds = cands[g]  # (n, j)
-                ys = np.repeat(y, j)
-                pw = loss.pointwise(ys, preds.ravel(), logits=logits, strict=False)
-                grad = pw.grad.reshape(-1, j) * w[:, None]
-                if groups == 1:
-                    out[0] += grad.sum(axis=0)
-                else:
-                    for col in range(j):
-                        out[:, col] += np.bincount(g, weights=grad[:, col], minlength=groups)
+        for y, w, g in _sub_blocks(rows):
+            preds = cands[g]  # (n, j)
+            ys = np.repeat(y, j)
+            pw = loss.pointwise(ys, preds.ravel(), logits=logits, strict=False)
+            grad = pw.grad.reshape(-1, j) * w[:, None]
+            if groups == 1:
+                out[0] += grad.sum(axis=0)
+            else:
+                for col in range(j):
+                    out[:, col] += np.bincount(g, weights=grad[:, col], minlength=groups)
         return out
 
     return _added(data.each(part))
