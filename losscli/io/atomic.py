@@ -153,11 +153,9 @@ def _output(path: str, *, binary: bool) -> Iterator[Any]:
             yield writer
             writer.flush()
         _keep_metadata(tmp, st)
-        pending = _STAGED.get()
-        if pending is not None:  # inside staged_outputs(): renamed at its end
-            pending.append((tmp, target, path))
-        else:
-            os.replace(tmp, target)
+        stage(tmp, target, path)  # inside staged_outputs(): renamed at its end
+    except RunError:
+        raise  # stage removed the temporary file
     except OSError as exc:
         with suppress(OSError):
             os.unlink(tmp)
