@@ -545,3 +545,13 @@ def test_train_bar_ends_full_with_the_stop_reason(monkeypatch):
     assert "━╸" not in final and "╺" not in final  # the bar is full
     r = invoke("train", "-q", "-f", "json", str(SAMPLES / "diabetes.csv"))
     assert screen.getvalue().count("✓") == 1  # --quiet: no bar at all
+
+
+def test_log_axis_labels_stay_apart_on_a_narrow_range() -> None:
+    import math
+
+    from losscli.cli.render_train import _ticks
+
+    exps = [math.log10(21.0), (math.log10(21.0) + math.log10(19.6)) / 2, math.log10(19.6)]
+    assert _ticks(exps) == ["21", "20.3", "19.6"]
+    assert _ticks([2.0, 1.0, 0.0]) == ["100", "10", "1"]  # wide ranges keep two digits

@@ -234,8 +234,14 @@ def train_tables(report: TrainReport, console: Console, *, curve: bool) -> None:
 # --------------------------------------------------------------------------- the chart
 
 
-def _tick(exponent: float) -> str:
-    return numbers.human(float(f"{10**exponent:.2g}"))
+def _ticks(exponents: Sequence[float]) -> list[str]:
+    """Axis labels at 10^e: two significant digits, or as many more as keep them apart
+    (19.6 … 21 on a log axis would otherwise read 20, 20, 21)."""
+    for digits in range(2, numbers.SIGNIFICANT + 1):
+        labels = [numbers.human(float(f"{10**e:.{digits}g}")) for e in exponents]
+        if len(set(labels)) == len(labels):
+            return labels
+    return labels
 
 
 def convergence_chart(
@@ -262,7 +268,8 @@ def convergence_chart(
     if high - low < 1e-9:  # flat: a decade around the value
         low, high = low - 0.5, high + 0.5
     floor = low - (high - low) / max(height - 1, 1)  # zeros sit on the bottom row
-    labels = {height - 1: _tick(high), 0: _tick(low), (height - 1) // 2: _tick((low + high) / 2)}
+    rows = (height - 1, (height - 1) // 2, 0)
+    labels = dict(zip(rows, _ticks((high, (low + high) / 2, low)), strict=True))
     label_width = max(len(t) for t in labels.values())
     n = len(history)
     cols = max(2, min(60, width - label_width - 2))
