@@ -645,7 +645,12 @@ def _warnings(
         if classification and not l2:
             fix = "the classes may be separable — add --l2"
         elif cert is not None and cert.kind == "subgradient_norm":
-            fix = "a kinked loss: use --optimizer auto (an exact LP) and no --l2"
+            from losscli.fit.solvers import NEED_ROWS_IN_MEMORY
+
+            if NEED_ROWS_IN_MEMORY in result.choice:
+                fix = "a kinked loss: exact solvers need the rows in memory: raise --memory-limit"
+            else:
+                fix = "a kinked loss: use --optimizer auto (an exact LP, or a QP with --l2)"
         else:
             fix = "lower --tol or raise --epochs"
         return (f"stopped short of a certified optimum{gap}; {fix}",)

@@ -118,3 +118,21 @@ def test_bad_cells_are_reported_with_their_row_out_of_core(tmp_path: Path) -> No
     result = CliRunner().invoke(cli, ["train", str(path), "--memory-limit", "1MB"])
     assert result.exit_code == 2
     assert "column 'a' has missing values in row 35001" in result.output
+
+
+def test_a_kinked_loss_out_of_core_runs_uncertified_not_refused(data_file: Path) -> None:
+    """auto's exact LP needs the rows in memory: past the limit it fits by proximal
+    gradient, says why, and calls the result not_optimal (never converged)."""
+    args = ["--loss", "mae", "--target", "y", "--features", "a,b,c,d"]
+    exact = _train(data_file, *args)
+    result = CliRunner().invoke(
+        cli, ["train", str(data_file), "-f", "json", *args, "--memory-limit", LIMIT]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert exact["optimizer"] == "lp" and exact["stop_reason"] == "converged"
+    assert out["optimizer"] == "gd" and out["stop_reason"] == "not_optimal"
+    assert "in memory" in str(out["optimizer_choice"])
+    assert "raise --memory-limit" in result.stderr
+    assert float(out["objective"]) >= float(exact["objective"]) * (1 - 1e-8)  # type: ignore[arg-type]
+    assert float(out["objective"]) < 1.01 * float(exact["objective"])  # type: ignore[arg-type]

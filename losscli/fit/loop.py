@@ -458,7 +458,7 @@ def _solve(
     x, y = (data.x, data.y) if isinstance(data, InMemory) else (data, None)
     name, why = config.optimizer, ""
     if name == "auto":
-        name, why = solvers.choose(obj, data.n_rows)
+        name, why = solvers.choose(obj, data.n_rows, in_memory=isinstance(data, InMemory))
         if name == "gd":
             result = fit(
                 obj,

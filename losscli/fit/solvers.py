@@ -129,17 +129,26 @@ class SolverFailed(Exception):
 # --------------------------------------------------------------------------- choice
 
 
-def choose(obj: Objective, n_rows: int) -> tuple[str, str]:
+NEED_ROWS_IN_MEMORY = "need the rows in memory"  # why auto gave a kinked loss to gd
+
+
+def choose(obj: Objective, n_rows: int, *, in_memory: bool = True) -> tuple[str, str]:
     """(method, why) for ``--optimizer auto``: by loss, penalty and shape.
 
     Kinked losses → the LP when there is no L2, the QP solver of
-    :mod:`losscli.fit.kinked_qp` with L2 (and L1); L1 on a smooth loss →
+    :mod:`losscli.fit.kinked_qp` with L2 (and L1) — both need the rows in
+    memory, so out of core and on Dask proximal gradient; L1 on a smooth loss →
     proximal Newton when the Hessian is known and the model small, else
     proximal gradient (``gd``); smooth → Newton when its Hessian is known and
     d·k is modest, else L-BFGS.
     """
     known = has_curvature(obj.loss, logits=obj.logits, outputs=obj.outputs)
     if not obj.loss.smooth:
+        if obj.loss.name in LP_LOSSES and obj.outputs == 1 and not in_memory:
+            return "gd", (
+                f"{obj.loss.name}'s exact LP/QP solvers {NEED_ROWS_IN_MEMORY} (these are "
+                "on disk or on a cluster): proximal gradient over the blocks, uncertified"
+            )
         if obj.loss.name in LP_LOSSES and not obj.l2 and obj.outputs == 1:
             return "lp", f"{obj.loss.name} is piecewise linear: an exact LP (HiGHS)"
         # Hook (losscli.fit.kinked_qp): kinked + L2 (and elastic net) → the exact QP solver.
