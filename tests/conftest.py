@@ -5,9 +5,9 @@ the property tests explore the same examples on every run, so a submission's
 verdict never depends on the draw. Locally they draw fresh examples each run
 (and replay stored failures), which is how new counterexamples are found.
 
-``scheduler`` is one in-process Dask LocalCluster (two single-threaded
-workers on 127.0.0.1) for the whole session, shared by the Dask tests; a
-test that kills workers starts its own.
+``scheduler`` is an in-process Dask LocalCluster (two single-threaded
+workers on 127.0.0.1) for each Dask test module; a test that kills workers
+starts its own.
 
 BLAS runs on one thread, as the command line sets it (``losscli._process``),
 imported before NumPy loads: on a shared 2-core machine OpenBLAS's threads
@@ -34,9 +34,13 @@ if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
     settings.load_profile("ci")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def scheduler() -> Iterator[str]:
-    """The address of a LocalCluster started once for every Dask test (127.0.0.1 only)."""
+    """The address of a LocalCluster for one module's Dask tests (127.0.0.1 only).
+
+    Per module, not per session: a running cluster's threads draw on the global
+    ``random`` state, which hypothesis (in later modules) reports as a misuse.
+    """
     distributed = pytest.importorskip("distributed")
     from losscli.engine.dask import LOOPBACK_HTTP
 
