@@ -757,12 +757,14 @@ def _step_rule(
 ) -> Step:
     """One mini-batch step θ ← update(θ, ∇f_batch(θ), lr), in place.
 
-    Plain sgd on a lean kernel is the fused step; every other optimizer gets
+    Plain sgd and adam(w) on a lean kernel are fused steps; every other optimizer gets
     the batch gradient (lean or general) and applies its own ``update``.
     """
-    if kernel is not None and config.optimizer == "sgd":
-        return kernel.sgd_step
     opt = make_optimizer(config.optimizer, **hyper)
+    if kernel is not None:  # hook (losscli.fit.lean): sgd and adam fuse with the gradient
+        fused = kernel.fused(opt, theta)
+        if fused is not None:
+            return fused
     state = opt.init(theta)
     grad = np.empty(obj.size)
     gradient = kernel.gradient if kernel is not None else obj.batch_gradient

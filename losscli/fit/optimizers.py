@@ -20,6 +20,13 @@ to keep (for example the best weights for early stopping). ``grad`` is only read
 Each state carries a scratch buffer so a step allocates no temporary array. Arrays
 must be float64; any shape works (the rules are elementwise).
 
+**Scalars as 0-d arrays.** A Python float operand costs a ufunc call about 0.19 µs
+to convert (0.41 µs against 0.22 µs for ``a *= b`` on 21 entries, NumPy 2.4), more
+than the arithmetic; a broadcast (2, 1) operand costs more still (0.84 µs).  So the
+rules keep their constants in 0-d arrays made once and write a per-step scalar
+(``lr``, a bias correction) into a 0-d array before using it (0.05 µs): the same
+IEEE products, fewer microseconds.  ``_scalar`` makes them.
+
 The library never prints and never imports click: bad names or values raise
 ``ValueError`` with a message the command line shows as it is.
 """
@@ -80,11 +87,51 @@ class Optimizer(NamedTuple):
 
     ``init(params) -> state``; ``update(grad, state, params, lr) -> (params, state)``
     with the in-place contract of the module docstring. ``lr`` is passed on every
-    call so that a schedule stays outside the optimizer.
+    call so that a schedule stays outside the optimizer.  ``rule`` names the rule
+    and its settings for a caller that fuses it with the gradient
+    (:mod:`losscli.fit.lean`); None for rules nothing fuses.
     """
 
     init: Callable[[Array], Any]
     update: Callable[[Array, Any, Array, float], tuple[Array, Any]]
+    rule: SgdRule | AdamRule | None = None
+
+
+@dataclass(frozen=True)
+class SgdRule:
+    """Plain SGD, ``θ ← θ − lr·g``: it has no settings."""
+
+
+@dataclass(frozen=True)
+class AdamRule:
+    """Adam's settings (AdamW's with ``weight_decay`` > 0), as ``_adam`` checked them.
+
+    ``mask`` None decays every coordinate.  :meth:`coefficients` is the one
+    place the per-step bias corrections are computed, for ``update`` and for
+    the fused mini-batch step alike.
+    """
+
+    beta1: float
+    beta2: float
+    eps: float
+    weight_decay: float
+    mask: BoolArray | None
+
+    def coefficients(self, step: int, lr: float) -> tuple[float, float]:
+        """(ε', a) of step ``step`` (from 1): ``θ ← θ − a·m_sum / (√v_sum + ε')``.
+
+        torch: θ ← θ − lr/(1−β1^t) · a / (√b/√(1−β2^t) + ε) with exp_avg
+        a = (1−β1)·m_sum and exp_avg_sq b = (1−β2)·v_sum.  With
+        c = √(1−β2)/√(1−β2^t) the denominator is c·(√v_sum + ε/c), so one
+        scalar add and one scalar multiply carry every constant.
+        """
+        c = math.sqrt(1.0 - self.beta2) / math.sqrt(1.0 - self.beta2**step)
+        return self.eps / c, lr * (1.0 - self.beta1) / ((1.0 - self.beta1**step) * c)
+
+
+def _scalar(value: float = 0.0) -> Array:
+    """A 0-d float64 array: a cheaper ufunc operand than a Python float (module docstring)."""
+    return np.array(value, dtype=np.float64)
 
 
 # --------------------------------------------------------------------- states
@@ -127,12 +174,27 @@ class AdamState(NamedTuple):
     ``m_sum = Σ β1^(t−i) g_i`` and ``v_sum = Σ β2^(t−i) g_i²`` are torch's
     ``exp_avg / (1−β1)`` and ``exp_avg_sq / (1−β2)``: the same moments without the
     two ``(1−β)`` multiplies per step, which are folded into scalars instead.
+    They are stacked, ``moments = [m_sum, v_sum]``, and so is the step's
+    increment, ``stacked = [g, g²]``: one multiply by ``[β1…, β2…]`` (full
+    shape: a broadcast column costs more than two calls) and one add move both
+    moments (3.6 → 2.7 µs a step on 21 entries with the 0-d scalars).
     """
 
     step: int
-    m_sum: Array
-    v_sum: Array
+    moments: Array  # (2, *params.shape)
+    factors: Array  # [β1…, β2…], the same shape, constant
+    stacked: Array  # scratch of the same shape: [g, g²]
     scratch: Array
+
+    @property
+    def m_sum(self) -> Array:
+        row: Array = self.moments[0]
+        return row
+
+    @property
+    def v_sum(self) -> Array:
+        row: Array = self.moments[1]
+        return row
 
 
 def _check_params(params: Array) -> None:
@@ -169,17 +231,20 @@ def sgd() -> Optimizer:
     Also the rule of full-batch ``gd``; only the trainer's batching differs.
     """
 
+    rate = _scalar()
+
     def init(params: Array) -> SgdState:
         _check_params(params)
         return SgdState(np.empty_like(params))
 
     def update(grad: Array, state: SgdState, params: Array, lr: float) -> tuple[Array, SgdState]:
         scratch = state.scratch
-        np.multiply(grad, lr, scratch)
+        rate[()] = lr
+        np.multiply(grad, rate, scratch)
         np.subtract(params, scratch, params)
         return params, state
 
-    return Optimizer(init, update)
+    return Optimizer(init, update, SgdRule())
 
 
 def _momentum_init(params: Array) -> MomentumState:
@@ -196,15 +261,17 @@ def momentum(*, momentum: float = 0.9, nesterov: bool = False) -> Optimizer:
     the look-ahead applied to the gradient (Sutskever et al. 2013 as rewritten by
     torch), not to θ.  The flag picks the rule once, not on every step.
     """
-    mu = _check_unit_interval("momentum", momentum)
+    mu = _scalar(_check_unit_interval("momentum", momentum))
+    rate = _scalar()
 
     def heavy_ball(
         grad: Array, state: MomentumState, params: Array, lr: float
     ) -> tuple[Array, MomentumState]:
         v, scratch = state
+        rate[()] = lr
         np.multiply(v, mu, v)
         np.add(v, grad, v)
-        np.multiply(v, lr, scratch)
+        np.multiply(v, rate, scratch)
         np.subtract(params, scratch, params)
         return params, state
 
@@ -212,11 +279,12 @@ def momentum(*, momentum: float = 0.9, nesterov: bool = False) -> Optimizer:
         grad: Array, state: MomentumState, params: Array, lr: float
     ) -> tuple[Array, MomentumState]:
         v, scratch = state
+        rate[()] = lr
         np.multiply(v, mu, v)
         np.add(v, grad, v)
         np.multiply(v, mu, scratch)
         np.add(scratch, grad, scratch)
-        np.multiply(scratch, lr, scratch)
+        np.multiply(scratch, rate, scratch)
         np.subtract(params, scratch, params)
         return params, state
 
@@ -232,7 +300,8 @@ def adagrad(*, eps: float = 1e-10) -> Optimizer:
 
     ``s ← s + g²``; ``θ ← θ − lr·g / (√s + ε)``.
     """
-    eps = _check_positive("eps", eps)
+    eps_ = _scalar(_check_positive("eps", eps))
+    rate = _scalar()
 
     def init(params: Array) -> AdagradState:
         _check_params(params)
@@ -242,12 +311,13 @@ def adagrad(*, eps: float = 1e-10) -> Optimizer:
         grad: Array, state: AdagradState, params: Array, lr: float
     ) -> tuple[Array, AdagradState]:
         s, scratch = state
+        rate[()] = lr
         np.multiply(grad, grad, scratch)
         np.add(s, scratch, s)
         np.sqrt(s, scratch)
-        np.add(scratch, eps, scratch)
+        np.add(scratch, eps_, scratch)
         np.divide(grad, scratch, scratch)
-        np.multiply(scratch, lr, scratch)
+        np.multiply(scratch, rate, scratch)
         np.subtract(params, scratch, params)
         return params, state
 
@@ -263,7 +333,7 @@ def rmsprop(*, alpha: float = 0.99, eps: float = 1e-8) -> Optimizer:
     alpha = _check_unit_interval("alpha", alpha)
     eps = _check_positive("eps", eps)
     c = math.sqrt(1.0 - alpha)
-    eps_scaled = eps / c
+    decay, eps_scaled, rate = _scalar(alpha), _scalar(eps / c), _scalar()
 
     def init(params: Array) -> RmspropState:
         _check_params(params)
@@ -273,13 +343,14 @@ def rmsprop(*, alpha: float = 0.99, eps: float = 1e-8) -> Optimizer:
         grad: Array, state: RmspropState, params: Array, lr: float
     ) -> tuple[Array, RmspropState]:
         sq, scratch = state
-        np.multiply(sq, alpha, sq)
+        rate[()] = lr / c
+        np.multiply(sq, decay, sq)
         np.multiply(grad, grad, scratch)
         np.add(sq, scratch, sq)
         np.sqrt(sq, scratch)
         np.add(scratch, eps_scaled, scratch)
         np.divide(grad, scratch, scratch)
-        np.multiply(scratch, lr / c, scratch)
+        np.multiply(scratch, rate, scratch)
         np.subtract(params, scratch, params)
         return params, state
 
@@ -299,9 +370,9 @@ def _adam(
         mask = np.array(decay_mask, dtype=np.bool_, copy=True)
         if bool(mask.all()):
             mask = None  # decaying everything: the cheaper unmasked multiply
-    one_minus_beta1 = 1.0 - beta1
-    sqrt_one_minus_beta2 = math.sqrt(1.0 - beta2)
+    rule = AdamRule(beta1, beta2, eps, weight_decay, mask)
     decays = weight_decay != 0.0
+    eps_t, step_t, shrink = _scalar(), _scalar(), _scalar()
 
     def init(params: Array) -> AdamState:
         _check_params(params)
@@ -309,34 +380,34 @@ def _adam(
             raise ValueError(
                 f"decay_mask has shape {mask.shape} but the parameters have shape {params.shape}"
             )
-        return AdamState(0, np.zeros_like(params), np.zeros_like(params), np.empty_like(params))
+        moments = np.zeros((2, *params.shape))
+        factors = np.empty_like(moments)
+        factors[0], factors[1] = beta1, beta2
+        return AdamState(0, moments, factors, np.empty_like(moments), np.empty_like(params))
 
     def update(grad: Array, state: AdamState, params: Array, lr: float) -> tuple[Array, AdamState]:
-        step, m, v, scratch = state
+        step, moments, factors, stacked, scratch = state
         step += 1
         if decays:
             # Decoupled decay first, as torch.optim.AdamW: θ ← θ·(1 − lr·λ).
+            shrink[()] = 1.0 - lr * weight_decay
             if mask is None:
-                np.multiply(params, 1.0 - lr * weight_decay, params)
+                np.multiply(params, shrink, params)
             else:
-                np.multiply(params, 1.0 - lr * weight_decay, params, where=mask)
-        np.multiply(m, beta1, m)
-        np.add(m, grad, m)
-        np.multiply(v, beta2, v)
-        np.multiply(grad, grad, scratch)
-        np.add(v, scratch, v)
-        # torch: θ ← θ − lr/(1−β1^t) · a / (√b/√(1−β2^t) + ε) with exp_avg a = (1−β1)·m
-        # and exp_avg_sq b = (1−β2)·v. With c = √(1−β2)/√(1−β2^t) the denominator is
-        # c·(√v + ε/c), so one scalar add and one scalar multiply carry every constant.
-        c = sqrt_one_minus_beta2 / math.sqrt(1.0 - beta2**step)
-        np.sqrt(v, scratch)
-        np.add(scratch, eps / c, scratch)
-        np.divide(m, scratch, scratch)
-        np.multiply(scratch, lr * one_minus_beta1 / ((1.0 - beta1**step) * c), scratch)
+                np.multiply(params, shrink, params, where=mask)
+        stacked[0] = grad
+        np.multiply(grad, grad, stacked[1])
+        np.multiply(moments, factors, moments)  # m_sum ← β1·m_sum + g, v_sum ← β2·v_sum + g²
+        np.add(moments, stacked, moments)
+        eps_t[()], step_t[()] = rule.coefficients(step, lr)
+        np.sqrt(moments[1], scratch)
+        np.add(scratch, eps_t, scratch)
+        np.divide(moments[0], scratch, scratch)
+        np.multiply(scratch, step_t, scratch)
         np.subtract(params, scratch, params)
-        return params, AdamState(step, m, v, scratch)
+        return params, AdamState(step, moments, factors, stacked, scratch)
 
-    return Optimizer(init, update)
+    return Optimizer(init, update, rule)
 
 
 def adam(*, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> Optimizer:
