@@ -126,7 +126,10 @@ def test_no_input_files_is_an_error(scheduler: str, tmp_path: Path) -> None:
     assert "matches no file" in result.output
 
 
-def test_a_worker_killed_mid_train_is_survived_with_the_same_result(folder: Path) -> None:
+@pytest.mark.parametrize("extra", [[], ["--val-split", "0.2"]], ids=["all-rows", "val-split"])
+def test_a_worker_killed_mid_train_is_survived_with_the_same_result(
+    folder: Path, extra: list[str]
+) -> None:
     cluster = distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
@@ -137,7 +140,7 @@ def test_a_worker_killed_mid_train_is_survived_with_the_same_result(folder: Path
     try:
         args = [
             str(folder / "*.csv"), "--target", "y", "--features", "a,b,c",
-            "--optimizer", "gd", "--lr", "0.01", "--epochs", "400", "--tol", "0",
+            "--optimizer", "gd", "--lr", "0.01", "--epochs", "400", "--tol", "0", *extra,
         ]  # fmt: skip
         local = _train(*args)
         pids = [w.process.pid for w in cluster.workers.values()]
@@ -163,6 +166,9 @@ def test_a_worker_killed_mid_train_is_survived_with_the_same_result(folder: Path
         f0 = float(local["objective"])  # type: ignore[arg-type]
         assert abs(float(remote["objective"]) - f0) <= 1e-10 * abs(f0)
         np.testing.assert_allclose(remote["coef"], local["coef"], rtol=1e-9)
+        assert remote["n_validation"] == local["n_validation"]
+        for split, scores in local["metrics"].items():  # type: ignore[attr-defined]
+            assert remote["metrics"][split] == pytest.approx(scores, rel=1e-9)
     else:  # the other allowed end: exit 1 with a one-line message, never a hang
         assert result.exit_code == 1
         assert len(result.output.strip().splitlines()) <= 2

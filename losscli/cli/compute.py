@@ -137,16 +137,10 @@ def compute(
         metric_options=MetricOptions(threshold=threshold, bins=bins),
         progress=bar if progress.wanted() else None,
     )
-    from losscli.engine.rows_parts import check_folder, is_folder_target
-    from losscli.io.atomic import check_output_paths, staged_outputs
-
-    if is_folder_target(output.grad_out):  # --grad-out DIR/: one file per partition
-        check_folder(str(output.grad_out))
-        check_output_paths(output.plot)
-    else:
-        check_output_paths(output.grad_out, output.plot)  # bad paths fail before reading input
+    _check_outputs(output)  # bad paths fail before the input is read
     _freeze_imports()
     from losscli.engine.compute_parts import compute_any
+    from losscli.io.atomic import staged_outputs
 
     engine = compute_any(request, where.engine, where.scheduler, where.partition_size)
     with bar, engine as report:
@@ -154,6 +148,18 @@ def compute(
         with staged_outputs():  # files renamed into place only once stdout succeeded too
             _show(report, output, bar)
         _notes(report, output)
+
+
+def _check_outputs(output: OutputPlan) -> None:
+    """--grad-out and --plot paths writable (--grad-out DIR/: a folder, one file per partition)."""
+    from losscli.engine.rows_parts import check_folder, is_folder_target
+    from losscli.io.atomic import check_output_paths
+
+    if is_folder_target(output.grad_out):
+        check_folder(str(output.grad_out))
+        check_output_paths(output.plot)
+    else:
+        check_output_paths(output.grad_out, output.plot)
 
 
 def _losses(
