@@ -101,37 +101,48 @@ def lean_kernel(obj: Objective, y: Array, batch: int) -> LeanKernel | None:
     chain = np.empty(d + 1)  # rᵀ[X, 1]
     decay = np.ones(d + 1)  # 1 − lr·λ2c², recomputed when lr changes
     last_lr = [np.nan]
+    # k/m and −lr·k/m of a full batch as 0-d arrays: cheaper operands than floats
+    # (see losscli.fit.optimizers); a short last batch passes its own float
+    full_factor, step_factor, step_lr = np.array(factor / batch), np.array(0.0), [np.nan]
     matmul, subtract, multiply, add = np.matmul, np.subtract, np.multiply, np.add
 
     def scores_minus_y(theta: Array, xa: Array, yb: Array) -> Array:
         """r = ŷ − y for the batch, in the scratch buffer (ŷ = s or σ(s))."""
         m = len(yb)
         r = residual if m == batch else residual[:m]
-        matmul(xa, theta, out=r)  # Xw + b in one product: the last column is 1 (or 0)
+        matmul(xa, theta, r)  # Xw + b in one product: the last column is 1 (or 0)
         if logistic:
             expit(r, out=r)
-        subtract(r, yb, out=r)
+        subtract(r, yb, r)
         return r
 
     def gradient(theta: Array, xa: Array, yb: Array, out: Array) -> None:
         r = scores_minus_y(theta, xa, yb)
-        matmul(r, xa, out=out)  # (Xᵀr, Σr)
-        multiply(out, factor / len(yb), out=out)
+        matmul(r, xa, out)  # (Xᵀr, Σr)
+        m = len(yb)
+        multiply(out, full_factor if m == batch else factor / m, out)
         if penalised:  # + λ2c²⊙w (0 for the intercept)
-            multiply(theta, l2c2, out=chain)
-            add(out, chain, out=out)
+            multiply(theta, l2c2, chain)
+            add(out, chain, out)
 
     def sgd_step(theta: Array, xa: Array, yb: Array, lr: float) -> None:
         r = scores_minus_y(theta, xa, yb)
-        matmul(r, xa, out=chain)
+        matmul(r, xa, chain)
         if penalised:  # θ ← (1 − lr·λ2c²)⊙θ first: the gradient was taken at the old θ
             if lr != last_lr[0]:
                 multiply(l2c2, -lr, out=decay)
                 add(decay, 1.0, out=decay)
                 last_lr[0] = lr
-            multiply(theta, decay, out=theta)
-        multiply(chain, -lr * factor / len(yb), out=chain)
-        add(theta, chain, out=theta)
+            multiply(theta, decay, theta)
+        m = len(yb)
+        if m != batch:
+            multiply(chain, -lr * factor / m, chain)
+        else:
+            if lr != step_lr[0]:
+                step_factor[()] = -lr * factor / batch
+                step_lr[0] = lr
+            multiply(chain, step_factor, chain)
+        add(theta, chain, theta)
 
     def adam_step(rule: AdamRule, theta: Array) -> SgdStep:
         return _adam_step(
