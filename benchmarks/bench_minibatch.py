@@ -5,6 +5,7 @@ or ``--peer-python``)::
 
     python benchmarks/bench_minibatch.py               # 1M×20, batches 1 (100k rows), 32, 256, 4096
     python benchmarks/bench_minibatch.py --reps 5 --batches 32
+    python benchmarks/bench_minibatch.py --batches 32 --optimizer sgd,momentum,adam
 
 Every measurement is a child process on the same seeded data (generated in
 the child from the seed: no CSV), run interleaved — losscli, scikit-learn,
@@ -160,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batches", default="1,32,256,4096")
     parser.add_argument("--losses", default="mse,bce")
     parser.add_argument(
-        "--optimizer", default="sgd", help="losscli's optimizer (momentum, adam, …: same peer)"
+        "--optimizer",
+        default="sgd",
+        help="losscli's optimizers, comma-separated (sgd, momentum, adam, …: the same peer)",
     )
     parser.add_argument("--peer-python", default=PEER_PYTHON)
     parser.add_argument(
@@ -182,32 +185,38 @@ def main(argv: list[str] | None = None) -> int:
         f"`bench_minibatch.py {' '.join(argv if argv is not None else sys.argv[1:])}`: "
         f"CPU seconds per epoch, medians of {args.reps} interleaved rounds.",
         "",
-        "| loss | rows × 20 | batch | losscli epoch | scikit-learn epoch (1 sample/step) "
+        "| optimizer | loss | rows × 20 | batch | losscli epoch "
+        "| scikit-learn epoch (1 sample/step) "
         f"| lean NumPy loop | losscli / scikit-learn | losscli / lean{before} |",
-        "|---|---|---|---|---|---|---|---|" + ("---|---|" if args.before else ""),
+        "|---|---|---|---|---|---|---|---|---|" + ("---|---|" if args.before else ""),
     ]
     print("\n".join(lines), flush=True)
-    for loss in args.losses.split(","):
-        for batch in map(int, args.batches.split(",")):
-            rows = args.rows // 10 if batch == 1 else args.rows
-            k = 2
-            times: dict[str, list[float]] = {name: [] for name in sides}
-            for _ in range(args.reps):  # interleaved: a noisy minute hits every side alike
-                for name, (python, code, tree) in sides.items():
-                    if name == "sklearn" and not Path(python).exists():
-                        continue
-                    child = [name, loss, str(rows), str(batch), str(args.inner), str(SEED), str(k)]
-                    child.append(args.optimizer)
-                    times[name].append(measure(python, code, child, tree))
-            med = {name: statistics.median(v) if v else float("nan") for name, v in times.items()}
-            ours = med["losscli"]
-            extra = f" {med['before']:.3f} s | {ours / med['before']:.2f}× |" if args.before else ""
-            lines.append(
-                f"| {loss} | {rows:,} | {batch} | {ours:.3f} s | {med['sklearn']:.3f} s "
-                f"| {med['lean']:.3f} s | **{ours / med['sklearn']:.2f}×** "
-                f"| {ours / med['lean']:.2f}× |{extra}"
-            )
-            print(lines[-1], flush=True)
+    cases = [
+        (optimizer, loss, batch)
+        for optimizer in args.optimizer.split(",")
+        for loss in args.losses.split(",")
+        for batch in map(int, args.batches.split(","))
+    ]
+    for optimizer, loss, batch in cases:
+        rows = args.rows // 10 if batch == 1 else args.rows
+        k = 2
+        times: dict[str, list[float]] = {name: [] for name in sides}
+        for _ in range(args.reps):  # interleaved: a noisy minute hits every side alike
+            for name, (python, code, tree) in sides.items():
+                if name == "sklearn" and not Path(python).exists():
+                    continue
+                child = [name, loss, str(rows), str(batch), str(args.inner), str(SEED), str(k)]
+                child.append(optimizer)
+                times[name].append(measure(python, code, child, tree))
+        med = {name: statistics.median(v) if v else float("nan") for name, v in times.items()}
+        ours = med["losscli"]
+        extra = f" {med['before']:.3f} s | {ours / med['before']:.2f}× |" if args.before else ""
+        lines.append(
+            f"| {optimizer} | {loss} | {rows:,} | {batch} | {ours:.3f} s | {med['sklearn']:.3f} s "
+            f"| {med['lean']:.3f} s | **{ours / med['sklearn']:.2f}×** "
+            f"| {ours / med['lean']:.2f}× |{extra}"
+        )
+        print(lines[-1], flush=True)
     (HERE / "minibatch_results.md").write_text("\n".join(lines) + "\n")
     return 0
 
