@@ -17,8 +17,8 @@ fifteen NumPy calls (7 µs), where the same arithmetic needs six.  So:
   θ ← θ − lr·((k/m)·rᵀ[X, 1] + λ2c²⊙θ) is computed as
   θ ← (1 − lr·λ2c²)⊙θ − (lr·k/m)·rᵀ[X, 1], the same rule in four calls.
 
-* **adam and adamw** have a fused step too (:func:`_adam_step`), measured
-  1.09× → see the README's "Mini-batch runs" for SGDRegressor's epoch: one
+* **adam and adamw** have a fused step too (:func:`_adam_step`; 6.1 → 3.5 µs
+  a step, the epoch 1.09× → 0.75× SGDRegressor's, README "Mini-batch runs"): one
   function per step instead of four nested calls and an ``update``, the
   moments stacked as in :class:`AdamState`, per-step scalars in 0-d arrays,
   and the gradient's factor k/m folded away: Adam's step is invariant to a

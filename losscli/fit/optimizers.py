@@ -177,7 +177,7 @@ class AdamState(NamedTuple):
     They are stacked, ``moments = [m_sum, v_sum]``, and so is the step's
     increment, ``stacked = [g, g²]``: one multiply by ``[β1…, β2…]`` (full
     shape: a broadcast column costs more than two calls) and one add move both
-    moments (3.6 → 2.7 µs a step on 21 entries with the 0-d scalars).
+    moments (with the 0-d scalars: 3.6 → 3.3 µs an ``update`` on 21 entries).
     """
 
     step: int
