@@ -13,20 +13,13 @@ import pytest
 
 from losscli.fit.lean import lean_kernel
 from losscli.fit.loop import TrainConfig, fit
-from losscli.fit.objective import Objective
 from losscli.fit.optimizers import AdamState, make_optimizer, make_schedule
-from losscli.losses import make_loss
+from tests.test_minibatch import problem as minibatch_problem
 
 
 def problem(loss: str, n: int, d: int = 4, seed: int = 11, **kw):
-    rng = np.random.default_rng(seed)
-    x = rng.normal(size=(n, d))
-    s = x @ rng.normal(size=d)
-    if loss == "mse":
-        y = s + rng.normal(size=n)
-    else:
-        y = (rng.random(n) < 1 / (1 + np.exp(-s))).astype(float)
-    return Objective(make_loss(loss), d, logits=loss == "bce", **kw), x, y
+    """test_minibatch's problem, with this module's default seed."""
+    return minibatch_problem(loss, n, d, seed, **kw)
 
 
 def reference(obj, x, y, name, schedule, epochs, batch, seed, **hyper):
