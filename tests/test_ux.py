@@ -555,3 +555,13 @@ def test_log_axis_labels_stay_apart_on_a_narrow_range() -> None:
     exps = [math.log10(21.0), (math.log10(21.0) + math.log10(19.6)) / 2, math.log10(19.6)]
     assert _ticks(exps) == ["21", "20.3", "19.6"]
     assert _ticks([2.0, 1.0, 0.0]) == ["100", "10", "1"]  # wide ranges keep two digits
+
+
+def test_a_solvers_settings_are_only_what_it_uses() -> None:
+    from losscli.cli.render_train import _optimizer_text
+
+    options = {"optimizer": "auto", "tol": 1e-12, "epochs": 500, "schedule": "constant",
+               "patience": 5, "lr": None}  # fmt: skip
+    assert _optimizer_text(options, None, "qp") == "qp: tol 1e-12, at most 500 iterations"
+    first_order = _optimizer_text({**options, "optimizer": "gd"}, None, "gd")
+    assert first_order.startswith("gd: lr automatic") and "patience 5" in first_order

@@ -92,12 +92,17 @@ def _num(x: float | None, digits: int = 6) -> str:
 # --------------------------------------------------------------------------- the summary
 
 
-def _optimizer_text(options: dict[str, Any], lr: float | None) -> str:
-    """``adam: lr 0.1, beta1 0.9, beta2 0.999, batch 32, schedule adaptive, tol 1e-05``."""
+def _optimizer_text(options: dict[str, Any], lr: float | None, ran: str = "") -> str:
+    """``adam: lr 0.1, beta1 0.9, beta2 0.999, batch 32, schedule adaptive, tol 1e-05``;
+    for a solver (what ``ran``, auto's choice included) only what it uses:
+    ``qp: tol 1e-12, at most 500 iterations`` — no rate, schedule or patience."""
     from losscli.fit.optimizers import OPTIMIZERS
 
-    name = str(options.get("optimizer"))
+    name = ran or str(options.get("optimizer"))
     spec = OPTIMIZERS.get(name)
+    if spec is not None and spec.solver:
+        tol, most = numbers.setting(options.get("tol")), numbers.setting(options.get("epochs"))
+        return f"{name}: tol {tol}, at most {most} iterations"
     parts = []
     if spec is not None and spec.full_batch and lr is None:
         parts.append("lr automatic (Barzilai–Borwein steps)")
@@ -139,7 +144,7 @@ def summary_rows(report: TrainReport) -> list[tuple[str, str]]:
         ("loss", m.loss + (f" ({params})" if params else "")),
         ("target", m.target + (f" · classes {', '.join(m.classes)}" if m.classes else "")),
         ("features", f"{len(m.features)}: {', '.join(m.features)}"),
-        ("optimizer", _chosen(report) + _optimizer_text(m.options, fit.lr)),
+        ("optimizer", _chosen(report) + _optimizer_text(m.options, fit.lr, fit.optimizer)),
         ("penalty", _penalty_text(m.options)),
     ]
     part = numbers.plural(report.n_train, "train row")
